@@ -1,0 +1,211 @@
+"""The one source of arithmetic: each relation of the spec, evaluated on values and rendered as Excel formulas.
+
+The writer asks this module for every formula it writes (derived totals, live status cells, blank counts) and
+for the values to cache in them; the checks ask it to evaluate the same relations on what a file holds. Keeping
+both here is what makes "LibreOffice computes what Python computes" a property of one piece of code.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from giptemplate.spec import Relation, Spec
+
+Number = int | Decimal
+Values = Mapping[str, Number | None]
+# (row, col) of a cell on its sheet, zero-based
+Position = tuple[int, int]
+
+PASS_MARK = "✓"
+FAIL_MARK = "✗"
+NOT_ASSESSABLE = "无法判断"
+
+
+class Outcome(enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_ASSESSABLE = "not_assessable"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    relation: Relation
+    outcome: Outcome
+    lhs: Number | None
+    rhs: Number | None
+    missing: tuple[str, ...]  # input cells that made the instance not assessable
+
+    @property
+    def diff(self) -> Number | None:
+        if self.lhs is None or self.rhs is None:
+            return None
+        return self.lhs - self.rhs
+
+    @property
+    def status_text(self) -> str:
+        """Exactly what the live status cell shows for the same values."""
+        if self.outcome is Outcome.NOT_ASSESSABLE:
+            return NOT_ASSESSABLE
+        if self.outcome is Outcome.PASS:
+            return PASS_MARK
+        return f"{FAIL_MARK} 差{self.diff}"
+
+
+def _sum(values: Iterable[Number]) -> Number:
+    total: Number = 0
+    for v in values:
+        total = total + v
+    return total
+
+
+class Arithmetic:
+    """Derivation order, dependency closures and evaluation for one spec."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self.formula_of: dict[str, Relation] = {r.derives: r for r in spec.relations if r.derives}
+        self.order: tuple[str, ...] = self._topological()
+        self._input_order = {c.key: i for i, c in enumerate(spec.input_cells)}
+
+    def _topological(self) -> tuple[str, ...]:
+        done: list[str] = []
+        seen: set[str] = set()
+
+        def visit(key: str) -> None:
+            if key in seen:
+                return
+            seen.add(key)
+            for dep in self.formula_of[key].rhs:
+                if dep in self.formula_of:
+                    visit(dep)
+            done.append(key)
+
+        for key in self.formula_of:
+            visit(key)
+        return tuple(done)
+
+    @functools.cache  # noqa: B019 - one Arithmetic per spec, kept for the process
+    def inputs_of(self, key: str) -> frozenset[str]:
+        """The input cells a cell's value depends on (itself, when it is an input)."""
+        relation = self.formula_of.get(key)
+        if relation is None:
+            return frozenset((key,))
+        return frozenset().union(*(self.inputs_of(dep) for dep in relation.rhs))
+
+    @functools.cache  # noqa: B019
+    def relation_inputs(self, relation: Relation) -> tuple[str, ...]:
+        keys: frozenset[str] = frozenset().union(*(self.inputs_of(k) for k in relation.cells))
+        return tuple(sorted(keys, key=self._input_order.__getitem__))
+
+    def derive(self, inputs: Values, *, blank_as_zero: bool = False) -> dict[str, Number | None]:
+        """Values of every derived cell. Strict by default: a total over a missing cell is missing.
+
+        ``blank_as_zero`` mirrors Excel's SUM, for the values cached in formulas we write.
+        """
+        values: dict[str, Number | None] = dict(inputs)
+        derived: dict[str, Number | None] = {}
+        for key in self.order:
+            parts = [values.get(dep) for dep in self.formula_of[key].rhs]
+            if blank_as_zero:
+                total: Number | None = _sum(p for p in parts if p is not None)
+            else:
+                total = None if any(p is None for p in parts) else _sum(p for p in parts if p is not None)
+            values[key] = derived[key] = total
+        return derived
+
+    def evaluate(self, relation: Relation, values: Values, *, depend_on_inputs: bool = True) -> Evaluation:
+        """Evaluate one instance. ``values`` holds inputs and derived cells alike.
+
+        With ``depend_on_inputs`` an instance is not assessable when any input it depends on (through derived
+        cells too) is missing, as the live status cell judges it; otherwise only its own cells count.
+        """
+        own = [values.get(k) for k in relation.cells]
+        if depend_on_inputs:
+            missing = tuple(k for k in self.relation_inputs(relation) if values.get(k) is None)
+        else:
+            missing = ()
+        missing += tuple(k for k, v in zip(relation.cells, own, strict=True) if v is None and k not in missing)
+        if missing:
+            return Evaluation(relation, Outcome.NOT_ASSESSABLE, None, None, missing)
+        lhs = _sum(values[k] for k in relation.lhs)  # type: ignore[misc]
+        rhs = _sum(values[k] for k in relation.rhs)  # type: ignore[misc]
+        return Evaluation(relation, Outcome.PASS if lhs == rhs else Outcome.FAIL, lhs, rhs, ())
+
+    def evaluate_all(self, values: Values) -> list[Evaluation]:
+        return [self.evaluate(r, values) for r in self.spec.relations]
+
+    # ------------------------------------------------------------------------------------ Excel rendering
+
+    @functools.cache  # noqa: B019 - formulas repeat in every workbook of a roster
+    def sum_formula(self, keys: Sequence[str], position: Callable[[str], Position]) -> str:
+        """A SUM over the cells (same sheet), with contiguous runs written as ranges."""
+        return _sum_expression([position(k) for k in keys])
+
+    @functools.cache  # noqa: B019
+    def derived_formula(self, key: str, position: Callable[[str], Position]) -> str:
+        return "=" + self.sum_formula(self.formula_of[key].rhs, position)
+
+    @functools.cache  # noqa: B019
+    def status_formula(self, relation: Relation, position: Callable[[str], Position]) -> str:
+        inputs = self.relation_inputs(relation)
+        left = self.sum_formula(relation.lhs, position)
+        right = self.sum_formula(relation.rhs, position)
+        counted = ",".join(a1_ranges([position(k) for k in inputs]))
+        return (
+            f'=IF(COUNT({counted})<{len(inputs)},"{NOT_ASSESSABLE}",'
+            f'IF({left}={right},"{PASS_MARK}","{FAIL_MARK} 差"&({left}-({right}))))'
+        )
+
+    @staticmethod
+    @functools.cache
+    def missing_count_formula(positions: tuple[Position, ...]) -> str:
+        """Number of input cells that hold no number (blank, or text that slipped past validation)."""
+        return f"={len(positions)}-COUNT({','.join(a1_ranges(list(positions)))})"
+
+
+def a1_ranges(positions: list[Position]) -> list[str]:
+    """Cover the cells with few A1 ranges: horizontal runs per row, stacked when rows repeat the same run."""
+    by_row: dict[int, list[int]] = {}
+    for r, c in positions:
+        by_row.setdefault(r, []).append(c)
+    runs: list[tuple[int, int, int]] = []  # row, first col, last col
+    for r in sorted(by_row):
+        cols = sorted(set(by_row[r]))
+        start = prev = cols[0]
+        for c in cols[1:]:
+            if c != prev + 1:
+                runs.append((r, start, prev))
+                start = c
+            prev = c
+        runs.append((r, start, prev))
+    blocks: list[list[int]] = []  # first row, last row, first col, last col
+    for r, c0, c1 in runs:
+        for block in blocks:
+            if block[1] == r - 1 and block[2] == c0 and block[3] == c1:
+                block[1] = r
+                break
+        else:
+            blocks.append([r, r, c0, c1])
+    out = []
+    for r0, r1, c0, c1 in blocks:
+        first = xl_rowcol_to_cell(r0, c0)
+        out.append(first if (r0, c0) == (r1, c1) else f"{first}:{xl_rowcol_to_cell(r1, c1)}")
+    return out
+
+
+def _sum_expression(positions: list[Position]) -> str:
+    ranges = a1_ranges(positions)
+    if len(ranges) == 1 and ":" not in ranges[0]:
+        return ranges[0]
+    return f"SUM({','.join(ranges)})"
+
+
+@functools.cache
+def arithmetic_for(spec: Spec) -> Arithmetic:
+    return Arithmetic(spec)

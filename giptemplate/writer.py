@@ -1,0 +1,754 @@
+"""Write the locked, self-checking workbook of a spec with xlsxwriter.
+
+Every coordinate comes from :mod:`giptemplate.layout`, every formula and every cached value from
+:mod:`giptemplate.arithmetic`; this module only draws. Every xlsxwriter call that reports failure through a
+return code is checked, so a validation or merge that xlsxwriter silently skipped becomes a :class:`WriterError`.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+import unicodedata
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.utility import quote_sheetname, xl_cell_to_rowcol, xl_rowcol_to_cell
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from giptemplate import __version__, uscc
+from giptemplate.arithmetic import FAIL_MARK, NOT_ASSESSABLE, PASS_MARK, Number, a1_ranges, arithmetic_for
+from giptemplate.errors import WriterError
+from giptemplate.layout import (
+    CHECK_FIRST_RULE,
+    CHECK_SHEET,
+    GRID_TOP,
+    IDENTITY_KEYS,
+    IDENTITY_SHEET,
+    Layout,
+    Place,
+    TableLayout,
+    layout_for,
+)
+from giptemplate.spec import Relation, Spec, Table, spec_for_year
+
+DEFAULT_PASSWORD = "gip2021"
+DEFAULT_SCOPE = "本机关"
+SUMMARY_SCOPE = "本级政府汇总"
+FIXED_CREATED = datetime(2000, 1, 1)
+POINTS_PER_LINE = 15.0
+
+
+@dataclass(frozen=True)
+class Note:
+    """A remark attached to a cell of a return-for-correction copy: highlighted, with a comment."""
+
+    sheet: str
+    row: int
+    col: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Fill:
+    """What goes into the workbook besides the fixed format: metadata, input values and texts."""
+
+    year: int
+    unit_name: str = ""
+    unit_code: str = ""
+    scope: str = ""
+    filler: str = ""
+    phone: str = ""
+    date: str = ""
+    values: Mapping[str, Number | None] = field(default_factory=dict)
+    texts: Mapping[str, str] = field(default_factory=dict)
+
+    def meta(self, key: str) -> str | int:
+        value: str | int = getattr(self, key)
+        return value
+
+
+def default_file_id(spec: Spec, fill: Fill, kind: str) -> str:
+    """A stable id for the same inputs (so output is reproducible) and a different one for any other inputs."""
+    seed = "|".join((spec.template_id, spec.digest, str(fill.year), fill.unit_code, fill.unit_name, kind))
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
+
+
+def _check(result: Any, what: str) -> None:
+    # xlsxwriter reports refusals (too-long validation texts, overlapping merges...) as negative codes.
+    if isinstance(result, int) and not isinstance(result, bool) and result < 0:
+        raise WriterError(f"xlsxwriter refused {what} (code {result})")
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _lines(text: str, width: float) -> int:
+    usable = max(width - 1.5, 1.0)
+    return max(1, sum(math.ceil(max(_display_width(line), 1) / usable) for line in text.split("\n")))
+
+
+@functools.lru_cache(maxsize=4096)
+def _prepared_formula(formula: str, expand_future_functions: bool, use_future_functions: bool) -> str:
+    worksheet = Worksheet()
+    worksheet.use_future_functions = use_future_functions
+    return str(Worksheet._prepare_formula(worksheet, formula, expand_future_functions))
+
+
+class _Worksheet(Worksheet):  # type: ignore[misc]
+    """A worksheet that memoises formula preparation.
+
+    xlsxwriter runs ~30 regular expressions over every formula; a template repeats the same ~130 formulas in
+    every personalised copy, so caching them makes writing a roster about five times faster.
+    """
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        return _prepared_formula(formula, expand_future_functions, bool(self.use_future_functions))
+
+
+class Formats:
+    """The workbook's cell formats, created once per workbook."""
+
+    def __init__(self, workbook: Workbook, spec: Spec) -> None:
+        border = {"border": 1, "valign": "vcenter", "text_wrap": True}
+        add = workbook.add_format
+        self.title = add({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})
+        self.subtitle = add({"font_size": 10, "align": "left", "valign": "vcenter"})
+        self.header = add({**border, "bold": True, "align": "center", "bg_color": "#D9E1F2"})
+        self.caption = add({**border, "bold": True, "align": "left", "bg_color": "#EDEDED"})
+        self.label = add({**border, "align": "left"})
+        self.group = add({**border, "align": "center"})
+        self.note = add({**border, "align": "center", "font_size": 9})
+        self.count_input = add({**border, "align": "center", "num_format": "0", "locked": False})
+        self.fee_input = add({**border, "align": "center", "num_format": "0." + "0" * spec.fee_decimals, "locked": False})
+        self.count_marked = add({**border, "align": "center", "num_format": "0", "locked": False, "bg_color": "#FFEB9C"})
+        self.fee_marked = add(
+            {**border, "align": "center", "num_format": "0." + "0" * spec.fee_decimals, "locked": False, "bg_color": "#FFEB9C"}
+        )
+        self.derived = add({**border, "align": "center", "num_format": "0", "bg_color": "#F2F2F2", "bold": True})
+        self.status = add({**border, "align": "center", "font_size": 10, "bg_color": "#F2F2F2"})
+        self.status_label = add({**border, "align": "right", "font_size": 10, "bg_color": "#F2F2F2"})
+        self.hint = add({"font_size": 9, "font_color": "#595959", "text_wrap": True, "valign": "top"})
+        self.text_input = add({"border": 1, "text_wrap": True, "valign": "top", "locked": False})
+        self.text_marked = add({"border": 1, "text_wrap": True, "valign": "top", "locked": False, "bg_color": "#FFEB9C"})
+        self.field_label = add({**border, "bold": True, "bg_color": "#D9E1F2"})
+        self.field_input = add({**border, "locked": False})
+        self.field_marked = add({**border, "locked": False, "bg_color": "#FFEB9C"})
+        self.field_fixed = add({**border, "bg_color": "#F2F2F2"})
+        self.bad = add({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self.good = add({"font_color": "#006100"})
+        self.plain = add({"text_wrap": True, "valign": "top"})
+        self.bold = add({"bold": True})
+        self.table_header = add({"bold": True, "border": 1, "bg_color": "#D9E1F2", "text_wrap": True, "valign": "vcenter"})
+        self.cell = add({"border": 1, "valign": "top", "text_wrap": True})
+        self.number = add({"border": 1, "num_format": "0"})
+        self.decimal4 = add({"border": 1, "num_format": "0.0000"})
+        self.percent = add({"border": 1, "num_format": "0.0%"})
+
+
+class TemplateWriter:
+    """Builds one workbook: the standard sheets of a spec, plus any sheets the caller adds before closing."""
+
+    def __init__(self, target: str | Path | IO[bytes], spec: Spec, *, password: str = DEFAULT_PASSWORD) -> None:
+        self.spec = spec
+        self.layout: Layout = layout_for(spec)
+        self.arithmetic = arithmetic_for(spec)
+        self.password = password
+        self._target = target
+        self._buffer = io.BytesIO()
+        self.workbook = xlsxwriter.Workbook(
+            self._buffer,
+            {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+        )
+        self.formats = Formats(self.workbook, spec)
+        self._identity: dict[str, str] = {}
+
+    # ------------------------------------------------------------------------------------------ public
+
+    def write(
+        self,
+        fill: Fill,
+        *,
+        kind: str = "template",
+        file_id: str | None = None,
+        lock_unit: bool = False,
+        notes: Sequence[Note] = (),
+        title_suffix: str = "",
+    ) -> None:
+        """Write cover, narrative, tables and checks for ``fill``."""
+        spec = self.spec
+        values = {c.key: fill.values.get(c.key) for c in spec.input_cells}
+        derived = self.arithmetic.derive(values, blank_as_zero=True)
+        all_values: dict[str, Number | None] = {**values, **derived}
+        marked = {(n.sheet, n.row, n.col): n.text for n in notes}
+        self.workbook.set_properties(
+            {
+                "title": spec.report_title.format(unit=fill.unit_name, year=fill.year) + title_suffix,
+                "subject": spec.title,
+                "author": "giptemplate",
+                "company": "",
+                "comments": f"{spec.document}; giptemplate {__version__}",
+                "created": FIXED_CREATED,
+            }
+        )
+        self._write_cover(fill, lock_unit, marked)
+        self._write_narrative(fill, marked)
+        for table in spec.tables:
+            self._write_table(self.layout.tables[table.key], fill, all_values, marked)
+        self._write_checks(fill, all_values)
+        self._identity = {
+            "template_id": spec.template_id,
+            "format_version": spec.format_version,
+            "spec_id": spec.id,
+            "spec_digest": spec.digest,
+            "report_year": str(fill.year),
+            "unit_name": fill.unit_name,
+            "unit_code": fill.unit_code,
+            "generator": "giptemplate",
+            "generator_version": __version__,
+            "file_id": file_id or default_file_id(spec, fill, kind),
+            "kind": kind,
+        }
+        for key in IDENTITY_KEYS:
+            _check(self.workbook.set_custom_property(f"giptemplate.{key}", self._identity[key] or "-"), key)
+        for (sheet, row, col), text in marked.items():
+            _check(
+                self.workbook.get_worksheet_by_name(sheet).write_comment(  # type: ignore[union-attr]
+                    row, col, text, {"author": "giptemplate", "x_scale": 2.5, "y_scale": 2}
+                ),
+                f"a comment at {sheet}!{row},{col}",
+            )
+
+    def add_worksheet(self, name: str) -> Worksheet:
+        return self.workbook.add_worksheet(name, worksheet_class=_Worksheet)
+
+    def close(self) -> bytes:
+        """Add the identity sheet last, close the workbook and write it to the target; returns the bytes."""
+        sheet = self.add_worksheet(IDENTITY_SHEET)
+        for key in IDENTITY_KEYS:
+            place = self.layout.identity[key]
+            _check(sheet.write_string(place.row, 0, key), "identity key")
+            _check(sheet.write_string(place.row, place.col, self._identity.get(key, "")), "identity value")
+        sheet.very_hidden()
+        self._protect(sheet)
+        self.workbook.close()
+        data = self._buffer.getvalue()
+        if isinstance(self._target, (str, Path)):
+            Path(self._target).write_bytes(data)
+        else:
+            self._target.write(data)
+        return data
+
+    # ------------------------------------------------------------------------------------------ sheets
+
+    def _protect(self, sheet: Worksheet) -> None:
+        sheet.protect(self.password, {"select_locked_cells": True, "select_unlocked_cells": True})
+
+    def _sheet(self, name: str) -> Worksheet:
+        sheet = self.add_worksheet(name)
+        sheet.set_paper(9)  # A4
+        sheet.hide_gridlines(2)
+        return sheet
+
+    def _write_cover(self, fill: Fill, lock_unit: bool, marked: Mapping[tuple[str, int, int], str]) -> None:
+        spec, f = self.spec, self.formats
+        sheet = self._sheet(spec.cover_sheet)
+        sheet.set_column(0, 0, 30)
+        sheet.set_column(1, 1, 48)
+        sheet.set_column(2, 2, 24)
+        _check(sheet.merge_range(0, 0, 0, 2, spec.cover_title, f.title), "cover title")
+        sheet.set_row(0, 30)
+        _check(sheet.write_string(1, 0, f"报告格式：{spec.title}（{spec.document}）", f.subtitle), "cover format line")
+        for spec_field in spec.cover_fields:
+            place = self.layout.fields[spec_field.key]
+            _check(sheet.write_string(place.row, 0, spec_field.label, f.field_label), spec_field.label)
+            value = fill.meta(spec_field.key)
+            fixed = spec_field.kind == "year" or (lock_unit and spec_field.key in ("unit_name", "unit_code"))
+            fmt = f.field_fixed if fixed else f.field_input
+            if (place.sheet, place.row, place.col) in marked and not fixed:
+                fmt = f.field_marked
+            if spec_field.kind == "year":
+                _check(sheet.write_number(place.row, place.col, int(value), fmt), "year")
+            elif value:
+                _check(sheet.write_string(place.row, place.col, str(value), fmt), spec_field.label)
+            else:
+                _check(sheet.write_blank(place.row, place.col, None, fmt), spec_field.label)
+            sheet.set_row(place.row, 22)
+            if not fixed:
+                options: dict[str, Any] = {
+                    "input_title": spec_field.label[:32],
+                    "input_message": spec_field.prompt[:255],
+                }
+                if spec_field.kind == "choice":
+                    options.update(
+                        {
+                            "validate": "list",
+                            "source": list(spec_field.choices),
+                            "error_title": "请从下拉列表选择",
+                            "error_message": "只能选择：" + "、".join(spec_field.choices),
+                        }
+                    )
+                else:
+                    options.update({"validate": "any"})
+                _check(sheet.data_validation(place.row, place.col, place.row, place.col, options), spec_field.label)
+            if spec_field.key in self.layout.field_status:
+                status = self.layout.field_status[spec_field.key]
+                cached = uscc.STATUS_TEXT[uscc.verify(str(value))]
+                _check(
+                    sheet.write_formula(status.row, status.col, uscc.status_formula(place.ref.split("!")[1]), f.status, cached),
+                    "code check",
+                )
+                self._conditional_bad(sheet, f"{status.a1}")
+        row = max(p.row for p in self.layout.fields.values()) + 2
+        _check(sheet.write_string(row, 0, "填报说明", f.bold), "instructions heading")
+        for i, line in enumerate(spec.instructions, start=1):
+            _check(sheet.merge_range(row + i, 0, row + i, 2, f"{i}. {line}", f.plain), "instruction")
+            sheet.set_row(row + i, POINTS_PER_LINE * _lines(line, 30 + 48 + 24) + 4)
+        sheet.print_area(0, 0, row + len(spec.instructions), 2)
+        sheet.fit_to_pages(1, 0)
+        sheet.activate()
+        self._protect(sheet)
+
+    def _write_narrative(self, fill: Fill, marked: Mapping[tuple[str, int, int], str]) -> None:
+        spec, f = self.spec, self.formats
+        sheet = self._sheet(spec.narrative_sheet)
+        sheet.set_column(0, 0, 22)
+        sheet.set_column(1, 1, 90)
+        sheet.set_column(2, 2, 34)
+        _check(sheet.merge_range(0, 0, 0, 2, spec.narrative_title, f.title), "narrative title")
+        sheet.set_row(0, 30)
+        for i, text in enumerate(("部分", "内容（在此填写）", "填写提示")):
+            _check(sheet.write_string(1, i, text, f.header), "narrative header")
+        for part in spec.parts:
+            place = self.layout.parts[part.key]
+            _check(sheet.write_string(place.row, 0, part.display_title, f.field_label), part.key)
+            text = fill.texts.get(part.key, "")
+            fmt = f.text_marked if (place.sheet, place.row, place.col) in marked else f.text_input
+            if text:
+                _check(sheet.write_string(place.row, place.col, text, fmt), part.key)
+            else:
+                _check(sheet.write_blank(place.row, place.col, None, fmt), part.key)
+            _check(sheet.write_string(place.row, 2, part.hint, f.hint), part.key)
+            sheet.set_row(place.row, max(120.0, min(409.0, POINTS_PER_LINE * _lines(text, 90) + 6)))
+        sheet.freeze_panes(2, 0)
+        sheet.set_landscape()
+        sheet.fit_to_pages(1, 0)
+        sheet.repeat_rows(1)
+        self._protect(sheet)
+
+    def _write_table(
+        self,
+        tl: TableLayout,
+        fill: Fill,
+        values: Mapping[str, Number | None],
+        marked: Mapping[tuple[str, int, int], str],
+    ) -> None:
+        spec, f, table = self.spec, self.formats, tl.table
+        sheet = self._sheet(table.sheet)
+        for i, width in enumerate(table.col_widths):
+            sheet.set_column(tl.left + i, tl.left + i, width)
+        if tl.status_col is not None:
+            sheet.set_column(tl.left + tl.status_col, tl.left + tl.status_col, 11)
+        last = tl.last_col
+        _check(sheet.merge_range(0, 0, 0, last, table.title, f.title), "table title")
+        sheet.set_row(0, 28)
+        cover = self.layout.fields
+        unit_line = (
+            f'="填报单位："&{cover["unit_name"].ref}&"　　报告年度："&{cover["year"].ref}'
+            f'&"　　统计口径："&{cover["scope"].ref}'
+        )
+        cached_unit = f"填报单位：{fill.unit_name}　　报告年度：{fill.year}　　统计口径：{fill.scope}"
+        _check(sheet.merge_range(1, 0, 1, last, "", f.subtitle), "unit line")
+        _check(sheet.write_formula(1, 0, unit_line, f.subtitle, cached_unit), "unit line")
+
+        heights: dict[int, float] = {}
+        widths = table.col_widths
+
+        def text_at(grid_range: Any, text: str, fmt: Format) -> None:
+            r0, c0, r1, c1 = tl.at(grid_range)
+            if (r0, c0) == (r1, c1):
+                _check(sheet.write_string(r0, c0, text, fmt), text)
+            else:
+                _check(sheet.merge_range(r0, c0, r1, c1, text, fmt), text)
+            if r0 == r1:
+                width = sum(widths[c - tl.left] for c in range(c0, c1 + 1))
+                heights[r0] = max(heights.get(r0, 0.0), POINTS_PER_LINE * _lines(text, width) + 4)
+
+        role_format = {"caption": f.caption, "header": f.header, "note": f.note, "group": f.group}
+        for label in table.labels:
+            text_at(label.at, label.text, role_format.get(label.role, f.label))
+        for row in table.rows:
+            if row.label_at is not None:
+                text_at(row.label_at, row.label, f.label)
+        for column in table.columns:
+            if column.header_at is not None:
+                text_at(column.header_at, column.label, f.header)
+
+        for cell in table.cells:
+            place = tl.place(cell)
+            r0, c0, r1, c1 = tl.at(cell.at)
+            value = values.get(cell.key)
+            is_marked = (place.sheet, place.row, place.col) in marked
+            if cell.derived:
+                fmt = f.derived
+            elif cell.type == "fee":
+                fmt = f.fee_marked if is_marked else f.fee_input
+            else:
+                fmt = f.count_marked if is_marked else f.count_input
+            if (r0, c0) != (r1, c1):
+                _check(sheet.merge_range(r0, c0, r1, c1, "", fmt), cell.key)
+            if cell.derived:
+                formula = self.arithmetic.derived_formula(cell.key, self.layout.position)
+                _check(sheet.write_formula(r0, c0, formula, fmt, _excel_number(value)), cell.key)
+            elif value is None:
+                _check(sheet.write_blank(r0, c0, None, fmt), cell.key)
+            else:
+                _check(sheet.write_number(r0, c0, _excel_number(value), fmt), cell.key)
+
+        self._validate_inputs(sheet, table)
+        self._write_statuses(sheet, tl, values)
+        for r, height in heights.items():
+            sheet.set_row(r, max(height, 20.0))
+
+        first_header, last_header = tl.header_rows
+        sheet.freeze_panes(first_header + table.header_rows, table.label_cols)
+        if table.orientation == "landscape":
+            sheet.set_landscape()
+        sheet.set_paper(9)
+        sheet.fit_to_pages(1, 0)
+        sheet.repeat_rows(0, last_header)
+        sheet.center_horizontally()
+        sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        sheet.print_area(0, 0, tl.note_row, last)
+        self._protect(sheet)
+
+    def _validate_inputs(self, sheet: Worksheet, table: Table) -> None:
+        spec = self.spec
+        for cell_type in ("count", "fee"):
+            positions = [self.layout.position(c.key) for c in table.input_cells if c.type == cell_type]
+            if not positions:
+                continue
+            ranges = a1_ranges(positions)
+            first = ranges[0].split(":")
+            r0, c0, r1, c1 = _bounds(first)
+            if cell_type == "count":
+                options: dict[str, Any] = {
+                    "validate": "integer",
+                    "criteria": "between",
+                    "minimum": 0,
+                    "maximum": spec.count_max,
+                    "input_title": "填写件数",
+                    "input_message": f"填 0 或正整数（最大 {spec.count_max}）；没有发生的填 0，不要留空。",
+                    "error_title": "件数须为整数",
+                    "error_message": f"请输入 0 到 {spec.count_max} 之间的整数，不能填小数、负数或文字。",
+                }
+            else:
+                options = {
+                    "validate": "decimal",
+                    "criteria": "between",
+                    "minimum": 0,
+                    "maximum": spec.fee_max,
+                    "input_title": "填写金额（万元）",
+                    "input_message": f"单位：万元，最多保留 {spec.fee_decimals} 位小数；没有收费的填 0。",
+                    "error_title": "金额须为非负数",
+                    "error_message": "请输入以万元为单位的非负数字，不要带“元”“万元”等文字。",
+                }
+            options["multi_range"] = " ".join(ranges)
+            _check(sheet.data_validation(r0, c0, r1, c1, options), f"validation of {table.sheet}")
+
+    def _write_statuses(self, sheet: Worksheet, tl: TableLayout, values: Mapping[str, Number | None]) -> None:
+        f, table = self.formats, tl.table
+        if tl.status_col is not None:
+            first, last = tl.header_rows
+            col = tl.left + tl.status_col
+            if first == last:
+                _check(sheet.write_string(first, col, "校验", f.header), "status header")
+            else:
+                _check(sheet.merge_range(first, col, last, col, "校验", f.header), "status header")
+        for status_row in tl.status_rows:
+            cols = [p.col for p in tl.status.values() if p.row == status_row.row]
+            label_end = min(cols) - 1 if cols else table.width - 1
+            text = "校验：" + (status_row.title if not status_row.relation_key.startswith("*") else "各组总计")
+            if label_end > 0:
+                _check(sheet.merge_range(status_row.row, 0, status_row.row, label_end, text, f.status_label), text)
+            elif label_end == 0:
+                _check(sheet.write_string(status_row.row, 0, text, f.status_label), text)
+            sheet.set_row(status_row.row, 20)
+        relations = [r for r in self.spec.relations if r.table == table.key]
+        for relation in relations:
+            place = tl.status[relation.rule_id]
+            evaluation = self.arithmetic.evaluate(relation, values)
+            formula = self.arithmetic.status_formula(relation, self.layout.position)
+            _check(sheet.write_formula(place.row, place.col, formula, f.status, evaluation.status_text), relation.rule_id)
+        if relations:
+            self._conditional_bad(sheet, " ".join(p.a1 for p in tl.status.values()))
+            for targets, formula in _target_highlights(self.layout, tuple(relations)):
+                r0, c0, r1, c1 = _bounds(targets.split()[0].split(":"))
+                _check(
+                    sheet.conditional_format(
+                        r0, c0, r1, c1, {"type": "formula", "criteria": formula, "format": f.bad, "multi_range": targets}
+                    ),
+                    "relation highlight",
+                )
+        inputs = tuple(self.layout.position(c.key) for c in table.input_cells)
+        missing = sum(1 for c in table.input_cells if values.get(c.key) is None)
+        mc = tl.missing_count
+        label = "未填写或非数字的填报单元格数"
+        if mc.col > 1:
+            _check(sheet.merge_range(mc.row, 0, mc.row, mc.col - 1, label, f.status_label), label)
+        else:
+            _check(sheet.write_string(mc.row, 0, label, f.status_label), label)
+        _check(sheet.write_formula(mc.row, mc.col, self.arithmetic.missing_count_formula(inputs), f.status, missing), label)
+        _check(
+            sheet.conditional_format(
+                mc.row, mc.col, mc.row, mc.col, {"type": "cell", "criteria": ">", "value": 0, "format": f.bad}
+            ),
+            "missing count highlight",
+        )
+        note = (
+            "白色单元格为填报区，请填写数字，没有的填 0；灰色单元格自动计算。"
+            f"校验栏“✓”为通过，“{FAIL_MARK} 差N”为不平衡（标红），“{NOT_ASSESSABLE}”为有单元格未填写。"
+        )
+        _check(sheet.merge_range(tl.note_row, 0, tl.note_row, tl.last_col, note, f.hint), "note")
+        total_width = sum(table.col_widths) + (11 if tl.status_col is not None else 0)
+        sheet.set_row(tl.note_row, POINTS_PER_LINE * _lines(note, total_width) + 4)
+
+    def _conditional_bad(self, sheet: Worksheet, ranges: str) -> None:
+        first = ranges.split()[0].split(":")
+        r0, c0, r1, c1 = _bounds(first)
+        _check(
+            sheet.conditional_format(
+                r0,
+                c0,
+                r1,
+                c1,
+                {"type": "text", "criteria": "begins with", "value": FAIL_MARK, "format": self.formats.bad, "multi_range": ranges},
+            ),
+            "status highlight",
+        )
+
+    def _write_checks(self, fill: Fill, values: Mapping[str, Number | None]) -> None:
+        """The 校验 sheet: one row per rule with its live status, and the overall verdict."""
+        spec, f, layout = self.spec, self.formats, self.layout
+        sheet = self._sheet(CHECK_SHEET)
+        for col, width in enumerate((6, 22, 56, 24, 22)):
+            sheet.set_column(col, col, width)
+        _check(sheet.merge_range(0, 0, 0, 4, "校验结果", f.title), "check title")
+        sheet.set_row(0, 28)
+        _check(sheet.write_string(layout.check_overall.row, 0, "总体", f.field_label), "overall label")
+        for col, text in enumerate(("序号", "规则", "检查内容", "位置", "状态")):
+            _check(sheet.write_string(CHECK_FIRST_RULE - 1, col, text, f.header), "check header")
+        failing = missing_total = 0
+        verdict_rows: list[int] = []
+        missing_rows: list[int] = []
+        for number, (rule, row) in enumerate(layout.check_rules, start=1):
+            kind, key = rule.split(":", 1)
+            cached: str | int
+            if kind == "rel":
+                instances = [r for r in spec.relations if r.key == key]
+                statuses = [layout.status_of(r) for r in instances]
+                texts = [self.arithmetic.evaluate(r, values).status_text for r in instances]
+                cached = rule_status(texts)
+                sheet_name = statuses[0].sheet
+                ranges = a1_ranges([(p.row, p.col) for p in statuses])
+                formula = _rule_status_formula([f"{quote_sheetname(sheet_name)}!{r}" for r in ranges])
+                code = f"{instances[0].code} {key}"
+                description = f"{sheet_name}：{instances[0].title}（{len(instances)} 处）"
+                where = f"'{sheet_name}'!" + ",".join(ranges)
+                verdict_rows.append(row)
+            elif kind == "missing":
+                tl = layout.tables[key]
+                cached = sum(1 for c in tl.table.input_cells if values.get(c.key) is None)
+                missing_total += cached
+                formula = f"={tl.missing_count.ref}"
+                code, description, where = "V203", f"{tl.sheet}：未填写或非数字的填报单元格数（应为 0）", tl.missing_count.display
+                missing_rows.append(row)
+            else:
+                status = layout.field_status[key]
+                cached = uscc.STATUS_TEXT[uscc.verify(str(fill.meta(key)))]
+                formula = f"={status.ref}"
+                code, description, where = "C703", f"{spec.cover_sheet}：{spec.field(key).label}校验位", status.display
+                verdict_rows.append(row)
+            failing += str(cached).startswith(FAIL_MARK)
+            _check(sheet.write_number(row, 0, number, f.cell), "number")
+            _check(sheet.write_string(row, 1, code, f.cell), "rule")
+            _check(sheet.write_string(row, 2, description, f.cell), "description")
+            _check(sheet.write_string(row, 3, where, f.cell), "place")
+            _check(sheet.write_formula(row, 4, formula, f.status, cached), "status")
+        fails = "+".join(f'SUMPRODUCT(--(LEFT({_col_range(4, rows)},1)="{FAIL_MARK}"))' for rows in _runs(verdict_rows))
+        missing = "SUM(" + ",".join(_col_range(4, rows) for rows in _runs(missing_rows)) + ")"
+        overall = (
+            f'=IF(AND({fails}=0,{missing}=0),"{overall_status(0, 0)}",'
+            f'IF({fails}>0,{fails}&" 项未通过","")&IF(AND({fails}>0,{missing}>0),"；","")'
+            f'&IF({missing}>0,{missing}&" 个单元格未填写",""))'
+        )
+        place = layout.check_overall
+        _check(sheet.merge_range(place.row, place.col, place.row, 4, "", f.status), "overall")
+        _check(sheet.write_formula(place.row, place.col, overall, f.status, overall_status(failing, missing_total)), "overall")
+        sheet.set_row(place.row, 24)
+        _check(
+            sheet.conditional_format(
+                place.row, place.col, place.row, place.col,
+                {"type": "text", "criteria": "not containing", "value": overall_status(0, 0), "format": f.bad},
+            ),
+            "overall highlight",
+        )
+        last_row = max(r for _, r in layout.check_rules)
+        self._conditional_bad(sheet, f"E{CHECK_FIRST_RULE + 1}:E{last_row + 1}")
+        _check(
+            sheet.conditional_format(
+                CHECK_FIRST_RULE, 4, last_row, 4,
+                {"type": "cell", "criteria": ">", "value": 0, "format": f.bad},
+            ),
+            "missing highlight",
+        )
+        sheet.write_string(last_row + 2, 0, "各表中每条关系旁的校验单元格显示具体位置和差额。", f.hint)
+        sheet.freeze_panes(CHECK_FIRST_RULE, 0)
+        sheet.set_landscape()
+        sheet.fit_to_pages(1, 0)
+        self._protect(sheet)
+
+    def _instance_label(self, relation: Relation) -> str:
+        table = self.spec.table(relation.table)
+        if relation.foreach == "row":
+            return next(r.label for r in table.rows if r.key == relation.instance)
+        if relation.foreach == "col":
+            return next(c.label for c in table.columns if c.key == relation.instance)
+        return self.spec.cells[relation.lhs[0]].column.group or relation.instance
+
+
+@functools.cache
+def _target_highlights(layout: Layout, relations: tuple[Relation, ...]) -> list[tuple[str, str]]:
+    """Conditional formats that turn each relation's target cell red while its status shows a failure.
+
+    Instances of one relation sit at the same offset from their status cells, so one rule with a relative
+    reference covers them all (few rules keep the file small and fast to write).
+    """
+    groups: dict[tuple[str, int, int], list[tuple[Place, Place]]] = {}
+    for relation in relations:
+        target = layout.cells[relation.lhs[0]]
+        status = layout.status_of(relation)
+        groups.setdefault((relation.key, status.row - target.row, status.col - target.col), []).append((target, status))
+    out = []
+    for pairs in groups.values():
+        pairs.sort(key=lambda p: (p[0].row, p[0].col))
+        first_status = pairs[0][1]
+        targets = " ".join(a1_ranges([(t.row, t.col) for t, _ in pairs]))
+        out.append((targets, f'=LEFT({first_status.a1},1)="{FAIL_MARK}"'))
+    return out
+
+
+def rule_status(instance_texts: Sequence[str]) -> str:
+    """The 校验 sheet's status of one rule from the live statuses of its instances, as its formula computes it."""
+    fails = sum(t.startswith(FAIL_MARK) for t in instance_texts)
+    unknown = sum(t == NOT_ASSESSABLE for t in instance_texts)
+    if fails:
+        return f"{FAIL_MARK} {fails} 处不平衡"
+    if unknown:
+        return f"{NOT_ASSESSABLE}（{unknown} 处）"
+    return PASS_MARK
+
+
+def _rule_status_formula(ranges: Sequence[str]) -> str:
+    fails = "+".join(f'SUMPRODUCT(--(LEFT({r},1)="{FAIL_MARK}"))' for r in ranges)
+    unknown = "+".join(f'SUMPRODUCT(--({r}="{NOT_ASSESSABLE}"))' for r in ranges)
+    return (
+        f'=IF({fails}>0,"{FAIL_MARK} "&({fails})&" 处不平衡",'
+        f'IF({unknown}>0,"{NOT_ASSESSABLE}（"&({unknown})&" 处）","{PASS_MARK}"))'
+    )
+
+
+def overall_status(failing: int, missing: int) -> str:
+    """The text of the 校验 sheet's overall cell, as its formula computes it."""
+    if failing == 0 and missing == 0:
+        return "全部校验通过"
+    parts = []
+    if failing:
+        parts.append(f"{failing} 项未通过")
+    if missing:
+        parts.append(f"{missing} 个单元格未填写")
+    return "；".join(parts)
+
+
+def _excel_number(value: Number | None) -> float | int:
+    if value is None:
+        return 0
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _bounds(parts: Sequence[str]) -> tuple[int, int, int, int]:
+    r0, c0 = xl_cell_to_rowcol(parts[0])
+    r1, c1 = xl_cell_to_rowcol(parts[-1])
+    return r0, c0, r1, c1
+
+
+def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for r in sorted(rows):
+        if runs and runs[-1][1] == r - 1:
+            runs[-1] = (runs[-1][0], r)
+        else:
+            runs.append((r, r))
+    return runs
+
+
+def _col_range(col: int, rows: tuple[int, int]) -> str:
+    return f"{xl_rowcol_to_cell(rows[0], col)}:{xl_rowcol_to_cell(rows[1], col)}"
+
+
+def write_template(
+    target: str | Path | IO[bytes],
+    *,
+    year: int,
+    unit_name: str = "",
+    unit_code: str = "",
+    scope: str = "",
+    password: str = DEFAULT_PASSWORD,
+    values: Mapping[str, Number | None] | None = None,
+    texts: Mapping[str, str] | None = None,
+    filler: str = "",
+    phone: str = "",
+    date: str = "",
+    file_id: str | None = None,
+    spec: Spec | None = None,
+    kind: str = "template",
+    lock_unit: bool | None = None,
+    notes: Sequence[Note] = (),
+) -> bytes:
+    """Write one workbook (a blank or pre-filled template) and return its bytes.
+
+    The unit's name and code are locked when given (``lock_unit`` overrides). The same arguments always give
+    byte-identical output.
+    """
+    spec = spec or spec_for_year(year)
+    fill = Fill(
+        year=year,
+        unit_name=unit_name,
+        unit_code=unit_code,
+        scope=scope,
+        filler=filler,
+        phone=phone,
+        date=date,
+        values=values or {},
+        texts=texts or {},
+    )
+    writer = TemplateWriter(target, spec, password=password)
+    writer.write(
+        fill, kind=kind, file_id=file_id, lock_unit=bool(unit_name) if lock_unit is None else lock_unit, notes=notes
+    )
+    return writer.close()
+
+
+__all__ = ["DEFAULT_PASSWORD", "Fill", "Note", "TemplateWriter", "write_template", "GRID_TOP", "Place"]
