@@ -1,4 +1,4 @@
-"""giptemplate: the 政府信息公开工作年度报告 tables as a locked Excel template, a reader, checks, a merge and a report."""
+"""giptemplate: the 政府信息公开工作年度报告 as a locked Excel template, a reader, checks, a merge and a report."""
 
 from __future__ import annotations
 

@@ -126,10 +126,7 @@ class Arithmetic:
         cells too) is missing, as the live status cell judges it; otherwise only its own cells count.
         """
         own = [values.get(k) for k in relation.cells]
-        if depend_on_inputs:
-            missing = tuple(k for k in self.relation_inputs(relation) if values.get(k) is None)
-        else:
-            missing = ()
+        missing = tuple(k for k in self.relation_inputs(relation) if values.get(k) is None) if depend_on_inputs else ()
         missing += tuple(k for k, v in zip(relation.cells, own, strict=True) if v is None and k not in missing)
         if missing:
             return Evaluation(relation, Outcome.NOT_ASSESSABLE, None, None, missing)

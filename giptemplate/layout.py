@@ -167,9 +167,7 @@ def layout_for(spec: Spec) -> Layout:
         for cell in table.cells:
             cells[cell.key] = layout.place(cell)
 
-    fields = {
-        f.key: Place(spec.cover_sheet, COVER_FIRST_FIELD + i, 1) for i, f in enumerate(spec.cover_fields)
-    }
+    fields = {f.key: Place(spec.cover_sheet, COVER_FIRST_FIELD + i, 1) for i, f in enumerate(spec.cover_fields)}
     field_status = {f.key: Place(spec.cover_sheet, fields[f.key].row, 2) for f in spec.cover_fields if f.kind == "uscc"}
     parts = {p.key: Place(spec.narrative_sheet, NARRATIVE_FIRST_PART + i, 1) for i, p in enumerate(spec.parts)}
 

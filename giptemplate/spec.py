@@ -480,7 +480,7 @@ def _load_table(node: _Node) -> Table:
 def _expand(node: _Node, attr: str, ref: str, table: Table, cells: Mapping[str, Cell]) -> list[str]:
     """``"R3..R23.c1"`` -> the cell keys of rows R3 to R23 in column c1."""
     pieces = re.split(r"(?<!\.)\.(?!\.)", ref)
-    row_part, col_part = (pieces + [""])[:2] if len(pieces) <= 2 else ("", "")
+    row_part, col_part = ([*pieces, ""])[:2] if len(pieces) <= 2 else ("", "")
     if not col_part:
         raise node.fail(attr, f"{ref!r} is not of the form row.col")
 
@@ -547,7 +547,7 @@ def _load_relations(nodes: list[_Node], tables: Mapping[str, Table], cells: dict
                     basis=n.text("basis"),
                     title=n.text("title"),
                     table=table_key,
-                    foreach=foreach,  # type: ignore[arg-type]
+                    foreach=foreach,
                     lhs=tuple(lhs),
                     rhs=tuple(rhs),
                     derives=derives,
@@ -574,10 +574,10 @@ def _check_acyclic(relations: Sequence[Relation]) -> None:
         if state.get(key) == 2:
             return
         if state.get(key) == 1:
-            raise SpecError(f"relations: derived cells form a cycle: {' -> '.join(trail + (key,))}")
+            raise SpecError(f"relations: derived cells form a cycle: {' -> '.join((*trail, key))}")
         state[key] = 1
         for dep in formula.get(key, ()):
-            visit(dep, trail + (key,))
+            visit(dep, (*trail, key))
         state[key] = 2
 
     for key in formula:
@@ -617,7 +617,9 @@ def parse_spec(raw: Mapping[str, Any], source: str = "<spec>") -> Spec:
         choices = n.strings("choices", ())
         if kind == "choice" and not choices:
             raise n.fail("choices", "a choice field needs choices")
-        fields.append(CoverField(n.text("key"), n.text("label"), kind, n.get("required", bool), n.text("prompt"), choices))
+        fields.append(
+            CoverField(n.text("key"), n.text("label"), kind, n.get("required", bool), n.text("prompt"), choices)
+        )
     _unique(field_nodes, [f.key for f in fields], "cover field")
     for needed in ("unit_name", "unit_code", "year", "scope"):
         if needed not in {f.key for f in fields}:

@@ -130,17 +130,29 @@ class Formats:
         self.group = add({**border, "align": "center"})
         self.note = add({**border, "align": "center", "font_size": 9})
         self.count_input = add({**border, "align": "center", "num_format": "0", "locked": False})
-        self.fee_input = add({**border, "align": "center", "num_format": "0." + "0" * spec.fee_decimals, "locked": False})
-        self.count_marked = add({**border, "align": "center", "num_format": "0", "locked": False, "bg_color": "#FFEB9C"})
+        self.fee_input = add(
+            {**border, "align": "center", "num_format": "0." + "0" * spec.fee_decimals, "locked": False}
+        )
+        self.count_marked = add(
+            {**border, "align": "center", "num_format": "0", "locked": False, "bg_color": "#FFEB9C"}
+        )
         self.fee_marked = add(
-            {**border, "align": "center", "num_format": "0." + "0" * spec.fee_decimals, "locked": False, "bg_color": "#FFEB9C"}
+            {
+                **border,
+                "align": "center",
+                "num_format": "0." + "0" * spec.fee_decimals,
+                "locked": False,
+                "bg_color": "#FFEB9C",
+            }
         )
         self.derived = add({**border, "align": "center", "num_format": "0", "bg_color": "#F2F2F2", "bold": True})
         self.status = add({**border, "align": "center", "font_size": 10, "bg_color": "#F2F2F2"})
         self.status_label = add({**border, "align": "right", "font_size": 10, "bg_color": "#F2F2F2"})
         self.hint = add({"font_size": 9, "font_color": "#595959", "text_wrap": True, "valign": "top"})
         self.text_input = add({"border": 1, "text_wrap": True, "valign": "top", "locked": False})
-        self.text_marked = add({"border": 1, "text_wrap": True, "valign": "top", "locked": False, "bg_color": "#FFEB9C"})
+        self.text_marked = add(
+            {"border": 1, "text_wrap": True, "valign": "top", "locked": False, "bg_color": "#FFEB9C"}
+        )
         self.field_label = add({**border, "bold": True, "bg_color": "#D9E1F2"})
         self.field_input = add({**border, "locked": False})
         self.field_marked = add({**border, "locked": False, "bg_color": "#FFEB9C"})
@@ -149,7 +161,9 @@ class Formats:
         self.good = add({"font_color": "#006100"})
         self.plain = add({"text_wrap": True, "valign": "top"})
         self.bold = add({"bold": True})
-        self.table_header = add({"bold": True, "border": 1, "bg_color": "#D9E1F2", "text_wrap": True, "valign": "vcenter"})
+        self.table_header = add(
+            {"bold": True, "border": 1, "bg_color": "#D9E1F2", "text_wrap": True, "valign": "vcenter"}
+        )
         self.cell = add({"border": 1, "valign": "top", "text_wrap": True})
         self.number = add({"border": 1, "num_format": "0"})
         self.decimal4 = add({"border": 1, "num_format": "0.0000"})
@@ -223,7 +237,7 @@ class TemplateWriter:
             _check(self.workbook.set_custom_property(f"giptemplate.{key}", self._identity[key] or "-"), key)
         for (sheet, row, col), text in marked.items():
             _check(
-                self.workbook.get_worksheet_by_name(sheet).write_comment(  # type: ignore[union-attr]
+                self.workbook.get_worksheet_by_name(sheet).write_comment(
                     row, col, text, {"author": "giptemplate", "x_scale": 2.5, "y_scale": 2}
                 ),
                 f"a comment at {sheet}!{row},{col}",
@@ -305,7 +319,9 @@ class TemplateWriter:
                 status = self.layout.field_status[spec_field.key]
                 cached = uscc.STATUS_TEXT[uscc.verify(str(value))]
                 _check(
-                    sheet.write_formula(status.row, status.col, uscc.status_formula(place.ref.split("!")[1]), f.status, cached),
+                    sheet.write_formula(
+                        status.row, status.col, uscc.status_formula(place.ref.split("!")[1]), f.status, cached
+                    ),
                     "code check",
                 )
                 self._conditional_bad(sheet, f"{status.a1}")
@@ -353,7 +369,7 @@ class TemplateWriter:
         values: Mapping[str, Number | None],
         marked: Mapping[tuple[str, int, int], str],
     ) -> None:
-        spec, f, table = self.spec, self.formats, tl.table
+        _spec, f, table = self.spec, self.formats, tl.table
         sheet = self._sheet(table.sheet)
         for i, width in enumerate(table.col_widths):
             sheet.set_column(tl.left + i, tl.left + i, width)
@@ -489,14 +505,20 @@ class TemplateWriter:
             place = tl.status[relation.rule_id]
             evaluation = self.arithmetic.evaluate(relation, values)
             formula = self.arithmetic.status_formula(relation, self.layout.position)
-            _check(sheet.write_formula(place.row, place.col, formula, f.status, evaluation.status_text), relation.rule_id)
+            _check(
+                sheet.write_formula(place.row, place.col, formula, f.status, evaluation.status_text), relation.rule_id
+            )
         if relations:
             self._conditional_bad(sheet, " ".join(p.a1 for p in tl.status.values()))
             for targets, formula in _target_highlights(self.layout, tuple(relations)):
                 r0, c0, r1, c1 = _bounds(targets.split()[0].split(":"))
                 _check(
                     sheet.conditional_format(
-                        r0, c0, r1, c1, {"type": "formula", "criteria": formula, "format": f.bad, "multi_range": targets}
+                        r0,
+                        c0,
+                        r1,
+                        c1,
+                        {"type": "formula", "criteria": formula, "format": f.bad, "multi_range": targets},
                     ),
                     "relation highlight",
                 )
@@ -508,7 +530,9 @@ class TemplateWriter:
             _check(sheet.merge_range(mc.row, 0, mc.row, mc.col - 1, label, f.status_label), label)
         else:
             _check(sheet.write_string(mc.row, 0, label, f.status_label), label)
-        _check(sheet.write_formula(mc.row, mc.col, self.arithmetic.missing_count_formula(inputs), f.status, missing), label)
+        _check(
+            sheet.write_formula(mc.row, mc.col, self.arithmetic.missing_count_formula(inputs), f.status, missing), label
+        )
         _check(
             sheet.conditional_format(
                 mc.row, mc.col, mc.row, mc.col, {"type": "cell", "criteria": ">", "value": 0, "format": f.bad}
@@ -532,7 +556,13 @@ class TemplateWriter:
                 c0,
                 r1,
                 c1,
-                {"type": "text", "criteria": "begins with", "value": FAIL_MARK, "format": self.formats.bad, "multi_range": ranges},
+                {
+                    "type": "text",
+                    "criteria": "begins with",
+                    "value": FAIL_MARK,
+                    "format": self.formats.bad,
+                    "multi_range": ranges,
+                },
             ),
             "status highlight",
         )
@@ -571,7 +601,11 @@ class TemplateWriter:
                 cached = sum(1 for c in tl.table.input_cells if values.get(c.key) is None)
                 missing_total += cached
                 formula = f"={tl.missing_count.ref}"
-                code, description, where = "V203", f"{tl.sheet}：未填写或非数字的填报单元格数（应为 0）", tl.missing_count.display
+                code, description, where = (
+                    "V203",
+                    f"{tl.sheet}：未填写或非数字的填报单元格数（应为 0）",
+                    tl.missing_count.display,
+                )
                 missing_rows.append(row)
             else:
                 status = layout.field_status[key]
@@ -594,11 +628,17 @@ class TemplateWriter:
         )
         place = layout.check_overall
         _check(sheet.merge_range(place.row, place.col, place.row, 4, "", f.status), "overall")
-        _check(sheet.write_formula(place.row, place.col, overall, f.status, overall_status(failing, missing_total)), "overall")
+        _check(
+            sheet.write_formula(place.row, place.col, overall, f.status, overall_status(failing, missing_total)),
+            "overall",
+        )
         sheet.set_row(place.row, 24)
         _check(
             sheet.conditional_format(
-                place.row, place.col, place.row, place.col,
+                place.row,
+                place.col,
+                place.row,
+                place.col,
                 {"type": "text", "criteria": "not containing", "value": overall_status(0, 0), "format": f.bad},
             ),
             "overall highlight",
@@ -607,7 +647,10 @@ class TemplateWriter:
         self._conditional_bad(sheet, f"E{CHECK_FIRST_RULE + 1}:E{last_row + 1}")
         _check(
             sheet.conditional_format(
-                CHECK_FIRST_RULE, 4, last_row, 4,
+                CHECK_FIRST_RULE,
+                4,
+                last_row,
+                4,
                 {"type": "cell", "criteria": ">", "value": 0, "format": f.bad},
             ),
             "missing highlight",
@@ -751,4 +794,4 @@ def write_template(
     return writer.close()
 
 
-__all__ = ["DEFAULT_PASSWORD", "Fill", "Note", "TemplateWriter", "write_template", "GRID_TOP", "Place"]
+__all__ = ["DEFAULT_PASSWORD", "GRID_TOP", "Fill", "Note", "Place", "TemplateWriter", "write_template"]

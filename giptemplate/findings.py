@@ -1,0 +1,124 @@
+"""Findings: what the checks say about a file, each with a stable code, a severity, a place and a Chinese message.
+
+Findings are plain data; rendering them (table, JSON, CSV, xlsx) is the job of :mod:`giptemplate.render`
+and the CLI. Codes follow ../shared/reference/checks.md and are never renumbered or reused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "explain", "warning", "info"]
+
+SEVERITY_LABELS: dict[Severity, str] = {"error": "错误", "explain": "需说明", "warning": "警告", "info": "提示"}
+SEVERITY_ORDER: dict[Severity, int] = {"error": 0, "explain": 1, "warning": 2, "info": 3}
+
+# code -> (default severity, short Chinese title). The catalogue of every code giptemplate emits.
+CODES: dict[str, tuple[Severity, str]] = {
+    "F001": ("error", "不是电子表格文件"),
+    "F002": ("error", "文件有打开密码"),
+    "F003": ("error", "压缩包不安全"),
+    "F004": ("error", "XML 实体扩展被拒绝"),
+    "F005": ("error", "文件为空、不完整或已损坏"),
+    "F006": ("error", "不是本模板"),
+    "F007": ("error", "不支持的格式版本或年度"),
+    "S101": ("error", "缺少表格工作表"),
+    "S102": ("info", "工作表被改名或增加"),
+    "S103": ("error", "行列被插入或删除"),
+    "S104": ("error", "固定表头被修改"),
+    "S105": ("error", "合计公式被改为数值"),
+    "S106": ("warning", "文件未重新计算"),
+    "S107": ("error", "使用了 2019 年旧格式或旧表头"),
+    "S108": ("warning", "表头有错字"),
+    "S109": ("info", "表头为允许的地方变体"),
+    "S110": ("info", "工作表保护被取消"),
+    "C701": ("error", "缺少填报单位"),
+    "C702": ("error", "报告年度缺失或与模板不符"),
+    "C703": ("error", "统一社会信用代码校验位错误"),
+    "C704": ("warning", "未选择统计口径"),
+    "C705": ("info", "缺少填报人或联系电话"),
+    "V201": ("error", "不是数字"),
+    "V202": ("error", "件数为负数"),
+    "V203": ("error", "单元格未填写"),
+    "V204": ("error", "件数不是整数"),
+    "V205": ("info", "输入已规范化"),
+    "V206": ("explain", "数字单元格内有注释"),
+    "V207": ("explain", "单元格带单位"),
+    "V208": ("warning", "金额超过 4 位小数"),
+    "V209": ("error", "单元格为错误值"),
+    "V210": ("info", "本级以下单位的规章数不为 0"),
+    "V212": ("warning", "数值超出模板允许范围"),
+    "A301": ("error", "总计不等于各类申请人之和"),
+    "A302": ("error", "（七）总计不等于各项之和"),
+    "A303": ("error", "一+二 不等于 （七）+四"),
+    "A304": ("error", "表四总计不等于各项之和"),
+    "A390": ("warning", "关系无法判断"),
+    "Y501": ("error", "上年结转与上年度结转下年度不一致"),
+    "Y502": ("warning", "行政规范性文件存量不连续"),
+    "Y503": ("warning", "收费金额与上年相差约一万倍"),
+    "Y505": ("warning", "表格数据与上年完全相同"),
+    "Y590": ("info", "无上年数据，跨年度检查未进行"),
+    "N601": ("error", "文字部分缺失或过短"),
+    "N602": ("warning", "第六部分未说明信息处理费情况"),
+    "N603": ("info", "总体情况缺少部分小标题"),
+    "N604": ("warning", "文字部分与上年雷同"),
+    "N605": ("warning", "文字部分与其他单位雷同"),
+    "M401": ("info", "重复报送"),
+    "M402": ("error", "名单内单位未报送"),
+    "M404": ("error", "汇总数据不满足勾稽关系"),
+    "M405": ("error", "汇总口径混用"),
+    "M408": ("warning", "名单外单位"),
+    "M409": ("warning", "汇总单元格部分单位缺数"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem (or remark) about one file, unit or aggregate, located as precisely as possible."""
+
+    code: str
+    severity: Severity
+    message: str
+    file: str = ""
+    sheet: str | None = None
+    cell: str | None = None  # A1 address on ``sheet``
+    cell_key: str | None = None  # the spec's key ("t3.R1.c1") when the finding is about a data cell
+    rule: str | None = None  # rule instance, e.g. "t3_balance[c1]"
+    unit_name: str = ""
+    unit_code: str = ""
+    expected: str | None = None
+    actual: str | None = None
+    diff: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def severity_label(self) -> str:
+        return SEVERITY_LABELS[self.severity]
+
+    @property
+    def location(self) -> str:
+        if self.sheet and self.cell:
+            return f"'{self.sheet}'!{self.cell}"
+        return self.sheet or ""
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["severity_label"] = self.severity_label
+        data["location"] = self.location
+        return data
+
+
+def make(code: str, message: str, *, severity: Severity | None = None, **where: Any) -> Finding:
+    """A finding with the catalogue's default severity for ``code``."""
+    default, _ = CODES[code]
+    return Finding(code=code, severity=severity or default, message=message, **where)
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.file, SEVERITY_ORDER[f.severity], f.code, f.sheet or "", f.cell or ""))
+
+
+def has_errors(findings: Iterable[Finding]) -> bool:
+    return any(f.severity == "error" for f in findings)
