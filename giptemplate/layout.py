@@ -22,6 +22,8 @@ COVER_FIRST_FIELD = 2
 NARRATIVE_FIRST_PART = 2
 CHECK_OVERALL_ROW = 1
 CHECK_FIRST_RULE = 4
+# Width (in Excel character units) the label of a table's missing-count cell needs on one line.
+MISSING_LABEL_WIDTH = 30.0
 
 # Keys of the identity sheet, in order.
 IDENTITY_KEYS = (
@@ -153,6 +155,10 @@ def layout_for(spec: Spec) -> Layout:
                 status_rows.append(StatusRow(row, key, relation.title))
             status[relation.rule_id] = Place(table.sheet, row, target.at.first_col)
         missing_row = below + len(status_rows)
+        # The count sits right of a label wide enough to read; under the label columns when they suffice.
+        missing_col = max(table.label_cols, 1)
+        while missing_col < table.width - 1 and sum(table.col_widths[:missing_col]) < MISSING_LABEL_WIDTH:
+            missing_col += 1
         layout = TableLayout(
             table=table,
             top=GRID_TOP,
@@ -160,7 +166,7 @@ def layout_for(spec: Spec) -> Layout:
             status_col=status_col,
             status_rows=tuple(status_rows),
             status=status,
-            missing_count=Place(table.sheet, missing_row, max(table.label_cols, 1)),
+            missing_count=Place(table.sheet, missing_row, missing_col),
             note_row=missing_row + 1,
         )
         tables[table.key] = layout

@@ -46,6 +46,7 @@ DEFAULT_SCOPE = "本机关"
 SUMMARY_SCOPE = "本级政府汇总"
 FIXED_CREATED = datetime(2000, 1, 1)
 POINTS_PER_LINE = 15.0
+ROW_HEIGHT = 18.0  # minimum height of a table row, in points
 
 
 @dataclass(frozen=True)
@@ -149,14 +150,15 @@ class Formats:
         self.status = add({**border, "align": "center", "font_size": 10, "bg_color": "#F2F2F2"})
         self.status_label = add({**border, "align": "right", "font_size": 10, "bg_color": "#F2F2F2"})
         self.hint = add({"font_size": 9, "font_color": "#595959", "text_wrap": True, "valign": "top"})
+        self.hint_cell = add({"border": 1, "font_size": 9, "font_color": "#595959", "text_wrap": True, "valign": "top"})
         self.text_input = add({"border": 1, "text_wrap": True, "valign": "top", "locked": False})
         self.text_marked = add(
             {"border": 1, "text_wrap": True, "valign": "top", "locked": False, "bg_color": "#FFEB9C"}
         )
         self.field_label = add({**border, "bold": True, "bg_color": "#D9E1F2"})
-        self.field_input = add({**border, "locked": False})
-        self.field_marked = add({**border, "locked": False, "bg_color": "#FFEB9C"})
-        self.field_fixed = add({**border, "bg_color": "#F2F2F2"})
+        self.field_input = add({**border, "align": "left", "locked": False})
+        self.field_marked = add({**border, "align": "left", "locked": False, "bg_color": "#FFEB9C"})
+        self.field_fixed = add({**border, "align": "left", "bg_color": "#F2F2F2"})
         self.bad = add({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
         self.good = add({"font_color": "#006100"})
         self.plain = add({"text_wrap": True, "valign": "top"})
@@ -165,6 +167,8 @@ class Formats:
             {"bold": True, "border": 1, "bg_color": "#D9E1F2", "text_wrap": True, "valign": "vcenter"}
         )
         self.cell = add({"border": 1, "valign": "top", "text_wrap": True})
+        self.check_cell = add({"border": 1, "valign": "vcenter", "text_wrap": True})
+        self.check_number = add({"border": 1, "valign": "vcenter", "align": "center"})
         self.number = add({"border": 1, "num_format": "0"})
         self.decimal4 = add({"border": 1, "num_format": "0.0000"})
         self.percent = add({"border": 1, "num_format": "0.0%"})
@@ -354,7 +358,7 @@ class TemplateWriter:
                 _check(sheet.write_string(place.row, place.col, text, fmt), part.key)
             else:
                 _check(sheet.write_blank(place.row, place.col, None, fmt), part.key)
-            _check(sheet.write_string(place.row, 2, part.hint, f.hint), part.key)
+            _check(sheet.write_string(place.row, 2, part.hint, f.hint_cell), part.key)
             sheet.set_row(place.row, max(120.0, min(409.0, POINTS_PER_LINE * _lines(text, 90) + 6)))
         sheet.freeze_panes(2, 0)
         sheet.set_landscape()
@@ -434,14 +438,14 @@ class TemplateWriter:
         self._validate_inputs(sheet, table)
         self._write_statuses(sheet, tl, values)
         for r, height in heights.items():
-            sheet.set_row(r, max(height, 20.0))
+            sheet.set_row(r, max(height, ROW_HEIGHT))
 
         first_header, last_header = tl.header_rows
         sheet.freeze_panes(first_header + table.header_rows, table.label_cols)
         if table.orientation == "landscape":
             sheet.set_landscape()
         sheet.set_paper(9)
-        sheet.fit_to_pages(1, 0)
+        sheet.fit_to_pages(1, 1)
         sheet.repeat_rows(0, last_header)
         sheet.center_horizontally()
         sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
@@ -499,7 +503,8 @@ class TemplateWriter:
                 _check(sheet.merge_range(status_row.row, 0, status_row.row, label_end, text, f.status_label), text)
             elif label_end == 0:
                 _check(sheet.write_string(status_row.row, 0, text, f.status_label), text)
-            sheet.set_row(status_row.row, 20)
+            label_width = sum(table.col_widths[: max(label_end, 0) + 1])
+            sheet.set_row(status_row.row, max(ROW_HEIGHT, POINTS_PER_LINE * _lines(text, label_width) + 4))
         relations = [r for r in self.spec.relations if r.table == table.key]
         for relation in relations:
             place = tl.status[relation.rule_id]
@@ -530,6 +535,8 @@ class TemplateWriter:
             _check(sheet.merge_range(mc.row, 0, mc.row, mc.col - 1, label, f.status_label), label)
         else:
             _check(sheet.write_string(mc.row, 0, label, f.status_label), label)
+        label_width = sum(table.col_widths[: mc.col])
+        sheet.set_row(mc.row, max(ROW_HEIGHT, POINTS_PER_LINE * _lines(label, label_width) + 4))
         _check(
             sheet.write_formula(mc.row, mc.col, self.arithmetic.missing_count_formula(inputs), f.status, missing), label
         )
@@ -571,7 +578,8 @@ class TemplateWriter:
         """The 校验 sheet: one row per rule with its live status, and the overall verdict."""
         spec, f, layout = self.spec, self.formats, self.layout
         sheet = self._sheet(CHECK_SHEET)
-        for col, width in enumerate((6, 22, 56, 24, 22)):
+        widths = (6, 20, 64, 24, 22)
+        for col, width in enumerate(widths):
             sheet.set_column(col, col, width)
         _check(sheet.merge_range(0, 0, 0, 4, "校验结果", f.title), "check title")
         sheet.set_row(0, 28)
@@ -593,7 +601,7 @@ class TemplateWriter:
                 ranges = a1_ranges([(p.row, p.col) for p in statuses])
                 formula = _rule_status_formula([f"{quote_sheetname(sheet_name)}!{r}" for r in ranges])
                 code = f"{instances[0].code} {key}"
-                description = f"{sheet_name}：{instances[0].title}（{len(instances)} 处）"
+                description = f"{sheet_name}：{_rule_title(instances)}（{len(instances)} 处）"
                 where = f"'{sheet_name}'!" + ",".join(ranges)
                 verdict_rows.append(row)
             elif kind == "missing":
@@ -614,11 +622,12 @@ class TemplateWriter:
                 code, description, where = "C703", f"{spec.cover_sheet}：{spec.field(key).label}校验位", status.display
                 verdict_rows.append(row)
             failing += str(cached).startswith(FAIL_MARK)
-            _check(sheet.write_number(row, 0, number, f.cell), "number")
-            _check(sheet.write_string(row, 1, code, f.cell), "rule")
-            _check(sheet.write_string(row, 2, description, f.cell), "description")
-            _check(sheet.write_string(row, 3, where, f.cell), "place")
+            _check(sheet.write_number(row, 0, number, f.check_number), "number")
+            _check(sheet.write_string(row, 1, code, f.check_cell), "rule")
+            _check(sheet.write_string(row, 2, description, f.check_cell), "description")
+            _check(sheet.write_string(row, 3, where, f.check_cell), "place")
             _check(sheet.write_formula(row, 4, formula, f.status, cached), "status")
+            sheet.set_row(row, max(ROW_HEIGHT, POINTS_PER_LINE * _lines(description, widths[2]) + 4))
         fails = "+".join(f'SUMPRODUCT(--(LEFT({_col_range(4, rows)},1)="{FAIL_MARK}"))' for rows in _runs(verdict_rows))
         missing = "SUM(" + ",".join(_col_range(4, rows) for rows in _runs(missing_rows)) + ")"
         overall = (
@@ -655,7 +664,8 @@ class TemplateWriter:
             ),
             "missing highlight",
         )
-        sheet.write_string(last_row + 2, 0, "各表中每条关系旁的校验单元格显示具体位置和差额。", f.hint)
+        hint = "各表中每条关系旁的校验单元格显示具体位置和差额。"
+        _check(sheet.merge_range(last_row + 2, 0, last_row + 2, 4, hint, f.hint), "check hint")
         sheet.freeze_panes(CHECK_FIRST_RULE, 0)
         sheet.set_landscape()
         sheet.fit_to_pages(1, 0)
@@ -689,6 +699,19 @@ def _target_highlights(layout: Layout, relations: tuple[Relation, ...]) -> list[
         targets = " ".join(a1_ranges([(t.row, t.col) for t, _ in pairs]))
         out.append((targets, f'=LEFT({first_status.a1},1)="{FAIL_MARK}"'))
     return out
+
+
+def _rule_title(instances: Sequence[Relation]) -> str:
+    """One title for all instances of a rule; named instances (表四's groups) have their own titles."""
+    titles = list(dict.fromkeys(r.title for r in instances))
+    if len(titles) == 1:
+        return titles[0]
+    common = ""
+    for chars in zip(*(reversed(t) for t in titles), strict=False):
+        if len(set(chars)) != 1:
+            break
+        common = chars[0] + common
+    return f"各组{common.lstrip()}" if common.strip() else "；".join(titles)
 
 
 def rule_status(instance_texts: Sequence[str]) -> str:
