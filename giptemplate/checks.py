@@ -365,6 +365,35 @@ def check_relations(
 # ---------------------------------------------------------------------------------------------- the file check
 
 
+def values_as_shown(submission: Submission) -> dict[str, Number | None]:
+    """The values a reviewer sees in the recalculated workbook.
+
+    A total typed over its formula counts with the typed number (as in :meth:`Submission.as_filed`), and so do the
+    intact formulas that sum it: （七）总计·总计 adds a typed （七）总计·自然人 in the workbook, so it does here too.
+    Intact formulas are recomputed strictly (a blank input leaves them blank), never taken from the cache.
+    """
+    arithmetic = arithmetic_for(submission.spec)
+    values: dict[str, Number | None] = dict(submission.inputs)
+    typed = {
+        key
+        for key, total in submission.stored.items()
+        if total.has_formula is False or (total.has_formula is None and total.shown is not None)
+    }
+    for key in arithmetic.order:
+        if key in typed:
+            values[key] = submission.stored[key].shown
+            continue
+        parts = [values.get(dep) for dep in arithmetic.formula_of[key].rhs]
+        total: Number | None = None
+        if all(p is not None for p in parts):
+            total = 0
+            for p in parts:
+                assert p is not None
+                total = total + p
+        values[key] = total
+    return values
+
+
 class _Checker:
     """One pass over one submission; collects findings with the file's and unit's identity."""
 
@@ -475,7 +504,7 @@ class _Checker:
         for name in self.sub.unprotected_sheets:
             self.add("S110", f"工作表“{name}”的保护被取消。", sheet=name)
 
-    def stored_totals(self) -> None:
+    def stored_totals(self, shown: Mapping[str, Number | None]) -> None:
         values = self.sub.values
         for key, total in self.sub.stored.items():
             if self.spec.cells[key].table in self.absent_tables:
@@ -483,20 +512,24 @@ class _Checker:
             recomputed = values.get(key)
             name = cell_name(self.spec, key)
             if total.has_formula is False:
-                shown = "已被清空" if total.shown is None and total.state == "blank" else f"改为数值 {fmt(total.shown)}"
+                how = "已被清空" if total.shown is None and total.state == "blank" else f"改为数值 {fmt(total.shown)}"
                 if total.state == "error":
-                    shown = "改为错误值"
+                    how = "改为错误值"
                 tail = f"按各项重新计算应为 {fmt(recomputed)}，" if recomputed is not None else ""
                 self.add(
                     "S105",
-                    f"{name}的合计公式{shown}；{tail}已使用重新计算的值，请恢复公式（使用新模板填写）。",
+                    f"{name}的合计公式{how}；{tail}已使用重新计算的值，请恢复公式（使用新模板填写）。",
                     key=key,
                     at=total.place,
                     expected=_opt(recomputed),
                     actual=_opt(total.shown),
                     diff=_opt(total.shown - recomputed) if total.shown is not None and recomputed is not None else None,
                 )
-            elif total.shown is not None and recomputed is not None and total.shown != recomputed:
+                continue
+            if total.has_formula:
+                # What the intact formula gives on the values as shown (a typed total upstream included).
+                recomputed = shown.get(key)
+            if total.shown is not None and recomputed is not None and total.shown != recomputed:
                 how = "文件未重新计算" if total.has_formula else "文件未重新计算或合计被改为数值（该文件格式无法区分）"
                 self.add(
                     "S106",
@@ -537,6 +570,11 @@ class _Checker:
         at = cv.place
         raw = _raw_text(cv.raw) if cv.raw is not None else ""
         what = "金额" if cell.type == "fee" else "件数"
+
+        def shown(number: Number) -> str:
+            # the typed text when it differs from the plain number (full-width digits, a unit word...)
+            return f"“{raw}”" if isinstance(cv.raw, str) and raw != fmt(number) else fmt(number)
+
         if cv.state == "error":
             self.add(
                 "V209",
@@ -562,9 +600,9 @@ class _Checker:
             if number is None:
                 self.add("V201", f"{name}填写为“{raw}”，不是数字。", key=key, at=at, actual=raw)
             elif number < 0:
-                self.add("V202", f"{name}为 {fmt(number)}，{what}不能为负数。", key=key, at=at, actual=fmt(number))
+                self.add("V202", f"{name}为 {shown(number)}，{what}不能为负数。", key=key, at=at, actual=fmt(number))
             elif cell.type == "count" and number != number.to_integral_value():
-                self.add("V204", f"{name}为 {fmt(number)}，件数须为整数。", key=key, at=at, actual=fmt(number))
+                self.add("V204", f"{name}为 {shown(number)}，件数须为整数。", key=key, at=at, actual=fmt(number))
             elif number > self.bound(cell):
                 self.bounds(cell, number, at)
             else:
@@ -575,9 +613,9 @@ class _Checker:
             return
         number = Decimal(value)
         if number < 0:
-            self.add("V202", f"{name}为 {fmt(value)}，{what}不能为负数。", key=key, at=at, actual=fmt(value))
+            self.add("V202", f"{name}为 {shown(value)}，{what}不能为负数。", key=key, at=at, actual=fmt(value))
         elif cell.type == "count" and number != number.to_integral_value():
-            self.add("V204", f"{name}为 {fmt(value)}，件数须为整数。", key=key, at=at, actual=fmt(value))
+            self.add("V204", f"{name}为 {shown(value)}，件数须为整数。", key=key, at=at, actual=fmt(value))
         if cell.type == "fee" and isinstance(value, Decimal):
             exponent = number.normalize().as_tuple().exponent
             if isinstance(exponent, int) and -exponent > spec.fee_decimals:
@@ -985,12 +1023,13 @@ def check_file(
     unit. ``previous_expected`` says the caller asked for previous-year checks (then a missing one gives Y590)."""
     checker = _Checker(submission)
     checker.structure()
-    checker.stored_totals()
+    shown = values_as_shown(submission)
+    checker.stored_totals(shown)
     checker.values()
     checker.findings.extend(
         check_relations(
             submission.spec,
-            submission.as_filed(),
+            shown,
             file=submission.file,
             unit_name=submission.unit_name,
             unit_code=submission.unit_code,
@@ -1046,5 +1085,6 @@ __all__ = [
     "instance_name",
     "text_similarity",
     "unreadable_report",
+    "values_as_shown",
     "worst",
 ]
