@@ -1,0 +1,654 @@
+"""Merge many returned workbooks: account for every file and every roster unit, total the accepted ones.
+
+``merge(inputs, roster=..., previous=...)`` reads and checks the files in parallel (:mod:`.collect`), decides a
+status for each file and roster unit, sums the accepted submissions cell by cell (:mod:`.aggregate`), runs the
+relations on the totals and returns a :class:`MergeResult` with pandas frames. :func:`write_summary` writes the
+summary workbook (:mod:`.summary`) and :func:`write_long` the long frame (:mod:`.longframe`).
+
+Which statuses contribute to the totals is fixed and stated on every output: 通过 and 有错误 (:data:`INCLUDED`).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from giptemplate.arithmetic import Number
+from giptemplate.errors import InputError
+from giptemplate.findings import CODES, SEVERITY_LABELS, SEVERITY_ORDER, Finding, make
+from giptemplate.merge.aggregate import (
+    AGGREGATE_UNIT,
+    Aggregate,
+    UnitValues,
+    aggregate,
+    aggregate_findings,
+    cell_keys,
+)
+from giptemplate.merge.collect import FileResult, collect, copy_checked_parts, find_inputs
+from giptemplate.roster import RosterEntry, read_roster
+from giptemplate.spec import Spec, spec_by_id
+from giptemplate.writer import SUMMARY_SCOPE
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+PASSED = "通过"
+HAS_ERRORS = "有错误"
+UNREADABLE = "无法读取"
+DUPLICATE = "重复报送"
+OFF_ROSTER = "名单外"
+MISSING = "未报送"
+STATUSES = (PASSED, HAS_ERRORS, UNREADABLE, DUPLICATE, OFF_ROSTER, MISSING)
+INCLUDED = (PASSED, HAS_ERRORS)
+INCLUDED_TEXT = (
+    "计入汇总的状态：通过、有错误（有错误的单位仍计入，请在退回修改后重新汇总）；"
+    "无法读取、重复报送（较早的文件）、名单外、未报送均不计入。"
+    "统计口径为“本级政府汇总”的报送与本机关报送同时出现时不计入（M405，避免重复计算）；"
+    "报告年度与本次汇总不同的报送不计入（M411）。"
+)
+UNGROUPED = "（未分组）"
+COPY_MIN_CHARS = 50  # N605: texts shorter than this are boilerplate, not worth comparing
+COPY_COMMON = 50  # a sentence found in more units than this is boilerplate: no candidate pairs from it
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class StatusEntry:
+    """One row of the status table: an input file, or a roster unit that sent none."""
+
+    status: str
+    unit_name: str
+    unit_code: str
+    group: str = ""
+    included: bool = False
+    reason: str = ""
+    file: str = ""
+    path: str = ""
+    errors: int = 0
+    explains: int = 0
+    warnings: int = 0
+    infos: int = 0
+    saved_at: str = ""
+    sha256: str = ""
+    roster_line: int | None = None
+
+
+@dataclass
+class MergeResult:
+    """Everything a merge decided. Frames are built on first use (the long frame can be large)."""
+
+    spec: Spec
+    year: int | None
+    office: str
+    files: list[FileResult]
+    entries: list[StatusEntry]
+    included: list[FileResult]
+    groups: list[str]  # group of each included unit (UNGROUPED when the roster has none for it)
+    aggregate: Aggregate
+    finding_list: list[Finding]
+    roster: list[RosterEntry] | None = None
+    skipped: list[Path] = field(default_factory=list)  # files inside input folders that are not spreadsheets
+
+    # ------------------------------------------------------------------------------------------ verdicts
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counter = Counter(e.status for e in self.entries)
+        return {s: counter.get(s, 0) for s in STATUSES}
+
+    @property
+    def has_groups(self) -> bool:
+        return bool(self.roster) and any(e.group for e in self.roster or [])
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for f in self.finding_list if f.severity == "error")
+
+    @property
+    def exit_code(self) -> int:
+        """0 merged with no 错误; 1 merged with 错误 findings or missing units; 2 nothing could be merged."""
+        if not self.included:
+            return 2
+        if self.error_count or self.counts[MISSING]:
+            return 1
+        return 0
+
+    @property
+    def totals_values(self) -> dict[str, Number | None]:
+        return self.aggregate.values
+
+    def unit_values(self) -> list[UnitValues]:
+        return self.aggregate.units
+
+    # ------------------------------------------------------------------------------------------ frames
+
+    @functools.cached_property
+    def status(self) -> pd.DataFrame:
+        import pandas as pd
+
+        columns = [
+            "status",
+            "unit_name",
+            "unit_code",
+            "group",
+            "included",
+            "reason",
+            "file",
+            "path",
+            "errors",
+            "explains",
+            "warnings",
+            "infos",
+            "saved_at",
+            "sha256",
+        ]
+        return pd.DataFrame([[getattr(e, c) for c in columns] for e in self.entries], columns=columns)
+
+    @functools.cached_property
+    def findings(self) -> pd.DataFrame:
+        import pandas as pd
+
+        columns = [
+            "unit_name",
+            "unit_code",
+            "file",
+            "sheet",
+            "cell",
+            "cell_key",
+            "code",
+            "severity",
+            "severity_label",
+            "rule",
+            "message",
+            "expected",
+            "actual",
+            "diff",
+        ]
+        rows = [[getattr(f, c) for c in columns] for f in self.finding_list]
+        return pd.DataFrame(rows, columns=columns)
+
+    @functools.cached_property
+    def totals(self) -> pd.DataFrame:
+        """One row per data cell of the official tables: labels, place in the summary, total, units covered."""
+        import pandas as pd
+
+        from giptemplate.layout import layout_for
+
+        layout = layout_for(self.spec)
+        rows = []
+        for key, cell in self.spec.cells.items():
+            units, missing = self.aggregate.cell_units(key)
+            value = self.aggregate.values.get(key)
+            table = self.spec.table(cell.table)
+            rows.append(
+                {
+                    "cell_key": key,
+                    "table": cell.table,
+                    "table_title": table.title,
+                    "row_key": cell.row.key,
+                    "row_label": cell.row.label,
+                    "col_key": cell.column.key,
+                    "col_label": cell.column.label,
+                    "col_group": cell.column.group or "",
+                    "type": cell.type,
+                    "derived": cell.derived,
+                    "value": value,
+                    "display": display_value(value, cell.type),
+                    "units": units,
+                    "missing": missing,
+                    "sheet": layout.cells[key].sheet,
+                    "cell": layout.cells[key].a1,
+                }
+            )
+        frame = pd.DataFrame(rows)
+        frame["value"] = frame["value"].astype(object)
+        return frame
+
+    @functools.cached_property
+    def units(self) -> pd.DataFrame:
+        """One row per included unit (name, code, group, file), one column per data cell key; exact values."""
+        import pandas as pd
+
+        keys = cell_keys(self.spec)
+        meta = [
+            {"unit_name": r.unit_name, "unit_code": r.unit_code, "group": g, "file": r.name}
+            for r, g in zip(self.included, self.groups, strict=True)
+        ]
+        values = pd.DataFrame([list(u.values) for u in self.aggregate.units], columns=list(keys), dtype=object)
+        return pd.concat([pd.DataFrame(meta, columns=["unit_name", "unit_code", "group", "file"]), values], axis=1)
+
+    @functools.cached_property
+    def long(self) -> pd.DataFrame:
+        """One row per data cell of every included unit, with provenance (file, hash, sheet, cell)."""
+        from giptemplate.merge.longframe import long_frame
+
+        return long_frame(self)
+
+
+def display_value(value: Number | None, cell_type: str) -> str:
+    """How a total reads: the fee with 4 decimals (never rounded before display), counts as integers."""
+    if value is None:
+        return ""
+    if cell_type == "fee":
+        return f"{value:.4f}"
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------- merging
+
+
+def merge(
+    inputs: Iterable[str | Path],
+    *,
+    roster: str | Path | Sequence[RosterEntry] | None = None,
+    previous: Iterable[str | Path] | str | Path | None = None,
+    jobs: int | None = None,
+    on_progress: Progress | None = None,
+    office: str = "",
+) -> MergeResult:
+    """Read, check and merge returned workbooks (files and folders, recursively).
+
+    ``roster`` (a CSV/XLSX path or entries) lists the units expected; ``previous`` (files or folders) holds last
+    year's returns for the cross-year checks; ``jobs`` is the number of processes (default: all cores).
+    Raises :class:`InputError` when no input file is found.
+    """
+    files, skipped = find_inputs(inputs)
+    if not files:
+        raise InputError("没有找到要汇总的文件 (no input files found)")
+    entries = _roster_entries(roster)
+    previous_files: list[Path] | None = None
+    if previous is not None:
+        items = [previous] if isinstance(previous, (str, Path)) else list(previous)
+        previous_files, _ = find_inputs(items)
+        if not previous_files:
+            raise InputError("--previous 没有找到上年度文件 (no previous-year files found)")
+    results = collect(files, jobs=jobs, previous=previous_files, on_progress=on_progress)
+    return build_result(results, roster=entries, office=office, skipped=skipped)
+
+
+def _roster_entries(roster: str | Path | Sequence[RosterEntry] | None) -> list[RosterEntry] | None:
+    if roster is None:
+        return None
+    if isinstance(roster, (str, Path)):
+        return read_roster(roster)
+    return list(roster)
+
+
+def _saved_key(result: FileResult) -> tuple[float, float, str]:
+    """Newest first: the time saved in the workbook, then the file's modification time, then the name."""
+    saved = 0.0
+    if result.saved_at:
+        try:
+            moment = datetime.fromisoformat(result.saved_at.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            saved = moment.timestamp()
+        except ValueError:
+            saved = 0.0
+    return saved, result.mtime, result.path
+
+
+def _normal_name(name: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
+
+
+class _Roster:
+    def __init__(self, entries: Sequence[RosterEntry]) -> None:
+        from giptemplate import uscc
+
+        self.entries = list(entries)
+        self.by_code = {e.code: e for e in self.entries}
+        names = Counter(_normal_name(e.name) for e in self.entries)
+        self.by_name = {_normal_name(e.name): e for e in self.entries if names[_normal_name(e.name)] == 1}
+        self._verify = uscc.verify
+
+    def match(self, result: FileResult) -> RosterEntry | None:
+        """By code; by name only when the file's code is absent or invalid (a typo must not hide a unit)."""
+        if result.unit_code in self.by_code:
+            return self.by_code[result.unit_code]
+        if not result.unit_code or self._verify(result.unit_code) not in ("ok", "not_uscc"):
+            return self.by_name.get(_normal_name(result.unit_name))
+        return None
+
+
+def build_result(
+    results: Sequence[FileResult],
+    *,
+    roster: Sequence[RosterEntry] | None = None,
+    office: str = "",
+    skipped: Sequence[Path] = (),
+) -> MergeResult:
+    """Decide statuses, pick the accepted submissions and total them (the part of :func:`merge` after reading)."""
+    book = _Roster(roster) if roster is not None else None
+    findings: list[Finding] = []
+    readable = [r for r in results if r.readable]
+    # Identity: the roster entry, else the code, else the name, else the file itself.
+    matched: dict[str, RosterEntry | None] = {}
+    keys: dict[str, str] = {}
+    for r in readable:
+        entry = book.match(r) if book is not None else None
+        matched[r.path] = entry
+        keys[r.path] = (
+            f"code:{entry.code}"
+            if entry
+            else f"code:{r.unit_code}"
+            if r.unit_code
+            else f"name:{_normal_name(r.unit_name)}"
+            if r.unit_name.strip()
+            else f"file:{r.path}"
+        )
+    by_key: dict[str, list[FileResult]] = {}
+    for r in readable:
+        by_key.setdefault(keys[r.path], []).append(r)
+    current: dict[str, FileResult] = {}
+    superseded: dict[str, FileResult] = {}  # path -> the file that replaces it
+    for group in by_key.values():
+        ordered = sorted(group, key=_saved_key, reverse=True)
+        newest = ordered[0]
+        current[newest.path] = newest
+        for older in ordered[1:]:
+            superseded[older.path] = newest
+
+    candidates = [r for r in readable if r.path in current]
+    spec, year = _merge_spec_and_year(candidates)
+    exclusions: dict[str, str] = {}
+    for r in candidates:
+        if book is not None and matched[r.path] is None:
+            continue
+        if r.spec_id != spec.id:
+            exclusions[r.path] = f"格式版本（{r.spec_id}）与本次汇总（{spec.id}）不同，不计入"
+            findings.append(
+                make("M403", f"{_label(r)} 使用的格式版本与本次汇总不同，未计入汇总。", **_where(r, matched))
+            )
+        elif year is not None and r.year != year:
+            exclusions[r.path] = f"报告年度为 {r.year or '（未填写）'}，本次汇总为 {year} 年度，不计入"
+            findings.append(
+                make(
+                    "M411",
+                    f"{_label(r)} 的报告年度为 {r.year or '（未填写）'}，本次汇总为 {year} 年度，未计入汇总。",
+                    **_where(r, matched),
+                )
+            )
+    scoped = [r for r in candidates if r.path not in exclusions and (book is None or matched[r.path] is not None)]
+    summaries = [r for r in scoped if r.scope == SUMMARY_SCOPE]
+    if summaries and len(summaries) < len(scoped):
+        for r in summaries:
+            exclusions[r.path] = "统计口径为“本级政府汇总”，与本机关报送混合，不计入（避免重复计算）"
+            findings.append(
+                make(
+                    "M405",
+                    f"{_label(r)} 的统计口径为“{SUMMARY_SCOPE}”，已包含各部门数据，与 {len(scoped) - len(summaries)} "
+                    "个“本机关”报送一起相加会重复计算，未计入汇总。请确认该文件是否应为本机关口径。",
+                    **_where(r, matched),
+                )
+            )
+
+    entries: list[StatusEntry] = []
+    included: list[FileResult] = []
+    groups: list[str] = []
+    for r in results:
+        if not r.readable:
+            code = r.error_code if r.error_code in CODES else "F005"
+            findings.append(make(code, r.error_message, file=r.name))
+            entries.append(StatusEntry(UNREADABLE, "", "", reason=r.error_message, file=r.name, path=r.path, errors=1))
+            continue
+        entry = matched.get(r.path)
+        counts = r.severity_counts()
+        base: dict[str, Any] = {
+            "unit_name": entry.name if entry else r.unit_name,
+            "unit_code": entry.code if entry else r.unit_code,
+            "group": entry.group if entry else "",
+            "file": r.name,
+            "path": r.path,
+            "errors": counts["error"],
+            "explains": counts["explain"],
+            "warnings": counts["warning"],
+            "infos": counts["info"],
+            "saved_at": r.saved_at,
+            "sha256": r.sha256,
+            "roster_line": entry.line if entry else None,
+        }
+        if r.path in superseded:
+            newer = superseded[r.path]
+            reason = f"已被较新的文件 {newer.name}（保存时间 {newer.saved_at or '未知'}）替代，不计入"
+            findings.append(
+                make(
+                    "M401",
+                    f"{_label(r)} 报送了多份文件，采用最新的 {newer.name}；本文件（保存时间 {r.saved_at or '未知'}）"
+                    "未计入汇总。",
+                    **_where(r, matched),
+                )
+            )
+            entries.append(StatusEntry(DUPLICATE, reason=reason, **base))
+            continue
+        findings.extend(r.findings)
+        if book is not None and entry is None:
+            findings.append(
+                make(
+                    "M408",
+                    f"{_label(r)}（{r.unit_code or '无单位代码'}）不在单位名单中，未计入汇总。"
+                    "如为新增单位，请补入名单后重新汇总。",
+                    **_where(r, matched),
+                )
+            )
+            entries.append(StatusEntry(OFF_ROSTER, reason="不在单位名单中，不计入", **base))
+            continue
+        status = HAS_ERRORS if counts["error"] else PASSED
+        if r.path in exclusions:
+            entries.append(StatusEntry(status, included=False, reason=exclusions[r.path], **base))
+            continue
+        entries.append(StatusEntry(status, included=True, reason="", **base))
+        included.append(r)
+        groups.append((entry.group if entry else "") or UNGROUPED)
+
+    if book is not None:
+        present = {matched[r.path].code for r in readable if r.path in current and matched.get(r.path)}  # type: ignore[union-attr]
+        unreadable = [r for r in results if not r.readable]
+        for e in book.entries:
+            if e.code in present:
+                continue
+            hint = next((r.name for r in unreadable if e.code in r.name or e.name in r.name), "")
+            reason = "名单内单位未报送" + (f"；可能对应无法读取的文件 {hint}" if hint else "")
+            entries.append(
+                StatusEntry(MISSING, e.name, e.code, group=e.group, reason=reason, errors=1, roster_line=e.line)
+            )
+            findings.append(
+                make(
+                    "M402",
+                    f"名单内单位 {e.name}（{e.code}）未报送"
+                    + (f"（文件 {hint} 无法读取）" if hint else "")
+                    + "，汇总不完整。",
+                    unit_name=e.name,
+                    unit_code=e.code,
+                )
+            )
+
+    units = [UnitValues(r.unit_name or r.unit_code or r.name, r.unit_code, r.values) for r in included]
+    agg = aggregate(spec, units)
+    findings.extend(aggregate_findings(agg))
+    findings.extend(copy_findings(spec, included))
+    entries.sort(key=_entry_order)
+    findings = sorted(
+        findings,
+        key=lambda f: (SEVERITY_ORDER[f.severity], f.unit_name != AGGREGATE_UNIT, f.unit_name, f.file, f.code),
+    )
+    return MergeResult(
+        spec=spec,
+        year=year,
+        office=office,
+        files=list(results),
+        entries=entries,
+        included=included,
+        groups=groups,
+        aggregate=agg,
+        finding_list=findings,
+        roster=list(roster) if roster is not None else None,
+        skipped=list(skipped),
+    )
+
+
+def _entry_order(e: StatusEntry) -> tuple[int, int, int, str]:
+    """Roster units in roster order, then the rest by status and file."""
+    in_roster = e.roster_line is not None and e.status != DUPLICATE
+    return (0 if in_roster else 1, e.roster_line or 0, STATUSES.index(e.status), e.file)
+
+
+def _merge_spec_and_year(candidates: Sequence[FileResult]) -> tuple[Spec, int | None]:
+    from giptemplate.spec import all_specs
+
+    if not candidates:
+        return all_specs()[-1], None
+    spec_id = Counter(r.spec_id for r in candidates).most_common(1)[0][0]
+    years = Counter(r.year for r in candidates if r.spec_id == spec_id and r.year is not None)
+    year = max(years, key=lambda y: (years[y], y)) if years else None
+    return spec_by_id(spec_id), year
+
+
+def _label(r: FileResult) -> str:
+    return f"{r.unit_name or '（未填单位名称）'}的文件 {r.name}"
+
+
+def _where(r: FileResult, matched: Mapping[str, RosterEntry | None]) -> dict[str, Any]:
+    entry = matched.get(r.path)
+    return {
+        "file": r.name,
+        "unit_name": entry.name if entry else r.unit_name,
+        "unit_code": entry.code if entry else r.unit_code,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- N605
+
+
+_SENTENCE_END = re.compile(r"[。；！？;!?\n]+")
+
+
+def _clean(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in text if not (ch.isspace() or ch.isdigit() or unicodedata.category(ch)[0] in "PSZ"))
+
+
+def copy_findings(spec: Spec, included: Sequence[FileResult]) -> list[Finding]:
+    """N605: narrative parts (一 and 五) that are the same as, or nearly the same as, another unit's in this batch.
+
+    Identical texts (after dropping whitespace, punctuation and digits) are grouped by hash; near copies are
+    found among the distinct texts through the sentences they share, then confirmed with the checks' similarity
+    measure, so the work stays near-linear in the number of units.
+    """
+    from giptemplate.checks import COPY_THRESHOLD, text_similarity
+
+    parts = {p.key: p for p in spec.parts if p.key in copy_checked_parts(spec)}
+    findings: list[Finding] = []
+    for part_key, part in parts.items():
+        distinct: dict[str, list[int]] = {}  # cleaned-text digest -> units
+        sample: dict[str, str] = {}
+        for i, r in enumerate(included):
+            text = dict(r.texts).get(part_key, "")
+            cleaned = _clean(text)
+            if len(cleaned) < COPY_MIN_CHARS:
+                continue
+            digest = hashlib.blake2b(cleaned.encode("utf-8"), digest_size=16).hexdigest()
+            distinct.setdefault(digest, []).append(i)
+            sample.setdefault(digest, text)
+        similar: dict[str, set[str]] = {d: set() for d in distinct}
+        sentence_index: dict[str, list[str]] = {}
+        for digest, text in sample.items():
+            for sentence in {s for s in (_clean(x) for x in _SENTENCE_END.split(text)) if len(s) >= 8}:
+                sentence_index.setdefault(sentence, []).append(digest)
+        pairs: set[tuple[str, str]] = set()
+        for holders in sentence_index.values():
+            if 1 < len(holders) <= COPY_COMMON:
+                pairs.update((a, b) for a in holders for b in holders if a < b)
+        scores: dict[tuple[str, str], float] = {}
+        for a, b in pairs:
+            score = text_similarity(sample[a], sample[b])
+            if score >= COPY_THRESHOLD:
+                similar[a].add(b)
+                similar[b].add(a)
+                scores[(a, b)] = scores[(b, a)] = score
+        for digest, members in distinct.items():
+            near = sorted(similar[digest])
+            near_count = sum(len(distinct[d]) for d in near)
+            best = max((scores[(digest, d)] for d in near), default=0.0)
+            place = _part_place(spec, part_key)
+            for i in members:
+                count = len(members) - 1 + near_count
+                if not count:
+                    continue
+                # Name a few of the others (the message stays short however large the batch is).
+                shown_units = [included[j] for j in members[:12] if j != i][:10]
+                for d in near:
+                    shown_units.extend(included[j] for j in distinct[d][: 10 - len(shown_units)])
+                names = [o.unit_name or o.name for o in shown_units]
+                shown = "、".join(names) + (f" 等 {count} 个单位" if count > len(names) else "")
+                r = included[i]
+                similarity = 1.0 if len(members) > 1 else best
+                findings.append(
+                    make(
+                        "N605",
+                        f"「{part.display_title}」与本批其他单位雷同（相似度 {similarity:.0%}）：{shown}。",
+                        file=r.name,
+                        unit_name=r.unit_name,
+                        unit_code=r.unit_code,
+                        sheet=place[0],
+                        cell=place[1],
+                        extra={"part": part_key, "similarity": similarity, "units": count},
+                    )
+                )
+    return findings
+
+
+def _part_place(spec: Spec, part_key: str) -> tuple[str, str]:
+    from giptemplate.layout import layout_for
+
+    place = layout_for(spec).parts[part_key]
+    return place.sheet, place.a1
+
+
+# ---------------------------------------------------------------------------------------------- outputs
+
+
+def write_summary(result: MergeResult, path: str | Path) -> bytes:
+    """Write the summary workbook (official tables with the totals, statuses, findings, per-unit detail,
+    group subtotals and indicators); returns its bytes."""
+    from giptemplate.merge.summary import write_summary as _write
+
+    return _write(result, path)
+
+
+def write_long(result: MergeResult, path: str | Path) -> None:
+    """Write the long frame of the included units: Parquet (``.parquet``) or CSV (``.csv``, formula-safe)."""
+    from giptemplate.merge.longframe import write_long as _write
+
+    _write(result, path)
+
+
+__all__ = [
+    "DUPLICATE",
+    "HAS_ERRORS",
+    "INCLUDED",
+    "INCLUDED_TEXT",
+    "MISSING",
+    "OFF_ROSTER",
+    "PASSED",
+    "SEVERITY_LABELS",
+    "STATUSES",
+    "UNREADABLE",
+    "FileResult",
+    "MergeResult",
+    "StatusEntry",
+    "build_result",
+    "display_value",
+    "merge",
+    "write_long",
+    "write_summary",
+]

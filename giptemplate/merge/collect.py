@@ -1,0 +1,333 @@
+"""Read and check many returned files in parallel, each into a compact, picklable :class:`FileResult`.
+
+Workers are processes (reading is CPU-bound Python); they receive chunks of paths and send back only what the
+merge needs: identity, trusted values as a tuple in ``spec.cells`` order, findings and the narrative texts used
+for the copy check, never whole :class:`Submission` objects. One bad file never stops the merge: whatever goes
+wrong while reading it becomes its 无法读取 reason.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from giptemplate.arithmetic import Number
+from giptemplate.errors import IntakeError
+from giptemplate.findings import Finding, make
+from giptemplate.spec import Spec, spec_by_id
+
+if TYPE_CHECKING:
+    from giptemplate.submission import Submission
+
+SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".et"})
+INTERNAL_ERROR = "X000"  # not a finding code: the reader failed unexpectedly on this file
+SMALL_BATCH = 8  # below this many files, starting worker processes costs more than it saves
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """What the merge keeps of one input file."""
+
+    path: str
+    size: int
+    mtime: float
+    sha256: str = ""
+    error_code: str = ""  # F0xx when the file could not be read (X000: unexpected failure)
+    error_message: str = ""
+    spec_id: str = ""
+    unit_name: str = ""
+    unit_code: str = ""
+    scope: str = ""
+    year: int | None = None
+    saved_at: str = ""
+    application: str = ""
+    values: tuple[Number | None, ...] = ()  # trusted values in ``spec.cells`` order
+    moved: tuple[tuple[str, str, str], ...] = ()  # (cell key, sheet, A1) where the file differs from the layout
+    findings: tuple[Finding, ...] = ()
+    texts: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # (part key, text) of the copy-checked parts
+
+    @property
+    def readable(self) -> bool:
+        return not self.error_code
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    @property
+    def spec(self) -> Spec:
+        return spec_by_id(self.spec_id)
+
+    def severity_counts(self) -> dict[str, int]:
+        out = {"error": 0, "explain": 0, "warning": 0, "info": 0}
+        for f in self.findings:
+            out[f.severity] += 1
+        return out
+
+
+# ---------------------------------------------------------------------------------------------- inputs
+
+
+def find_inputs(inputs: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
+    """Expand files and folders (recursively) into the files to read, and the files of folders that were skipped.
+
+    A file named explicitly is always read (a PDF renamed .xls must show up as 无法读取); inside folders only
+    spreadsheet names are taken, and Office's lock files (``~$...``) and hidden files are skipped. Each file
+    counts once, however often it is named.
+    """
+    files: list[Path] = []
+    skipped: list[Path] = []
+    seen: set[Path] = set()
+
+    def add(path: Path, into: list[Path]) -> None:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            into.append(path)
+
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            for child in sorted(_walk(path)):
+                name = child.name
+                if name.startswith(("~$", ".")) or child.suffix.lower() not in SPREADSHEET_SUFFIXES:
+                    add(child, skipped)
+                else:
+                    add(child, files)
+        else:
+            add(path, files)
+    return files, skipped
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in names:
+            yield Path(root) / name
+
+
+# ---------------------------------------------------------------------------------------------- one file
+
+# Per worker process: last year's submissions, loaded once by the pool initializer.
+_previous: Any = None
+_previous_expected = False
+
+
+def _init_worker(previous: Sequence[str] | None) -> None:
+    global _previous, _previous_expected
+    _previous_expected = bool(previous)
+    _previous = _load_previous(previous) if previous else None
+
+
+def _load_previous(paths: Sequence[str]) -> Any:
+    return _previous_module().load_previous([Path(p) for p in paths])
+
+
+def _previous_module() -> Any:
+    return importlib.import_module("giptemplate.previous")
+
+
+def _previous_for(submission: Submission) -> Submission | None:
+    if _previous is None:
+        return None
+    found: Submission | None = _previous_module().previous_for(_previous, submission)
+    return found
+
+
+def copy_checked_parts(spec: Spec) -> tuple[str, ...]:
+    """The narrative parts compared between units (N605): the free texts, not the required statements (六)."""
+    return tuple(p.key for s in spec.sections if s.parts and not any(q.require_any for q in s.parts) for p in s.parts)
+
+
+def process_file(path: str | Path) -> FileResult:
+    """Read and check one file; never raises for a bad file."""
+    from giptemplate.checks import check_file
+    from giptemplate.layout import layout_for
+    from giptemplate.reader import read_workbook
+
+    path = Path(path)
+    try:
+        stat = path.stat()
+        size, mtime = stat.st_size, stat.st_mtime
+    except OSError:
+        size, mtime = 0, 0.0
+    try:
+        submission = read_workbook(path)
+    except IntakeError as exc:
+        return FileResult(str(path), size, mtime, error_code=exc.code, error_message=exc.message)
+    except Exception as exc:  # a reader bug must not stop the merge; the file is listed with the reason
+        message = f"{path.name}：读取时发生内部错误（{type(exc).__name__}: {exc}）"
+        return FileResult(str(path), size, mtime, error_code=INTERNAL_ERROR, error_message=message)
+    try:
+        report = check_file(submission, _previous_for(submission), previous_expected=_previous_expected)
+        findings = tuple(report.findings)
+    except Exception as exc:
+        findings = (
+            make(
+                "F005",
+                f"{path.name}：校验时发生内部错误（{type(exc).__name__}: {exc}），结果不完整",
+                severity="error",
+                file=path.name,
+            ),
+        )
+    spec = submission.spec
+    layout = layout_for(spec)
+    values = submission.values
+    moved = []
+    for key, place in layout.cells.items():
+        if key in submission.cells or key in submission.stored:
+            actual = submission.place_of(key)
+            if actual != place:
+                moved.append((key, actual.sheet, actual.a1))
+    texts = tuple((k, submission.texts[k]) for k in copy_checked_parts(spec) if submission.texts.get(k))
+    return FileResult(
+        path=str(path),
+        size=size,
+        mtime=mtime,
+        sha256=submission.sha256,
+        spec_id=spec.id,
+        unit_name=submission.unit_name.strip(),
+        unit_code=submission.unit_code.strip().upper(),
+        scope=submission.meta.get("scope", "").strip(),
+        year=submission.year,
+        saved_at=submission.saved_at,
+        application=submission.application,
+        values=tuple(values.get(k) for k in spec.cells),
+        moved=tuple(moved),
+        findings=findings,
+        texts=texts,
+    )
+
+
+def _process_chunk(paths: Sequence[str]) -> list[FileResult]:
+    return [process_file(p) for p in paths]
+
+
+# ---------------------------------------------------------------------------------------------- many files
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # fork would copy the parent's threads (progress bar, pyarrow pools) in an undefined state; forkserver forks
+    # from a clean server that has already imported the reader, so workers start fast.
+    if sys.platform.startswith("linux") and "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["giptemplate.merge.collect", "giptemplate.reader", "giptemplate.checks"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _chunks(items: Sequence[str], jobs: int) -> list[list[str]]:
+    # Small enough for a smooth progress bar and balanced workers, large enough to amortise the round trips.
+    size = max(1, min(32, len(items) // (jobs * 8) or 1))
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def collect(
+    paths: Sequence[Path],
+    *,
+    jobs: int | None = None,
+    previous: Sequence[Path] | None = None,
+    on_progress: Progress | None = None,
+) -> list[FileResult]:
+    """Read and check every file (in input order). ``jobs`` None: all cores, in-process for a handful of files."""
+    names = [str(p) for p in paths]
+    total = len(names)
+    previous_paths = [str(p) for p in previous] if previous else None
+    workers = jobs if jobs is not None else (default_jobs() if total >= SMALL_BATCH else 1)
+    workers = max(1, min(workers, total or 1))
+    if workers == 1:
+        _init_worker(previous_paths)
+        try:
+            results = []
+            for i, name in enumerate(names, start=1):
+                results.append(process_file(name))
+                if on_progress is not None:
+                    on_progress(i, total)
+            return results
+        finally:
+            _init_worker(None)
+    results_by_path: dict[str, FileResult] = {}
+    progress = _Counter(total, on_progress)
+    failed = _run_pool(_chunks(names, workers), workers, previous_paths, results_by_path, progress)
+    while failed:
+        # A worker died (a crash inside a parser, or out of memory) and took the pool with it: retry the files
+        # that did not come back, one per task. When a round saves none, go on with one worker, in order: then a
+        # round that saves none was stopped by its first file, which alone is listed as 无法读取.
+        retry = _run_pool([[n] for n in failed], workers, previous_paths, results_by_path, progress)
+        if len(retry) == len(failed):
+            if workers > 1:
+                workers = 1
+            else:
+                results_by_path[retry[0]] = _crashed(retry[0])
+                progress.advance(1)
+                retry = retry[1:]
+        failed = retry
+    return [results_by_path[n] for n in names]
+
+
+class _Counter:
+    def __init__(self, total: int, on_progress: Progress | None) -> None:
+        self.total, self.done, self.on_progress = total, 0, on_progress
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        if self.on_progress is not None:
+            self.on_progress(self.done, self.total)
+
+
+def _run_pool(
+    chunks: list[list[str]],
+    workers: int,
+    previous_paths: list[str] | None,
+    into: dict[str, FileResult],
+    progress: _Counter,
+) -> list[str]:
+    """Run chunks in a process pool; returns the files of chunks that did not come back."""
+    failed: list[str] = []
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(chunks)),
+        mp_context=_context(),
+        initializer=_init_worker,
+        initargs=(previous_paths,),
+    ) as pool:
+        pending: dict[Future[list[FileResult]], list[str]] = {pool.submit(_process_chunk, c): c for c in chunks}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                chunk = pending.pop(future)
+                try:
+                    results = future.result()
+                except Exception:  # BrokenProcessPool and anything a worker could not send back
+                    failed.extend(chunk)
+                    continue
+                for result in results:
+                    into[result.path] = result
+                progress.advance(len(results))
+    return failed
+
+
+def _crashed(name: str) -> FileResult:
+    path = Path(name)
+    try:
+        stat = path.stat()
+        size, mtime = stat.st_size, stat.st_mtime
+    except OSError:
+        size, mtime = 0, 0.0
+    message = f"{path.name}：读取该文件的进程异常退出（可能文件损坏或过于复杂）"
+    return FileResult(name, size, mtime, error_code=INTERNAL_ERROR, error_message=message)

@@ -1,0 +1,523 @@
+"""The summary workbook of a merge.
+
+The official tables are written by the template's own :class:`TemplateWriter` (same layout, formulas with the
+right cached values, live checks), filled with the totals, scope 本级政府汇总 and every cell locked; then come
+报送情况 (every file and roster unit), 校验问题 (every finding), 分单位明细 (one row per unit), 分组小计 (when the
+roster has groups) and 指标. Everything a unit typed (names, file names, messages quoting cells) is written with
+``write_string``, never as a formula. The two sheets that grow with the number of units stream their rows to disk
+(xlsxwriter's constant-memory mode, per sheet), so ten thousand units fit in little memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
+
+from giptemplate.arithmetic import Number
+from giptemplate.findings import SEVERITY_LABELS
+from giptemplate.layout import layout_for
+from giptemplate.merge.aggregate import AGGREGATE_UNIT, IndicatorValue, aggregate, cell_title, indicator_value
+from giptemplate.spec import Cell, Indicator, Spec
+from giptemplate.writer import SUMMARY_SCOPE, Fill, TemplateWriter, _Worksheet
+
+if TYPE_CHECKING:
+    from giptemplate.merge import MergeResult
+
+STATUS_SHEET = "报送情况"
+FINDINGS_SHEET = "校验问题"
+DETAIL_SHEET = "分单位明细"
+GROUP_SHEET = "分组小计"
+INDICATOR_SHEET = "指标"
+SMALL_SAMPLE = 30  # below this denominator an indicator is shown but neither coloured nor ranked (checks.md §5)
+CHART_UNITS = 30
+# Colour thresholds seen in one reviewer dashboard (checks.md §5), by indicator key of the spec:
+# (direction, red, yellow). Indicators not listed are shown without colours.
+THRESHOLDS: dict[str, tuple[str, float, float]] = {
+    "correction_rate": ("above", 0.15, 0.10),
+    "disclosure_rate": ("below", 0.40, 0.45),
+}
+
+
+class _StreamingWorksheet(_Worksheet):
+    """A worksheet in xlsxwriter's constant-memory mode inside an in-memory workbook.
+
+    Rows go to a temporary file as soon as a later row is written, so rows must be written in order. xlsxwriter
+    decides this mode per worksheet when packaging, which is what makes it usable for single sheets.
+    """
+
+    def _initialize(self, init_data: dict[str, Any]) -> None:
+        super()._initialize({**init_data, "constant_memory": True})
+
+
+def _check(result: Any, what: str) -> None:
+    from giptemplate.writer import _check as check
+
+    check(result, what)
+
+
+class _Formats:
+    def __init__(self, writer: TemplateWriter) -> None:
+        add = writer.workbook.add_format
+        border = {"border": 1, "valign": "vcenter"}
+        self.title = add({"bold": True, "font_size": 14, "valign": "vcenter"})
+        self.note = add({"font_size": 10, "text_wrap": True, "valign": "top"})
+        self.header = add({**border, "bold": True, "bg_color": "#D9E1F2", "text_wrap": True, "align": "center"})
+        self.header_derived = add({**border, "bold": True, "bg_color": "#BDD7EE", "text_wrap": True, "align": "center"})
+        self.text = add({**border})
+        self.wrap = add({**border, "text_wrap": True, "valign": "top"})
+        self.count = add({**border, "num_format": "0"})
+        self.fee = add({**border, "num_format": "0.0000"})
+        self.percent = add({**border, "num_format": "0.0%"})
+        self.total_text = add({**border, "bold": True, "bg_color": "#F2F2F2"})
+        self.total_count = add({**border, "bold": True, "bg_color": "#F2F2F2", "num_format": "0"})
+        self.total_fee = add({**border, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.0000"})
+        self.total_percent = add({**border, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.0%"})
+        self.red = add({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self.yellow = add({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
+        self.severity = {
+            "error": add({**border, "bg_color": "#FFC7CE", "font_color": "#9C0006"}),
+            "explain": add({**border, "bg_color": "#FCE4D6"}),
+            "warning": add({**border, "bg_color": "#FFEB9C"}),
+            "info": add({**border}),
+        }
+
+
+def _number(value: Number | None) -> float | int | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _write_value(sheet: Worksheet, row: int, col: int, value: Number | None, cell: Cell, f: _Formats) -> None:
+    fmt = f.fee if cell.type == "fee" else f.count
+    number = _number(value)
+    if number is None:
+        _check(sheet.write_blank(row, col, None, fmt), "blank")
+    else:
+        _check(sheet.write_number(row, col, number, fmt), cell.key)
+
+
+def write_summary(result: MergeResult, path: str | Path) -> bytes:
+    spec = result.spec
+    target = Path(path)
+    writer = TemplateWriter(target, spec)
+    values = {c.key: result.aggregate.values.get(c.key) for c in spec.input_cells}
+    office = result.office.strip() or AGGREGATE_UNIT
+    year = result.year if result.year is not None else spec.first_year
+    writer.write(Fill(year=year, unit_name=office, scope=SUMMARY_SCOPE, values=values), kind="summary")
+    _lock_inputs(writer)
+    _cover_line(writer, result)
+    f = _Formats(writer)
+    _status_sheet(writer, result, f)
+    _findings_sheet(writer, result, f)
+    _detail_sheet(writer, result, f)
+    if result.has_groups:
+        _group_sheet(writer, result, f)
+    _indicator_sheet(writer, result, f)
+    return writer.close()
+
+
+def _lock_inputs(writer: TemplateWriter) -> None:
+    # A summary is a result, not a form: the template's input formats are locked before the workbook is packed
+    # (xlsxwriter resolves formats only when it closes), so the totals cannot be typed over.
+    f = writer.formats
+    for fmt in (f.count_input, f.fee_input, f.count_marked, f.fee_marked, f.text_input, f.text_marked):
+        fmt.set_locked(True)
+    for fmt in (f.field_input, f.field_marked):
+        fmt.set_locked(True)
+
+
+def _cover_line(writer: TemplateWriter, result: MergeResult) -> None:
+    spec, layout = writer.spec, writer.layout
+    sheet = writer.workbook.get_worksheet_by_name(spec.cover_sheet)
+    row = max(p.row for p in layout.fields.values()) + 1  # the empty row between the fields and the instructions
+    counts = result.counts
+    text = (
+        f"{SUMMARY_SCOPE}：本表为 {len(result.included)} 个单位的汇总"
+        f"（通过 {counts['通过']} 个，有错误 {sum(1 for r in result.entries if r.included and r.status == '有错误')} 个"
+        f"计入）；未报送 {counts['未报送']} 个，无法读取 {counts['无法读取']} 个，"
+        f"重复报送 {counts['重复报送']} 份，名单外 {counts['名单外']} 个，均不计入。详见“{STATUS_SHEET}”。"
+    )
+    fmt = writer.workbook.add_format({"bold": True, "text_wrap": True, "valign": "vcenter", "font_color": "#1F4E79"})
+    _check(sheet.merge_range(row, 0, row, 2, text, fmt), "cover summary line")
+    sheet.set_row(row, 36)
+
+
+# ---------------------------------------------------------------------------------------------- 报送情况
+
+
+def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> None:
+    from giptemplate.merge import INCLUDED_TEXT, STATUSES
+
+    sheet = writer.add_worksheet(STATUS_SHEET)
+    _check(sheet.write_string(0, 0, f"报送情况（{result.year or ''} 年度）", f.title), "title")
+    sheet.set_row(0, 24)
+    _check(sheet.merge_range(1, 0, 1, 8, INCLUDED_TEXT, f.note), "included statement")
+    sheet.set_row(1, 48)
+    _check(sheet.write_string(3, 0, "状态", f.header), "h")
+    _check(sheet.write_string(3, 1, "数量", f.header), "h")
+    _check(sheet.write_string(3, 2, "计入汇总", f.header), "h")
+    counts = result.counts
+    from giptemplate.merge import INCLUDED
+
+    for i, status in enumerate(STATUSES, start=4):
+        _check(sheet.write_string(i, 0, status, f.text), status)
+        _check(sheet.write_number(i, 1, counts[status], f.count), status)
+        _check(sheet.write_string(i, 2, "是" if status in INCLUDED else "否", f.text), status)
+    total_row = 4 + len(STATUSES)
+    _check(sheet.write_string(total_row, 0, "合计（行数）", f.total_text), "total")
+    _check(sheet.write_number(total_row, 1, len(result.entries), f.total_count), "total")
+    _check(sheet.write_string(total_row, 2, f"计入汇总 {len(result.included)} 个单位", f.total_text), "total")
+    notes = []
+    if result.skipped:
+        notes.append(
+            f"输入文件夹中另有 {len(result.skipped)} 个非电子表格文件未读取："
+            + "、".join(p.name for p in result.skipped[:20])
+            + ("等" if len(result.skipped) > 20 else "")
+        )
+    first = total_row + 2
+    for note in notes:
+        _check(sheet.merge_range(first, 0, first, 8, note, f.note), "note")
+        first += 1
+    header = [
+        "序号",
+        "单位名称",
+        "单位代码",
+        "分组",
+        "状态",
+        "计入汇总",
+        "说明",
+        "文件",
+        "错误",
+        "需说明",
+        "警告",
+        "提示",
+        "保存时间",
+        "SHA-256",
+    ]
+    top = first + 1
+    for col, text in enumerate(header):
+        _check(sheet.write_string(top, col, text, f.header), text)
+    for i, e in enumerate(result.entries, start=1):
+        row = top + i
+        fmt = f.severity["error"] if e.status in ("有错误", "无法读取", "未报送") else f.text
+        _check(sheet.write_number(row, 0, i, f.count), "n")
+        for col, text in enumerate((e.unit_name, e.unit_code, e.group, e.status, "是" if e.included else "否"), 1):
+            _check(sheet.write_string(row, col, text, fmt if col == 4 else f.text), "status")
+        _check(sheet.write_string(row, 6, e.reason, f.text), "reason")
+        _check(sheet.write_string(row, 7, e.file, f.text), "file")
+        for col, n in enumerate((e.errors, e.explains, e.warnings, e.infos), 8):
+            _check(sheet.write_number(row, col, n, f.count), "count")
+        _check(sheet.write_string(row, 12, e.saved_at, f.text), "saved")
+        _check(sheet.write_string(row, 13, e.sha256, f.text), "hash")
+    last = top + len(result.entries)
+    sheet.autofilter(top, 0, max(last, top), len(header) - 1)
+    sheet.freeze_panes(top + 1, 2)
+    for col, width in enumerate((6, 28, 22, 10, 9, 9, 40, 36, 6, 7, 6, 6, 22, 20)):
+        sheet.set_column(col, col, width)
+
+
+# ---------------------------------------------------------------------------------------------- 校验问题
+
+
+def _findings_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> None:
+    sheet = writer.workbook.add_worksheet(FINDINGS_SHEET, worksheet_class=_StreamingWorksheet)
+    counts = {s: 0 for s in SEVERITY_LABELS}
+    for finding in result.finding_list:
+        counts[finding.severity] += 1
+    summary = "，".join(f"{SEVERITY_LABELS[s]} {n} 条" for s, n in counts.items())
+    _check(sheet.write_string(0, 0, f"校验问题（共 {len(result.finding_list)} 条：{summary}）", f.title), "title")
+    _check(
+        sheet.write_string(
+            1, 0, f"按严重程度排序；单位为“{AGGREGATE_UNIT}”的是汇总数据本身的问题（位置指本工作簿的汇总表）。", f.note
+        ),
+        "note",
+    )
+    header = ["单位名称", "单位代码", "文件", "工作表", "单元格", "代码", "严重程度", "规则", "说明"]
+    top = 3
+    for col, text in enumerate(header):
+        _check(sheet.write_string(top, col, text, f.header), text)
+    for i, finding in enumerate(result.finding_list, start=top + 1):
+        texts = (
+            finding.unit_name,
+            finding.unit_code,
+            finding.file,
+            finding.sheet or "",
+            finding.cell or "",
+            finding.code,
+            finding.severity_label,
+            finding.rule or "",
+            finding.message,
+        )
+        for col, text in enumerate(texts):
+            fmt = f.severity[finding.severity] if col == 6 else f.text
+            if text:
+                _check(sheet.write_string(i, col, text, fmt), "finding")
+            elif col == 6:
+                _check(sheet.write_blank(i, col, None, fmt), "finding")
+    last = top + len(result.finding_list)
+    sheet.autofilter(top, 0, max(last, top), len(header) - 1)
+    sheet.freeze_panes(top + 1, 0)
+    for col, width in enumerate((26, 20, 30, 10, 8, 7, 9, 22, 90)):
+        sheet.set_column(col, col, width)
+
+
+# ---------------------------------------------------------------------------------------------- 分单位明细
+
+
+def _headers(spec: Spec, sheet: Worksheet, top: int, meta: Sequence[str], f: _Formats) -> None:
+    """Three header rows, written row by row (streaming sheets need that): the unit columns titled on the last
+    row, then one column per data cell headed by its table, row label and column label (with its group)."""
+    first_col = len(meta)
+    for level in range(3):
+        row = top + level
+        for col, text in enumerate(meta):
+            if level == 2:
+                _check(sheet.write_string(row, col, text, f.header), text)
+            else:
+                _check(sheet.write_blank(row, col, None, f.header), text)
+        col = first_col
+        for table in spec.tables:
+            if level == 0:
+                span = len(table.cells)
+                if span > 1:
+                    _check(sheet.merge_range(row, col, row, col + span - 1, table.title, f.header), table.title)
+                else:
+                    _check(sheet.write_string(row, col, table.title, f.header), table.title)
+                col += span
+                continue
+            for cell in table.cells:
+                fmt = f.header_derived if cell.derived else f.header
+                if level == 1:
+                    text = cell.row.label
+                else:
+                    text = f"{cell.column.group}·{cell.column.label}" if cell.column.group else cell.column.label
+                _check(sheet.write_string(row, col, text, fmt), cell.key)
+                col += 1
+
+
+def _detail_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> None:
+    spec = result.spec
+    sheet = writer.workbook.add_worksheet(DETAIL_SHEET, worksheet_class=_StreamingWorksheet)
+    keys = list(spec.cells)
+    cells = [spec.cells[k] for k in keys]
+    _check(
+        sheet.write_string(
+            0,
+            0,
+            f"分单位明细：计入汇总的 {len(result.included)} 个单位，每列一个数据单元格（深色表头为合计栏，"
+            "由各项重新计算）；空白表示该单位未填写或不是有效数字。",
+            f.note,
+        ),
+        "title",
+    )
+    top = 1
+    meta = ["序号", "单位名称", "单位代码", "分组", "状态", "文件"]
+    sheet.set_row(top + 1, 60)  # before the rows are written: a streaming sheet cannot go back
+    sheet.set_row(top + 2, 30)
+    _headers(spec, sheet, top, meta, f)
+    status_of = {e.path: e.status for e in result.entries}
+    first = top + 3
+    for i, (r, unit, group) in enumerate(
+        zip(result.included, result.aggregate.units, result.groups, strict=True), start=0
+    ):
+        row = first + i
+        _check(sheet.write_number(row, 0, i + 1, f.count), "n")
+        for col, text in enumerate((r.unit_name, r.unit_code, group, status_of.get(r.path, ""), r.name), 1):
+            _check(sheet.write_string(row, col, text, f.text), "unit")
+        for j, (cell, value) in enumerate(zip(cells, unit.values, strict=True)):
+            _write_value(sheet, row, len(meta) + j, value, cell, f)
+    last = first + len(result.included) - 1
+    sheet.autofilter(top + 2, 0, max(last, top + 2), len(meta) + len(keys) - 1)
+    sheet.freeze_panes(first, 2)
+    sheet.set_column(0, 0, 6)
+    sheet.set_column(1, 1, 28)
+    sheet.set_column(2, 2, 20)
+    sheet.set_column(3, 4, 9)
+    sheet.set_column(5, 5, 30)
+    sheet.set_column(len(meta), len(meta) + len(keys) - 1, 11)
+
+
+# ---------------------------------------------------------------------------------------------- 分组小计
+
+
+def _group_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> None:
+    spec = result.spec
+    sheet = writer.add_worksheet(GROUP_SHEET)
+    keys = list(spec.cells)
+    cells = [spec.cells[k] for k in keys]
+    order: list[str] = []
+    for entry in result.roster or []:
+        if entry.group and entry.group not in order:
+            order.append(entry.group)
+    for group in result.groups:
+        if group not in order:
+            order.append(group)
+    _check(sheet.write_string(0, 0, "分组小计：按名单“分组”列对计入汇总的单位分别合计。", f.note), "title")
+    top = 1
+    meta = ["分组", "单位数"]
+    _headers(spec, sheet, top, meta, f)
+    first = top + 3
+    for i, group in enumerate(order):
+        members = [u for u, g in zip(result.aggregate.units, result.groups, strict=True) if g == group]
+        sub = aggregate(spec, members)
+        row = first + i
+        _check(sheet.write_string(row, 0, group, f.text), group)
+        _check(sheet.write_number(row, 1, len(members), f.count), group)
+        for j, cell in enumerate(cells):
+            _write_value(sheet, row, len(meta) + j, sub.values.get(cell.key), cell, f)
+    total_row = first + len(order)
+    _check(sheet.write_string(total_row, 0, "合计", f.total_text), "total")
+    _check(sheet.write_number(total_row, 1, len(result.included), f.total_count), "total")
+    for j, cell in enumerate(cells):
+        number = _number(result.aggregate.values.get(cell.key))
+        fmt = f.total_fee if cell.type == "fee" else f.total_count
+        if number is None:
+            _check(sheet.write_blank(total_row, len(meta) + j, None, fmt), "total")
+        else:
+            _check(sheet.write_number(total_row, len(meta) + j, number, fmt), "total")
+    sheet.freeze_panes(first, 1)
+    sheet.set_column(0, 0, 16)
+    sheet.set_column(1, 1, 7)
+    sheet.set_column(len(meta), len(meta) + len(keys) - 1, 11)
+    sheet.set_row(top + 1, 60)
+    sheet.set_row(top + 2, 30)
+
+
+# ---------------------------------------------------------------------------------------------- 指标
+
+
+def _indicator_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> None:
+    spec = result.spec
+    sheet = writer.add_worksheet(INDICATOR_SHEET)
+    indicators = list(spec.indicators)
+    _check(
+        sheet.write_string(
+            0,
+            0,
+            f"指标：分母为 0 时显示“—”（无法计算）；分母小于 {SMALL_SAMPLE} 的比率只显示、不标色。"
+            "标色阈值取自审阅实践（checks.md §5），仅供参考。",
+            f.note,
+        ),
+        "title",
+    )
+    for i, ind in enumerate(indicators, start=1):
+        text = f"{ind.title}：{ind.formula or ' + '.join(cell_title(spec, k) for k in ind.numerator)}"
+        if ind.key in THRESHOLDS:
+            direction, red, yellow = THRESHOLDS[ind.key]
+            word = "高于" if direction == "above" else "低于"
+            text += f"（{word} {red:.0%} 标红，{word} {yellow:.0%} 标黄）"
+        _check(sheet.write_string(i, 0, text, f.note), ind.key)
+    top = len(indicators) + 2
+    header: list[tuple[str, Indicator | None, str]] = [("单位名称", None, ""), ("分组", None, "")]
+    for ind in indicators:
+        if ind.denominator:
+            header += [(f"{ind.title}·分子", ind, "num"), (f"{ind.title}·分母", ind, "den"), (ind.title, ind, "rate")]
+        else:
+            header.append((ind.title, ind, "num"))
+    for col, (text, _, _) in enumerate(header):
+        _check(sheet.write_string(top, col, text, f.header), text)
+    keys = list(spec.cells)
+    rows: list[tuple[str, str, dict[str, IndicatorValue]]] = []
+    for unit, group in zip(result.aggregate.units, result.groups, strict=True):
+        values = dict(zip(keys, unit.values, strict=True))
+        rows.append((unit.name, group, {ind.key: indicator_value(ind, values) for ind in indicators}))
+    # Rank by the first indicator (new applications): the chart shows the largest units.
+    lead = indicators[0].key if indicators else ""
+    rows.sort(key=lambda r: -(_number(r[2][lead].numerator) or 0) if lead else 0)
+    total = (
+        AGGREGATE_UNIT,
+        "",
+        {ind.key: indicator_value(ind, result.aggregate.values) for ind in indicators},
+    )
+    for i, (name, group, found) in enumerate([total, *rows], start=top + 1):
+        is_total = i == top + 1
+        _check(sheet.write_string(i, 0, name, f.total_text if is_total else f.text), "unit")
+        _check(sheet.write_string(i, 1, group, f.total_text if is_total else f.text), "group")
+        for col, (_, of, part) in enumerate(header[2:], start=2):
+            assert of is not None
+            _write_indicator(sheet, i, col, found[of.key], part, is_total, f)
+    first, last = top + 2, top + 1 + len(rows)
+    for col, (_, of, part) in enumerate(header[2:], start=2):
+        if part != "rate" or of is None or of.key not in THRESHOLDS or not rows:
+            continue
+        direction, red, yellow = THRESHOLDS[of.key]
+        rate = xl_rowcol_to_cell(first, col, col_abs=True)
+        den = xl_rowcol_to_cell(first, col - 1, col_abs=True)
+        op = ">" if direction == "above" else "<"
+        for fmt, bound in ((f.red, red), (f.yellow, yellow)):
+            criteria = f"=AND(ISNUMBER({rate}),N({den})>={SMALL_SAMPLE},{rate}{op}{bound})"
+            _check(
+                sheet.conditional_format(
+                    first,
+                    col,
+                    last,
+                    col,
+                    {"type": "formula", "criteria": criteria, "format": fmt, "stop_if_true": True},
+                ),
+                "indicator colour",
+            )
+    sheet.autofilter(top, 0, max(last, top), len(header) - 1)
+    sheet.freeze_panes(top + 1, 1)
+    sheet.set_column(0, 0, 28)
+    sheet.set_column(1, 1, 10)
+    sheet.set_column(2, len(header) - 1, 12)
+    if rows and indicators:
+        _chart(writer, sheet, indicators[0], first, min(last, first + CHART_UNITS - 1), len(header) + 1, top)
+
+
+def _write_indicator(
+    sheet: Worksheet, row: int, col: int, value: IndicatorValue, part: str, is_total: bool, f: _Formats
+) -> None:
+    count_fmt = f.total_count if is_total else f.count
+    if part == "rate":
+        if value.rate is None:
+            _check(sheet.write_string(row, col, "—", f.total_text if is_total else f.text), "rate")
+        else:
+            _check(sheet.write_number(row, col, value.rate, f.total_percent if is_total else f.percent), "rate")
+        return
+    number = _number(value.numerator if part == "num" else value.denominator)
+    if number is None:
+        _check(sheet.write_string(row, col, "—", f.total_text if is_total else f.text), "indicator")
+    else:
+        _check(sheet.write_number(row, col, number, count_fmt), "indicator")
+
+
+def _chart(
+    writer: TemplateWriter, sheet: Worksheet, indicator: Indicator, first: int, last: int, at_col: int, at_row: int
+) -> None:
+    chart = writer.workbook.add_chart({"type": "bar"})
+    name = sheet.get_name()
+    chart.add_series(
+        {
+            "name": indicator.title,
+            "categories": [name, first, 0, last, 0],
+            "values": [name, first, 2, last, 2],
+            "fill": {"color": "#4472C4"},
+        }
+    )
+    shown = last - first + 1
+    chart.set_title({"name": f"{indicator.title}（前 {shown} 个单位）", "name_font": {"size": 11}})
+    chart.set_legend({"none": True})
+    chart.set_y_axis({"reverse": True})
+    chart.set_size({"width": 640, "height": max(320, 18 * shown + 80)})
+    _check(sheet.insert_chart(at_row, at_col, chart), "chart")
+
+
+def cover_free_row(spec: Spec) -> int:
+    """The cover row the summary line goes to (kept free by the template's cover layout)."""
+    return max(p.row for p in layout_for(spec).fields.values()) + 1
+
+
+def values_by_key(spec: Spec, values: Sequence[Number | None]) -> Mapping[str, Number | None]:
+    return dict(zip(spec.cells, values, strict=True))
+
+
+__all__ = ["DETAIL_SHEET", "FINDINGS_SHEET", "GROUP_SHEET", "INDICATOR_SHEET", "STATUS_SHEET", "write_summary"]
