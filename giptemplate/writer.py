@@ -383,13 +383,13 @@ class TemplateWriter:
         _check(sheet.merge_range(0, 0, 0, last, table.title, f.title), "table title")
         sheet.set_row(0, 28)
         cover = self.layout.fields
-        unit_line = (
+        line_formula = (
             f'="填报单位："&{cover["unit_name"].ref}&"　　报告年度："&{cover["year"].ref}'
             f'&"　　统计口径："&{cover["scope"].ref}'
         )
-        cached_unit = f"填报单位：{fill.unit_name}　　报告年度：{fill.year}　　统计口径：{fill.scope}"
+        cached_unit = unit_line(fill.unit_name, fill.year, fill.scope)
         _check(sheet.merge_range(1, 0, 1, last, "", f.subtitle), "unit line")
-        _check(sheet.write_formula(1, 0, unit_line, f.subtitle, cached_unit), "unit line")
+        _check(sheet.write_formula(1, 0, line_formula, f.subtitle, cached_unit), "unit line")
 
         heights: dict[int, float] = {}
         widths = table.col_widths
@@ -732,6 +732,11 @@ def _rule_status_formula(ranges: Sequence[str]) -> str:
         f'=IF({fails}>0,"{FAIL_MARK} "&({fails})&" 处不平衡",'
         f'IF({unknown}>0,"{NOT_ASSESSABLE}（"&({unknown})&" 处）","{PASS_MARK}"))'
     )
+
+
+def unit_line(unit_name: str, year: int | str, scope: str) -> str:
+    """The line above each table naming the unit, as its formula computes it from the cover."""
+    return f"填报单位：{unit_name}　　报告年度：{year}　　统计口径：{scope}"
 
 
 def overall_status(failing: int, missing: int) -> str:

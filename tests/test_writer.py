@@ -1,0 +1,647 @@
+"""The template as written: structure, formulas, validation, protection, print setup, identity, determinism.
+
+Everything is read back with openpyxl, an independent reader; positions come from the layout, and the official
+grid positions and texts of gip-format.md are spelled out here so the spec itself is checked against them.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from openpyxl.utils.cell import get_column_letter, range_boundaries
+from openpyxl.workbook.workbook import Workbook as OpenpyxlWorkbook
+from openpyxl.worksheet.worksheet import Worksheet as OpenpyxlWorksheet
+from workbook_expect import Case, expected_cells, mismatches, read_back
+
+from giptemplate import uscc
+from giptemplate.arithmetic import arithmetic_for
+from giptemplate.errors import WriterError
+from giptemplate.layout import CHECK_SHEET, IDENTITY_KEYS, IDENTITY_SHEET, layout_for
+from giptemplate.sample import consistent_values
+from giptemplate.spec import Spec
+from giptemplate.writer import (
+    DEFAULT_PASSWORD,
+    Fill,
+    Note,
+    TemplateWriter,
+    _check,
+    default_file_id,
+    write_template,
+)
+
+UNIT = "某某县人民政府办公室"
+CODE = "11350100MB0123456" + uscc.check_digit("11350100MB0123456")
+
+Cells = set[tuple[int, int]]
+
+
+def expand(refs: str) -> Cells:
+    """Zero-based (row, col) of every cell named by A1 refs separated by spaces or commas."""
+    out: Cells = set()
+    for ref in re.split(r"[ ,]+", refs.strip()):
+        ref = ref.replace("$", "").split("!")[-1]
+        c0, r0, c1, r1 = range_boundaries(ref)
+        assert c0 is not None and r0 is not None and c1 is not None and r1 is not None
+        out |= {(r - 1, c - 1) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)}
+    return out
+
+
+def a1(grid: str, top: int, left: int) -> tuple[int, int, int, int]:
+    """An official grid range moved to the sheet: zero-based first row, first col, last row, last col."""
+    c0, r0, c1, r1 = range_boundaries(grid)
+    assert c0 is not None and r0 is not None and c1 is not None and r1 is not None
+    return top + r0 - 1, left + c0 - 1, top + r1 - 1, left + c1 - 1
+
+
+def value(ws: OpenpyxlWorksheet, row: int, col: int) -> Any:
+    """The value at zero-based (row, col)."""
+    return ws.cell(row + 1, col + 1).value
+
+
+def props(workbook: OpenpyxlWorkbook) -> dict[str, Any]:
+    return {p.name: p.value for p in workbook.custom_doc_props.props}  # type: ignore[attr-defined]
+
+
+def merged(ws: OpenpyxlWorksheet) -> set[tuple[int, int, int, int]]:
+    return {(r.min_row - 1, r.min_col - 1, r.max_row - 1, r.max_col - 1) for r in ws.merged_cells.ranges}
+
+
+def write(tmp_path: Path, name: str = "t.xlsx", **kwargs: Any) -> Path:
+    path = tmp_path / name
+    write_template(path, year=kwargs.pop("year", 2024), **kwargs)
+    return path
+
+
+@pytest.fixture(scope="module")
+def personal(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A personalised template: the unit's name and code given, so locked."""
+    return write(tmp_path_factory.mktemp("personal"), unit_name=UNIT, unit_code=CODE, scope="本机关")
+
+
+@pytest.fixture(scope="module")
+def wb(personal: Path) -> Iterator[OpenpyxlWorkbook]:
+    workbook = openpyxl.load_workbook(personal)
+    yield workbook
+    workbook.close()
+
+
+@pytest.fixture(scope="module")
+def blank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenpyxlWorkbook]:
+    """A blank template: nothing given, every free field open."""
+    workbook = openpyxl.load_workbook(write(tmp_path_factory.mktemp("blank")))
+    yield workbook
+    workbook.close()
+
+
+# ---------------------------------------------------------------------------------------------- structure
+
+# The official grids of gip-format.md A2–A4, verbatim, in each table's own coordinates.
+OFFICIAL: dict[str, list[tuple[str, str]]] = {
+    "t2": [
+        ("A1:D1", "第二十条第（一）项"),
+        ("A2", "信息内容"),
+        ("B2", "本年制发件数"),
+        ("C2", "本年废止件数"),
+        ("D2", "现行有效件数"),
+        ("A3", "规章"),
+        ("A4", "行政规范性文件"),
+        ("A5:D5", "第二十条第（五）项"),
+        ("A6", "信息内容"),
+        ("B6:D6", "本年处理决定数量"),
+        ("A7", "行政许可"),
+        ("A8:D8", "第二十条第（六）项"),
+        ("A9", "信息内容"),
+        ("B9:D9", "本年处理决定数量"),
+        ("A10", "行政处罚"),
+        ("A11", "行政强制"),
+        ("A12:D12", "第二十条第（八）项"),
+        ("A13", "信息内容"),
+        ("B13:D13", "本年收费金额（单位：万元）"),
+        ("A14", "行政事业性收费"),
+    ],
+    "t3": [
+        ("A1:C3", "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"),
+        ("D1:J1", "申请人情况"),
+        ("D2:D3", "自然人"),
+        ("E2:I2", "法人或其他组织"),
+        ("J2:J3", "总计"),
+        ("E3", "商业企业"),
+        ("F3", "科研机构"),
+        ("G3", "社会公益组织"),
+        ("H3", "法律服务机构"),
+        ("I3", "其他"),
+        ("A4:C4", "一、本年新收政府信息公开申请数量"),
+        ("A5:C5", "二、上年结转政府信息公开申请数量"),
+        ("A6:A27", "三、本年度办理结果"),
+        ("B6:C6", "（一）予以公开"),
+        ("B7:C7", "（二）部分公开（区分处理的，只计这一情形，不计其他情形）"),
+        ("B8:B15", "（三）不予公开"),
+        ("C8", "1.属于国家秘密"),
+        ("C9", "2.其他法律行政法规禁止公开"),
+        ("C10", "3.危及\u201c三安全一稳定\u201d"),
+        ("C11", "4.保护第三方合法权益"),
+        ("C12", "5.属于三类内部事务信息"),
+        ("C13", "6.属于四类过程性信息"),
+        ("C14", "7.属于行政执法案卷"),
+        ("C15", "8.属于行政查询事项"),
+        ("B16:B18", "（四）无法提供"),
+        ("C16", "1.本机关不掌握相关政府信息"),
+        ("C17", "2.没有现成信息需要另行制作"),
+        ("C18", "3.补正后申请内容仍不明确"),
+        ("B19:B23", "（五）不予处理"),
+        ("C19", "1.信访举报投诉类申请"),
+        ("C20", "2.重复申请"),
+        ("C21", "3.要求提供公开出版物"),
+        ("C22", "4.无正当理由大量反复申请"),
+        ("C23", "5.要求行政机关确认或重新出具已获取信息"),
+        ("B24:B26", "（六）其他处理"),
+        ("C24", "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请"),
+        ("C25", "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请"),
+        ("C26", "3.其他"),
+        ("B27:C27", "（七）总计"),
+        ("A28:C28", "四、结转下年度继续办理"),
+    ],
+    "t4": [
+        ("A1:E1", "行政复议"),
+        ("F1:O1", "行政诉讼"),
+        ("F2:J2", "未经复议直接起诉"),
+        ("K2:O2", "复议后起诉"),
+        *[
+            (f"{c}2:{c}3", t)
+            for c, t in zip("ABCDE", ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计"), strict=True)
+        ],
+        *[(f"{c}3", t) for c, t in zip("FGHIJ", ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计"), strict=True)],
+        *[(f"{c}3", t) for c, t in zip("KLMNO", ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计"), strict=True)],
+    ],
+}
+# Official data-cell ranges (merged where the grid merges them).
+OFFICIAL_DATA = {
+    "t2": ["B3", "C3", "D3", "B4", "C4", "D4", "B7:D7", "B10:D10", "B11:D11", "B14:D14"],
+    "t3": [f"{c}{r}" for r in range(4, 29) for c in "DEFGHIJ"],
+    "t4": [f"{c}4" for c in "ABCDEFGHIJKLMNO"],
+}
+
+
+@pytest.mark.parametrize("table_key", ["t2", "t3", "t4"])
+def test_official_labels_and_merges_at_the_layout_offset(spec: Spec, wb: OpenpyxlWorkbook, table_key: str) -> None:
+    tl = layout_for(spec).tables[table_key]
+    ws = wb[tl.sheet]
+    merges = merged(ws)
+    for grid, text in OFFICIAL[table_key]:
+        r0, c0, r1, c1 = a1(grid, tl.top, tl.left)
+        assert ws.cell(r0 + 1, c0 + 1).value == text, grid
+        if (r0, c0) != (r1, c1):
+            assert (r0, c0, r1, c1) in merges, f"{grid} is not merged"
+    for grid in OFFICIAL_DATA[table_key]:
+        r0, c0, r1, c1 = a1(grid, tl.top, tl.left)
+        if (r0, c0) != (r1, c1):
+            assert (r0, c0, r1, c1) in merges, f"data cell {grid} is not merged"
+    grid_cells = {
+        (r, c) for r in range(tl.top, tl.top + tl.table.height) for c in range(tl.left, tl.left + tl.table.width)
+    }
+    texts = {a1(g, tl.top, tl.left)[:2] for g, _ in OFFICIAL[table_key]}
+    data = {a1(g, tl.top, tl.left)[:2] for g in OFFICIAL_DATA[table_key]}
+    # No extra text inside the official grid: what is not a label is a data cell or covered by a merge.
+    covered = {
+        (r, c) for r0, c0, r1, c1 in merges for r in range(r0, r1 + 1) for c in range(c0, c1 + 1) if (r, c) != (r0, c0)
+    }
+    for r, c in grid_cells - texts - data - covered:
+        assert ws.cell(r + 1, c + 1).value is None, f"unexpected text at {ws.cell(r + 1, c + 1).coordinate}"
+
+
+def test_grid_matches_the_spec(spec: Spec, wb: OpenpyxlWorkbook) -> None:
+    layout = layout_for(spec)
+    for table in spec.tables:
+        tl = layout.tables[table.key]
+        ws = wb[tl.sheet]
+        merges = merged(ws)
+        for grid_range, text, _variants in table.fixed_texts():
+            r0, c0, r1, c1 = tl.at(grid_range)
+            assert ws.cell(r0 + 1, c0 + 1).value == text
+            assert ((r0, c0, r1, c1) in merges) == grid_range.is_merged
+        assert ws.cell(tl.top - 1, 1).value == table.title
+
+
+def test_data_cell_counts_match_the_format(spec: Spec) -> None:
+    assert {t.key: len(t.cells) for t in spec.tables} == {"t2": 10, "t3": 175, "t4": 15}
+    assert len(spec.derived_cells) == 25 + 6 + 3  # 总计 column, （七）总计 row, three 表四 totals
+
+
+def test_sheets_order_and_identity(spec: Spec, wb: OpenpyxlWorkbook, personal: Path) -> None:
+    assert wb.sheetnames == [
+        spec.cover_sheet,
+        spec.narrative_sheet,
+        "表二",
+        "表三",
+        "表四",
+        CHECK_SHEET,
+        IDENTITY_SHEET,
+    ]
+    assert [ws.sheet_state for ws in wb] == ["visible"] * 6 + ["veryHidden"]
+    ident = wb[IDENTITY_SHEET]
+    layout = layout_for(spec)
+    values = {}
+    for key in IDENTITY_KEYS:
+        place = layout.identity[key]
+        assert ident.cell(place.row + 1, 1).value == key
+        values[key] = ident.cell(place.row + 1, place.col + 1).value
+    assert values["template_id"] == spec.template_id == "giptemplate/gip2021"
+    assert values["spec_digest"] == spec.digest
+    assert values["report_year"] == "2024"
+    assert (values["unit_name"], values["unit_code"]) == (UNIT, CODE)
+    assert values["kind"] == "template"
+    fill = Fill(year=2024, unit_name=UNIT, unit_code=CODE, scope="本机关")
+    assert values["file_id"] == default_file_id(spec, fill, "template")
+    assert props(wb) == {f"giptemplate.{k}": v for k, v in values.items()}
+    assert wb.properties.title == f"{UNIT}2024年政府信息公开工作年度报告"
+
+
+def test_blank_template_identity_marks_empty_values(spec: Spec, blank: OpenpyxlWorkbook) -> None:
+    assert props(blank)["giptemplate.unit_name"] == "-"  # xlsxwriter refuses empty custom properties
+    place = layout_for(spec).identity["unit_name"]
+    assert blank[IDENTITY_SHEET].cell(place.row + 1, place.col + 1).value in (None, "")
+
+
+# ---------------------------------------------------------------------------------------------- formulas
+
+
+def test_derived_cells_sum_exactly_their_parts(spec: Spec, wb: OpenpyxlWorkbook) -> None:
+    layout, arithmetic = layout_for(spec), arithmetic_for(spec)
+    for cell in spec.derived_cells:
+        place = layout.cells[cell.key]
+        formula = value(wb[place.sheet], place.row, place.col)
+        match = re.fullmatch(r"=(?:SUM\((.+)\)|([A-Z]+[0-9]+))", formula)
+        assert match, formula
+        parts = {layout.position(k) for k in arithmetic.formula_of[cell.key].rhs}
+        assert expand(match.group(1) or match.group(2)) == parts, cell.key
+
+
+def unsum(expression: str) -> str:
+    return re.sub(r"^SUM\((.*)\)$", r"\1", expression)
+
+
+STATUS = re.compile(
+    r'=IF\(COUNT\((?P<counted>[^)]+)\)<(?P<n>\d+),"无法判断",'
+    r'IF\((?P<lhs>.+?)=(?P<rhs>.+?),"✓","✗ 差"&\(.+\)\)\)'
+)
+
+
+def test_status_cells_compare_the_relation_and_count_its_inputs(spec: Spec, wb: OpenpyxlWorkbook) -> None:
+    layout, arithmetic = layout_for(spec), arithmetic_for(spec)
+    for relation in spec.relations:
+        place = layout.status_of(relation)
+        formula = value(wb[place.sheet], place.row, place.col)
+        match = STATUS.fullmatch(formula)
+        assert match, formula
+        inputs = {layout.position(k) for k in arithmetic.relation_inputs(relation)}
+        assert expand(match["counted"]) == inputs
+        assert int(match["n"]) == len(inputs)
+        assert expand(unsum(match["lhs"])) == {layout.position(k) for k in relation.lhs}
+        assert expand(unsum(match["rhs"])) == {layout.position(k) for k in relation.rhs}
+
+
+def test_missing_count_cells_count_every_input(spec: Spec, wb: OpenpyxlWorkbook) -> None:
+    layout = layout_for(spec)
+    for table in spec.tables:
+        tl = layout.tables[table.key]
+        ws = wb[tl.sheet]
+        formula = value(ws, tl.missing_count.row, tl.missing_count.col)
+        match = re.fullmatch(r"=(\d+)-COUNT\((.+)\)", formula)
+        assert match, formula
+        inputs = {layout.position(c.key) for c in table.input_cells}
+        assert int(match.group(1)) == len(inputs) and expand(match.group(2)) == inputs
+        label = ws.cell(tl.missing_count.row + 1, 1).value
+        assert label == "未填写或非数字的填报单元格数"
+        # the label has room: it spans every column left of the count
+        assert (tl.missing_count.row, 0, tl.missing_count.row, tl.missing_count.col - 1) in merged(ws)
+
+
+def test_unit_line_and_code_check_read_the_cover(spec: Spec, wb: OpenpyxlWorkbook) -> None:
+    layout = layout_for(spec)
+    code = layout.fields["unit_code"]
+    status = layout.field_status["unit_code"]
+    assert wb[spec.cover_sheet].cell(status.row + 1, status.col + 1).value == uscc.status_formula(f"$B${code.row + 1}")
+    for table in spec.tables:
+        line = value(wb[table.sheet], 1, 0)
+        for key in ("unit_name", "year", "scope"):
+            assert layout.fields[key].ref in line
+
+
+def test_check_sheet_lists_every_rule(spec: Spec, wb: OpenpyxlWorkbook) -> None:
+    layout = layout_for(spec)
+    ws = wb[CHECK_SHEET]
+    rules = [ws.cell(row + 1, 2).value for _, row in layout.check_rules]
+    assert rules == ["A301 t3_row_total", "A302 t3_result_total", "A303 t3_balance", "A304 t4_group_total"] + [
+        "V203"
+    ] * 3 + ["C703"]
+    overall = value(ws, layout.check_overall.row, layout.check_overall.col)
+    assert overall.startswith("=IF(AND(")
+    # each rule row points at the status cells or counts of its table
+    for rule, row in layout.check_rules:
+        formula = value(ws, row, 4)
+        kind, key = rule.split(":", 1)
+        if kind == "missing":
+            assert formula == f"={layout.tables[key].missing_count.ref}"
+        elif kind == "field":
+            assert formula == f"={layout.field_status[key].ref}"
+        else:
+            statuses = {(p.row, p.col) for r in spec.relations if r.key == key for p in [layout.status_of(r)]}
+            refs = set(re.findall(r"LEFT\('?[^'!]+'?!([A-Z]+\d+(?::[A-Z]+\d+)?),1\)", formula))
+            assert set().union(*(expand(r) for r in refs)) == statuses
+
+
+# ---------------------------------------------------------------------------------------------- cached values
+
+
+def test_blank_template_caches_what_a_calculating_app_shows(spec: Spec, personal: Path) -> None:
+    case = Case(inputs={}, unit_name=UNIT, unit_code=CODE)
+    read = read_back(personal, expected_cells(spec, case))
+    assert mismatches(spec, case, read) == []
+    layout = layout_for(spec)
+    assert read[CHECK_SHEET, layout.check_overall.row, layout.check_overall.col] == "166 个单元格未填写"
+
+
+def test_prefilled_template_caches_python_results(spec: Spec, tmp_path: Path) -> None:
+    values: dict[str, Any] = dict(consistent_values(spec, random.Random(7)))
+    values["t3.R1.c3"] += 5  # t3_balance[c3] and [c7] fail
+    values["t3.R9.c2"] = None  # blank: relations through it not assessable
+    values["t2.fees.amount"] = Decimal("12.3456")
+    case = Case(inputs=values, unit_name="测试局", unit_code="91350100M000100Y4X", scope="本级政府汇总")
+    path = write(tmp_path, values=values, unit_name=case.unit_name, unit_code=case.unit_code, scope=case.scope)
+    read = read_back(path, expected_cells(spec, case))
+    assert mismatches(spec, case, read) == []
+    statuses = set(read.values())
+    assert "✗ 差5" in statuses and "无法判断" in statuses and "✓" in statuses
+
+
+# ---------------------------------------------------------------------------------------------- validation
+
+
+def input_ranges(spec: Spec, table_key: str, cell_type: str) -> Cells:
+    layout = layout_for(spec)
+    return {layout.position(c.key) for c in spec.table(table_key).input_cells if c.type == cell_type}
+
+
+def test_every_input_cell_is_validated_once(spec: Spec, wb: OpenpyxlWorkbook) -> None:
+    for table in spec.tables:
+        ws = wb[table.sheet]
+        seen: dict[str, Cells] = {"whole": set(), "decimal": set()}
+        for dv in ws.data_validations.dataValidation:
+            cells = expand(str(dv.sqref))
+            assert not (seen[dv.type] & cells)
+            seen[dv.type] |= cells
+            assert dv.operator in (None, "between")  # between is the default
+            assert dv.formula1 == "0"
+            assert dv.showErrorMessage and dv.showInputMessage
+            assert re.search(r"[\u4e00-\u9fff]", dv.promptTitle) and re.search(r"[\u4e00-\u9fff]", dv.prompt)
+            assert re.search(r"[\u4e00-\u9fff]", dv.error) and dv.errorTitle
+            if dv.type == "whole":
+                assert dv.formula2 == str(spec.count_max) == "99999999"
+            else:
+                assert dv.type == "decimal" and dv.formula2 == str(spec.fee_max)
+        assert seen["whole"] == input_ranges(spec, table.key, "count")
+        assert seen["decimal"] == input_ranges(spec, table.key, "fee")
+    fee = layout_for(spec).cells["t2.fees.amount"]
+    assert wb[fee.sheet].cell(fee.row + 1, fee.col + 1).number_format == "0.0000"
+    count = layout_for(spec).cells["t3.R1.c1"]
+    assert wb[count.sheet].cell(count.row + 1, count.col + 1).number_format == "0"
+
+
+def test_cover_validations(spec: Spec, blank: OpenpyxlWorkbook) -> None:
+    layout = layout_for(spec)
+    ws = blank[spec.cover_sheet]
+    by_cell = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
+    for f in spec.cover_fields:
+        place = layout.fields[f.key]
+        dv = by_cell.get(place.a1)
+        if f.kind == "year":
+            assert dv is None
+            continue
+        assert dv is not None and dv.prompt == f.prompt and dv.promptTitle == f.label[:32]
+        if f.kind == "choice":
+            assert dv.type == "list" and dv.formula1 == '"' + ",".join(f.choices) + '"'
+
+
+# ---------------------------------------------------------------------------------------------- protection
+
+
+def unlocked(workbook: OpenpyxlWorkbook) -> dict[str, Cells]:
+    out: dict[str, Cells] = {}
+    for ws in workbook:
+        out[ws.title] = {
+            (int(c.row or 0) - 1, int(c.column or 0) - 1)
+            for row in ws.iter_rows()
+            for c in row
+            if c.protection.locked is False
+        }
+    return out
+
+
+def expected_unlocked(spec: Spec, locked_fields: set[str]) -> dict[str, Cells]:
+    layout = layout_for(spec)
+    out: dict[str, Cells] = {s: set() for s in (spec.cover_sheet, spec.narrative_sheet, CHECK_SHEET, IDENTITY_SHEET)}
+    for f in spec.cover_fields:
+        if f.kind != "year" and f.key not in locked_fields:
+            out[spec.cover_sheet].add((layout.fields[f.key].row, layout.fields[f.key].col))
+    out[spec.narrative_sheet] = {(p.row, p.col) for p in layout.parts.values()}
+    for table in spec.tables:
+        tl = layout.tables[table.key]
+        out[table.sheet] = set()
+        for cell in table.input_cells:
+            r0, c0, r1, c1 = tl.at(cell.at)
+            out[table.sheet] |= {(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)}
+    return out
+
+
+def test_only_input_cells_are_unlocked_and_unit_is_locked(spec: Spec, wb: OpenpyxlWorkbook) -> None:
+    assert unlocked(wb) == expected_unlocked(spec, {"unit_name", "unit_code"})
+
+
+def test_blank_template_leaves_unit_fields_open(spec: Spec, blank: OpenpyxlWorkbook) -> None:
+    assert unlocked(blank) == expected_unlocked(spec, set())
+
+
+def test_every_sheet_is_protected(wb: OpenpyxlWorkbook) -> None:
+    from openpyxl.utils.protection import hash_password
+
+    for ws in wb:
+        assert ws.protection.sheet is True, ws.title
+        assert ws.protection.password == hash_password(DEFAULT_PASSWORD)
+        # filler may select but not format, insert or delete
+        assert ws.protection.formatCells and ws.protection.insertRows and ws.protection.deleteRows
+
+
+def test_password_is_configurable(tmp_path: Path) -> None:
+    from openpyxl.utils.protection import hash_password
+
+    workbook = openpyxl.load_workbook(write(tmp_path, password="另一个密码"))
+    assert {ws.protection.password for ws in workbook} == {hash_password("另一个密码")}
+
+
+# ---------------------------------------------------------------------------------------------- print setup
+
+
+def test_print_setup(spec: Spec, wb: OpenpyxlWorkbook) -> None:
+    layout = layout_for(spec)
+    for table in spec.tables:
+        ws = wb[table.sheet]
+        tl = layout.tables[table.key]
+        assert ws.page_setup.paperSize == 9  # A4
+        assert ws.page_setup.orientation == table.orientation
+        assert ws.sheet_properties.pageSetUpPr is not None and ws.sheet_properties.pageSetUpPr.fitToPage
+        assert (ws.page_setup.fitToWidth or 1) == 1 and (ws.page_setup.fitToHeight or 1) == 1
+        assert ws.print_title_rows == f"$1:${tl.header_rows[1] + 1}"
+        last = get_column_letter(tl.last_col + 1)
+        assert ws.print_area == f"'{table.sheet}'!$A$1:${last}${tl.note_row + 1}"
+        first_data = tl.top + table.header_rows
+        assert ws.freeze_panes == f"{get_column_letter(table.label_cols + 1)}{first_data + 1}"
+    assert [wb[t.sheet].page_setup.orientation for t in spec.tables] == ["portrait", "landscape", "landscape"]
+    assert wb[spec.narrative_sheet].freeze_panes == "A3"
+    assert wb[CHECK_SHEET].freeze_panes == "A5"
+    for name in (spec.cover_sheet, spec.narrative_sheet, CHECK_SHEET):
+        setup = wb[name].sheet_properties.pageSetUpPr
+        assert wb[name].page_setup.paperSize == 9 and setup is not None and setup.fitToPage
+
+
+# ---------------------------------------------------------------------------------------------- determinism
+
+
+def test_same_inputs_give_identical_bytes(spec: Spec) -> None:
+    values = consistent_values(spec, random.Random(3))
+    kwargs: dict[str, Any] = {"year": 2024, "unit_name": UNIT, "unit_code": CODE, "scope": "本机关", "values": values}
+    first, second = io.BytesIO(), io.BytesIO()
+    a = write_template(first, **kwargs)
+    b = write_template(second, **kwargs)
+    assert a == b == first.getvalue() == second.getvalue()
+
+
+def file_id(data: bytes) -> str:
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    return str(props(workbook)["giptemplate.file_id"])
+
+
+def test_file_id_differs_per_unit_and_kind() -> None:
+    base = write_template(io.BytesIO(), year=2024, unit_name=UNIT, unit_code=CODE)
+    ids = {
+        file_id(base),
+        file_id(write_template(io.BytesIO(), year=2024, unit_name="另一单位", unit_code=CODE)),
+        file_id(write_template(io.BytesIO(), year=2024, unit_name=UNIT, unit_code="")),
+        file_id(write_template(io.BytesIO(), year=2025, unit_name=UNIT, unit_code=CODE)),
+        file_id(write_template(io.BytesIO(), year=2024, unit_name=UNIT, unit_code=CODE, kind="summary")),
+    }
+    assert len(ids) == 5
+    pinned = write_template(io.BytesIO(), year=2024, unit_name=UNIT, unit_code=CODE, file_id="fixed-id")
+    assert file_id(pinned) == "fixed-id"
+
+
+# ---------------------------------------------------------------------------------------------- refusals
+
+
+def test_check_raises_on_a_refused_call() -> None:
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(io.BytesIO(), {"in_memory": True})
+    sheet = book.add_worksheet()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # xlsxwriter warns, then returns -2
+        code = sheet.data_validation(0, 0, 0, 0, {"validate": "any", "input_title": "标" * 33})
+    assert code == -2
+    with pytest.raises(WriterError, match="refused"):
+        _check(code, "a validation")
+    _check(0, "fine")
+    _check(None, "fine")
+    book.close()
+
+
+def test_refused_validation_raises_and_writes_nothing(spec: Spec, tmp_path: Path) -> None:
+    # A choice list longer than Excel's 255-character limit for a literal list is refused by xlsxwriter.
+    choices = tuple(f"选项{i:03d}很长很长的统计口径名称" for i in range(30))
+    fields = tuple(replace(f, choices=choices) if f.kind == "choice" else f for f in spec.cover_fields)
+    broken = replace(spec, cover_fields=fields)
+    target = tmp_path / "never.xlsx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(WriterError, match="统计口径"):
+            write_template(target, year=2024, spec=broken)
+    assert not target.exists()
+
+
+def test_too_long_prompt_is_cut_to_the_excel_limit(spec: Spec, tmp_path: Path) -> None:
+    fields = tuple(
+        replace(f, prompt="说明" * 200, label="很长的字段名称" * 8) if f.key == "filler" else f
+        for f in spec.cover_fields
+    )
+    path = tmp_path / "long.xlsx"
+    write_template(path, year=2024, spec=replace(spec, cover_fields=fields))
+    ws = openpyxl.load_workbook(path)[spec.cover_sheet]
+    place = layout_for(spec).fields["filler"]
+    dv = next(d for d in ws.data_validations.dataValidation if str(d.sqref) == place.a1)
+    assert len(dv.prompt) == 255 and len(dv.promptTitle) == 32
+
+
+# ---------------------------------------------------------------------------------------------- notes
+
+
+def test_notes_highlight_and_comment_cells(spec: Spec, tmp_path: Path) -> None:
+    layout = layout_for(spec)
+    cell = layout.cells["t3.R1.c1"]
+    part = layout.parts["s5"]
+    field = layout.fields["phone"]
+    notes = [
+        Note(cell.sheet, cell.row, cell.col, "与上年结转不一致，请核实。"),
+        Note(part.sheet, part.row, part.col, "请写明改进措施。"),
+        Note(field.sheet, field.row, field.col, "请填写联系电话。"),
+    ]
+    path = tmp_path / "return.xlsx"
+    writer = TemplateWriter(path, spec)
+    writer.write(Fill(year=2024, unit_name=UNIT), kind="return", notes=notes, lock_unit=True)
+    writer.close()
+    workbook = openpyxl.load_workbook(path)
+    for note in notes:
+        c = workbook[note.sheet].cell(note.row + 1, note.col + 1)
+        assert c.comment is not None and c.comment.text == note.text
+        assert c.fill.fgColor.rgb.endswith("FFEB9C")
+        assert c.protection.locked is False
+    other = layout.cells["t3.R1.c2"]
+    assert workbook[other.sheet].cell(other.row + 1, other.col + 1).comment is None
+
+
+def test_added_sheets_come_before_the_identity_sheet(spec: Spec, tmp_path: Path) -> None:
+    path = tmp_path / "extra.xlsx"
+    writer = TemplateWriter(path, spec)
+    writer.write(Fill(year=2024))
+    extra = writer.add_worksheet("退回意见")
+    extra.write_string(0, 0, "意见")
+    writer.close()
+    assert openpyxl.load_workbook(path).sheetnames[-2:] == ["退回意见", IDENTITY_SHEET]
+
+
+def test_formula_text_in_inputs_stays_text(spec: Spec, tmp_path: Path) -> None:
+    path = write(tmp_path, unit_name='=HYPERLINK("http://x")', texts={"s6": "=1+1"})
+    workbook = openpyxl.load_workbook(path)
+    layout = layout_for(spec)
+    name = layout.fields["unit_name"]
+    assert workbook[name.sheet].cell(name.row + 1, name.col + 1).data_type == "s"
+    part = layout.parts["s6"]
+    assert workbook[part.sheet].cell(part.row + 1, part.col + 1).value == "=1+1"
+    assert workbook[part.sheet].cell(part.row + 1, part.col + 1).data_type == "s"
+
+
+def test_spec_changes_reach_the_workbook(spec: Spec, tmp_path: Path) -> None:
+    """Nothing is hard-coded: a relabelled cover field shows its new label."""
+    fields = tuple(replace(f, label="填报机关") if f.key == "unit_name" else f for f in spec.cover_fields)
+    path = tmp_path / "relabelled.xlsx"
+    write_template(path, year=2024, spec=replace(spec, cover_fields=fields))
+    ws = openpyxl.load_workbook(path)[spec.cover_sheet]
+    place = layout_for(spec).fields["unit_name"]
+    assert ws.cell(place.row + 1, 1).value == "填报机关"
