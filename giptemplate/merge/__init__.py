@@ -254,14 +254,19 @@ def merge(
     jobs: int | None = None,
     on_progress: Progress | None = None,
     office: str = "",
+    exclude: Iterable[str | Path] = (),
 ) -> MergeResult:
     """Read, check and merge returned workbooks (files and folders, recursively).
 
     ``roster`` (a CSV/XLSX path or entries) lists the units expected; ``previous`` (files or folders) holds last
-    year's returns for the cross-year checks; ``jobs`` is the number of processes (default: all cores).
+    year's returns for the cross-year checks; ``jobs`` is the number of processes (default: all cores);
+    ``exclude`` names files never to read (the outputs, when they are written into an input folder).
     Raises :class:`InputError` when no input file is found.
     """
     files, skipped = find_inputs(inputs)
+    excluded = {Path(p).resolve() for p in exclude}
+    files = [f for f in files if f.resolve() not in excluded]
+    skipped = [f for f in skipped if f.resolve() not in excluded]
     if not files:
         raise InputError("没有找到要汇总的文件 (no input files found)")
     entries = _roster_entries(roster)
@@ -496,10 +501,11 @@ def build_result(
     )
 
 
-def _entry_order(e: StatusEntry) -> tuple[int, int, int, str]:
-    """Roster units in roster order, then the rest by status and file."""
+def _entry_order(e: StatusEntry) -> tuple[int, int, int, list[Any]]:
+    """Roster units in roster order, then the rest by status and file (numbers in names in numeric order)."""
     in_roster = e.roster_line is not None and e.status != DUPLICATE
-    return (0 if in_roster else 1, e.roster_line or 0, STATUSES.index(e.status), e.file)
+    natural = [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", e.file)]
+    return (0 if in_roster else 1, e.roster_line or 0, STATUSES.index(e.status), natural)
 
 
 def _merge_spec_and_year(candidates: Sequence[FileResult]) -> tuple[Spec, int | None]:
