@@ -30,9 +30,14 @@ _MD_INLINE = re.compile(r"([\\`*_\[\]<>#|~&!])")
 _MD_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+(?=[.)]))")
 
 
+def md_escape_inline(text: str) -> str:
+    """Text inside a line (a table cell) that Markdown shows literally: no emphasis, links, code or HTML."""
+    return _MD_INLINE.sub(r"\\\1", text)
+
+
 def md_escape(text: str) -> str:
     """One line of text that Markdown shows literally (no emphasis, links, HTML, lists or headings)."""
-    escaped = _MD_INLINE.sub(r"\\\1", text)
+    escaped = md_escape_inline(text)
     match = _MD_LINE_START.match(escaped)
     if match:
         lead, token = match.groups()
@@ -50,7 +55,7 @@ def _pad(text: str, width: int, right: bool) -> str:
 
 def markdown_table(header: list[str], rows: list[list[str]], numeric: list[bool]) -> list[str]:
     """A pipe table whose source columns line up: every cell padded to its column's display width."""
-    cells = [[md_escape(c) for c in header]] + [[md_escape(c) for c in row] for row in rows]
+    cells = [[md_escape_inline(c) for c in header]] + [[md_escape_inline(c) for c in row] for row in rows]
     widths = [max(3, *(display_width(row[i]) for row in cells)) for i in range(len(header))]
     lines = ["| " + " | ".join(_pad(c, widths[i], False) for i, c in enumerate(cells[0])) + " |"]
     rule = [("-" * (w - 1) + ":") if numeric[i] else (":" + "-" * (w - 1)) for i, w in enumerate(widths)]
