@@ -111,16 +111,17 @@ class FileReport:
         counts = self.counts()
         return self.readable and (counts["error"] > 0 or counts["explain"] > 0)
 
-    def verdict(self) -> str:
-        """One line: status, counts by severity, and the relation summary."""
-        if not self.readable:
-            reason = self.findings[0].message if self.findings else ""
-            return f"无法读取：{reason}"
+    def detail(self) -> str:
+        """The verdict without the status: counts by severity and the relation summary, or why it is unreadable."""
+        if self.tally is None:
+            return self.findings[0].message if self.findings else ""
         counts = self.counts()
         parts = [f"{n} 个{SEVERITY_LABELS[s]}" for s, n in counts.items() if n]
-        tail = "，".join(parts) if parts else "无问题"
-        assert self.tally is not None
-        return f"{self.status}（{tail}）；{self.tally.line()}"
+        return f"{'，'.join(parts) if parts else '无问题'}；{self.tally.line()}"
+
+    def verdict(self) -> str:
+        """One line: status, counts by severity and the relation summary (or the reason it could not be read)."""
+        return f"{self.status}：{self.detail()}"
 
 
 def unreadable_report(file: str, code: str, message: str) -> FileReport:
@@ -333,7 +334,7 @@ def check_relations(
         if len(relation.lhs) == 1:
             lead = f"{cell_name(spec, target)}为 {fmt(lhs)}"
         else:
-            lead = f"{instance_name(spec, relation)}：{text.lhs_title} 为 {fmt(lhs)}"
+            lead = f"{instance_name(spec, relation)}：{text.lhs_title}为 {fmt(lhs)}"
         findings.append(
             make(
                 relation.code,

@@ -84,7 +84,7 @@ def test_clean_fill_gives_no_finding_at_all(spec: Spec) -> None:
     assert report.findings == ()
     assert report.tally == RelationTally(passed=len(spec.relations), failed=0, not_assessable=0)
     assert report.status == "通过"
-    assert report.verdict().startswith("通过（无问题）")
+    assert report.verdict().startswith("通过：无问题；")
     assert f"{len(spec.relations)} 条通过，0 条未通过，0 条无法判断" in report.verdict()
 
 
@@ -673,5 +673,5 @@ def test_file_report_status_and_counts(spec: Spec) -> None:
     assert isinstance(report, FileReport)
     assert report.status == "有错误" and report.needs_return
     assert report.counts()["error"] == 2 and report.counts()["info"] == 1
-    assert report.verdict().startswith("有错误（2 个错误，1 个提示）；关系校验：")
+    assert report.verdict().startswith("有错误：2 个错误，1 个提示；关系校验：")
     assert [f.severity for f in report.findings] == ["error", "error", "info"]  # sorted by severity
