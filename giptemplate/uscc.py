@@ -24,9 +24,23 @@ def check_digit(first17: str) -> str:
     return CHARSET[(31 - total % 31) % 31]
 
 
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _spreadsheet_text(code: str) -> str:
+    """The code as UPPER(TRIM(cell)) sees it.
+
+    TRIM drops only ASCII spaces at the ends and shrinks inner runs of them to one; tabs, U+3000 and U+00A0 stay.
+    UPPER maps letters one to one (no "ß" -> "SS"), which for the check-digit alphabet means ASCII only.
+    Lengths count code points, as LibreOffice does (Excel counts a character outside the BMP twice; no real
+    code contains one).
+    """
+    return " ".join(part for part in code.split(" ") if part).translate(_ASCII_UPPER)
+
+
 def verify(code: str) -> Verdict:
-    """Judge a code as the cover sheet's live formula does (same trimming, same upper-casing)."""
-    text = code.strip().upper()
+    """Judge a code exactly as the cover sheet's live formula does (same trimming, upper-casing and length)."""
+    text = _spreadsheet_text(code)
     if not text:
         return "empty"
     if len(text) != LENGTH:
