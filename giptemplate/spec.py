@@ -330,7 +330,7 @@ def _grid_range(node: _Node, key: str, width: int, height: int) -> GridRange:
             raise ValueError
         r0, c0 = xl_cell_to_rowcol(parts[0])
         r1, c1 = xl_cell_to_rowcol(parts[-1])
-        if not re.fullmatch(r"[A-Z]{1,3}[0-9]{1,7}", parts[0]) or not re.fullmatch(r"[A-Z]{1,3}[0-9]{1,7}", parts[-1]):
+        if not all(re.fullmatch(r"[A-Z]{1,3}[1-9][0-9]{0,6}", p) for p in (parts[0], parts[-1])):
             raise ValueError
     except (ValueError, AttributeError):
         raise node.fail(key, f"{text!r} is not an A1 cell or range") from None
@@ -555,7 +555,7 @@ def _load_relations(nodes: list[_Node], tables: Mapping[str, Table], cells: dict
             )
     for key in derived:
         cells[key] = _replace_derived(cells[key])
-    _check_acyclic(relations)
+    _check_acyclic(relations, nodes[0].source if nodes else "<spec>")
     ids = [r.rule_id for r in relations]
     if len(set(ids)) != len(ids):
         raise SpecError(f"{nodes[0].source}: relations: duplicate rule ids")
@@ -566,7 +566,7 @@ def _replace_derived(cell: Cell) -> Cell:
     return Cell(cell.key, cell.table, cell.row, cell.column, cell.type, cell.at, derived=True)
 
 
-def _check_acyclic(relations: Sequence[Relation]) -> None:
+def _check_acyclic(relations: Sequence[Relation], source: str) -> None:
     formula = {r.derives: r.rhs for r in relations if r.derives}
     state: dict[str, int] = {}
 
@@ -574,7 +574,8 @@ def _check_acyclic(relations: Sequence[Relation]) -> None:
         if state.get(key) == 2:
             return
         if state.get(key) == 1:
-            raise SpecError(f"relations: derived cells form a cycle: {' -> '.join((*trail, key))}")
+            loop = (*trail[trail.index(key) :], key)
+            raise SpecError(f"{source}: relations: derived cells form a cycle: {' -> '.join(loop)}")
         state[key] = 1
         for dep in formula.get(key, ()):
             visit(dep, (*trail, key))
