@@ -353,7 +353,7 @@ def check_relations(
         findings.append(
             make(
                 "A390",
-                f"{table.sheet}未能读取，「{first.title}」{len(relations)} 处均无法判断。",
+                f"{table.sheet}未能读取，其中 {len(relations)} 处勾稽关系（{first.code}）均无法判断。",
                 **where,
                 sheet=table.sheet,
                 rule=f"{key}[*]",
@@ -519,7 +519,7 @@ class _Checker:
                 tail = f"按各项重新计算应为 {fmt(recomputed)}，" if recomputed is not None else ""
                 self.add(
                     "S105",
-                    f"{name}的合计公式{how}；{tail}已使用重新计算的值，请恢复公式（使用新模板填写）。",
+                    f"{name}的合计公式{how}；{tail}汇总时将使用重新计算的值；请恢复公式（使用新模板填写）。",
                     key=key,
                     at=total.place,
                     expected=_opt(recomputed),
@@ -535,7 +535,7 @@ class _Checker:
                 self.add(
                     "S106",
                     f"{name}文件中显示为 {fmt(total.shown)}，按各项重新计算为 {fmt(recomputed)}：{how}。"
-                    "已使用重新计算的值。",
+                    "汇总时将使用重新计算的值。",
                     key=key,
                     at=total.place,
                     expected=fmt(recomputed),
@@ -669,7 +669,10 @@ class _Checker:
             )
         elif "unit_matches" in cv.normalisations:
             self.add("V207", f"{name}填写为“{raw}”，已按 {value} 读取（单位相符）。", key=key, at=at, severity="info")
-        plain = [NORMALISATION_TEXT[n] for n in cv.normalisations if n in NORMALISATION_TEXT]
+        implied = (
+            {"text_number"} if {"annotation", "unit_converted", "unit_matches"} & set(cv.normalisations) else set()
+        )
+        plain = [NORMALISATION_TEXT[n] for n in cv.normalisations if n in NORMALISATION_TEXT and n not in implied]
         if plain:
             self.add(
                 "V205", f"{name}填写为“{raw}”（{'、'.join(plain)}），已按 {value} 读取。", key=key, at=at, actual=raw

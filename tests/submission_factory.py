@@ -133,6 +133,11 @@ def cell_value(
     return CellValue(key, layout_for(spec).cells[key], raw, value, state, tuple(norms), note)  # type: ignore[arg-type]
 
 
+def typed_total(spec: Spec, key: str, shown: Number | None, state: str = "ok") -> StoredTotal:
+    """A total whose formula was replaced by a constant (or cleared, with ``shown`` None)."""
+    return StoredTotal(key, layout_for(spec).cells[key], shown, False, state)  # type: ignore[arg-type]
+
+
 def with_value(values: Mapping[str, Number], key: str, value: Number) -> dict[str, Number]:
     out = dict(values)
     out[key] = value
@@ -141,3 +146,34 @@ def with_value(values: Mapping[str, Number], key: str, value: Number) -> dict[st
 
 def fee(text: str) -> Decimal:
     return Decimal(text)
+
+
+def write_filled(
+    path: Path,
+    spec: Spec,
+    values: Mapping[str, Number | None] | None = None,
+    *,
+    seed: int = 0,
+    year: int = YEAR,
+    texts: Mapping[str, str] | None = None,
+    **meta: str,
+) -> Path:
+    """A template filled as a careful unit would return it (written by our writer, so the caches are right)."""
+    from giptemplate.writer import write_template
+
+    defaults = good_meta(spec, year)
+    defaults.update(meta)
+    write_template(
+        path,
+        year=year,
+        values=consistent_values(spec, random.Random(seed)) if values is None else values,
+        texts=good_texts(spec, year, seed) if texts is None else texts,
+        spec=spec,
+        unit_name=defaults["unit_name"],
+        unit_code=defaults["unit_code"],
+        scope=defaults["scope"],
+        filler=defaults["filler"],
+        phone=defaults["phone"],
+        date=defaults["date"],
+    )
+    return path

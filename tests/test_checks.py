@@ -3,14 +3,16 @@ and nowhere else; property tests over consistent fills."""
 
 from __future__ import annotations
 
+import io
 import random
 from collections import Counter
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from submission_factory import build, cell_value, good_texts
+from submission_factory import build, cell_value, good_texts, typed_total
 
 from giptemplate.arithmetic import Number, arithmetic_for
 from giptemplate.checks import (
@@ -48,10 +50,6 @@ def values_of(spec: Spec, seed: int = 0) -> dict[str, Number]:
 def nonzero_fill(spec: Spec, seed: int = 3) -> dict[str, Number]:
     """A fill where every input is non-zero except the department row, so single-cell changes are meaningful."""
     return consistent_values(spec, random.Random(seed), density=1.0)
-
-
-def typed_total(spec: Spec, key: str, shown: Number | None, state: str = "ok") -> StoredTotal:
-    return StoredTotal(key, layout_for(spec).cells[key], shown, False, state)  # type: ignore[arg-type]
 
 
 def coefficient(spec: Spec, relation_key: str, cell: str) -> int:
@@ -675,3 +673,155 @@ def test_file_report_status_and_counts(spec: Spec) -> None:
     assert report.counts()["error"] == 2 and report.counts()["info"] == 1
     assert report.verdict().startswith("有错误：2 个错误，1 个提示；关系校验：")
     assert [f.severity for f in report.findings] == ["error", "error", "info"]  # sorted by severity
+
+
+# ---------------------------------------------------------------------------------------------- through real files
+
+
+def _edit(
+    path: Path, out: Path, spec: Spec, cells: dict[str, int | Decimal | str], drop_sheet: str | None = None
+) -> Path:
+    """Type into a returned workbook with openpyxl (which, like many tools, saves without cached totals)."""
+    import openpyxl
+
+    layout = layout_for(spec)
+    workbook = openpyxl.load_workbook(path)
+    for key, value in cells.items():
+        place = layout.cells[key]
+        workbook[place.sheet].cell(place.row + 1, place.col + 1).value = value
+    if drop_sheet:
+        del workbook[drop_sheet]
+    workbook.save(out)
+    return out
+
+
+def _sheet_xml_name(data: bytes, sheet: str) -> str:
+    """The zip member holding ``sheet`` (workbook.xml names it, the relationships point at the part)."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        book = z.read("xl/workbook.xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+    rid = re.search(rf'<sheet name="{re.escape(sheet)}" sheetId="\d+" r:id="(rId\d+)"', book)
+    assert rid is not None
+    target = re.search(rf'Id="{rid.group(1)}" Type="[^"]+" Target="([^"]+)"', rels)
+    assert target is not None
+    return "xl/" + target.group(1).removeprefix("/xl/")
+
+
+def _set_input_keep_caches(path: Path, out: Path, spec: Spec, key: str, value: Number) -> Path:
+    """Change one typed number inside the file without recalculating (what a non-calculating tool leaves)."""
+    import re
+    import zipfile
+
+    data = path.read_bytes()
+    place = layout_for(spec).cells[key]
+    member = _sheet_xml_name(data, place.sheet)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            content = src.read(item.filename)
+            if item.filename == member:
+                xml = content.decode()
+                pattern = rf'(<c r="{place.a1}"[^>]*>)<v>[^<]*</v>'
+                xml, n = re.subn(pattern, rf"\g<1><v>{value}</v>", xml)
+                assert n == 1
+                content = xml.encode()
+            dst.writestr(item, content)
+    out.write_bytes(buffer.getvalue())
+    return out
+
+
+@pytest.fixture(scope="module")
+def returned(spec: Spec, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Number]]:
+    from submission_factory import write_filled
+
+    values = values_of(spec, 41)
+    path = write_filled(tmp_path_factory.mktemp("files") / "unit.xlsx", spec, values)
+    return path, values
+
+
+def test_file_clean_fill_reads_and_checks_clean(returned: tuple[Path, dict[str, Number]]) -> None:
+    from giptemplate.reader import read_workbook
+
+    path, _ = returned
+    report = check_file(read_workbook(path))
+    assert report.findings == () and report.tally is not None and report.tally.failed == 0
+
+
+def test_file_typed_total_with_adjusted_balance(
+    spec: Spec, returned: tuple[Path, dict[str, Number]], tmp_path: Path
+) -> None:
+    from giptemplate.reader import read_workbook
+
+    path, values = returned
+    sub = read_workbook(path)
+    right = sub.values["t3.R24.c1"]
+    assert right is not None
+    values = dict(values)
+    edited = _edit(
+        path,
+        tmp_path / "typed.xlsx",
+        spec,
+        {"t3.R24.c1": right + 3, "t3.R1.c1": values["t3.R1.c1"] + 10, "t3.R25.c1": values["t3.R25.c1"] + 7},
+    )
+    findings = check(read_workbook(edited))
+    assert codes(findings) == Counter({"S105": 1, "A302": 2})
+    a302 = next(f for f in findings if f.rule == "t3_result_total[c1]")
+    assert (a302.sheet, a302.cell, a302.diff) == ("表三", layout_for(spec).cells["t3.R24.c1"].a1, "3")
+
+
+def test_file_typed_values(spec: Spec, returned: tuple[Path, dict[str, Number]], tmp_path: Path) -> None:
+    from giptemplate.reader import read_workbook
+
+    path, _ = returned
+    edited = _edit(
+        path,
+        tmp_path / "typed_values.xlsx",
+        spec,
+        {
+            "t3.R8.c2": "—",
+            "t2.norm.issued": "12（其中修订5件）",
+            spec.cross_year.fee: "250元",
+            "t3.R9.c3": "若干",
+        },
+    )
+    findings = check(read_workbook(edited))
+    by_key = {(f.code, f.cell_key) for f in findings if f.code.startswith("V")}
+    assert by_key == {
+        ("V203", "t3.R8.c2"),
+        ("V206", "t2.norm.issued"),
+        ("V207", spec.cross_year.fee),
+        ("V201", "t3.R9.c3"),
+    }
+    arithmetic = arithmetic_for(spec)
+    blocked = {r.rule_id for r in spec.relations if {"t3.R8.c2", "t3.R9.c3"} & set(arithmetic.relation_inputs(r))}
+    assert rules(findings, "A390") == blocked
+
+
+def test_file_missing_sheet(spec: Spec, returned: tuple[Path, dict[str, Number]], tmp_path: Path) -> None:
+    from giptemplate.reader import read_workbook
+
+    path, _ = returned
+    table = spec.table("t4")
+    edited = _edit(path, tmp_path / "no_t4.xlsx", spec, {}, drop_sheet=table.sheet)
+    findings = check(read_workbook(edited))
+    assert ("S101", table.sheet) in {(f.code, f.sheet) for f in findings}
+    assert not [f for f in findings if f.code.startswith("V")]
+    assert not [f for f in findings if f.severity == "error" and f.code != "S101"]
+
+
+def test_file_not_recalculated_is_s106(spec: Spec, returned: tuple[Path, dict[str, Number]], tmp_path: Path) -> None:
+    from giptemplate.reader import read_workbook
+
+    path, values = returned
+    key = "t3.R5.c1"
+    edited = _set_input_keep_caches(path, tmp_path / "stale.xlsx", spec, key, values[key] + 5)
+    findings = check(read_workbook(edited))
+    arithmetic = arithmetic_for(spec)
+    stale = {k for k in arithmetic.formula_of if key in arithmetic.inputs_of(k)}
+    assert {f.cell_key for f in findings if f.code == "S106"} == stale
+    assert all(f.severity == "warning" and "未重新计算" in f.message for f in findings if f.code == "S106")
+    assert rules(findings, "A303") == {"t3_balance[c1]", "t3_balance[c7]"}
+    assert {f.code for f in findings} == {"S106", "A303"}

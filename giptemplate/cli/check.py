@@ -74,10 +74,11 @@ def _check_one(path: Path, previous: PreviousIndex | None, previous_expected: bo
 
 def _print_table(reports: list[FileReport]) -> None:
     for report in reports:
-        title = Text(report.file, style="bold")
+        title = Text(report.file, style="bold underline")
         if report.unit_name:
             title.append(f"　{report.unit_name}", style="bold")
-        console.rule(title, align="left")
+        console.print()
+        console.print(title)
         if report.readable and report.findings:
             table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
             table.add_column("级别", no_wrap=True)

@@ -1,0 +1,178 @@
+"""giptemplate check: files and folders, every file accounted for, output formats, return copies, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner, Result
+from submission_factory import good_texts, unit_code, write_filled
+
+from giptemplate.cli import main
+from giptemplate.reader import read_workbook
+from giptemplate.sample import consistent_values
+from giptemplate.spec import Spec
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(main, ["check", *map(str, args)], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def batch(spec: Spec, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder as an office receives it: a good file, a faulty one, an HTML page named .xls, a note, a lock file."""
+    folder = tmp_path_factory.mktemp("returns")
+    write_filled(
+        folder / "good.xlsx", spec, seed=1, unit_name="郑县教育体育局", unit_code=unit_code("11410100MB1234567")
+    )
+    values = consistent_values(spec, random.Random(2))
+    values["t3.R1.c2"] = values["t3.R1.c2"] + 4
+    write_filled(folder / "bad.xlsx", spec, values, unit_name="郑县公安局", unit_code=unit_code("11410100MB7654321"))
+    (folder / "sub").mkdir()
+    (folder / "sub" / "fake.xls").write_text("<html><body>报表</body></html>", encoding="utf-8")
+    (folder / "说明.txt").write_text("请查收", encoding="utf-8")
+    (folder / "~$good.xlsx").write_bytes(b"\x00" * 165)
+    return folder
+
+
+def test_folder_accounts_for_every_file(batch: Path, tmp_path: Path) -> None:
+    result = run(batch, "--return-dir", tmp_path / "退回")
+    assert result.exit_code == 2  # one file could not be read at all
+    out = result.stdout
+    for name in ("good.xlsx", "bad.xlsx", "fake.xls"):
+        assert name in out
+    assert "无法读取" in out and "网页文件" in out
+    assert "A303" in out and "相差 4" in out
+    assert "共 3 个文件：通过 1，有错误 1，无法读取 1（文件夹中另有 2 个非报表文件未读取）" in out
+    copies = sorted(p.name for p in (tmp_path / "退回").iterdir())
+    assert copies == [f"{unit_code('11410100MB7654321')}_郑县公安局_退回修改.xlsx"]
+    back = read_workbook(tmp_path / "退回" / copies[0])
+    assert back.meta["kind"] == "return" and back.unit_name == "郑县公安局"
+    assert "已生成 1 个退回修改件" in out
+
+
+def test_exit_codes(batch: Path) -> None:
+    assert run(batch / "good.xlsx").exit_code == 0
+    ok = run(batch / "good.xlsx")
+    assert "通过" in ok.stdout and "关系校验：42 条通过" in ok.stdout
+    assert run(batch / "good.xlsx", batch / "bad.xlsx").exit_code == 1
+    refused = run(batch / "说明.txt")  # named explicitly: sniffed and refused with its line
+    assert refused.exit_code == 2 and "说明.txt" in refused.stdout and "无法读取" in refused.stdout
+
+
+def test_same_file_twice_counts_once(batch: Path) -> None:
+    result = run(batch / "good.xlsx", batch / "." / "good.xlsx", batch / "good.xlsx")
+    assert "共 1 个文件" in result.stdout
+
+
+def test_json_to_stdout_keeps_verdicts_on_stderr(batch: Path) -> None:
+    result = run(batch, "--format", "json")
+    document = json.loads(result.stdout)
+    by_name = {Path(f["file"]).name: f for f in document["files"]}
+    assert set(by_name) == {"good.xlsx", "bad.xlsx", "fake.xls"}
+    assert by_name["fake.xls"]["status"] == "无法读取" and by_name["fake.xls"]["findings"][0]["code"] == "F001"
+    codes = {f["code"] for f in by_name["bad.xlsx"]["findings"]}
+    assert "A303" in codes
+    assert "bad.xlsx" in result.stderr and "共 3 个文件" in result.stderr
+
+
+def test_csv_and_xlsx_files(batch: Path, tmp_path: Path) -> None:
+    out_csv = tmp_path / "结果.csv"
+    assert run(batch / "bad.xlsx", "-o", out_csv).exit_code == 1  # format from the suffix
+    raw = out_csv.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # Excel recognises UTF-8 with a BOM
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][:2] == ["文件", "单位名称"] and any("A303" in r for r in rows[1:])
+    out_xlsx = tmp_path / "结果.xlsx"
+    result = run(batch, "--format", "xlsx", "-o", out_xlsx)
+    assert result.exit_code == 2 and f"结果 → {out_xlsx}" in result.stdout
+    workbook = openpyxl.load_workbook(out_xlsx)
+    assert workbook["文件汇总"].max_row == 4
+
+
+def test_output_inside_the_input_folder_is_not_read_back(spec: Spec, tmp_path: Path) -> None:
+    write_filled(tmp_path / "unit.xlsx", spec, seed=5)
+    out = tmp_path / "结果.xlsx"
+    assert run(tmp_path, "-o", out).exit_code == 0
+    second = run(tmp_path, "-o", out)
+    assert second.exit_code == 0 and "共 1 个文件" in second.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--format", "xlsx"),  # xlsx needs -o
+        ("-o", "out.txt"),  # format unknown from the suffix
+        ("--format", "table", "-o", "out.json"),
+    ],
+)
+def test_bad_usage_is_exit_2(batch: Path, args: tuple[str, ...]) -> None:
+    result = run(batch / "good.xlsx", *args)
+    assert result.exit_code == 2 and "错误" in result.stderr
+
+
+def test_missing_input_is_exit_2(tmp_path: Path) -> None:
+    result = run(tmp_path / "nowhere.xlsx")
+    assert result.exit_code == 2 and "找不到输入" in result.stderr
+    empty = run(tmp_path)
+    assert empty.exit_code == 2 and "没有找到要校验的文件" in empty.stderr
+
+
+def test_previous_year_checks(spec: Spec, tmp_path: Path) -> None:
+    last_year, this_year = tmp_path / "2023", tmp_path / "2024"
+    last_year.mkdir()
+    this_year.mkdir()
+    before = consistent_values(spec, random.Random(31))
+    write_filled(
+        last_year / "教育.xlsx", spec, before, year=2023, texts=good_texts(spec, 2023, 9), unit_name="郑县教育体育局"
+    )
+    now = consistent_values(spec, random.Random(32))
+    write_filled(this_year / "教育.xlsx", spec, now, unit_name="郑县教育体育局")
+    write_filled(this_year / "新单位.xlsx", spec, now, unit_name="郑县新设局", unit_code=unit_code("11410100MB0000001"))
+    result = run(this_year, "--previous", last_year, "--format", "json")
+    files = {Path(f["file"]).name: f for f in json.loads(result.stdout)["files"]}
+    carried = [f for f in files["教育.xlsx"]["findings"] if f["code"] == "Y501"]
+    cross = spec.cross_year
+    differing = [
+        c.column.key
+        for c in spec.row_cells(cross.carry_current_row)
+        if not c.derived
+        and now[c.key] != before[next(p.key for p in spec.row_cells(cross.carry_previous_row) if p.column == c.column)]
+    ]
+    assert differing and {f["rule"] for f in carried} >= {f"xy_carry[{k}]" for k in differing}
+    assert [f["code"] for f in files["新单位.xlsx"]["findings"]].count("Y590") == 1
+    assert not [f for f in files["教育.xlsx"]["findings"] if f["code"] == "Y590"]
+
+
+def test_previous_without_readable_files_is_bad_usage(batch: Path, tmp_path: Path) -> None:
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "x.xls").write_text("<html></html>", encoding="utf-8")
+    result = run(batch / "good.xlsx", "--previous", tmp_path / "old")
+    assert result.exit_code == 2 and "上年度" in result.stderr
+
+
+def test_markup_in_submitted_text_is_printed_literally(spec: Spec, tmp_path: Path) -> None:
+    path = write_filled(tmp_path / "x.xlsx", spec, unit_name="[bold red]郑县[/bold red]局", phone="")
+    result = run(path)
+    assert result.exit_code == 0
+    assert "[bold red]郑县[/bold red]局" in result.stdout
+
+
+def test_return_copies_get_distinct_safe_names(spec: Spec, tmp_path: Path) -> None:
+    values = consistent_values(spec, random.Random(8))
+    values["t3.R2.c1"] = values["t3.R2.c1"] + 1
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.xlsx", "b.xlsx"):  # the same unit twice
+        write_filled(folder / name, spec, values, unit_name="郑县/../局", unit_code="")
+    result = run(folder, "--return-dir", tmp_path / "out")
+    assert result.exit_code == 1
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert len(names) == 2 and names[0].endswith("_2_退回修改.xlsx") and names[1].endswith("局_退回修改.xlsx")
+    assert all("/" not in n and ".." not in n and n.startswith("郑县") for n in names)
+    assert not list(tmp_path.glob("局*"))  # nothing escaped the folder
