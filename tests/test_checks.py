@@ -29,7 +29,7 @@ from giptemplate.findings import CODES, Finding
 from giptemplate.layout import layout_for
 from giptemplate.sample import consistent_values
 from giptemplate.spec import Spec
-from giptemplate.submission import LabelMismatch, StoredTotal, TableMove
+from giptemplate.submission import LabelMismatch, StoredTotal, Submission, TableMove
 from giptemplate.writer import DEFAULT_SCOPE
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -825,3 +825,34 @@ def test_file_not_recalculated_is_s106(spec: Spec, returned: tuple[Path, dict[st
     assert all(f.severity == "warning" and "未重新计算" in f.message for f in findings if f.code == "S106")
     assert rules(findings, "A303") == {"t3_balance[c1]", "t3_balance[c7]"}
     assert {f.code for f in findings} == {"S106", "A303"}
+
+
+# ---------------------------------------------------------------------------------------------- previous year
+
+
+def test_previous_for_matches_code_then_name_and_prefers_last_year(spec: Spec) -> None:
+    from submission_factory import unit_code
+
+    from giptemplate.previous import PreviousIndex, previous_for
+
+    def sub(year: int, name: str, code: str, file: str, saved: str = "") -> Submission:
+        s = build(spec, meta={"year": str(year), "unit_name": name, "unit_code": code}, file=file)
+        s.saved_at = saved
+        s.sha256 = file.ljust(64, "0")
+        return s
+
+    code_a, code_b = unit_code("11410100MB0000001"), unit_code("11410100MB0000002")
+    index = PreviousIndex()
+    older = sub(2022, "郑县教育局", code_a, "a2022.xlsx")
+    last = sub(2023, "郑县教育局", code_a, "a2023.xlsx", "2024-01-10T00:00:00Z")
+    resent = sub(2023, "郑县教育局", code_a, "a2023b.xlsx", "2024-01-20T00:00:00Z")
+    same_year = sub(2024, "郑县教育局", code_a, "a2024.xlsx")
+    by_name = sub(2023, "郑县 公安局（本级）", "", "b2023.xlsx")
+    for s in (older, last, resent, same_year, by_name):
+        index.add(s)
+    current = sub(2024, "郑县教育局", code_a.lower(), "now.xlsx")
+    assert previous_for(index, current) is resent  # last year, saved last; never the same year
+    assert previous_for(index, sub(2024, "郑县公安局(本级)", "", "b.xlsx")) is by_name  # NFKC, no spaces
+    assert previous_for(index, sub(2024, "郑县教育局", code_b, "c.xlsx")) is resent  # code unknown: by name
+    assert previous_for(index, sub(2024, "别的单位", code_b, "d.xlsx")) is None
+    assert previous_for(index, sub(2023, "郑县教育局", code_a, "e.xlsx")) is older
