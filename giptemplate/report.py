@@ -103,6 +103,12 @@ class ReportData:
     values: Mapping[str, Number | None] = field(default_factory=dict)  # every cell key, totals included
     unit_code: str = ""
 
+    def __post_init__(self) -> None:
+        # Submitted text may hold characters no document format can carry; every renderer gets clean text.
+        for name in ("unit_name", "date", "scope", "unit_code"):
+            object.__setattr__(self, name, clean_text(getattr(self, name)).strip())
+        object.__setattr__(self, "texts", {k: clean_text(v) for k, v in self.texts.items()})
+
     @property
     def title(self) -> str:
         return self.spec.report_title.format(unit=self.unit_name or MISSING_UNIT, year=self.year)
@@ -155,13 +161,13 @@ class ReportData:
         date = format_date(typed) if typed else f"{day.year}年{day.month}月{day.day}日"
         return cls(
             spec=sub.spec,
-            unit_name=clean_text(sub.unit_name).strip(),
+            unit_name=sub.unit_name,
             year=year,
             date=date,
-            scope=clean_text(sub.meta.get("scope", "")).strip(),
-            texts={k: clean_text(v) for k, v in sub.texts.items()},
+            scope=sub.meta.get("scope", ""),
+            texts=dict(sub.texts),
             values=dict(sub.values),
-            unit_code=clean_text(sub.unit_code).strip(),
+            unit_code=sub.unit_code,
         )
 
 

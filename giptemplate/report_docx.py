@@ -258,33 +258,36 @@ def _grid_table(document: Any, grid: Grid, width: int) -> Any:
     widths = [Emu(int(width * w / total)) for w in grid.col_weights]
     for i, column in enumerate(table.columns):
         column.width = widths[i]
-    for row in table.rows:
-        for i, cell in enumerate(row.cells):
-            cell.width = widths[i]
+    before = table._cells  # python-docx recomputes this list on every table.cell(): take it once
+    for i, cell in enumerate(before):
+        cell.width = widths[i % grid.n_cols]
     _cell_margins(table, 1.0)
     for r, row in enumerate(table.rows):
         _row_flags(row, header=r < grid.header_rows)
     for spec_cell in grid.cells:
         if spec_cell.rowspan > 1 or spec_cell.colspan > 1:
-            table.cell(spec_cell.row, spec_cell.col).merge(table.cell(spec_cell.last_row, spec_cell.last_col))
+            last = before[spec_cell.last_row * grid.n_cols + spec_cell.last_col]
+            before[spec_cell.row * grid.n_cols + spec_cell.col].merge(last)
+    after = table._cells
+    style_id = document.styles[STYLE_TABLE].style_id
     size, line = TABLE_SIZE[grid.orientation], TABLE_LINE[grid.orientation]
     for spec_cell in grid.cells:
-        _fill(table.cell(spec_cell.row, spec_cell.col), spec_cell, size, line)
-    # Every row but the last keeps with the next: a table that fits a page is never split from its heading or
-    # torn across a page break (a longer one still breaks, under its repeated header rows).
-    for row in table.rows[:-1]:
-        for cell in row.cells:
-            for paragraph in cell.paragraphs:
-                paragraph.paragraph_format.keep_with_next = True
+        # Every row but the last keeps with the next: a table that fits a page is never split from its heading
+        # or torn across a page break (a longer one still breaks, under its repeated header rows).
+        keep = spec_cell.last_row < grid.n_rows - 1
+        _fill(after[spec_cell.row * grid.n_cols + spec_cell.col], spec_cell, style_id, size, line, keep)
     return table
 
 
-def _fill(cell: Any, spec_cell: GridCell, size: Pt, line: Pt) -> None:
+def _fill(cell: Any, spec_cell: GridCell, style_id: str, size: Pt, line: Pt, keep: bool) -> None:
     cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     paragraph = cell.paragraphs[0]
-    paragraph.style = STYLE_TABLE
-    paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    paragraph.paragraph_format.line_spacing = line
+    paragraph._p.get_or_add_pPr().style = style_id
+    fmt = paragraph.paragraph_format
+    fmt.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    fmt.line_spacing = line
+    fmt.keep_with_next = keep
     run = paragraph.add_run(spec_cell.text)
     run.font.size = size
     if spec_cell.is_heading:

@@ -1,0 +1,260 @@
+"""The Word report: read back with python-docx cell by cell, and printed to PDF by LibreOffice."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Mm
+from report_samples import sample_report, seed_report, zero_inputs
+from soffice import convert
+
+from giptemplate.report import DRAFT_MARK, ReportData, build_grid, format_value, grids, paragraphs
+from giptemplate.report_docx import (
+    BODY_FONT,
+    FONT_TABLE,
+    HEADING_FONT,
+    STYLE_SIGNATURE,
+    STYLE_TITLE,
+    SUBHEADING_FONT,
+    TITLE_FONT,
+    render_docx,
+)
+from giptemplate.spec import Spec
+
+
+def _open(data: ReportData, draft: bool = False) -> Any:
+    return Document(io.BytesIO(render_docx(data, draft=draft)))
+
+
+def _grid_of(docx_table: Any) -> Any:
+    """A fast ``cell(r, c)``: python-docx recomputes every cell on each call of its own."""
+    cells, width = docx_table._cells, len(docx_table.columns)
+    return lambda r, c: cells[r * width + c]
+
+
+def _east_asia(style: Any) -> str | None:
+    fonts = style.element.rPr.find(qn("w:rFonts"))
+    assert fonts is not None
+    for theme in ("w:asciiTheme", "w:eastAsiaTheme", "w:hAnsiTheme"):
+        assert fonts.get(qn(theme)) is None, f"{style.name}: theme font overrides the named font"
+    value: str | None = fonts.get(qn("w:eastAsia"))
+    return value
+
+
+def test_every_table_cell_matches_the_values_and_the_grid(spec: Spec) -> None:
+    data = sample_report(spec)
+    document = _open(data)
+    assert len(document.tables) == len(spec.tables)
+    for table, docx_table in zip(spec.tables, document.tables, strict=True):
+        grid = build_grid(spec, table, data.values)
+        assert len(docx_table.rows) == table.height and len(docx_table.columns) == table.width
+        at = _grid_of(docx_table)
+        for cell in grid.cells:
+            origin = at(cell.row, cell.col)
+            assert origin.text == cell.text
+            for r in range(cell.row, cell.last_row + 1):
+                for c in range(cell.col, cell.last_col + 1):
+                    assert at(r, c)._tc is origin._tc, f"{table.key} {cell.text} not merged at {r},{c}"
+            shaded = origin._tc.tcPr.find(qn("w:shd")) is not None
+            assert shaded == cell.is_heading, cell.text
+            assert all(p.alignment == WD_ALIGN_PARAGRAPH.CENTER for p in origin.paragraphs)
+        for spec_cell in table.cells:
+            text = at(spec_cell.at.first_row, spec_cell.at.first_col).text
+            assert text == format_value(data.values[spec_cell.key], spec_cell.type, spec.fee_decimals)
+            assert text != ""
+        for r, row in enumerate(docx_table.rows):
+            repeated = row._tr.trPr is not None and row._tr.trPr.find(qn("w:tblHeader")) is not None
+            assert repeated == (r < table.header_rows)
+
+
+def test_seed_report_tables_read_back_as_published(spec: Spec) -> None:
+    """627 行政许可 and 0 everywhere else, the fee with four decimals, 表四 without a label column."""
+    document = _open(seed_report(spec))
+    t2, t3, t4 = (_grid_of(t) for t in document.tables)
+    assert [t2(6, c).text for c in range(4)] == ["行政许可", "627", "627", "627"]  # B7:D7 merged
+    assert t2(6, 1)._tc is t2(6, 3)._tc
+    assert t2(13, 1).text == "0.0000"
+    numbers = [t3(r, c).text for r in range(3, 28) for c in range(3, 10)]
+    assert numbers == ["0"] * 175
+    assert [t4(3, c).text for c in range(15)] == ["0"] * 15
+    assert t3(5, 0).text == "三、本年度办理结果" and t3(26, 0)._tc is t3(5, 0)._tc
+
+
+def test_page_frame_orientation_and_table_width(spec: Spec) -> None:
+    data = sample_report(spec)
+    document = _open(data)
+    wanted = []
+    for section in spec.sections:
+        orientation = spec.table(section.table).orientation if section.table else "portrait"
+        if not wanted or wanted[-1] != orientation:
+            wanted.append(orientation)
+    if wanted[-1] != "portrait":
+        wanted.append("portrait")
+    got = ["landscape" if s.orientation == WD_ORIENT.LANDSCAPE else "portrait" for s in document.sections]
+    assert got == wanted
+    for section in document.sections:
+        short, long = sorted((section.page_width, section.page_height))
+        assert abs(short - Mm(210)) < Mm(0.5) and abs(long - Mm(297)) < Mm(0.5)
+        assert (section.page_width > section.page_height) == (section.orientation == WD_ORIENT.LANDSCAPE)
+    # each table sits in a section of its orientation and is no wider than that section's text block
+    body = document.element.body
+    section_index = 0
+    tables_seen = 0
+    for child in body.iterchildren():
+        if child.tag == qn("w:tbl"):
+            table = spec.tables[tables_seen]
+            section = document.sections[section_index]
+            width = sum(int(col.get(qn("w:w"))) for col in child.tblGrid.findall(qn("w:gridCol")))
+            text_width = (section.page_width - section.left_margin - section.right_margin) / 635  # EMU -> twips
+            assert width <= text_width + 5, table.key
+            assert ("landscape" if section.orientation == WD_ORIENT.LANDSCAPE else "portrait") == table.orientation
+            tables_seen += 1
+        if child.tag == qn("w:p") and child.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None:
+            section_index += 1
+    assert tables_seen == len(spec.tables)
+
+
+def test_fonts_are_named_as_east_asian_fonts_with_fallbacks(spec: Spec) -> None:
+    document = _open(seed_report(spec))
+    styles = document.styles
+    assert _east_asia(styles["Normal"]) == BODY_FONT
+    assert _east_asia(styles["Heading 1"]) == HEADING_FONT
+    assert _east_asia(styles["Heading 2"]) == SUBHEADING_FONT
+    assert _east_asia(styles[STYLE_TITLE]) == TITLE_FONT
+    assert styles["Heading 1"].font.color.rgb is not None and str(styles["Heading 1"].font.color.rgb) == "000000"
+    defaults = styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    assert defaults.find(qn("w:lang")).get(qn("w:eastAsia")) == "zh-CN"
+    part = next(p for p in document.part.package.iter_parts() if str(p.partname) == "/word/fontTable.xml")
+    blob = part.blob.decode("utf-8")
+    for name, alt, _ in FONT_TABLE:
+        assert re.search(f'w:name="{name}">\\s*<w:altName w:val="{alt}"/>', blob), name
+    assert (TITLE_FONT, "黑体") in {(n, a) for n, a, _ in FONT_TABLE}
+
+
+def test_headings_texts_and_signature(spec: Spec) -> None:
+    data = seed_report(spec)
+    document = _open(data)
+    paras = document.paragraphs
+    title = next(p for p in paras if p.style.name == STYLE_TITLE)
+    assert title.text.replace("\n", "") == data.title
+    assert [p.text for p in paras if p.style.name == "Heading 1"] == [s.heading for s in spec.sections]
+    assert [p.text for p in paras if p.style.name == "Heading 2"] == [p.title for p in spec.parts if p.title]
+    texts = [p.text for p in paras]
+    for part in spec.parts:
+        for para in paragraphs(data.texts[part.key]):
+            assert para in texts
+    unit, date = paras[-2], paras[-1]
+    assert (unit.text, date.text) == (data.unit_name, data.date)
+    assert unit.style.name == date.style.name == STYLE_SIGNATURE
+    assert unit.style.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.RIGHT
+    assert DRAFT_MARK not in "".join(texts)
+    assert all(DRAFT_MARK not in p.text for s in document.sections for p in s.header.paragraphs)
+
+
+def test_draft_mark_on_every_section_and_in_the_body(spec: Spec) -> None:
+    document = _open(seed_report(spec), draft=True)
+    for section in document.sections:
+        assert not section.header.is_linked_to_previous
+        assert DRAFT_MARK in "".join(p.text for p in section.header.paragraphs)
+    assert sum(DRAFT_MARK in p.text for p in document.paragraphs) == 1
+
+
+def test_control_characters_and_markup_in_submitted_text_are_harmless(spec: Spec) -> None:
+    texts = {"s1_1": "含控制符\x01\x0b的文字<w:p/>&amp;", "s6": "未收费。"}
+    data = ReportData.from_inputs(
+        spec, unit_name="某局\x07", year=2021, date="2022年1月1日", inputs=zero_inputs(spec), texts=texts
+    )
+    document = _open(data)
+    assert "含控制符的文字<w:p/>&amp;" in [p.text for p in document.paragraphs]
+    assert document.paragraphs[-2].text == "某局"
+
+
+# ---------------------------------------------------------------------------------------------- LibreOffice
+
+
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory: pytest.TempPathFactory, spec: Spec) -> dict[str, Path]:
+    """The seed report (final and draft) and the random sample, printed to PDF in one soffice run."""
+    folder = tmp_path_factory.mktemp("report_pdf")
+    sources = {
+        "seed": (seed_report(spec), False),
+        "seed_draft": (seed_report(spec), True),
+        "sample": (sample_report(spec), False),
+    }
+    paths = []
+    for name, (data, draft) in sources.items():
+        path = folder / f"{name}.docx"
+        path.write_bytes(render_docx(data, draft=draft))
+        paths.append(path)
+    pdfs = convert(paths, folder, "pdf")
+    return dict(zip(sources, pdfs, strict=True))
+
+
+def _pages(pdf: Path) -> list[str]:
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, check=True).stdout
+    return [re.sub(r"\s+", "", page) for page in text.decode("utf-8").split("\f") if page.strip()]
+
+
+def _sizes(pdf: Path) -> list[tuple[float, float]]:
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "999", str(pdf)], capture_output=True, check=True).stdout
+    return [(float(w), float(h)) for w, h in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info.decode())]
+
+
+def _contains_in_order(haystack: str, needle: str, window_factor: int = 4) -> bool:
+    """Whether the characters of ``needle`` appear in order within a short stretch (cells wrap their lines)."""
+    needle = re.sub(r"\s+", "", needle)
+    start = haystack.find(needle[:2])
+    while start != -1:
+        pos, ok = start, True
+        for ch in needle:
+            pos = haystack.find(ch, pos)
+            if pos == -1 or pos - start > len(needle) * window_factor + 40:
+                ok = False
+                break
+            pos += 1
+        if ok:
+            return True
+        start = haystack.find(needle[:2], start + 1)
+    return False
+
+
+@pytest.mark.soffice
+def test_pdf_pages_orientation_and_unsplit_tables(printed: dict[str, Path], spec: Spec) -> None:
+    for name in ("seed", "sample"):
+        pages = _pages(printed[name])
+        sizes = _sizes(printed[name])
+        assert len(pages) == len(sizes) >= 4
+        data = seed_report(spec) if name == "seed" else sample_report(spec)
+        tables = grids(data)
+        for section in spec.sections:
+            if section.table is None:
+                continue
+            grid = tables[section.table]
+            # the heading and the table's last row label (or last value) print on one page
+            last = grid.row_cells(grid.n_rows - 1)
+            last_text = next((c.text for c in last if c.role == "row_label"), last[-1].text)
+            (page,) = [i for i, p in enumerate(pages) if re.sub(r"\s+", "", section.heading) in p]
+            assert _contains_in_order(pages[page], last_text), (name, section.key)
+            width, height = sizes[page]
+            assert (width > height) == (grid.orientation == "landscape"), (name, section.key)
+            for cell in grid.cells:
+                assert _contains_in_order(pages[page], cell.text), (name, section.key, cell.text)
+        # the signature is never alone on the last page
+        assert data.unit_name in pages[-1] and re.sub(r"\s+", "", data.date) in pages[-1]
+        assert any(part_text[:10] in pages[-1] for part_text in paragraphs(data.texts["s6"]))
+
+
+@pytest.mark.soffice
+def test_pdf_draft_mark_on_every_page(printed: dict[str, Path]) -> None:
+    pages = _pages(printed["seed_draft"])
+    assert pages and all(DRAFT_MARK in page for page in pages)
+    assert not any(DRAFT_MARK in page for page in _pages(printed["seed"]))
