@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 import zipfile
-from dataclasses import dataclass
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -33,16 +36,71 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 
 FileFormat = Literal["xlsx", "xlsm", "xls", "ods"]
+ENTITY_DECLARATION = b"<!ENTITY"
+
+
+@dataclass(frozen=True)
+class ZipMember:
+    """Where one archive member sits in the bytes, from the central directory that intake already checked."""
+
+    offset: int  # of its local header
+    compressed: int
+    size: int
+    method: int
+    crc: int
 
 
 @dataclass(frozen=True)
 class Intake:
-    """A file that passed intake: its bytes, digest and sniffed format."""
+    """A file that passed intake: its bytes, digest, sniffed format and (for zip formats) its member table."""
 
     path: Path
     data: bytes
     sha256: str
     file_format: FileFormat
+    members: Mapping[str, ZipMember] = field(default_factory=dict)
+
+    def part(self, name: str) -> bytes | None:
+        """One archive member, inflated in memory (None when absent).
+
+        Inflation is bounded by the size intake accepted and verified by CRC; a member that declares an XML
+        entity is refused (F004), because entities are never expanded here, and a damaged one is F005.
+        """
+        member = self.members.get(name)
+        if member is None:
+            return None
+        data = self.data
+        start = member.offset
+        if data[start : start + 4] != ZIP_MAGIC:
+            raise _refuse("F005", self.path, f"文件已损坏（{name} 无法读取）", "corrupt zip member header")
+        name_len, extra_len = struct.unpack_from("<HH", data, start + 26)
+        start += 30 + name_len + extra_len
+        raw = data[start : start + member.compressed]
+        try:
+            if member.method == zipfile.ZIP_STORED:
+                out = raw
+            elif member.method == zipfile.ZIP_DEFLATED:
+                inflater = zlib.decompressobj(-15)
+                out = inflater.decompress(raw, member.size)
+                if inflater.unconsumed_tail:
+                    raise zlib.error("member larger than declared")
+            else:
+                with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                    out = archive.read(name)
+        except (zlib.error, zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError):
+            raise _refuse("F005", self.path, f"文件已损坏（{name} 无法解压）", "corrupt zip member") from None
+        if len(out) != member.size or zlib.crc32(out) != member.crc:
+            raise _refuse("F005", self.path, f"文件不完整或已损坏（{name} 校验失败）", "zip member fails its CRC")
+        if out.startswith((b"\xff\xfe", b"\xfe\xff")):
+            try:
+                out = out.decode("utf-16").encode("utf-8")
+            except UnicodeDecodeError:
+                raise _refuse("F005", self.path, f"文件已损坏（{name} 编码错误）", "bad UTF-16 part") from None
+        if ENTITY_DECLARATION in out:
+            raise _refuse(
+                "F004", self.path, "文件含有 XML 实体定义，已拒绝（XML 炸弹防护）", "XML entity declaration refused"
+            )
+        return out
 
 
 def _refuse(code: str, path: Path, chinese: str, english: str) -> IntakeError:
@@ -72,7 +130,7 @@ def _sniff_text(path: Path, head: bytes) -> IntakeError:
     return _refuse("F001", path, "不是电子表格文件（无法识别文件类型）", "not a spreadsheet: unknown file type")
 
 
-def _check_zip(path: Path, data: bytes) -> FileFormat:
+def _check_zip(path: Path, data: bytes) -> tuple[FileFormat, dict[str, ZipMember]]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -82,8 +140,14 @@ def _check_zip(path: Path, data: bytes) -> FileFormat:
         if len(infos) > MAX_ENTRIES:
             raise _refuse("F003", path, f"压缩包条目过多（{len(infos)} 个），拒绝处理", "too many zip entries")
         total = 0
+        members: dict[str, ZipMember] = {}
         for info in infos:
             name = info.filename
+            if info.flag_bits & 0x1:
+                raise _refuse("F002", path, "文件设置了密码（加密压缩），请取消密码后重新报送", "encrypted zip entries")
+            members[name] = ZipMember(
+                info.header_offset, info.compress_size, info.file_size, info.compress_type, info.CRC
+            )
             if name.startswith(("/", "\\")) or ".." in name.replace("\\", "/").split("/") or ":" in name:
                 raise _refuse("F003", path, f"压缩包含不安全的路径 {name!r}", "unsafe zip entry name")
             total += info.file_size
@@ -93,16 +157,20 @@ def _check_zip(path: Path, data: bytes) -> FileFormat:
                 )
         if total > MAX_INFLATED_BYTES:
             raise _refuse("F003", path, "解压后体积过大，疑似压缩炸弹", "uncompressed size too large: zip bomb")
-        names = {i.filename for i in infos}
+        names = set(members)
         if "mimetype" in names:
-            if archive.read("mimetype").strip() == ODS_MIME:
-                return "ods"
+            try:
+                mimetype = archive.read("mimetype")
+            except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError):
+                raise _refuse("F005", path, "文件不完整或已损坏", "corrupt zip member") from None
+            if mimetype.strip() == ODS_MIME:
+                return "ods", members
             raise _refuse(
                 "F001", path, "是其他类型的文档，不是电子表格", "an OpenDocument file that is not a spreadsheet"
             )
         if "xl/workbook.xml" in names:
             content_types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
-            return "xlsm" if b"macroEnabled" in content_types else "xlsx"
+            return ("xlsm" if b"macroEnabled" in content_types else "xlsx"), members
         if "word/document.xml" in names:
             raise _refuse("F001", path, "是 Word 文档，不是 Excel 工作簿", "a Word document, not a spreadsheet")
         raise _refuse("F001", path, "是压缩包，但不是 Excel 工作簿", "a zip archive that is not a workbook")
@@ -138,40 +206,41 @@ def admit(path: str | Path) -> Intake:
     if not data:
         raise _refuse("F005", path, "文件为空（0 字节）", "empty file")
     head = data[:1024]
+    members: dict[str, ZipMember] = {}
     if head.startswith(ZIP_MAGIC):
-        file_format = _check_zip(path, data)
+        file_format, members = _check_zip(path, data)
     elif head.startswith(OLE_MAGIC):
         file_format = _check_ole(path, data)
     elif head.startswith(b"PK"):
         raise _refuse("F005", path, "文件不完整或已损坏", "corrupt zip")
     else:
         raise _sniff_text(path, head)
-    return Intake(path, data, hashlib.sha256(data).hexdigest(), file_format)
+    return Intake(path, data, hashlib.sha256(data).hexdigest(), file_format, members)
 
 
 def open_calamine(intake: Intake) -> python_calamine.CalamineWorkbook:
     """Open an admitted file with calamine, turning its failures into intake refusals."""
-    path = intake.path
     try:
         return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(intake.data))
-    except python_calamine.PasswordError:
-        raise _refuse(
-            "F002", path, "文件设置了打开密码，请取消密码后重新报送", "the file is protected by a password"
-        ) from None
-    except python_calamine.XmlError as exc:
-        if "entity" in str(exc).lower():
-            raise _refuse(
-                "F004", path, "文件含有 XML 实体定义，已拒绝（XML 炸弹防护）", "XML entity expansion refused"
-            ) from None
-        raise _refuse("F005", path, "文件内容已损坏（XML 错误）", "corrupt workbook XML") from None
-    except python_calamine.ZipError:
-        raise _refuse("F005", path, "文件不完整或已损坏", "truncated or corrupt workbook") from None
-    except python_calamine.CalamineError:
-        raise _refuse("F005", path, "文件无法解析，可能已损坏", "the workbook cannot be parsed") from None
     except Exception as exc:
-        raise _refuse(
-            "F005", path, f"文件无法解析，可能已损坏（{type(exc).__name__}）", "the workbook cannot be parsed"
-        ) from None
+        raise calamine_refusal(intake.path, exc) from None
+
+
+def calamine_refusal(path: Path, exc: Exception) -> IntakeError:
+    """The intake refusal for a python-calamine failure (opening the workbook or reading one of its sheets)."""
+    if isinstance(exc, python_calamine.PasswordError):
+        return _refuse("F002", path, "文件设置了打开密码，请取消密码后重新报送", "the file is protected by a password")
+    if isinstance(exc, python_calamine.XmlError):
+        if "entity" in str(exc).lower():
+            return _refuse(
+                "F004", path, "文件含有 XML 实体定义，已拒绝（XML 炸弹防护）", "XML entity expansion refused"
+            )
+        return _refuse("F005", path, "文件内容已损坏（XML 错误）", "corrupt workbook XML")
+    if isinstance(exc, python_calamine.ZipError):
+        return _refuse("F005", path, "文件不完整或已损坏", "truncated or corrupt workbook")
+    if isinstance(exc, python_calamine.CalamineError):
+        return _refuse("F005", path, "文件无法解析，可能已损坏", "the workbook cannot be parsed")
+    return _refuse("F005", path, f"文件无法解析，可能已损坏（{type(exc).__name__}）", "the workbook cannot be parsed")
 
 
 def open_workbook(path: str | Path) -> python_calamine.CalamineWorkbook:

@@ -1,0 +1,1027 @@
+"""Read one returned workbook into a :class:`~giptemplate.submission.Submission`.
+
+The reader records, it never judges: it identifies the template (identity data first, the printed labels when
+that is missing or damaged), finds every table by its labels even after rows or columns were inserted or
+deleted, reads each input cell through :mod:`giptemplate.normalise` and keeps each total as filed (cached value,
+and for xlsx whether its formula is still there). Totals are never trusted; the submission recomputes them.
+
+Speed matters (an office merges thousands of files), so a file is read in one pass over bytes already in memory:
+python-calamine for the values of the few sheets needed, byte searches over the table sheets' XML for formulas,
+error values and protection, and everything that depends only on the spec is prepared once per spec.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from giptemplate.errors import IntakeError
+from giptemplate.intake import Intake, admit, calamine_refusal, open_calamine
+from giptemplate.layout import CHECK_SHEET, IDENTITY_KEYS, IDENTITY_SHEET, REVIEW_SHEET, Layout, Place, layout_for
+from giptemplate.normalise import field_text, is_near_miss, label_key, parse_value, parse_year
+from giptemplate.spec import CellType, Spec, Table, all_specs
+from giptemplate.submission import CellValue, LabelMismatch, StoredTotal, Submission, TableMove
+
+__all__ = ["IntakeError", "read_intake", "read_workbook"]
+
+Grid = list[list[Any]]
+Position = tuple[int, int]
+MismatchKind = Literal["altered", "typo", "variant", "obsolete", "missing"]
+
+PROPERTY_PREFIX: Final = "giptemplate."
+WPS_PROPERTY: Final = "KSOProductBuildVer"
+# Identity data copied into Submission.meta (the cover's own unit name and code win over the identity's).
+META_IDENTITY_KEYS: Final = (
+    "template_id",
+    "format_version",
+    "spec_id",
+    "spec_digest",
+    "file_id",
+    "generator_version",
+    "kind",
+    "report_year",
+)
+# How far from the layout's place a moved label is looked for.
+MAX_ROW_SHIFT: Final = 80
+MAX_COL_SHIFT: Final = 30
+LOCATED_SHARE: Final = 0.3  # share of a table's fixed texts that must be found to say the table is there
+IDENTIFY_SHARE: Final = 0.5  # share needed to recognise a table without identity data
+OLD_FORMAT_TELL_TALES: Final = 2  # distinct 2019 labels that make a workbook without identity a 2019 workbook
+
+
+def _refuse(code: str, path: Path, chinese: str, english: str) -> IntakeError:
+    return IntakeError(code, f"{path.name}：{chinese} ({english})")
+
+
+# ---------------------------------------------------------------------------------------------- per-spec plan
+
+
+@dataclass(frozen=True)
+class _Text:
+    """One fixed text of a table grid, with where the layout puts it."""
+
+    index: int
+    row: int  # grid row and column of its top-left cell
+    col: int
+    text: str
+    key: str
+    accept: frozenset[str]  # its key and the keys of tolerated variants
+    sheet_row: int
+    sheet_col: int
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: a cache key of the values read at its place
+class _CellPlan:
+    key: str
+    row: int  # grid row and column
+    col: int
+    type: CellType
+    place: Place  # the layout's place
+    ref: bytes  # its A1 reference there, as the sheet XML spells it
+
+
+@dataclass(frozen=True, eq=False)
+class _TablePlan:
+    table: Table
+    top: int
+    left: int
+    texts: tuple[_Text, ...]
+    inputs: tuple[_CellPlan, ...]
+    derived: tuple[_CellPlan, ...]
+    groups: tuple[tuple[_Text, tuple[_Text, ...]], ...]  # a group label and the row labels under it
+    keys: frozenset[str]
+    derived_keys: frozenset[str]
+
+    @property
+    def sheet(self) -> str:
+        return self.table.sheet
+
+
+@dataclass(frozen=True, eq=False)
+class _Plan:
+    spec: Spec
+    layout: Layout
+    tables: tuple[_TablePlan, ...]
+    tell_tales: Mapping[str, str]  # key -> label
+    fields: tuple[tuple[str, str, str, Place], ...]  # key, label, label key, place
+    parts: tuple[tuple[str, str, str, Place], ...]  # key, title, title key, place
+    field_keys: frozenset[str]
+    part_keys: frozenset[str]
+
+
+@functools.cache
+def _plan(spec: Spec) -> _Plan:
+    layout = layout_for(spec)
+    tables = []
+    for table in spec.tables:
+        tl = layout.tables[table.key]
+        texts: list[_Text] = []
+        for at, text, variants in table.fixed_texts():
+            key = label_key(text)
+            texts.append(
+                _Text(
+                    len(texts),
+                    at.first_row,
+                    at.first_col,
+                    text,
+                    key,
+                    frozenset((key, *(label_key(v) for v in variants))),
+                    tl.top + at.first_row,
+                    tl.left + at.first_col,
+                )
+            )
+        by_text = {t.text: t for t in texts}
+        row_text = {r.key: by_text[r.label] for r in table.rows if r.label_at is not None and r.label in by_text}
+        groups = []
+        for label in table.labels:
+            if label.role != "group":
+                continue
+            members = tuple(row_text[r.key] for r in table.rows if r.group == label.text and r.key in row_text)
+            if members:
+                groups.append((by_text[label.text], members))
+
+        def cell_plan(cell: Any, tl: Any = tl) -> _CellPlan:
+            place = tl.place(cell)
+            return _CellPlan(cell.key, cell.at.first_row, cell.at.first_col, cell.type, place, place.a1.encode())
+
+        tables.append(
+            _TablePlan(
+                table=table,
+                top=tl.top,
+                left=tl.left,
+                texts=tuple(texts),
+                inputs=tuple(cell_plan(c) for c in table.cells if not c.derived),
+                derived=tuple(cell_plan(c) for c in table.cells if c.derived),
+                groups=tuple(groups),
+                keys=frozenset(k for t in texts for k in t.accept),
+                derived_keys=frozenset(c.key for c in table.cells if c.derived),
+            )
+        )
+    fields = tuple((f.key, f.label, label_key(f.label), layout.fields[f.key]) for f in spec.cover_fields)
+    parts = tuple((p.key, p.display_title, label_key(p.display_title), layout.parts[p.key]) for p in spec.parts)
+    return _Plan(
+        spec=spec,
+        layout=layout,
+        tables=tuple(tables),
+        tell_tales={label_key(t): t for t in spec.tell_tales},
+        fields=fields,
+        parts=parts,
+        field_keys=frozenset(f[2] for f in fields),
+        part_keys=frozenset(p[2] for p in parts),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- grid helpers
+
+
+def _at(rows: Grid, r: int, c: int) -> Any:
+    """The value at a zero-based position; '' outside what calamine returned (it omits trailing empties)."""
+    if 0 <= r < len(rows):
+        row = rows[r]
+        if 0 <= c < len(row):
+            return row[c]
+    return ""
+
+
+def _a1(r: int, c: int) -> str:
+    letters = ""
+    c += 1
+    while c:
+        c, rem = divmod(c - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{r + 1}"
+
+
+def _rowcol(ref: bytes) -> Position | None:
+    """(row, col) of an A1 reference such as b"J7"."""
+    col = 0
+    i = 0
+    n = len(ref)
+    while i < n and 65 <= ref[i] <= 90:
+        col = col * 26 + ref[i] - 64
+        i += 1
+    if i == 0 or i == n or not ref[i:].isdigit():
+        return None
+    return int(ref[i:]) - 1, col - 1
+
+
+def _key_index(rows: Grid) -> dict[str, list[Position]]:
+    """Every text of a sheet by its label key."""
+    index: dict[str, list[Position]] = {}
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, str) and value:
+                key = label_key(value)
+                if key:
+                    index.setdefault(key, []).append((r, c))
+    return index
+
+
+def _shown(value: Any) -> str:
+    return field_text(value)
+
+
+# ---------------------------------------------------------------------------------------------- the workbook
+
+
+@dataclass
+class _SheetXml:
+    """What calamine does not tell about one worksheet: cells with formulas and error values, by A1 reference."""
+
+    formulas: frozenset[bytes] = frozenset()
+    errors: dict[bytes, str] = field(default_factory=dict)
+    protected: bool | None = None
+    xml: bytes = b""
+    prefix: bytes = b""
+    _general: frozenset[bytes] | None = None
+
+    def has_formula(self, ref: bytes) -> bool:
+        """Whether the cell ``ref`` holds a formula.
+
+        The quick pattern expects ``r`` as a cell's first attribute (as every known writer puts it); a cell it
+        misses is confirmed with the general pattern before saying "no formula".
+        """
+        if ref in self.formulas:
+            return True
+        if self._general is None:
+            _, general = _cell_patterns(self.prefix)
+            self._general = frozenset(m.group(1) for blob in general.findall(self.xml) if (m := _R_ATTR.search(blob)))
+        return ref in self._general
+
+
+_TAGS = re.compile(rb"<[^>]*>")
+
+
+def _elements(xml: bytes, name: bytes) -> list[tuple[bytes, bytes]]:
+    """(attributes, what follows up to the next such element) of every ``<name …>``, prefixed or not.
+
+    Byte splitting, not an XML parser: what follows holds the element's text, which :func:`_text` extracts.
+    """
+    parts = xml.split(b"<" + name + b" ")
+    if len(parts) == 1:
+        parts = xml.split(b"<" + name + b">")
+        if len(parts) > 1:
+            return [(b"", chunk) for chunk in parts[1:]]
+        prefixed = re.search(rb"<([\w.-]+):" + re.escape(name) + rb"[\s>/]", xml)
+        if prefixed is None:
+            return []
+        parts = re.split(rb"<" + re.escape(prefixed.group(1) + b":" + name) + rb"(?=[\s>/])", xml)
+    out = []
+    for chunk in parts[1:]:
+        end = chunk.find(b">")
+        out.append((chunk[:end], chunk[end + 1 :]))
+    return out
+
+
+def _first_text(xml: bytes | None, name: bytes) -> str:
+    """The text of the first ``<name>`` element ("" when absent)."""
+    if not xml:
+        return ""
+    found = _elements(xml, name)
+    if not found:
+        return ""
+    rest = found[0][1]
+    close = rest.find(b"</")
+    return _text(rest[:close] if close >= 0 else rest)
+
+
+_PREFIX = re.compile(rb"<(\w+):sheetData\b")
+
+
+@functools.cache
+def _attr_pattern(name: bytes) -> re.Pattern[bytes]:
+    return re.compile(rb"(?:^|[\s:])" + re.escape(name) + rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _unescape(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace")
+    return html.unescape(text) if "&" in text else text
+
+
+def _attr(blob: bytes, name: bytes) -> str | None:
+    """One attribute of a start tag's bytes (``name`` may be the local part of a prefixed one, b"id")."""
+    m = _attr_pattern(name).search(blob)
+    if m is None:
+        return None
+    return _unescape(m.group(1) if m.group(1) is not None else m.group(2))
+
+
+def _text(blob: bytes) -> str:
+    return _unescape(_TAGS.sub(b"", blob) if b"<" in blob else blob).strip()
+
+
+@functools.cache
+def _cell_patterns(prefix: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    p = re.escape(prefix)
+    # <f> is the first child of <c> when present (CT_Cell: f, v, is); Excel, LibreOffice and WPS write r first.
+    quick = re.compile(rb"<" + p + rb'c r="([A-Z]{1,3}[0-9]{1,7})"[^>]*><' + p + rb"f[ >/]")
+    general = re.compile(rb"<" + p + rb"c\b([^>]*)><" + p + rb"f[ >/]")
+    return quick, general
+
+
+_R_ATTR = re.compile(rb'\br\s*=\s*["\']([A-Z]{1,3}[0-9]{1,7})["\']')
+
+
+def _prefix(xml: bytes) -> bytes | None:
+    """The namespace prefix of a worksheet's elements (b"" when unprefixed, None when it is no worksheet)."""
+    if b"<sheetData" in xml:
+        return b""
+    m = _PREFIX.search(xml)
+    return m.group(1) + b":" if m else None
+
+
+def _protected(xml: bytes, prefix: bytes) -> bool:
+    at = xml.find(b"<" + prefix + b"sheetProtection")
+    if at < 0:
+        return False
+    return (_attr(xml[at : xml.find(b">", at) + 1], b"sheet") or "").lower() in ("1", "true")
+
+
+def scan_protection(xml: bytes) -> _SheetXml:
+    """Only whether a worksheet part is protected (for sheets whose cells need no formula check)."""
+    prefix = _prefix(xml)
+    return _SheetXml(protected=None if prefix is None else _protected(xml, prefix))
+
+
+def scan_sheet_xml(xml: bytes) -> _SheetXml:
+    """Formula cells, error cells and protection of one worksheet part, by byte search (no XML parser).
+
+    A cell holds a formula when an ``<f>`` element opens it; an error value is ``t="e"`` (python-calamine
+    returns '' for those, like an empty cell). Cells are named by their ``r`` attribute (b"J7").
+    """
+    prefix = _prefix(xml)
+    if prefix is None:
+        return _SheetXml()
+    quick, _ = _cell_patterns(prefix)
+    c_open = b"<" + prefix + b"c "
+    formulas = frozenset(quick.findall(xml))
+    errors: dict[bytes, str] = {}
+    pos = xml.find(b't="e"')
+    while pos >= 0:
+        start = xml.rfind(c_open, 0, pos)
+        tag_end = xml.find(b">", start) if start >= 0 else -1
+        ref = _R_ATTR.search(xml, start, tag_end) if start >= 0 and tag_end > pos else None
+        if ref is not None:
+            end = xml.find(b"</" + prefix + b"c>", pos)
+            v_open = b"<" + prefix + b"v>"
+            v_at = xml.find(v_open, tag_end, end)
+            text = "#错误"
+            if v_at >= 0:
+                v_end = xml.find(b"</" + prefix + b"v>", v_at)
+                text = html.unescape(xml[v_at + len(v_open) : v_end].decode("utf-8", "replace"))
+            errors[ref.group(1)] = text
+        pos = xml.find(b't="e"', pos + 5)
+    return _SheetXml(formulas, errors, _protected(xml, prefix), xml, prefix)
+
+
+class _Book:
+    """One admitted file: calamine for cell values, the archive members for everything calamine does not tell."""
+
+    def __init__(self, intake: Intake) -> None:
+        self.intake = intake
+        self.path = intake.path
+        self.format = intake.file_format
+        self.calamine = open_calamine(intake)
+        try:
+            self.names: list[str] = list(self.calamine.sheet_names)
+        except Exception as exc:  # pragma: no cover - calamine reads the sheet list while opening
+            raise calamine_refusal(self.path, exc) from None
+        self._grids: dict[str, Grid] = {}
+        self._keys: dict[str, dict[str, list[Position]]] = {}
+        self._xml: dict[str, _SheetXml] = {}
+        self._parts: dict[str, str] | None = None
+
+    @property
+    def is_ooxml(self) -> bool:
+        return self.format in ("xlsx", "xlsm")
+
+    def grid(self, name: str) -> Grid:
+        grid = self._grids.get(name)
+        if grid is None:
+            try:
+                grid = self.calamine.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            except Exception as exc:
+                raise calamine_refusal(self.path, exc) from None
+            self._grids[name] = grid
+        return grid
+
+    def keys(self, name: str) -> dict[str, list[Position]]:
+        index = self._keys.get(name)
+        if index is None:
+            index = self._keys[name] = _key_index(self.grid(name))
+        return index
+
+    def sheet_parts(self) -> dict[str, str]:
+        """Sheet name -> worksheet part of an xlsx/xlsm."""
+        if self._parts is None:
+            self._parts = {}
+            workbook = self.intake.part("xl/workbook.xml") or b""
+            rels = self.intake.part("xl/_rels/workbook.xml.rels") or b""
+            targets = {}
+            for attrs, _ in _elements(rels, b"Relationship"):
+                target = _attr(attrs, b"Target") or ""
+                target = target[1:] if target.startswith("/") else f"xl/{target}"
+                targets[_attr(attrs, b"Id")] = target
+            for attrs, _ in _elements(workbook, b"sheet"):
+                name, rid = _attr(attrs, b"name"), _attr(attrs, b"id")
+                if name is not None and rid in targets:
+                    self._parts[name] = targets[rid]
+        return self._parts
+
+    def _sheet_part(self, name: str) -> bytes | None:
+        part = self.sheet_parts().get(name)
+        return self.intake.part(part) if part else None
+
+    def sheet_xml(self, name: str) -> _SheetXml:
+        """Formulas, error values and protection of a worksheet, from its part's bytes."""
+        scanned = self._xml.get(name)
+        if scanned is None:
+            xml = self._sheet_part(name)
+            scanned = self._xml[name] = scan_sheet_xml(xml) if xml is not None else _SheetXml()
+        return scanned
+
+    def protected(self, name: str) -> bool | None:
+        scanned = self._xml.get(name)
+        if scanned is None:
+            xml = self._sheet_part(name)
+            return scan_protection(xml).protected if xml is not None else None
+        return scanned.protected
+
+    def properties(self) -> tuple[dict[str, str], str, str]:
+        """Custom document properties, the application that saved the file, and when."""
+        props: dict[str, str] = {}
+        application = saved_at = ""
+        if self.is_ooxml:
+            custom = self.intake.part("docProps/custom.xml")
+            if custom:
+                for attrs, rest in _elements(custom, b"property"):
+                    name = _attr(attrs, b"name")
+                    if name:
+                        props[name] = _text(rest)
+            application = _first_text(self.intake.part("docProps/app.xml"), b"Application")
+            saved_at = _first_text(self.intake.part("docProps/core.xml"), b"dcterms:modified")
+        elif self.format == "ods":
+            meta = self.intake.part("meta.xml")
+            if meta:
+                for attrs, rest in _elements(meta, b"meta:user-defined"):
+                    name = _attr(attrs, b"meta:name")
+                    if name:
+                        props[name] = _text(rest[: rest.find(b"</")])
+                application = _first_text(meta, b"meta:generator")
+                saved_at = _first_text(meta, b"dc:date")
+        else:
+            application, saved_at = _ole_metadata(self.intake.data)
+        if WPS_PROPERTY in props:
+            application = "WPS"
+        return props, application, saved_at
+
+    def unprotected(self, names: Iterable[str]) -> tuple[str, ...]:
+        wanted = [n for n in names if n in self.names]
+        if self.is_ooxml:
+            return tuple(n for n in wanted if self.protected(n) is False)
+        if self.format == "ods":
+            content = self.intake.part("content.xml") or b""
+            protected = {}
+            for attrs, _ in _elements(content, b"table:table"):
+                protected[_attr(attrs, b"table:name") or ""] = _attr(attrs, b"table:protected") == "true"
+            return tuple(n for n in wanted if n in protected and not protected[n])
+        return ()
+
+
+def _ole_metadata(data: bytes) -> tuple[str, str]:
+    """Application and last-saved time of a legacy .xls, from its OLE property set (best effort)."""
+    try:
+        import olefile  # type: ignore[import-untyped]
+
+        with olefile.OleFileIO(data) as ole:
+            meta = ole.get_metadata()
+        app = meta.creating_application
+        application = app.decode("utf-8", "replace").strip("\x00 ") if isinstance(app, bytes) else str(app or "")
+        saved = meta.last_saved_time
+        return application, saved.isoformat() if saved is not None else ""
+    except Exception:  # the metadata is a nicety; a damaged property set must not refuse a readable file
+        return "", ""
+
+
+# ---------------------------------------------------------------------------------------------- identification
+
+
+def _identity(book: _Book, props: Mapping[str, str]) -> dict[str, str]:
+    """Identity data: the hidden sheet first, the custom document properties for whatever it lacks."""
+    identity = {
+        k[len(PROPERTY_PREFIX) :]: ("" if v == "-" else v) for k, v in props.items() if k.startswith(PROPERTY_PREFIX)
+    }
+    if IDENTITY_SHEET in book.names:
+        wanted = set(IDENTITY_KEYS)
+        for row in book.grid(IDENTITY_SHEET):
+            if len(row) >= 2 and isinstance(row[0], str) and row[0] in wanted:
+                value = field_text(row[1])
+                if value:
+                    identity[row[0]] = value
+    return identity
+
+
+def _spec_from_identity(identity: Mapping[str, str], path: Path) -> Spec | None:
+    template_id = identity.get("template_id", "").strip()
+    if not template_id:
+        return None
+    specs = all_specs()
+    spec = next((s for s in specs if s.template_id == template_id), None)
+    if spec is None:
+        families = {s.template_id.split("/")[0] for s in specs}
+        if template_id.split("/")[0] in families:
+            raise _refuse(
+                "F007",
+                path,
+                f"模板版本“{template_id}”不受支持（2019 试行格式暂不支持；请使用本年度下发的新模板）",
+                "unknown template version",
+            )
+        return None  # damaged or foreign identity: let the labels decide
+    version = identity.get("format_version", "").strip()
+    if version and version != spec.format_version:
+        raise _refuse(
+            "F007",
+            path,
+            f"格式版本“{version}”不受支持（本程序支持 {spec.format_version} 年格式；2019 试行格式暂不支持）",
+            "unknown format version",
+        )
+    return spec
+
+
+def _spec_from_labels(book: _Book) -> Spec:
+    """Recognise a workbook without usable identity data by the texts printed in its tables."""
+    candidates = [n for n in book.names if n not in (IDENTITY_SHEET, CHECK_SHEET, REVIEW_SHEET)]
+    best: tuple[float, Spec] | None = None
+    old_labels: set[str] = set()
+    collapsed = False
+    for spec in all_specs():
+        plan = _plan(spec)
+        for name in candidates:
+            keys = book.keys(name)
+            old_labels.update(k for k in plan.tell_tales if k in keys)
+            for tp in plan.tables:
+                for group, members in tp.groups:
+                    if group.key in keys and not any(m.key in keys for m in members):
+                        collapsed = True
+        shares = []
+        for tp in plan.tables:
+            share = max((_found_share(tp, book.keys(n)) for n in candidates), default=0.0)
+            shares.append(share)
+        score = max(shares, default=0.0)
+        if best is None or score > best[0]:
+            best = (score, spec)
+    if collapsed or len(old_labels) >= OLD_FORMAT_TELL_TALES:
+        raise _refuse(
+            "F007",
+            book.path,
+            "是 2019 试行格式（国办公开办函〔2019〕60号）的报表，2019 试行格式暂不支持，请使用 2021 年格式的新模板填报",
+            "the 2019 format is not supported",
+        )
+    if best is None or best[0] < IDENTIFY_SHARE:
+        raise _refuse(
+            "F006",
+            book.path,
+            "不是本模板的工作簿（没有模板标识，也找不到报告格式的表头），请使用下发的模板填报",
+            "not a giptemplate workbook",
+        )
+    return best[1]
+
+
+def _found_share(tp: _TablePlan, keys: Mapping[str, list[Position]]) -> float:
+    found = sum(1 for t in tp.texts if any(k in keys for k in t.accept))
+    return found / len(tp.texts) if tp.texts else 0.0
+
+
+def _map_sheets(book: _Book, plan: _Plan) -> dict[str, str]:
+    """Spec sheet name -> the workbook's sheet holding it; renamed sheets are recognised by their content."""
+    spec = plan.spec
+    wanted = [spec.cover_sheet, spec.narrative_sheet, *(tp.sheet for tp in plan.tables)]
+    mapping = {name: name for name in wanted if name in book.names}
+    missing = [name for name in wanted if name not in mapping]
+    if not missing:
+        return mapping
+    taken = set(mapping.values())
+    free = [n for n in book.names if n not in taken and n not in (IDENTITY_SHEET, CHECK_SHEET, REVIEW_SHEET)]
+    tables = {tp.sheet: tp for tp in plan.tables}
+    for name in sorted(missing, key=lambda n: n not in tables):  # tables first: they have the most to match
+        if name in tables:
+            wanted_keys: frozenset[str] = tables[name].keys
+        elif name == spec.cover_sheet:
+            wanted_keys = plan.field_keys
+        else:
+            wanted_keys = plan.part_keys
+        scored = [(sum(1 for k in wanted_keys if k in book.keys(n)), n) for n in free]
+        scored = [s for s in scored if s[0] >= max(2, LOCATED_SHARE * len(wanted_keys))]
+        if scored:
+            _, found = max(scored)
+            mapping[name] = found
+            free.remove(found)
+    return mapping
+
+
+# ---------------------------------------------------------------------------------------------- tables
+
+
+def _classify(value: Any, text: _Text, tell_tales: Mapping[str, str]) -> MismatchKind | None:
+    """How the text found at a label's place differs from the label (None: it is the label)."""
+    found = label_key(value) if isinstance(value, str) else label_key(_shown(value))
+    if found == text.key:
+        return None
+    if found in text.accept:
+        return "variant"
+    if not found:
+        return "missing"
+    if found in tell_tales:
+        return "obsolete"
+    if found.startswith(text.key) and found[len(text.key)] in "(:,;-":
+        return "variant"  # an explanatory note after the official label
+    if text.key.startswith(found) and text.key[len(found)] == "(" and len(found) >= 2:
+        return "variant"  # the label without its bracketed explanation
+    if is_near_miss(found, text.key):
+        return "typo"
+    return "altered"
+
+
+_RANK: Final[Mapping[MismatchKind | None, int]] = {
+    None: 0,
+    "variant": 0,
+    "typo": 0,
+    "obsolete": 0,
+    "altered": 1,
+    "missing": 2,
+}
+
+
+@dataclass
+class _Located:
+    rows: list[int | None]  # per grid row: sheet row offset from the layout (None: the row is gone)
+    cols: list[int | None]
+    mismatches: list[LabelMismatch]
+    located: bool
+
+
+def _fill(shifts: dict[int, int], size: int) -> tuple[list[int | None], list[bool]]:
+    """Offsets for every index from the confirmed ones: the nearest confirmed before, else after."""
+    out: list[int | None] = [None] * size
+    confirmed = [False] * size
+    last: int | None = None
+    for i in range(size):
+        if i in shifts:
+            last = shifts[i]
+            confirmed[i] = True
+        out[i] = last
+    following: int | None = None
+    for i in range(size - 1, -1, -1):
+        if i in shifts:
+            following = shifts[i]
+        if out[i] is None:
+            out[i] = following
+    return out, confirmed
+
+
+def _neighbours(shifts: Mapping[int, int], i: int) -> list[int]:
+    before = [shifts[j] for j in sorted(shifts) if j < i]
+    after = [shifts[j] for j in sorted(shifts) if j > i]
+    out: list[int] = []
+    for candidate in (before[-1] if before else None, after[0] if after else None, shifts.get(i)):
+        if candidate is not None and candidate not in out:
+            out.append(candidate)
+    return out or [0]
+
+
+def _vote(placed: Mapping[int, Position], texts: Sequence[_Text]) -> tuple[dict[int, int], dict[int, int]]:
+    row_votes: dict[int, Counter[int]] = {}
+    col_votes: dict[int, Counter[int]] = {}
+    for i, (r, c) in placed.items():
+        t = texts[i]
+        row_votes.setdefault(t.row, Counter())[r - t.sheet_row] += 1
+        col_votes.setdefault(t.col, Counter())[c - t.sheet_col] += 1
+    rows = {k: v.most_common(1)[0][0] for k, v in row_votes.items()}
+    cols = {k: v.most_common(1)[0][0] for k, v in col_votes.items()}
+    return rows, cols
+
+
+def _locate(rows: Grid, keys: Mapping[str, list[Position]], tp: _TablePlan, plan: _Plan, sheet: str) -> _Located:
+    """Find a table whose labels are not all where the layout puts them (moved, altered or mis-typed)."""
+    texts = tp.texts
+    placed: dict[int, Position] = {}
+    kinds: dict[int, MismatchKind | None] = {}
+    for t in texts:
+        value = _at(rows, t.sheet_row, t.sheet_col)
+        if value == t.text or (isinstance(value, str) and label_key(value) in t.accept):
+            placed[t.index] = (t.sheet_row, t.sheet_col)
+            kinds[t.index] = None if value == t.text or label_key(value) == t.key else "variant"
+    claimed = set(placed.values())
+    # texts elsewhere: unique ones first give the overall shift, which then guides the ambiguous ones
+    candidates = {
+        t.index: [p for k in t.accept for p in keys.get(k, ()) if p not in claimed]
+        for t in texts
+        if t.index not in placed
+    }
+    shift: Counter[Position] = Counter()
+    shift[(0, 0)] += len(placed)
+    for i, found in candidates.items():
+        if len(found) == 1:
+            shift[(found[0][0] - texts[i].sheet_row, found[0][1] - texts[i].sheet_col)] += 1
+    dr, dc = shift.most_common(1)[0][0] if shift else (0, 0)
+    for i in sorted(candidates, key=lambda i: (len(candidates[i]), i)):
+        t = texts[i]
+        er, ec = t.sheet_row + dr, t.sheet_col + dc
+        near = [
+            p
+            for p in candidates[i]
+            if p not in claimed
+            and abs(p[0] - t.sheet_row) <= MAX_ROW_SHIFT
+            and abs(p[1] - t.sheet_col) <= MAX_COL_SHIFT
+        ]
+        if near:
+            best = min(near, key=lambda p: (abs(p[0] - er) + abs(p[1] - ec), p))
+            placed[i] = best
+            claimed.add(best)
+            value = _at(rows, *best)
+            kinds[i] = None if label_key(value) == t.key else "variant"
+    row_shift, col_shift = _vote(placed, texts)
+    # labels still unplaced: look where their row and column went, for a mis-typed, old or altered text
+    unplaced_at: dict[int, tuple[Position, MismatchKind, Any]] = {}
+    for t in texts:
+        if t.index in placed:
+            continue
+        options: list[tuple[int, Position, MismatchKind, Any]] = []
+        for rs in _neighbours(row_shift, t.row):
+            for cs in _neighbours(col_shift, t.col):
+                p = (t.sheet_row + rs, t.sheet_col + cs)
+                if p in claimed:
+                    options.append((3, p, "missing", ""))
+                    continue
+                value = _at(rows, *p)
+                kind: MismatchKind = _classify(value, t, plan.tell_tales) or "variant"
+                options.append((_RANK[kind], p, kind, value))
+        rank, p, best_kind, value = min(options, key=lambda o: o[0])
+        if rank == 0:
+            placed[t.index] = p
+            claimed.add(p)
+            kinds[t.index] = best_kind
+        else:
+            unplaced_at[t.index] = (p, best_kind, value)
+    located = len(placed) >= max(1, LOCATED_SHARE * len(texts))
+    row_shift, col_shift = _vote(placed, texts)
+    height, width = tp.table.height, tp.table.width
+    rows_out, rows_sure = _fill(row_shift, height)
+    cols_out, cols_sure = _fill(col_shift, width)
+    if not located:
+        return _Located([0] * height, [0] * width, [], False)
+    # a row (column) whose own labels are all gone and whose place is another row's: it was deleted
+    owner_rows = {t.sheet_row + row_shift[t.row] for i, t in enumerate(texts) if i in placed and t.row in row_shift}
+    owner_cols = {t.sheet_col + col_shift[t.col] for i, t in enumerate(texts) if i in placed and t.col in col_shift}
+    own_rows = {t.row for t in texts}
+    own_cols = {t.col for t in texts}
+    for g in range(height):
+        shift_r = rows_out[g]
+        if not rows_sure[g] and g in own_rows and shift_r is not None and tp.top + g + shift_r in owner_rows:
+            rows_out[g] = None
+    for g in range(width):
+        shift_c = cols_out[g]
+        if not cols_sure[g] and g in own_cols and shift_c is not None and tp.left + g + shift_c in owner_cols:
+            cols_out[g] = None
+    # a group printed without its sub-rows (the 2019 single （六） row): those rows cannot be read
+    mismatches: list[LabelMismatch] = []
+    for group, members in tp.groups:
+        if group.index in placed and not any(m.index in placed for m in members):
+            for m in members:
+                rows_out[m.row] = None
+            r, c = placed[group.index]
+            mismatches.append(
+                LabelMismatch(sheet, _a1(r, c), f"{group.text}（含 {len(members)} 个分项）", group.text, "obsolete")
+            )
+    for t in texts:
+        if t.index in placed:
+            seen = kinds.get(t.index)
+            if seen is not None:
+                r, c = placed[t.index]
+                mismatches.append(LabelMismatch(sheet, _a1(r, c), t.text, _shown(_at(rows, r, c)), seen))
+        else:
+            (r, c), lost, value = unplaced_at[t.index]
+            mismatches.append(LabelMismatch(sheet, _a1(r, c), t.text, _shown(value), lost))
+    reported = {(m.sheet, m.cell) for m in mismatches}
+    for key, label in plan.tell_tales.items():
+        for r, c in keys.get(key, ()):
+            if (r, c) not in claimed and (sheet, _a1(r, c)) not in reported:
+                mismatches.append(LabelMismatch(sheet, _a1(r, c), "", label, "obsolete"))
+    return _Located(rows_out, cols_out, mismatches, True)
+
+
+@dataclass
+class _TableRead:
+    cells: dict[str, CellValue]
+    stored: dict[str, StoredTotal]
+    mismatches: list[LabelMismatch]
+    move: TableMove | None
+
+
+def _input_value(cp: _CellPlan, place: Place, raw: Any) -> CellValue:
+    if raw == "":
+        return CellValue(cp.key, place, None, None, "blank")
+    parsed = parse_value(raw, cp.type)
+    return CellValue(cp.key, place, raw, parsed.value, parsed.state, parsed.normalisations, parsed.note)
+
+
+def _stored_value(cp: _CellPlan, place: Place, raw: Any, has_formula: bool | None) -> StoredTotal:
+    parsed = parse_value(raw, cp.type)
+    return StoredTotal(cp.key, place, parsed.value, has_formula, parsed.state)
+
+
+# Values at the layout's own places repeat from file to file (mostly 0): share the immutable results.
+@functools.lru_cache(maxsize=1 << 16, typed=True)
+def _input_at_home(cp: _CellPlan, raw: Any) -> CellValue:
+    return _input_value(cp, cp.place, raw)
+
+
+@functools.lru_cache(maxsize=1 << 14, typed=True)
+def _stored_at_home(cp: _CellPlan, raw: Any, has_formula: bool | None) -> StoredTotal:
+    return _stored_value(cp, cp.place, raw, has_formula)
+
+
+def _read_table(book: _Book, tp: _TablePlan, plan: _Plan, sheet: str) -> _TableRead:
+    rows = book.grid(sheet)
+    for t in tp.texts:
+        if _at(rows, t.sheet_row, t.sheet_col) != t.text:
+            located: _Located | None = _locate(rows, book.keys(sheet), tp, plan, sheet)
+            break
+    else:
+        located = None
+    xml = book.sheet_xml(sheet) if book.is_ooxml else None
+    errors = xml.errors if xml is not None else {}
+    cells: dict[str, CellValue] = {}
+    stored: dict[str, StoredTotal] = {}
+    move = None
+    row_shift: Sequence[int | None] | None = None
+    col_shift: Sequence[int | None] | None = None
+    if located is not None and not located.located:
+        move = TableMove(tp.table.key, sheet, 0, 0, False)
+    elif located is not None:
+        data_rows = sorted({c.row for c in tp.inputs + tp.derived})
+        data_cols = sorted({c.col for c in tp.inputs + tp.derived})
+        moved_r = next((located.rows[g] for g in data_rows if located.rows[g]), 0)
+        moved_c = next((located.cols[g] for g in data_cols if located.cols[g]), 0)
+        if moved_r or moved_c:
+            move = TableMove(tp.table.key, sheet, moved_r or 0, moved_c or 0, True)
+        if moved_r or moved_c or None in located.rows or None in located.cols:
+            row_shift, col_shift = located.rows, located.cols
+    if row_shift is None and col_shift is None and sheet == tp.sheet:
+        # the common case: everything where the layout puts it
+        for cp in tp.inputs:
+            place = cp.place
+            try:
+                raw = rows[place.row][place.col]
+            except IndexError:
+                raw = ""
+            if errors and cp.ref in errors:
+                cells[cp.key] = CellValue(cp.key, place, errors[cp.ref], None, "error")
+            else:
+                cells[cp.key] = _input_at_home(cp, raw)
+        for cp in tp.derived:
+            place = cp.place
+            try:
+                raw = rows[place.row][place.col]
+            except IndexError:
+                raw = ""
+            has_formula = xml.has_formula(cp.ref) if xml is not None else None
+            if errors and cp.ref in errors:
+                stored[cp.key] = StoredTotal(cp.key, place, None, has_formula, "error")
+            else:
+                stored[cp.key] = _stored_at_home(cp, raw, has_formula)
+    else:
+        for cp in tp.inputs + tp.derived:
+            dr = row_shift[cp.row] if row_shift is not None else 0
+            dc = col_shift[cp.col] if col_shift is not None else 0
+            derived = cp.key in tp.derived_keys
+            if dr is None or dc is None:  # its row or column was deleted: nothing to read
+                place = Place(sheet, cp.place.row, cp.place.col)
+                if derived:
+                    stored[cp.key] = StoredTotal(cp.key, place, None, None, "blank")
+                else:
+                    cells[cp.key] = CellValue(cp.key, place, None, None, "blank")
+                continue
+            place = Place(sheet, cp.place.row + dr, cp.place.col + dc)
+            raw = _at(rows, place.row, place.col)
+            ref = place.a1.encode()
+            error = errors.get(ref)
+            if derived:
+                has_formula = xml.has_formula(ref) if xml is not None else None
+                if error is not None:
+                    stored[cp.key] = StoredTotal(cp.key, place, None, has_formula, "error")
+                else:
+                    stored[cp.key] = _stored_value(cp, place, raw, has_formula)
+            elif error is not None:
+                cells[cp.key] = CellValue(cp.key, place, error, None, "error")
+            else:
+                cells[cp.key] = _input_value(cp, place, raw)
+    mismatches = located.mismatches if located is not None else []
+    return _TableRead(cells, stored, mismatches, move)
+
+
+# ---------------------------------------------------------------------------------------------- cover, texts
+
+
+def _find_label(rows: Grid, key: str, place: Place, index: Mapping[str, list[Position]] | None) -> Position | None:
+    """Where a field's label is: at the layout's place, else anywhere on the sheet (nearest row)."""
+    if index is None:
+        return None
+    found = index.get(key)
+    if not found:
+        return None
+    return min(found, key=lambda p: (abs(p[0] - place.row), p[1]))
+
+
+def _read_cover(book: _Book, plan: _Plan, sheet: str | None) -> dict[str, str]:
+    meta = {key: "" for key, *_ in plan.fields}
+    if sheet is None:
+        return meta
+    rows = book.grid(sheet)
+    for key, label, label_k, place in plan.fields:
+        at_label = _at(rows, place.row, 0)
+        if at_label == label or label_key(at_label) == label_k:
+            meta[key] = field_text(_at(rows, place.row, place.col))
+            continue
+        found = _find_label(rows, label_k, place, book.keys(sheet))
+        if found is not None:
+            meta[key] = field_text(_at(rows, found[0], found[1] + place.col))
+    return meta
+
+
+def _read_texts(book: _Book, plan: _Plan, sheet: str | None) -> dict[str, str]:
+    texts = {key: "" for key, *_ in plan.parts}
+    if sheet is None:
+        return texts
+    rows = book.grid(sheet)
+    for key, title, title_k, place in plan.parts:
+        at_title = _at(rows, place.row, 0)
+        if at_title == title or (isinstance(at_title, str) and label_key(at_title) == title_k):
+            texts[key] = field_text(_at(rows, place.row, place.col))
+            continue
+        found = _find_label(rows, title_k, place, book.keys(sheet))
+        if found is not None:
+            texts[key] = field_text(_at(rows, found[0], found[1] + place.col))
+        else:
+            texts[key] = field_text(_at(rows, place.row, place.col))
+    return texts
+
+
+# ---------------------------------------------------------------------------------------------- entry points
+
+
+def read_workbook(path: str | Path) -> Submission:
+    """Read a returned workbook; a file that cannot be read at all raises :class:`IntakeError` (F001–F007)."""
+    return read_intake(admit(path))
+
+
+def read_intake(intake: Intake) -> Submission:
+    """Read a file that already passed :func:`giptemplate.intake.admit`."""
+    book = _Book(intake)
+    props, application, saved_at = book.properties()
+    identity = _identity(book, props)
+    spec = _spec_from_identity(identity, book.path)
+    identified_by: Literal["identity", "labels"] = "identity"
+    if spec is None:
+        spec = _spec_from_labels(book)
+        identified_by = "labels"
+    plan = _plan(spec)
+    mapping = _map_sheets(book, plan)
+    wanted = [spec.cover_sheet, spec.narrative_sheet, *(tp.sheet for tp in plan.tables)]
+
+    meta = _read_cover(book, plan, mapping.get(spec.cover_sheet))
+    for key in META_IDENTITY_KEYS:
+        meta[key] = identity.get(key, "")
+    submission = Submission(
+        path=intake.path,
+        sha256=intake.sha256,
+        spec=spec,
+        file_format=intake.file_format,
+        meta=meta,
+        year=parse_year(meta.get("year", "")),
+        identified_by=identified_by,
+        application=application,
+        saved_at=saved_at,
+        texts=_read_texts(book, plan, mapping.get(spec.narrative_sheet)),
+        sheet_names=tuple(book.names),
+        renamed_sheets={k: v for k, v in mapping.items() if k != v},
+        missing_sheets=tuple(n for n in wanted if n not in mapping),
+    )
+    for tp in plan.tables:
+        sheet = mapping.get(tp.sheet)
+        if sheet is None:
+            continue
+        read = _read_table(book, tp, plan, sheet)
+        submission.cells.update(read.cells)
+        submission.stored.update(read.stored)
+        submission.label_mismatches.extend(read.mismatches)
+        if read.move is not None:
+            submission.moves.append(read.move)
+    submission.unprotected_sheets = book.unprotected(mapping[n] for n in wanted if n in mapping)
+    return submission
