@@ -100,7 +100,9 @@ def test_every_emitted_code_is_catalogued(spec: Spec) -> None:
 @given(seed=st.integers(0, 2**32 - 1), density=st.floats(0.0, 1.0))
 def test_any_consistent_fill_has_no_error(spec: Spec, seed: int, density: float) -> None:
     values = consistent_values(spec, random.Random(seed), density=density)
-    report = check_file(build(spec, values))
+    submission = build(spec, values)
+    assert values_as_shown(submission) == submission.values  # nothing typed over: as shown = recomputed
+    report = check_file(submission)
     assert not [f for f in report.findings if f.severity == "error"]
     assert report.tally is not None and report.tally.failed == 0 and report.tally.not_assessable == 0
 
