@@ -92,7 +92,7 @@ def test_seed_report_tables_read_back_as_published(spec: Spec) -> None:
 def test_page_frame_orientation_and_table_width(spec: Spec) -> None:
     data = sample_report(spec)
     document = _open(data)
-    wanted = []
+    wanted: list[str] = []
     for section in spec.sections:
         orientation = spec.table(section.table).orientation if section.table else "portrait"
         if not wanted or wanted[-1] != orientation:

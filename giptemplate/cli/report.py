@@ -1,0 +1,170 @@
+"""giptemplate report: render the publishable annual report of each workbook (a unit's, or the merged summary)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+from rich.text import Text
+
+from giptemplate.cli._common import console, err_console, progress
+from giptemplate.errors import GipError, InputError, IntakeError
+from giptemplate.findings import Finding
+from giptemplate.paths import safe_component, unit_filename
+from giptemplate.report import DRAFT_MARK, FORMATS, SUFFIXES, ReportData, ReportFormat, render
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
+MAX_LISTED = 20  # error findings listed per refused workbook
+
+
+@dataclass
+class _Outcome:
+    path: Path
+    status: str  # 已生成 / 草稿 / 未生成 / 无法读取
+    target: Path | None = None
+    reason: str = ""
+    errors: tuple[Finding, ...] = ()
+
+
+def _format_for(fmt: str | None, output: Path) -> ReportFormat:
+    by_suffix = {suffix: f for f, suffix in SUFFIXES.items()}
+    from_name = by_suffix.get(output.suffix.lower()) if not output.is_dir() else None
+    if fmt is not None and from_name is not None and fmt != from_name:
+        raise InputError(
+            f"输出文件扩展名 {output.suffix} 与 --format {fmt} 不一致 (output suffix and --format disagree)"
+        )
+    chosen = fmt or from_name or "docx"
+    assert chosen in FORMATS
+    return chosen
+
+
+def _file_name(data: ReportData, source: Path, suffix: str, used: set[str]) -> str:
+    if data.unit_name or data.unit_code:
+        name = unit_filename(data.unit_code, data.title, suffix)
+    else:
+        name = safe_component(f"{source.stem}_{data.title}") + suffix
+    stem, n = name.removesuffix(suffix), 2
+    while name.lower() in used:
+        name = f"{stem}_{n}{suffix}"
+        n += 1
+    used.add(name.lower())
+    return name
+
+
+def _one(path: Path, fmt: ReportFormat, force: bool, target: Path | None, folder: Path, used: set[str]) -> _Outcome:
+    """Read, check and render one workbook; never raises for a bad file (the outcome says why)."""
+    from giptemplate.checks import check_file
+    from giptemplate.reader import read_workbook
+
+    try:
+        submission = read_workbook(path)
+    except IntakeError as exc:
+        return _Outcome(path, "无法读取", reason=exc.message.removeprefix(f"{path.name}："))
+    except Exception as exc:  # a reader bug must not stop the batch; the file is listed with the reason
+        return _Outcome(path, "无法读取", reason=f"读取时发生内部错误（{type(exc).__name__}: {exc}）")
+    errors = tuple(f for f in check_file(submission).findings if f.severity == "error")
+    if errors and not force:
+        return _Outcome(path, "未生成", reason=f"校验有 {len(errors)} 个错误，未生成报告", errors=errors)
+    try:
+        data = ReportData.from_submission(submission)
+        content = render(data, fmt, draft=bool(errors))
+    except GipError as exc:
+        return _Outcome(path, "未生成", reason=str(exc), errors=errors)
+    out = target if target is not None else folder / _file_name(data, path, SUFFIXES[fmt], used)
+    try:
+        out.write_bytes(content)
+    except OSError as exc:
+        return _Outcome(path, "未生成", reason=f"无法写入 {out}：{exc.strerror}", errors=errors)
+    return _Outcome(path, "草稿" if errors else "已生成", target=out, errors=errors)
+
+
+def _print(outcome: _Outcome) -> None:
+    line = Text()
+    if outcome.status in ("已生成", "草稿"):
+        line.append(outcome.status, style="green" if outcome.status == "已生成" else "bold yellow")
+        line.append(f"　{outcome.path} → {outcome.target}")
+        if outcome.status == "草稿":
+            line.append(f"（{DRAFT_MARK}，{len(outcome.errors)} 个错误）")
+        console.print(line)
+        return
+    line.append(outcome.status, style="bold red")
+    line.append(f"　{outcome.path}：{outcome.reason}")
+    err_console.print(line)
+    for finding in outcome.errors[:MAX_LISTED]:
+        where = f"{finding.location}　" if finding.location else ""
+        err_console.print(Text(f"　　{finding.severity_label} {finding.code}　{where}{finding.message}"))
+    if len(outcome.errors) > MAX_LISTED:
+        err_console.print(Text(f"　　……另有 {len(outcome.errors) - MAX_LISTED} 个错误，请用 giptemplate check 查看"))
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="输出文件（一个工作簿时）或文件夹（多个工作簿或文件夹时，每个工作簿一份报告）。",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default=None, help="报告格式（默认按输出文件扩展名，否则 docx）。"
+)
+@click.option("--force", is_flag=True, help=f"校验有错误时仍生成报告，每页标注“{DRAFT_MARK}”。")
+def report(inputs: tuple[Path, ...], output: Path, fmt: str | None, force: bool) -> None:
+    """生成政府信息公开工作年度报告 (render the publishable annual report: Word, Markdown or HTML).
+
+    FILE_OR_DIR 为单位报表或汇总报表（本级政府汇总），可为文件或文件夹（递归查找 .xlsx/.xlsm/.xls/.ods）。
+    校验有错误的报表不生成报告并列出错误，除非使用 --force（生成草稿）。
+    退出码：0 全部生成，1 有报表校验有错误，2 有文件无法读取或用法错误。
+    """
+    from giptemplate.merge.collect import find_inputs
+
+    missing = [str(p) for p in inputs if not p.exists()]
+    if missing:
+        raise InputError(f"找不到输入：{'、'.join(missing)} (input not found)")
+    chosen = _format_for(fmt, output)
+    files, skipped = find_inputs(inputs)
+    if not files:
+        raise InputError("没有找到报表文件（.xlsx/.xlsm/.xls/.ods）(no workbook found)")
+    single = len(files) == 1 and not any(p.is_dir() for p in inputs) and not output.is_dir()
+    single = single and output.suffix.lower() in SUFFIXES.values()
+    if single:
+        if not output.parent.exists():
+            raise InputError(f"文件夹不存在：{output.parent} (folder does not exist)")
+        folder, target = output.parent, output
+    else:
+        if output.exists() and not output.is_dir():
+            raise InputError(f"{output} 已存在且不是文件夹；多个报表时 -o 应为文件夹 (-o must be a folder)")
+        if output.suffix.lower() in SUFFIXES.values():
+            raise InputError(
+                f"多个报表时 -o 应为文件夹，而不是 {output.name} (-o must be a folder for several workbooks)"
+            )
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"无法创建文件夹 {output}：{exc.strerror} (cannot create folder)") from None
+        folder, target = output, None
+
+    outcomes: list[_Outcome] = []
+    used: set[str] = set()
+    with progress("生成报告") as bar:
+        task = bar.add_task("", total=len(files))
+        for path in files:
+            outcomes.append(_one(path, chosen, force, target, folder, used))
+            bar.advance(task)
+    for outcome in outcomes:
+        _print(outcome)
+
+    statuses = [o.status for o in outcomes]
+    counts = "，".join(
+        f"{s} {statuses.count(s)}" for s in ("已生成", "草稿", "未生成", "无法读取") if statuses.count(s)
+    )
+    line = f"共 {len(outcomes)} 个文件：{counts}"
+    if skipped:
+        line += f"（文件夹中另有 {len(skipped)} 个非报表文件未读取）"
+    console.print(Text(line))
+    if "无法读取" in statuses:
+        sys.exit(EXIT_UNREADABLE)
+    sys.exit(EXIT_FINDINGS if any(o.errors or o.status == "未生成" for o in outcomes) else EXIT_OK)
