@@ -18,6 +18,10 @@ NAME_COLUMN = "单位名称"
 CODE_COLUMN = "单位代码"
 GROUP_COLUMN = "分组"
 MAX_ROSTER_BYTES = 20 * 2**20
+MAX_NAME_CHARS = 100  # the longest real unit names have about 40 characters
+HEADER_SEARCH_ROWS = 10  # a title line or two above the header is common in office rosters
+_SPREADSHEET_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+_SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
 
 @dataclass(frozen=True)
@@ -28,16 +32,24 @@ class RosterEntry:
     line: int  # row number in the roster file (header = 1)
 
 
-def _rows_from_csv(data: bytes) -> list[list[str]]:
-    for encoding in ("utf-8-sig", "gb18030"):
+def _rows_from_csv(data: bytes, name: str) -> list[list[str]]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode 文本": UTF-16, tab-separated
+        encodings: tuple[str, ...] = ("utf-16",)
+    elif b"\x00" in data[:4096]:
+        raise RosterError(f"名单文件 {name} 不是 CSV 文本或 Excel 工作簿 (roster is neither CSV text nor a workbook)")
+    else:
+        encodings = ("utf-8-sig", "gb18030")
+    for encoding in encodings:
         try:
             text = data.decode(encoding)
             break
         except UnicodeDecodeError:
             continue
     else:
-        raise RosterError("名单文件编码无法识别，请另存为 UTF-8 CSV (roster encoding not recognised)")
-    return [list(row) for row in csv.reader(io.StringIO(text))]
+        raise RosterError(f"名单文件 {name} 编码无法识别，请另存为 UTF-8 CSV (roster encoding not recognised)")
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first and "," not in first else ","
+    return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
 
 
 def _rows_from_sheet(path: Path) -> list[list[str]]:
@@ -62,10 +74,12 @@ def read_roster(path: str | Path) -> list[RosterEntry]:
         size = path.stat().st_size
         if size > MAX_ROSTER_BYTES:
             raise RosterError(f"名单文件过大：{path.name} (roster larger than {MAX_ROSTER_BYTES >> 20} MiB)")
-        if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
+        data = path.read_bytes()
+        # The content decides, not the name: a workbook saved as .csv, or a CSV renamed .xlsx, both happen.
+        if data.startswith(_SPREADSHEET_MAGIC) or path.suffix.lower() in _SPREADSHEET_SUFFIXES:
             rows = _rows_from_sheet(path)
         else:
-            rows = _rows_from_csv(path.read_bytes())
+            rows = _rows_from_csv(data, path.name)
     except RosterError:
         raise
     except OSError as exc:
@@ -77,11 +91,13 @@ def read_roster(path: str | Path) -> list[RosterEntry]:
 
 def parse_roster(rows: Sequence[Sequence[str]], source: str = "名单") -> list[RosterEntry]:
     rows = [[c.strip() for c in row] for row in rows]
-    while rows and not any(rows[0]):
-        rows = rows[1:]
-    if not rows:
+    filled = [i for i, row in enumerate(rows) if any(row)]
+    if not filled:
         raise RosterError(f"{source}：名单为空 (empty roster)")
-    header = rows[0]
+    header_at = next(
+        (i for i in filled[:HEADER_SEARCH_ROWS] if NAME_COLUMN in rows[i] and CODE_COLUMN in rows[i]), filled[0]
+    )
+    header = rows[header_at]
     for needed in (NAME_COLUMN, CODE_COLUMN):
         if needed not in header:
             raise RosterError(
@@ -91,7 +107,7 @@ def parse_roster(rows: Sequence[Sequence[str]], source: str = "名单") -> list[
     group_at = header.index(GROUP_COLUMN) if GROUP_COLUMN in header else None
     entries: list[RosterEntry] = []
     seen: dict[str, int] = {}
-    for line, row in enumerate(rows[1:], start=2):
+    for line, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
         if not any(row):
             continue
 
@@ -101,8 +117,20 @@ def parse_roster(rows: Sequence[Sequence[str]], source: str = "名单") -> list[
         name, code = cell(name_at), cell(code_at).upper()
         if not name:
             raise RosterError(f"{source} 第 {line} 行：单位名称为空 (row {line}: empty unit name)")
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in name + code):
+            raise RosterError(
+                f"{source} 第 {line} 行：单位名称或代码含换行或控制字符，请删除后重试"
+                f" (row {line}: line break or control character in a cell)"
+            )
+        if len(name) > MAX_NAME_CHARS:
+            raise RosterError(
+                f"{source} 第 {line} 行：单位名称过长（{len(name)} 字，最多 {MAX_NAME_CHARS} 字）"
+                f" (row {line}: unit name too long)"
+            )
         if not code:
             raise RosterError(f"{source} 第 {line} 行：{name} 的单位代码为空 (row {line}: empty unit code)")
+        if len(code) > MAX_NAME_CHARS:
+            raise RosterError(f"{source} 第 {line} 行：单位代码过长 (row {line}: unit code too long)")
         verdict = uscc.verify(code)
         if verdict in ("bad_check_digit", "bad_character"):
             raise RosterError(
@@ -133,6 +161,18 @@ def write_roster_templates(
     """One personalised template per unit (name and code filled in and locked); returns the paths written."""
     spec = spec or spec_for_year(year)
     out = Path(out_dir)
+    entries = list(entries)
+    names: dict[str, RosterEntry] = {}
+    for entry in entries:
+        # Case-insensitive, as on Windows and macOS: two units must never share (and overwrite) one file.
+        key = unit_filename(entry.code, entry.name).casefold()
+        if key in names:
+            first = names[key]
+            raise RosterError(
+                f"第 {entry.line} 行与第 {first.line} 行的单位会生成同名文件 {unit_filename(entry.code, entry.name)}"
+                f" (rows {first.line} and {entry.line} map to the same file name)"
+            )
+        names[key] = entry
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for entry in entries:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+import re
 import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
@@ -82,6 +83,9 @@ def default_file_id(spec: Spec, fill: Fill, kind: str) -> str:
     """A stable id for the same inputs (so output is reproducible) and a different one for any other inputs."""
     seed = "|".join((spec.template_id, spec.digest, str(fill.year), fill.unit_code, fill.unit_name, kind))
     return str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
+
+
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _check(result: Any, what: str) -> None:
@@ -387,7 +391,8 @@ class TemplateWriter:
             f'="填报单位："&{cover["unit_name"].ref}&"　　报告年度："&{cover["year"].ref}'
             f'&"　　统计口径："&{cover["scope"].ref}'
         )
-        cached_unit = unit_line(fill.unit_name, fill.year, fill.scope)
+        # xlsxwriter escapes control characters in shared strings but not in a formula's cached text.
+        cached_unit = _XML_INVALID.sub("", unit_line(fill.unit_name, fill.year, fill.scope))
         _check(sheet.merge_range(1, 0, 1, last, "", f.subtitle), "unit line")
         _check(sheet.write_formula(1, 0, line_formula, f.subtitle, cached_unit), "unit line")
 

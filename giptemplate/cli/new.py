@@ -10,7 +10,7 @@ import click
 from giptemplate import uscc
 from giptemplate.cli._common import console, progress
 from giptemplate.errors import InputError
-from giptemplate.roster import read_roster, write_roster_templates
+from giptemplate.roster import MAX_NAME_CHARS, read_roster, write_roster_templates
 from giptemplate.spec import spec_for_year
 from giptemplate.writer import DEFAULT_PASSWORD, DEFAULT_SCOPE, SUMMARY_SCOPE, write_template
 
@@ -47,27 +47,37 @@ def new(
         entries = read_roster(roster)
         if output.exists() and not output.is_dir():
             raise InputError(f"{output} 已存在且不是文件夹 (output must be a folder with --roster)")
-        with progress("生成模板") as bar:
-            task = bar.add_task("", total=len(entries))
-            written = write_roster_templates(
-                entries,
-                year,
-                output,
-                password=password,
-                scope=scope or DEFAULT_SCOPE,
-                spec=spec,
-                on_written=lambda _: bar.advance(task),
-            )
+        try:
+            with progress("生成模板") as bar:
+                task = bar.add_task("", total=len(entries))
+                written = write_roster_templates(
+                    entries,
+                    year,
+                    output,
+                    password=password,
+                    scope=scope or DEFAULT_SCOPE,
+                    spec=spec,
+                    on_written=lambda _: bar.advance(task),
+                )
+        except OSError as exc:
+            raise InputError(f"无法写入 {exc.filename or output}：{exc.strerror} (cannot write)") from None
         console.print(f"已生成 {len(written)} 个模板 → {output}")
         return
     code = code.strip().upper()
+    if len(unit.strip()) > MAX_NAME_CHARS or len(code) > MAX_NAME_CHARS:
+        raise InputError(f"单位名称或代码过长（最多 {MAX_NAME_CHARS} 字） (unit name or code too long)")
     if code and uscc.verify(code) in ("bad_check_digit", "bad_character"):
         raise InputError(f"统一社会信用代码 {code} 校验位错误或含非法字符 (invalid unified social credit code)")
     if output.suffix.lower() != ".xlsx":
         raise InputError(f"输出文件应以 .xlsx 结尾：{output} (output must end in .xlsx)")
-    if output.parent and not output.parent.exists():
+    if not output.parent.is_dir():
         raise InputError(f"文件夹不存在：{output.parent} (folder does not exist)")
-    write_template(
-        output, year=year, unit_name=unit.strip(), unit_code=code, scope=scope or "", password=password, spec=spec
-    )
+    if output.is_dir():
+        raise InputError(f"{output} 是文件夹，不是文件 (output is a folder)")
+    try:
+        write_template(
+            output, year=year, unit_name=unit.strip(), unit_code=code, scope=scope or "", password=password, spec=spec
+        )
+    except OSError as exc:
+        raise InputError(f"无法写入 {output}：{exc.strerror} (cannot write)") from None
     console.print(f"已生成模板 → {output}（{year} 年度，{spec.document}）")
