@@ -130,7 +130,8 @@ def test_roster_from_a_workbook(tmp_path: Path) -> None:
     path = tmp_path / "名单.xlsx"
     book = xlsxwriter.Workbook(path)
     sheet = book.add_worksheet()
-    for r, row in enumerate([["序号", "单位名称", "单位代码", "分组"], [1, "某某乡人民政府", A, "乡镇"]]):
+    rows: list[list[object]] = [["序号", "单位名称", "单位代码", "分组"], [1, "某某乡人民政府", A, "乡镇"]]
+    for r, row in enumerate(rows):
         for c, value in enumerate(row):
             sheet.write(r, c, value)
     book.close()
