@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from submission_factory import build, cell_value, good_texts, typed_total
 
@@ -96,7 +96,7 @@ def test_every_emitted_code_is_catalogued(spec: Spec) -> None:
         assert finding.file == sub.file
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), density=st.floats(0.0, 1.0))
 def test_any_consistent_fill_has_no_error(spec: Spec, seed: int, density: float) -> None:
     values = consistent_values(spec, random.Random(seed), density=density)
@@ -107,7 +107,7 @@ def test_any_consistent_fill_has_no_error(spec: Spec, seed: int, density: float)
     assert report.tally is not None and report.tally.failed == 0 and report.tally.not_assessable == 0
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), pick=st.integers(0, 10**6), delta=st.integers(1, 40))
 def test_changing_one_input_fails_exactly_the_relations_through_it(
     spec: Spec, seed: int, pick: int, delta: int

@@ -134,7 +134,7 @@ def _write_returns(reports: list[FileReport], folder: Path) -> tuple[int, list[s
 
 
 @click.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, metavar="FILE_OR_DIR...", type=click.Path(path_type=Path))
 @click.option(
     "--previous",
     type=click.Path(path_type=Path),
@@ -155,6 +155,8 @@ def check(
     """校验收回的报表 (check returned workbooks and list the findings per file).
 
     FILE_OR_DIR 可以是文件或文件夹（递归查找 .xlsx/.xlsm/.xls/.ods），可混合多个。
+
+    \b
     退出码：0 无错误，1 有错误，2 有文件无法读取或用法错误。
     """
     from giptemplate.merge.collect import find_inputs
