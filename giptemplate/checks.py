@@ -16,13 +16,14 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from giptemplate import uscc
 from giptemplate.arithmetic import Number, Outcome, arithmetic_for
 from giptemplate.findings import SEVERITY_LABELS, SEVERITY_ORDER, Finding, Severity, make, sort_findings
 from giptemplate.layout import CHECK_SHEET, IDENTITY_SHEET, REVIEW_SHEET, Place, layout_for
+from giptemplate.normalise import parse_value
 from giptemplate.spec import Cell, Part, Relation, Section, Spec
 from giptemplate.submission import CellValue, Submission
 
@@ -187,29 +188,6 @@ def _raw_text(raw: object) -> str:
         raw = int(raw)
     text = str(raw).replace("\n", " ").strip()
     return text if len(text) <= MAX_RAW_CHARS else text[:MAX_RAW_CHARS] + "…"
-
-
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
-
-
-def _number_of(raw: object) -> Decimal | None:
-    """The plain number a raw cell content spells, if any (to say *why* a cell is invalid)."""
-    if isinstance(raw, bool) or raw is None:
-        return None
-    if isinstance(raw, int):
-        return Decimal(raw)
-    if isinstance(raw, float):
-        return Decimal(str(raw))
-    if isinstance(raw, Decimal):
-        return raw
-    text = unicodedata.normalize("NFKC", str(raw)).strip().replace(",", "").replace(" ", "")
-    text = text.replace("−", "-")
-    if not _NUMBER.fullmatch(text):
-        return None
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        return None
 
 
 # ---------------------------------------------------------------------------------------------- relations
@@ -634,7 +612,9 @@ class _Checker:
             return
         number: Decimal | None
         if cv.state == "invalid":
-            number = Decimal(cv.value) if cv.value is not None else _number_of(cv.raw)
+            # the reader's own parser says what the text spells, even when it is not usable (-3, 3.5)
+            spelled = cv.value if cv.value is not None else parse_value(cv.raw, cell.type).number
+            number = None if spelled is None else Decimal(spelled)
             if number is None:
                 self.add("V201", f"{name}填写为“{raw}”，不是数字。", key=key, at=at, actual=raw)
             elif number < 0:
