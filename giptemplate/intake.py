@@ -223,7 +223,14 @@ def open_calamine(intake: Intake) -> python_calamine.CalamineWorkbook:
     try:
         return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(intake.data))
     except Exception as exc:
-        raise calamine_refusal(intake.path, exc) from None
+        refusal = calamine_refusal(intake.path, exc)
+        if refusal.code == "F005":
+            # calamine tries every format in turn and reports only "Cannot detect file format", which hides
+            # an entity it refused in shared strings or styles: look for the declaration ourselves.
+            for name in intake.members:
+                if name.endswith((".xml", ".rels")):
+                    intake.part(name)  # raises F004 on an entity declaration
+        raise refusal from None
 
 
 def calamine_refusal(path: Path, exc: Exception) -> IntakeError:

@@ -39,7 +39,7 @@ def _make(folder: Path, n: int) -> list[Path]:
             unit_name=f"测试单位{i}",
             scope="本机关",
             values=consistent_values(spec, random.Random(i)),
-            texts={"s1_1": "主动公开情况。" * 20, "s5": "存在的问题及改进措施。" * 10, "s6": "本年度未收取信息处理费。"},
+            texts={"s1_1": "主动公开情况。" * 20, "s5": "存在的问题及改进措施。" * 10, "s6": "未收取信息处理费。"},
             filler="张三",
             phone="12345678",
             date="2025-01-15",

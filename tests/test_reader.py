@@ -1,0 +1,533 @@
+"""The reader on generated workbooks and on a corpus of damaged ones built here (openpyxl edits, zip rewrites).
+
+Every damaged file is either read correctly (values asserted) or refused with its F0xx code and one line.
+Positions come from the layout and labels from the spec, never typed in here.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import zipfile
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from openpyxl.packaging.custom import CustomPropertyList
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from giptemplate.arithmetic import Number, arithmetic_for
+from giptemplate.errors import IntakeError
+from giptemplate.layout import CHECK_SHEET, IDENTITY_SHEET, layout_for
+from giptemplate.reader import read_workbook
+from giptemplate.sample import consistent_values
+from giptemplate.spec import Spec
+from giptemplate.submission import Submission
+from giptemplate.writer import write_template
+
+UNIT = "某县人民政府办公室"
+TEXTS = {"s1_1": "本年度主动公开政府信息若干条。", "s5": "存在的主要问题是公开不够及时，改进措施是加强审核。"}
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def _values(spec: Spec, seed: int = 7) -> dict[str, Number]:
+    values = consistent_values(spec, random.Random(seed), density=0.9)
+    values["t2.fees.amount"] = Decimal("12.3456")
+    return values
+
+
+def _write(path: Path, spec: Spec, values: Mapping[str, Number | None], **kwargs: Any) -> Path:
+    write_template(
+        path,
+        year=2024,
+        unit_name=UNIT,
+        scope="本机关",
+        values=values,
+        texts=TEXTS,
+        filler="张三",
+        phone="0123-4567890",
+        date="2025-01-20",
+        spec=spec,
+        **kwargs,
+    )
+    return path
+
+
+def _edit(src: Path, dst: Path, change: Callable[[Workbook], None]) -> Path:
+    """Open with openpyxl (which drops every cached formula value), change, save."""
+    wb = openpyxl.load_workbook(src)
+    change(wb)
+    wb.save(dst)
+    return dst
+
+
+def _rewrite(src: Path, dst: Path, changes: Mapping[str, Callable[[bytes], bytes] | None]) -> Path:
+    """Copy a zip, transforming (or, with None, dropping) the named members."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename in changes:
+                change = changes[info.filename]
+                if change is None:
+                    continue
+                data = change(data)
+            zout.writestr(info.filename, data)
+    return dst
+
+
+def _sheet_part(path: Path, sheet: str) -> str:
+    """The worksheet part of a sheet, from workbook.xml and its rels."""
+    with zipfile.ZipFile(path) as z:
+        workbook = z.read("xl/workbook.xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+    rid = re.search(rf'<sheet name="{sheet}"[^>]*r:id="([^"]+)"', workbook)
+    assert rid is not None
+    target = re.search(rf'Id="{rid.group(1)}"[^>]*Target="([^"]+)"', rels)
+    assert target is not None
+    return "xl/" + target.group(1)
+
+
+def _cell(ws: Worksheet, spec: Spec, key: str) -> Any:
+    place = layout_for(spec).cells[key]
+    return ws.cell(place.row + 1, place.col + 1)
+
+
+def _label_cell(ws: Worksheet, spec: Spec, table: str, text: str) -> Any:
+    tl = layout_for(spec).tables[table]
+    at = next(at for at, label, _ in spec.table(table).fixed_texts() if label == text)
+    return ws.cell(tl.top + at.first_row + 1, tl.left + at.first_col + 1)
+
+
+def _expected(spec: Spec, values: Mapping[str, Number | None]) -> dict[str, Number | None]:
+    inputs = {c.key: values.get(c.key) for c in spec.input_cells}
+    return {**inputs, **arithmetic_for(spec).derive(inputs)}
+
+
+def _assert_values(sub: Submission, spec: Spec, values: Mapping[str, Number | None]) -> None:
+    expected = _expected(spec, values)
+    assert sub.values == expected
+    for key, value in values.items():
+        cv = sub.cells[key]
+        assert cv.value == value and cv.state == "ok", key
+
+
+def _drop_identity(wb: Workbook) -> None:
+    del wb[IDENTITY_SHEET]
+    wb.custom_doc_props = CustomPropertyList()  # type: ignore[attr-defined]
+
+
+def _set_identity(wb: Workbook, key: str, value: str) -> None:
+    ws = wb[IDENTITY_SHEET]
+    for row in ws.iter_rows():
+        if row[0].value == key:
+            row[1].value = value
+    wb.custom_doc_props[f"giptemplate.{key}"].value = value  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def values(spec: Spec) -> dict[str, Number]:
+    return _values(spec)
+
+
+@pytest.fixture(scope="module")
+def filled(spec: Spec, values: dict[str, Number], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _write(tmp_path_factory.mktemp("filled") / "filled.xlsx", spec, values)
+
+
+# ---------------------------------------------------------------------------------------------- intact files
+
+
+def test_reads_a_generated_workbook(spec: Spec, values: dict[str, Number], filled: Path) -> None:
+    sub = read_workbook(filled)
+    assert sub.identified_by == "identity"
+    assert sub.file_format == "xlsx"
+    _assert_values(sub, spec, values)
+    derived = _expected(spec, values)
+    for cell in spec.derived_cells:
+        total = sub.stored[cell.key]
+        assert total.has_formula is True and total.shown == derived[cell.key] and total.state == "ok"
+    assert set(sub.cells) == {c.key for c in spec.input_cells}
+    assert isinstance(sub.cells["t2.fees.amount"].value, Decimal)
+    assert all(isinstance(sub.cells[c.key].value, int) for c in spec.input_cells if c.type == "count")
+    assert sub.meta["unit_name"] == UNIT and sub.meta["scope"] == "本机关" and sub.meta["filler"] == "张三"
+    assert sub.meta["phone"] == "0123-4567890" and sub.meta["date"] == "2025-01-20"
+    assert sub.year == 2024 and sub.meta["year"] == "2024"
+    assert sub.meta["template_id"] == spec.template_id and sub.meta["format_version"] == spec.format_version
+    assert sub.meta["spec_digest"] == spec.digest and sub.meta["report_year"] == "2024"
+    assert sub.meta["kind"] == "template" and sub.meta["file_id"] and sub.meta["generator_version"]
+    assert sub.application == "Microsoft Excel"  # what xlsxwriter writes into app.xml
+    assert sub.saved_at.startswith("2000-01-01")
+    assert sub.texts["s1_1"] == TEXTS["s1_1"] and sub.texts["s5"] == TEXTS["s5"] and sub.texts["s6"] == ""
+    assert sub.label_mismatches == [] and sub.moves == []
+    assert sub.renamed_sheets == {} and sub.missing_sheets == () and sub.unprotected_sheets == ()
+    assert CHECK_SHEET in sub.sheet_names and IDENTITY_SHEET in sub.sheet_names
+    place = layout_for(spec).cells["t3.R1.c1"]
+    assert sub.cells["t3.R1.c1"].place == place
+
+
+def test_blank_template_reads_blank_cells(spec: Spec, tmp_path: Path) -> None:
+    sub = read_workbook(_write(tmp_path / "blank.xlsx", spec, {}))
+    assert all(cv.state == "blank" and cv.value is None and cv.raw is None for cv in sub.cells.values())
+    assert all(v is None for v in sub.values.values())
+    # the template caches 0 in its totals (Excel's SUM of blanks); the reader keeps what is shown
+    assert all(t.shown == 0 and t.has_formula for t in sub.stored.values())
+
+
+def test_extension_does_not_matter(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
+    renamed = tmp_path / "saved-as.xls"
+    renamed.write_bytes(filled.read_bytes())
+    sub = read_workbook(renamed)
+    assert sub.file_format == "xlsx"
+    _assert_values(sub, spec, values)
+
+
+# ---------------------------------------------------------------------------------------------- damaged but readable
+
+
+def test_openpyxl_save_drops_cached_totals(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
+    sub = read_workbook(_edit(filled, tmp_path / "openpyxl.xlsx", lambda wb: None))
+    _assert_values(sub, spec, values)
+    assert all(t.shown is None and t.has_formula is True for t in sub.stored.values())
+    assert sub.application.startswith("Microsoft Excel Compatible / Openpyxl")
+
+
+def test_total_typed_over(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
+    def change(wb: Workbook) -> None:
+        _cell(wb["表三"], spec, "t3.R24.c1").value = 999
+        _cell(wb["表四"], spec, "t4.cases.k5").value = "12件"
+
+    sub = read_workbook(_edit(filled, tmp_path / "typed-over.xlsx", change))
+    assert sub.stored["t3.R24.c1"].has_formula is False and sub.stored["t3.R24.c1"].shown == 999
+    assert sub.stored["t4.cases.k5"].has_formula is False and sub.stored["t4.cases.k5"].shown == 12
+    assert sub.stored["t3.R24.c2"].has_formula is True
+    assert sub.values["t3.R24.c1"] == _expected(spec, values)["t3.R24.c1"]  # totals are recomputed, not trusted
+    assert sub.as_filed()["t3.R24.c1"] == 999
+
+
+def test_row_inserted_in_the_middle_of_table_three(
+    spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path
+) -> None:
+    r24 = layout_for(spec).cells["t3.R24.c1"].row
+    sub = read_workbook(_edit(filled, tmp_path / "row.xlsx", lambda wb: wb["表三"].insert_rows(r24 + 1)))
+    _assert_values(sub, spec, values)
+    assert sub.moves == [sub.moves[0]] and sub.moves[0].table == "t3" and sub.moves[0].located
+    assert (sub.moves[0].row_offset, sub.moves[0].col_offset) == (1, 0)
+    assert sub.cells["t3.R25.c1"].place.row == layout_for(spec).cells["t3.R25.c1"].row + 1
+    assert sub.cells["t3.R23.c1"].place == layout_for(spec).cells["t3.R23.c1"]
+    assert sub.stored["t3.R24.c1"].place.row == r24 + 1 and sub.stored["t3.R24.c1"].has_formula is True
+    assert sub.label_mismatches == []
+
+
+def test_rows_inserted_above_table_two(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
+    sub = read_workbook(_edit(filled, tmp_path / "top.xlsx", lambda wb: wb["表二"].insert_rows(1, 2)))
+    _assert_values(sub, spec, values)
+    assert [(m.table, m.row_offset, m.col_offset, m.located) for m in sub.moves] == [("t2", 2, 0, True)]
+    assert sub.cells["t2.fees.amount"].place.row == layout_for(spec).cells["t2.fees.amount"].row + 2
+
+
+def test_column_inserted_in_table_three(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
+    c2 = layout_for(spec).cells["t3.R1.c2"].col
+    sub = read_workbook(_edit(filled, tmp_path / "col.xlsx", lambda wb: wb["表三"].insert_cols(c2 + 1)))
+    _assert_values(sub, spec, values)
+    assert [(m.table, m.row_offset, m.col_offset) for m in sub.moves] == [("t3", 0, 1)]
+    assert sub.cells["t3.R1.c1"].place.col == c2 - 1 and sub.cells["t3.R1.c2"].place.col == c2 + 1
+
+
+def test_row_deleted_from_table_three(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
+    r23 = layout_for(spec).cells["t3.R23.c1"].row
+    sub = read_workbook(_edit(filled, tmp_path / "deleted.xlsx", lambda wb: wb["表三"].delete_rows(r23 + 1)))
+    assert [(m.table, m.row_offset) for m in sub.moves] == [("t3", -1)]
+    r23_label = spec.table("t3").rows[22].label
+    assert [(m.expected, m.kind) for m in sub.label_mismatches] == [(r23_label, "missing")]
+    for cell in spec.row_cells("t3.R23"):
+        if not cell.derived:
+            assert sub.cells[cell.key].state == "blank" and sub.cells[cell.key].raw is None
+    for key in ("t3.R25.c1", "t3.R22.c3", "t3.R1.c7"):
+        if key in sub.cells:
+            assert sub.cells[key].value == values[key]
+    assert sub.stored["t3.R24.c1"].place.row == layout_for(spec).cells["t3.R24.c1"].row - 1
+
+
+def test_renamed_sheet_is_found(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
+    def change(wb: Workbook) -> None:
+        wb["表三"].title = "Sheet3"
+        wb["封面"].title = "首页"
+
+    sub = read_workbook(_edit(filled, tmp_path / "renamed.xlsx", change))
+    assert sub.renamed_sheets == {"表三": "Sheet3", "封面": "首页"}
+    _assert_values(sub, spec, values)
+    assert sub.cells["t3.R1.c1"].place.sheet == "Sheet3" and sub.meta["unit_name"] == UNIT
+    assert sub.missing_sheets == ()
+
+
+def test_deleted_sheet_is_missing(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
+    def change(wb: Workbook) -> None:
+        del wb["表四"]
+
+    sub = read_workbook(_edit(filled, tmp_path / "deleted-sheet.xlsx", change))
+    assert sub.missing_sheets == ("表四",)
+    assert not any(key.startswith("t4.") for key in [*sub.cells, *sub.stored])
+    assert all(v is None for k, v in sub.values.items() if k.startswith("t4."))
+    assert sub.cells["t3.R1.c1"].value == values["t3.R1.c1"]
+
+
+def test_unprotected_and_extra_sheets(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
+    def change(wb: Workbook) -> None:
+        wb["表二"].protection.sheet = False
+        wb.create_sheet("说明")
+        wb.move_sheet("表四", offset=-3)
+
+    sub = read_workbook(_edit(filled, tmp_path / "unprotected.xlsx", change))
+    assert sub.unprotected_sheets == ("表二",)
+    assert "说明" in sub.sheet_names and sub.renamed_sheets == {}
+    _assert_values(sub, spec, values)
+
+
+@pytest.mark.parametrize(
+    ("table", "official", "typed", "kind"),
+    [
+        ("t3", "社会公益组织", "社会组织", "typo"),
+        ("t3", "2.其他法律行政法规禁止公开", "2.其他法律法规禁止公开", "typo"),
+        ("t3", "3.危及“三安全一稳定”", '3、危及"三安全一稳定"', None),  # equal after normalisation
+        ("t3", "（一）予以公开", "(一) 予以公开", None),
+        ("t2", "本年收费金额（单位：万元）", "本年收费金额（单位：万元，保留4位小数）", "variant"),
+        ("t2", "规章", "规章（设区的市、自治州人民政府应提供相关数据）", "variant"),
+        ("t2", "行政规范性文件", "规范性文件", "obsolete"),
+        ("t2", "行政许可", "行政审批事项", "altered"),
+        ("t4", "复议后起诉", "", "missing"),
+    ],
+)
+def test_label_mismatches(
+    spec: Spec,
+    values: dict[str, Number],
+    filled: Path,
+    tmp_path: Path,
+    table: str,
+    official: str,
+    typed: str,
+    kind: str | None,
+) -> None:
+    sheet = spec.table(table).sheet
+
+    def change(wb: Workbook) -> None:
+        _label_cell(wb[sheet], spec, table, official).value = typed or None
+
+    sub = read_workbook(_edit(filled, tmp_path / "label.xlsx", change))
+    found = [(m.expected, m.found, m.kind) for m in sub.label_mismatches]
+    assert found == ([] if kind is None else [(official, typed, kind)])
+    assert sub.moves == []
+    _assert_values(sub, spec, values)
+
+
+def test_error_value_in_an_input_cell(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
+    part = _sheet_part(filled, "表三")
+    ref = layout_for(spec).cells["t3.R2.c1"].a1
+
+    def to_error(xml: bytes) -> bytes:
+        out, n = re.subn(
+            rf'<c r="{ref}"( s="\d+")?>.*?</c>'.encode(),
+            rf'<c r="{ref}"\1 t="e"><f>1/0</f><v>#DIV/0!</v></c>'.encode(),
+            xml,
+        )
+        assert n == 1
+        return out
+
+    sub = read_workbook(_rewrite(filled, tmp_path / "error.xlsx", {part: to_error}))
+    cv = sub.cells["t3.R2.c1"]
+    assert cv.state == "error" and cv.value is None and cv.raw == "#DIV/0!"
+    assert sub.values["t3.R2.c7"] is None  # a total over an error is not computed
+    assert sub.cells["t3.R1.c1"].value == values["t3.R1.c1"]
+
+
+TYPED: list[tuple[str, object, Number | None, str, tuple[str, ...], str]] = [
+    ("t3.R1.c1", "１２", 12, "ok", ("text_number", "full_width"), ""),
+    ("t3.R1.c2", " 12 ", 12, "ok", ("text_number", "spaces"), ""),
+    ("t3.R1.c3", "1,234", 1234, "ok", ("text_number", "thousands"), ""),
+    ("t3.R1.c4", "12件", 12, "ok", ("text_number", "unit_word"), ""),
+    ("t3.R1.c5", "12（其中修订5件）", 12, "ok", ("text_number", "annotation"), "其中修订5件"),
+    ("t3.R2.c1", "—", None, "blank", ("blank_word",), ""),
+    ("t3.R2.c2", "无", None, "blank", ("blank_word",), ""),
+    ("t3.R2.c3", "5.5", None, "invalid", ("text_number",), ""),
+    ("t3.R2.c4", -3, None, "invalid", (), ""),
+    ("t3.R2.c5", "见附件", None, "invalid", (), ""),
+    ("t3.R2.c6", 7.0, 7, "ok", (), ""),
+    ("t2.fees.amount", "250元", Decimal("0.025"), "ok", ("text_number", "unit_converted"), ""),
+    ("t2.licensing.decisions", "\u3000", None, "blank", ("blank_word",), ""),
+]
+
+
+@pytest.fixture(scope="module")
+def typed_submission(spec: Spec, filled: Path, tmp_path_factory: pytest.TempPathFactory) -> Submission:
+    def change(wb: Workbook) -> None:
+        for key, raw, *_ in TYPED:
+            ws = wb[spec.table(spec.cells[key].table).sheet]
+            _cell(ws, spec, key).value = raw
+
+    return read_workbook(_edit(filled, tmp_path_factory.mktemp("typed") / "typed.xlsx", change))
+
+
+@pytest.mark.parametrize(("key", "raw", "value", "state", "norms", "note"), TYPED, ids=[t[0] for t in TYPED])
+def test_typed_values_through_the_reader(
+    typed_submission: Submission,
+    key: str,
+    raw: object,
+    value: Number | None,
+    state: str,
+    norms: tuple[str, ...],
+    note: str,
+) -> None:
+    cv = typed_submission.cells[key]
+    assert (cv.value, cv.state, cv.normalisations, cv.note) == (value, state, norms, note)
+    assert cv.raw == raw
+    assert type(cv.value) is type(value)
+
+
+def test_identity_missing_identified_by_labels(
+    spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path
+) -> None:
+    sub = read_workbook(_edit(filled, tmp_path / "no-identity.xlsx", _drop_identity))
+    assert sub.identified_by == "labels" and sub.spec is spec
+    assert sub.meta["template_id"] == "" and sub.meta["unit_name"] == UNIT
+    _assert_values(sub, spec, values)
+
+
+def test_identity_damaged_identified_by_labels(
+    spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path
+) -> None:
+    sub = read_workbook(_edit(filled, tmp_path / "damaged.xlsx", lambda wb: _set_identity(wb, "template_id", "#REF!")))
+    assert sub.identified_by == "labels"
+    _assert_values(sub, spec, values)
+
+
+def test_identity_in_properties_only(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
+    sub = read_workbook(_edit(filled, tmp_path / "props-only.xlsx", lambda wb: wb.remove(wb[IDENTITY_SHEET])))
+    assert sub.identified_by == "identity" and sub.meta["template_id"] == spec.template_id
+    _assert_values(sub, spec, values)
+
+
+def test_wps_and_wrong_dimension(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
+    prop = (
+        b'<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="99" name="KSOProductBuildVer">'
+        b"<vt:lpwstr>2052-11.1.0.14309</vt:lpwstr></property></Properties>"
+    )
+    part = _sheet_part(filled, "表三")
+    sub = read_workbook(
+        _rewrite(
+            filled,
+            tmp_path / "wps.xlsx",
+            {
+                "docProps/custom.xml": lambda x: x.replace(b"</Properties>", prop),
+                part: lambda x: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1"/>', x),
+            },
+        )
+    )
+    assert sub.application == "WPS"
+    _assert_values(sub, spec, values)
+
+
+def test_macro_enabled_workbook(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
+    main = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+    xlsm = _rewrite(
+        filled,
+        tmp_path / "macro.xlsm",
+        {"[Content_Types].xml": lambda x: x.replace(main, b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")},
+    )
+    sub = read_workbook(xlsm)
+    assert sub.file_format == "xlsm"
+    _assert_values(sub, spec, values)
+
+
+# ---------------------------------------------------------------------------------------------- refused
+
+
+def _refused(path: Path) -> IntakeError:
+    with pytest.raises(IntakeError) as caught:
+        read_workbook(path)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(path.name)
+    return caught.value
+
+
+def test_unknown_format_version_is_refused(filled: Path, tmp_path: Path) -> None:
+    path = _edit(filled, tmp_path / "future.xlsx", lambda wb: _set_identity(wb, "format_version", "2030"))
+    error = _refused(path)
+    assert error.code == "F007" and "2030" in error.message
+
+
+def test_unknown_template_version_is_refused(filled: Path, tmp_path: Path) -> None:
+    path = _edit(filled, tmp_path / "old.xlsx", lambda wb: _set_identity(wb, "template_id", "giptemplate/gip2019"))
+    assert _refused(path).code == "F007"
+
+
+def test_2019_format_workbook_is_refused(spec: Spec, filled: Path, tmp_path: Path) -> None:
+    old = [label for label in spec.tell_tales if label.startswith("本年新")]
+
+    def change(wb: Workbook) -> None:
+        _drop_identity(wb)
+        ws = wb["表二"]
+        _label_cell(ws, spec, "t2", "行政规范性文件").value = "规范性文件"
+        for header, label in zip(("本年制发件数", "本年废止件数"), old, strict=False):
+            _label_cell(ws, spec, "t2", header).value = label
+
+    error = _refused(_edit(filled, tmp_path / "format2019.xlsx", change))
+    assert error.code == "F007" and "2019" in error.message
+
+
+def test_2019_single_other_row_is_refused(spec: Spec, filled: Path, tmp_path: Path) -> None:
+    rows = [r for r in spec.table("t3").rows if r.group == "（六）其他处理"]
+    first = layout_for(spec).cells[f"t3.{rows[0].key}.c1"].row
+
+    def change(wb: Workbook) -> None:
+        _drop_identity(wb)
+        ws = wb["表三"]
+        ws.delete_rows(first + 2, len(rows) - 1)  # keep one row of （六）, as the 2019 table has
+        _label_cell(ws, spec, "t3", rows[0].label).value = None
+
+    assert _refused(_edit(filled, tmp_path / "single-six.xlsx", change)).code == "F007"
+
+
+def test_other_workbook_is_refused(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["姓名", "部门", "金额"])
+    ws.append(["张三", "办公室", 12])
+    wb.save(tmp_path / "other.xlsx")
+    assert _refused(tmp_path / "other.xlsx").code == "F006"
+
+
+def test_entity_declaration_in_a_part_we_parse(filled: Path, tmp_path: Path) -> None:
+    doctype = b'<!DOCTYPE Properties [<!ENTITY a "giptemplate">]>'
+    path = _rewrite(
+        filled,
+        tmp_path / "entity.xlsx",
+        {"docProps/custom.xml": lambda x: x.replace(b"?>", b"?>" + doctype, 1)},
+    )
+    assert _refused(path).code == "F004"
+
+
+def test_entity_bomb_in_shared_strings(filled: Path, tmp_path: Path) -> None:
+    entities = '<!ENTITY a "lol">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(6)
+    )
+    bomb = f"<!DOCTYPE sst [{entities}]>".encode()
+
+    def add_bomb(xml: bytes) -> bytes:
+        xml = xml.replace(b"?>", b"?>" + bomb, 1)
+        return re.sub(rb"<t>[^<]*</t>", b"<t>&g;</t>", xml, count=1)
+
+    assert _refused(_rewrite(filled, tmp_path / "bomb.xlsx", {"xl/sharedStrings.xml": add_bomb})).code == "F004"
+
+
+def test_missing_worksheet_part_is_refused(filled: Path, tmp_path: Path) -> None:
+    path = _rewrite(filled, tmp_path / "no-part.xlsx", {_sheet_part(filled, "表三"): None})
+    assert _refused(path).code == "F005"
