@@ -628,8 +628,14 @@ def _map_sheets(book: _Book, plan: _Plan) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------- tables
 
 
-def _classify(value: Any, text: _Text, tell_tales: Mapping[str, str]) -> MismatchKind | None:
-    """How the text found at a label's place differs from the label (None: it is the label)."""
+def _classify(
+    value: Any, text: _Text, tell_tales: Mapping[str, str], official: frozenset[str] = frozenset()
+) -> MismatchKind | None:
+    """How the text found at a label's place differs from the label (None: it is the label).
+
+    ``official`` are the keys of the table's other labels: one of them in the wrong place is an altered
+    label, even when it is one character away ("第二十条第（五）项" where （一） belongs).
+    """
     found = label_key(value) if isinstance(value, str) else label_key(_shown(value))
     if found == text.key:
         return None
@@ -643,7 +649,7 @@ def _classify(value: Any, text: _Text, tell_tales: Mapping[str, str]) -> Mismatc
         return "variant"  # an explanatory note after the official label
     if text.key.startswith(found) and text.key[len(found)] == "(" and len(found) >= 2:
         return "variant"  # the label without its bracketed explanation
-    if is_near_miss(found, text.key):
+    if found not in official and is_near_miss(found, text.key):
         return "typo"
     return "altered"
 
@@ -760,7 +766,7 @@ def _locate(rows: Grid, keys: Mapping[str, list[Position]], tp: _TablePlan, plan
                     options.append((3, p, "missing", ""))
                     continue
                 value = _at(rows, *p)
-                kind: MismatchKind = _classify(value, t, plan.tell_tales) or "variant"
+                kind: MismatchKind = _classify(value, t, plan.tell_tales, tp.keys) or "variant"
                 options.append((_RANK[kind], p, kind, value))
         rank, p, best_kind, value = min(options, key=lambda o: o[0])
         if rank == 0:

@@ -303,6 +303,7 @@ def test_unprotected_and_extra_sheets(spec: Spec, values: dict[str, Number], fil
         ("t2", "规章", "规章（设区的市、自治州人民政府应提供相关数据）", "variant"),
         ("t2", "行政规范性文件", "规范性文件", "obsolete"),
         ("t2", "行政许可", "行政审批事项", "altered"),
+        ("t2", "第二十条第（五）项", "第二十条第（一）项", "altered"),  # one character off, but another label
         ("t4", "复议后起诉", "", "missing"),
     ],
 )
