@@ -12,7 +12,7 @@ from giptemplate import uscc
 from giptemplate.errors import RosterError
 from giptemplate.paths import unit_filename
 from giptemplate.spec import Spec, spec_for_year
-from giptemplate.writer import DEFAULT_PASSWORD, DEFAULT_SCOPE, write_template
+from giptemplate.writer import DEFAULT_PASSWORD, DEFAULT_SCOPE, TemplateStamp
 
 NAME_COLUMN = "单位名称"
 CODE_COLUMN = "单位代码"
@@ -174,12 +174,11 @@ def write_roster_templates(
             )
         names[key] = entry
     out.mkdir(parents=True, exist_ok=True)
+    stamp = TemplateStamp(spec, year=year, scope=scope, password=password)
     written = []
     for entry in entries:
         target = out / unit_filename(entry.code, entry.name)
-        write_template(
-            target, year=year, unit_name=entry.name, unit_code=entry.code, scope=scope, password=password, spec=spec
-        )
+        stamp.write(target, unit_name=entry.name, unit_code=entry.code)
         written.append(target)
         if on_written is not None:
             on_written(target)

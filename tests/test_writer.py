@@ -33,6 +33,7 @@ from giptemplate.writer import (
     DEFAULT_PASSWORD,
     Fill,
     Note,
+    TemplateStamp,
     TemplateWriter,
     _check,
     default_file_id,
@@ -645,3 +646,49 @@ def test_spec_changes_reach_the_workbook(spec: Spec, tmp_path: Path) -> None:
     ws = openpyxl.load_workbook(path)[spec.cover_sheet]
     place = layout_for(spec).fields["unit_name"]
     assert ws.cell(place.row + 1, 1).value == "填报机关"
+
+
+# ---------------------------------------------------------------------------------------------- roster stamp
+
+STAMP_UNITS = [
+    ("某某县教育局", CODE),
+    ("某某县人民政府办公室", "11350100MB0000001" + uscc.check_digit("11350100MB0000001")),
+    ("局", "9" * 17 + uscc.check_digit("9" * 17)),
+    ("某" * 100, "1" * 17 + uscc.check_digit("1" * 17)),
+    ("Bureau of Statistics (county)", "91350100M000100Y4" + uscc.check_digit("91350100M000100Y4")),
+    ("某某街道办事处", "123456789"),  # not a 统一社会信用代码: another prototype
+    ("某某乡", "A1"),
+    # written by write_template itself: escaped by xlsxwriter, or equal to a fixed text of the workbook
+    ("规划&自然资源局", CODE),
+    ("<局>", CODE),
+    ("某某_x0041_局", CODE),
+    ("其他", CODE),
+    ("本机关", CODE),
+    ("总计", "总计"),
+    ("同名", "同名"),
+    ("某某县　教育局", CODE),  # U+3000 inside
+    ("某某局", CODE[:17] + ("0" if CODE[17] != "0" else "1")),  # bad check digit: no prototype
+    ("某某局", ""),
+]
+
+
+@pytest.mark.parametrize(("name", "code"), STAMP_UNITS)
+def test_stamped_copy_is_byte_identical_to_the_writer(spec: Spec, name: str, code: str) -> None:
+    stamp = TemplateStamp(spec, year=2024, scope="本机关", password="pw")
+    target = io.BytesIO()
+    stamped = stamp.write(target, unit_name=name, unit_code=code)
+    written = write_template(io.BytesIO(), year=2024, unit_name=name, unit_code=code, scope="本机关", password="pw")
+    assert stamped == written == target.getvalue()
+
+
+def test_stamp_uses_its_prototypes_for_ordinary_units(spec: Spec, tmp_path: Path) -> None:
+    stamp = TemplateStamp(spec, year=2025, scope="本机关")
+    for i, (name, code) in enumerate(STAMP_UNITS[:7]):
+        stamp.write(tmp_path / f"{i}.xlsx", unit_name=name, unit_code=code)
+    assert stamp.stamped == 7
+    for name, code in STAMP_UNITS[7:]:
+        stamp.write(io.BytesIO(), unit_name=name, unit_code=code)
+    assert stamp.stamped == 7  # the others went through write_template
+    workbook = openpyxl.load_workbook(tmp_path / "1.xlsx")
+    assert props(workbook)["giptemplate.unit_name"] == STAMP_UNITS[1][0]
+    assert props(workbook)["giptemplate.report_year"] == "2025"
