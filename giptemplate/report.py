@@ -113,14 +113,17 @@ class ReportData:
     def title(self) -> str:
         return self.spec.report_title.format(unit=self.unit_name or MISSING_UNIT, year=self.year)
 
-    def title_lines(self, per_line: int) -> list[str]:
-        """The title broken for a line of ``per_line`` full-width characters: after the unit's name, so no word
-        is torn apart (GB/T 9704 asks that a title break between words)."""
-        title = self.title
+    def title_parts(self) -> list[str]:
+        """The title in the pieces a line may break between: the unit's name and the rest (GB/T 9704 asks that a
+        title break between words, never inside one)."""
         head, sep, rest = self.spec.report_title.partition("{unit}")
-        if display_width(title) <= per_line * 2 or not sep or head:
-            return [title]
+        if not sep or head or not rest:
+            return [self.title]
         return [self.unit_name or MISSING_UNIT, rest.format(year=self.year)]
+
+    def title_lines(self, per_line: int) -> list[str]:
+        """The title broken for a line of ``per_line`` full-width characters (one line when it fits)."""
+        return [self.title] if display_width(self.title) <= per_line * 2 else self.title_parts()
 
     @property
     def missing_values(self) -> tuple[str, ...]:

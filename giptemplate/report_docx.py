@@ -65,6 +65,58 @@ STYLE_TITLE, STYLE_BODY, STYLE_TABLE, STYLE_SIGNATURE, STYLE_DRAFT = (
 
 # ---------------------------------------------------------------------------------------------- low-level XML
 
+# Word rejects a document whose property elements stand out of schema order: the successors of what is inserted.
+_RPR_AFTER_FONTS = (
+    "w:b",
+    "w:bCs",
+    "w:i",
+    "w:iCs",
+    "w:caps",
+    "w:smallCaps",
+    "w:strike",
+    "w:dstrike",
+    "w:outline",
+    "w:shadow",
+    "w:emboss",
+    "w:imprint",
+    "w:noProof",
+    "w:snapToGrid",
+    "w:vanish",
+    "w:webHidden",
+    "w:color",
+    "w:spacing",
+    "w:w",
+    "w:kern",
+    "w:position",
+    "w:sz",
+    "w:szCs",
+    "w:highlight",
+    "w:u",
+    "w:effect",
+    "w:bdr",
+    "w:shd",
+    "w:fitText",
+    "w:vertAlign",
+    "w:rtl",
+    "w:cs",
+    "w:em",
+    "w:lang",
+    "w:eastAsianLayout",
+    "w:specVanish",
+    "w:oMath",
+)
+_TCPR_AFTER_SHD = ("w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark")
+
+
+def _insert_in_order(parent: Any, child: Any, successors: tuple[str, ...]) -> None:
+    """Insert ``child`` before the first of its schema successors present in ``parent`` (else at the end)."""
+    tags = {qn(t) for t in successors}
+    for existing in parent:
+        if existing.tag in tags:
+            existing.addprevious(child)
+            return
+    parent.append(child)
+
 
 def set_fonts(element: Any, east_asia: str, latin: str = LATIN_FONT) -> None:
     """Name the fonts of a style, run or rPr explicitly, dropping the theme fonts that would override them."""
@@ -72,7 +124,7 @@ def set_fonts(element: Any, east_asia: str, latin: str = LATIN_FONT) -> None:
     fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
         fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
+        _insert_in_order(rpr, fonts, _RPR_AFTER_FONTS)
     for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
         fonts.attrib.pop(qn(attr), None)
     fonts.set(qn("w:ascii"), latin)
@@ -84,10 +136,7 @@ def set_fonts(element: Any, east_asia: str, latin: str = LATIN_FONT) -> None:
 
 def _first_line_chars(ppr: Any, chars: int, size: Pt) -> None:
     """First-line indent in characters (Word's firstLineChars, with the twips for readers that ignore it)."""
-    ind = ppr.find(qn("w:ind"))
-    if ind is None:
-        ind = OxmlElement("w:ind")
-        ppr.append(ind)
+    ind = ppr.get_or_add_ind()
     ind.set(qn("w:firstLineChars"), str(chars * 100))
     ind.set(qn("w:firstLine"), str(int(size.pt * chars * 20)))
 
@@ -113,7 +162,7 @@ def _shade(cell: Any, fill: str) -> None:
     shd.set(qn("w:val"), "clear")
     shd.set(qn("w:color"), "auto")
     shd.set(qn("w:fill"), fill)
-    tcpr.append(shd)
+    _insert_in_order(tcpr, shd, _TCPR_AFTER_SHD)
 
 
 def _row_flags(row: Any, header: bool) -> None:
@@ -131,7 +180,7 @@ def _cell_margins(table: Any, side_mm: float) -> None:
         el.set(qn("w:w"), str(int(value * 56.7)))
         el.set(qn("w:type"), "dxa")
         mar.append(el)
-    tblpr.append(mar)
+    _insert_in_order(tblpr, mar, ("w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange"))
 
 
 def _page_number(paragraph: Any) -> None:

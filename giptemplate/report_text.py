@@ -111,30 +111,30 @@ def render_markdown(data: ReportData, *, draft: bool = False) -> str:
 # ---------------------------------------------------------------------------------------------- HTML
 
 _CSS = """
-@page { size: A4 portrait; margin: 37mm 26mm 35mm 28mm; }
-@page wide { size: A4 landscape; margin: 20mm 22mm; }
+@page { size: A4 portrait; margin: 37mm 26mm 35mm 28mm;
+  @bottom-center { content: "— " counter(page) " —"; font: 14pt "宋体", "SimSun", serif; } }
+@page wide { size: A4 landscape; margin: 20mm 22mm 18mm; }
 html { background: #f2f2f2; }
 body { margin: 0; color: #000; font: 16pt/1.75 "仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong", "STFangsong",
   "Noto Serif CJK SC", "Source Han Serif SC", serif; }
 main { box-sizing: border-box; max-width: 210mm; margin: 0 auto; padding: 25mm 26mm 25mm 28mm; background: #fff; }
 h1 { margin: 0 0 1.2em; text-align: center; font: 22pt/1.4 "方正小标宋简体", "FZXiaoBiaoSong-B05S", "小标宋",
   "黑体", "SimHei", "Heiti SC", "Noto Sans CJK SC", sans-serif; }
-h2 { margin: 0.6em 0 0.3em; text-indent: 2em; font: 16pt/1.75 "黑体", "SimHei", "Heiti SC", "Noto Sans CJK SC",
-  sans-serif; }
-h3 { margin: 0.3em 0 0; text-indent: 2em; font: 16pt/1.75 "楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "STKaiti",
-  serif; }
+h2 { margin: 0; text-indent: 2em; font: 16pt/1.75 "黑体", "SimHei", "Heiti SC", "Noto Sans CJK SC", sans-serif;
+  break-after: avoid; }
+h3 { margin: 0; text-indent: 2em; font: 16pt/1.75 "楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "STKaiti", serif;
+  break-after: avoid; }
+h1 .title-part { display: inline-block; }
 p { margin: 0; text-indent: 2em; text-align: justify; }
 p.signature { text-align: right; text-indent: 0; padding-right: 2em; }
-p.signature.first { margin-top: 2em; }
-p.caption { text-indent: 0; }
-section.wide { max-width: none; }
-table { width: 100%; border-collapse: collapse; margin: 0.4em 0 0.8em; font-size: 10.5pt; line-height: 1.35;
-  page-break-inside: auto; }
-th, td { border: 1px solid #000; padding: 2px 4px; text-align: center; vertical-align: middle; }
+p.signature.first { margin-top: 1.75em; break-before: avoid; }
+table { width: 100%; border-collapse: collapse; margin: 0.2em 0 0.8em; font-size: 12pt; line-height: 1.3; }
+section.wide table { font-size: 10pt; line-height: 1.25; }
+th, td { border: 1px solid #000; padding: 1px 2px; text-align: center; vertical-align: middle; }
 th { font-weight: normal; }
 th.heading { background: #e7e6e6; font-family: "黑体", "SimHei", "Heiti SC", "Noto Sans CJK SC", sans-serif; }
 td.missing { color: #c00; }
-tr { page-break-inside: avoid; }
+tr { break-inside: avoid; }
 thead { display: table-header-group; }
 .draft-banner { position: sticky; top: 0; z-index: 2; padding: 4px; text-align: center; color: #fff;
   background: #c00; font: bold 14pt sans-serif; }
@@ -143,10 +143,14 @@ thead { display: table-header-group; }
 @media print {
   html { background: none; }
   main { max-width: none; padding: 0; }
-  .wide { page: wide; }
-  .draft-banner { position: fixed; top: 0; left: 0; right: 0; }
+  section.wide { page: wide; break-before: page; }
+  section.wide + section.text { break-before: page; }
+  .draft-banner { position: static; margin-bottom: 1em; }
 }
 """
+# Only in a draft: the mark in the top margin of every printed page (engines without margin boxes still show the
+# banner on the first page and the fixed watermark on every page).
+_DRAFT_CSS = '@page { @top-center { content: "%s"; color: #c00; font: bold 12pt sans-serif; } }'
 
 
 def _esc(text: str) -> str:
@@ -197,7 +201,8 @@ def render_html(data: ReportData, *, draft: bool = False) -> str:
             f'<div class="draft-banner" role="alert">{_esc(DRAFT_MARK)}</div>',
             f'<div class="watermark" aria-hidden="true">{_esc(DRAFT_MARK)}</div>',
         ]
-    body += ["<main>", f"<h1>{title}</h1>"]
+    pieces = "".join(f'<span class="title-part">{_esc(part)}</span>' for part in data.title_parts())
+    body += ["<main>", f"<h1>{pieces}</h1>"]
     tables = grids(data)
     for section in data.spec.sections:
         wide = section.table is not None and tables[section.table].orientation == "landscape"
@@ -224,7 +229,7 @@ def render_html(data: ReportData, *, draft: bool = False) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="generator" content="giptemplate">',
         f"<title>{title}</title>",
-        f"<style>{_CSS}</style>",
+        f"<style>{_CSS}{_DRAFT_CSS % DRAFT_MARK if draft else ''}</style>",
         "</head>",
         f'<body class="{"draft" if draft else "final"}">',
     ]

@@ -415,7 +415,9 @@ def test_html_is_self_contained_escaped_and_printable(spec: Spec) -> None:
     assert 'lang="zh-CN"' in page and "Content-Security-Policy" in page
     assert DRAFT_MARK not in page
     draft = render_html(data, draft=True)
-    assert draft.count(DRAFT_MARK) == 2 and 'class="draft-banner"' in draft
+    assert f'<div class="draft-banner" role="alert">{DRAFT_MARK}</div>' in draft  # on screen, first printed page
+    assert f'<div class="watermark" aria-hidden="true">{DRAFT_MARK}</div>' in draft  # fixed: every printed page
+    assert re.search(r"@page \{ @top-center \{ content: \"" + DRAFT_MARK, draft)  # the top margin of every page
 
 
 def test_render_dispatch_and_zero_values(spec: Spec) -> None:

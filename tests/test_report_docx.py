@@ -12,6 +12,7 @@ import pytest
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Mm
 from report_samples import sample_report, seed_report, zero_inputs
@@ -258,3 +259,31 @@ def test_pdf_draft_mark_on_every_page(printed: dict[str, Path]) -> None:
     pages = _pages(printed["seed_draft"])
     assert pages and all(DRAFT_MARK in page for page in pages)
     assert not any(DRAFT_MARK in page for page in _pages(printed["seed"]))
+
+
+# Pairs (earlier, later) of property elements in the order the WordprocessingML schema requires; Word refuses a
+# document ("unreadable content") whose properties stand out of order.
+_SCHEMA_ORDER = {
+    "w:pPr": ("w:pStyle", "w:keepNext", "w:widowControl", "w:spacing", "w:ind", "w:jc", "w:rPr", "w:sectPr"),
+    "w:rPr": ("w:rStyle", "w:rFonts", "w:b", "w:i", "w:color", "w:sz", "w:szCs", "w:lang"),
+    "w:tcPr": ("w:tcW", "w:gridSpan", "w:vMerge", "w:shd", "w:vAlign"),
+    "w:tblPr": ("w:tblStyle", "w:tblW", "w:jc", "w:tblLayout", "w:tblCellMar", "w:tblLook"),
+    "w:font": ("w:altName", "w:panose1", "w:charset", "w:family", "w:pitch", "w:sig"),
+}
+
+
+def test_property_elements_follow_schema_order(spec: Spec) -> None:
+    document = _open(sample_report(spec), draft=True)
+    parts = [document.element, document.styles.element]
+    parts += [s.header._element for s in document.sections] + [document.sections[0].footer._element]
+    font_table = next(p for p in document.part.package.iter_parts() if str(p.partname) == "/word/fontTable.xml")
+    parts.append(parse_xml(font_table.blob))
+    checked = 0
+    for root in parts:
+        for parent_tag, order in _SCHEMA_ORDER.items():
+            rank = {qn(tag): i for i, tag in enumerate(order)}
+            for parent in root.iter(qn(parent_tag)):
+                ranks = [rank[child.tag] for child in parent if child.tag in rank]
+                assert ranks == sorted(ranks), f"{parent_tag}: {[c.tag.split('}')[1] for c in parent]}"
+                checked += len(ranks) > 1
+    assert checked > 100
