@@ -25,9 +25,9 @@ from typing import IO, Any
 
 import xlsxwriter
 from xlsxwriter.format import Format
-from xlsxwriter.utility import quote_sheetname, xl_cell_to_rowcol, xl_rowcol_to_cell
+from xlsxwriter.utility import quote_sheetname, xl_cell_to_rowcol, xl_rowcol_to_cell, xl_rowcol_to_cell_fast
 from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple, Worksheet
 
 from giptemplate import __version__, uscc
 from giptemplate.arithmetic import FAIL_MARK, NOT_ASSESSABLE, PASS_MARK, Number, a1_ranges, arithmetic_for
@@ -91,6 +91,20 @@ def default_file_id(spec: Spec, fill: Fill, kind: str) -> str:
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+@functools.lru_cache(maxsize=64)
+def _computed(spec: Spec, inputs: tuple[Number | None, ...]) -> tuple[dict[str, Number | None], dict[str, str]]:
+    """Input and derived values (as the sheet's SUMs compute them) and every status text, for one fill.
+
+    Cached: a roster's templates, or a batch of returned copies, mostly share their values. Callers must not
+    mutate the results.
+    """
+    arithmetic = arithmetic_for(spec)
+    values: dict[str, Number | None] = dict(zip((c.key for c in spec.input_cells), inputs, strict=True))
+    values.update(arithmetic.derive(values, blank_as_zero=True))
+    texts = {r.rule_id: arithmetic.evaluate(r, values).status_text for r in spec.relations}
+    return values, texts
+
+
 def _check(result: Any, what: str) -> None:
     # xlsxwriter reports refusals (too-long validation texts, overlapping merges...) as negative codes.
     if isinstance(result, int) and not isinstance(result, bool) and result < 0:
@@ -101,6 +115,7 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+@functools.lru_cache(maxsize=4096)
 def _lines(text: str, width: float) -> int:
     usable = max(width - 1.5, 1.0)
     return max(1, sum(math.ceil(max(_display_width(line), 1) / usable) for line in text.split("\n")))
@@ -113,6 +128,9 @@ def _prepared_formula(formula: str, expand_future_functions: bool, use_future_fu
     return str(Worksheet._prepare_formula(worksheet, formula, expand_future_functions))
 
 
+_FAST_CELLS = frozenset((CellBlankTuple, CellStringTuple, CellNumberTuple))
+
+
 class _Worksheet(Worksheet):  # type: ignore[misc]
     """A worksheet that memoises formula preparation.
 
@@ -122,6 +140,21 @@ class _Worksheet(Worksheet):  # type: ignore[misc]
 
     def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
         return _prepared_formula(formula, expand_future_functions, bool(self.use_future_functions))
+
+    def _write_cell(self, row: int, col: int, cell: Any) -> None:
+        # Saving's innermost loop. Formatted blanks, strings and numbers are ~90% of a template's cells; write
+        # them directly, exactly as xlsxwriter would (tests compare the bytes with the stock method).
+        kind = type(cell)
+        if kind in _FAST_CELLS and cell.format is not None:
+            head = f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{cell.format._get_xf_index()}"'
+            if kind is CellBlankTuple:
+                self.fh.write(f"{head}/>")
+            elif kind is CellStringTuple:
+                self.fh.write(f'{head} t="s"><v>{cell.string}</v></c>')
+            else:
+                self.fh.write(f"{head}><v>{cell.number:.16G}</v></c>")
+            return
+        super()._write_cell(row, col, cell)
 
 
 class Formats:
@@ -197,6 +230,7 @@ class TemplateWriter:
         )
         self.formats = Formats(self.workbook, spec)
         self._identity: dict[str, str] = {}
+        self._status_texts: dict[str, str] = {}
 
     # ------------------------------------------------------------------------------------------ public
 
@@ -212,9 +246,7 @@ class TemplateWriter:
     ) -> None:
         """Write cover, narrative, tables and checks for ``fill``."""
         spec = self.spec
-        values = {c.key: fill.values.get(c.key) for c in spec.input_cells}
-        derived = self.arithmetic.derive(values, blank_as_zero=True)
-        all_values: dict[str, Number | None] = {**values, **derived}
+        all_values, self._status_texts = _computed(spec, tuple(fill.values.get(c.key) for c in spec.input_cells))
         marked = {(n.sheet, n.row, n.col): n.text for n in notes}
         self.workbook.set_properties(
             {
@@ -516,10 +548,10 @@ class TemplateWriter:
         relations = [r for r in self.spec.relations if r.table == table.key]
         for relation in relations:
             place = tl.status[relation.rule_id]
-            evaluation = self.arithmetic.evaluate(relation, values)
             formula = self.arithmetic.status_formula(relation, self.layout.position)
             _check(
-                sheet.write_formula(place.row, place.col, formula, f.status, evaluation.status_text), relation.rule_id
+                sheet.write_formula(place.row, place.col, formula, f.status, self._status_texts[relation.rule_id]),
+                relation.rule_id,
             )
         if relations:
             self._conditional_bad(sheet, " ".join(p.a1 for p in tl.status.values()))
@@ -603,7 +635,7 @@ class TemplateWriter:
             if kind == "rel":
                 instances = [r for r in spec.relations if r.key == key]
                 statuses = [layout.status_of(r) for r in instances]
-                texts = [self.arithmetic.evaluate(r, values).status_text for r in instances]
+                texts = [self._status_texts[r.rule_id] for r in instances]
                 cached = rule_status(texts)
                 sheet_name = statuses[0].sheet
                 ranges = a1_ranges([(p.row, p.col) for p in statuses])

@@ -692,3 +692,27 @@ def test_stamp_uses_its_prototypes_for_ordinary_units(spec: Spec, tmp_path: Path
     workbook = openpyxl.load_workbook(tmp_path / "1.xlsx")
     assert props(workbook)["giptemplate.unit_name"] == STAMP_UNITS[1][0]
     assert props(workbook)["giptemplate.report_year"] == "2025"
+
+
+def test_fast_paths_write_what_stock_xlsxwriter_writes(spec: Spec, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer's shortcuts into xlsxwriter's inner loops change nothing in the file."""
+    from xlsxwriter.worksheet import Worksheet
+
+    from giptemplate import writer
+
+    values: dict[str, Any] = dict(consistent_values(spec, random.Random(5)))
+    values["t3.R4.c4"] = None
+    values["t2.fees.amount"] = Decimal("0.1234")
+    kwargs: dict[str, Any] = {
+        "year": 2024,
+        "unit_name": UNIT,
+        "unit_code": CODE,
+        "scope": "本机关",
+        "values": values,
+        "texts": {"s1_1": "本年度主动公开政府信息 120 条。", "s6": "未收取信息处理费。"},
+        "notes": [Note("表三", 5, 3, "请核实")],
+    }
+    fast = write_template(io.BytesIO(), **kwargs)
+    for name in ("_write_cell", "_prepare_formula"):
+        monkeypatch.setattr(writer._Worksheet, name, getattr(Worksheet, name))
+    assert write_template(io.BytesIO(), **kwargs) == fast
