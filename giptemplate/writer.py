@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import xlsxwriter
-from xlsxwriter.format import Format
 from xlsxwriter.utility import quote_sheetname, xl_cell_to_rowcol, xl_rowcol_to_cell, xl_rowcol_to_cell_fast
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple, Worksheet
@@ -43,7 +42,7 @@ from giptemplate.layout import (
     TableLayout,
     layout_for,
 )
-from giptemplate.spec import Relation, Spec, Table, spec_for_year
+from giptemplate.spec import Relation, Spec, spec_for_year
 
 DEFAULT_PASSWORD = "gip2021"
 DEFAULT_SCOPE = "本机关"
@@ -431,54 +430,36 @@ class TemplateWriter:
         _check(sheet.merge_range(1, 0, 1, last, "", f.subtitle), "unit line")
         _check(sheet.write_formula(1, 0, line_formula, f.subtitle, cached_unit), "unit line")
 
-        heights: dict[int, float] = {}
-        widths = table.col_widths
-
-        def text_at(grid_range: Any, text: str, fmt: Format) -> None:
-            r0, c0, r1, c1 = tl.at(grid_range)
+        plan = _table_plan(self.layout, table.key)
+        for r0, c0, r1, c1, text, role in plan.texts:
+            fmt = getattr(f, role)
             if (r0, c0) == (r1, c1):
                 _check(sheet.write_string(r0, c0, text, fmt), text)
             else:
                 _check(sheet.merge_range(r0, c0, r1, c1, text, fmt), text)
-            if r0 == r1:
-                width = sum(widths[c - tl.left] for c in range(c0, c1 + 1))
-                heights[r0] = max(heights.get(r0, 0.0), POINTS_PER_LINE * _lines(text, width) + 4)
-
-        role_format = {"caption": f.caption, "header": f.header, "note": f.note, "group": f.group}
-        for label in table.labels:
-            text_at(label.at, label.text, role_format.get(label.role, f.label))
-        for row in table.rows:
-            if row.label_at is not None:
-                text_at(row.label_at, row.label, f.label)
-        for column in table.columns:
-            if column.header_at is not None:
-                text_at(column.header_at, column.label, f.header)
-
-        for cell in table.cells:
-            place = tl.place(cell)
-            r0, c0, r1, c1 = tl.at(cell.at)
-            value = values.get(cell.key)
-            is_marked = (place.sheet, place.row, place.col) in marked
-            if cell.derived:
+        marked_here = {(r, c) for s, r, c in marked if s == table.sheet}
+        for key, (r0, c0, r1, c1), cell_type, formula in plan.cells:
+            value = values.get(key)
+            if formula is not None:
                 fmt = f.derived
-            elif cell.type == "fee":
-                fmt = f.fee_marked if is_marked else f.fee_input
+            elif (r0, c0) in marked_here:
+                fmt = f.fee_marked if cell_type == "fee" else f.count_marked
             else:
-                fmt = f.count_marked if is_marked else f.count_input
+                fmt = f.fee_input if cell_type == "fee" else f.count_input
             if (r0, c0) != (r1, c1):
-                _check(sheet.merge_range(r0, c0, r1, c1, "", fmt), cell.key)
-            if cell.derived:
-                formula = self.arithmetic.derived_formula(cell.key, self.layout.position)
-                _check(sheet.write_formula(r0, c0, formula, fmt, _excel_number(value)), cell.key)
+                _check(sheet.merge_range(r0, c0, r1, c1, "", fmt), key)
+            if formula is not None:
+                _check(sheet.write_formula(r0, c0, formula, fmt, _excel_number(value)), key)
             elif value is None:
-                _check(sheet.write_blank(r0, c0, None, fmt), cell.key)
+                _check(sheet.write_blank(r0, c0, None, fmt), key)
             else:
-                _check(sheet.write_number(r0, c0, _excel_number(value), fmt), cell.key)
+                _check(sheet.write_number(r0, c0, _excel_number(value), fmt), key)
+        for (r0, c0, r1, c1), options in plan.validations:
+            _check(sheet.data_validation(r0, c0, r1, c1, options), f"validation of {table.sheet}")
 
-        self._validate_inputs(sheet, table)
         self._write_statuses(sheet, tl, values)
-        for r, height in heights.items():
-            sheet.set_row(r, max(height, ROW_HEIGHT))
+        for r, height in plan.heights:
+            sheet.set_row(r, height)
 
         first_header, last_header = tl.header_rows
         sheet.freeze_panes(first_header + table.header_rows, table.label_cols)
@@ -491,40 +472,6 @@ class TemplateWriter:
         sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         sheet.print_area(0, 0, tl.note_row, last)
         self._protect(sheet)
-
-    def _validate_inputs(self, sheet: Worksheet, table: Table) -> None:
-        spec = self.spec
-        for cell_type in ("count", "fee"):
-            positions = [self.layout.position(c.key) for c in table.input_cells if c.type == cell_type]
-            if not positions:
-                continue
-            ranges = a1_ranges(positions)
-            first = ranges[0].split(":")
-            r0, c0, r1, c1 = _bounds(first)
-            if cell_type == "count":
-                options: dict[str, Any] = {
-                    "validate": "integer",
-                    "criteria": "between",
-                    "minimum": 0,
-                    "maximum": spec.count_max,
-                    "input_title": "填写件数",
-                    "input_message": f"填 0 或正整数（最大 {spec.count_max}）；没有发生的填 0，不要留空。",
-                    "error_title": "件数须为整数",
-                    "error_message": f"请输入 0 到 {spec.count_max} 之间的整数，不能填小数、负数或文字。",
-                }
-            else:
-                options = {
-                    "validate": "decimal",
-                    "criteria": "between",
-                    "minimum": 0,
-                    "maximum": spec.fee_max,
-                    "input_title": "填写金额（万元）",
-                    "input_message": f"单位：万元，最多保留 {spec.fee_decimals} 位小数；没有收费的填 0。",
-                    "error_title": "金额须为非负数",
-                    "error_message": "请输入以万元为单位的非负数字，不要带“元”“万元”等文字。",
-                }
-            options["multi_range"] = " ".join(ranges)
-            _check(sheet.data_validation(r0, c0, r1, c1, options), f"validation of {table.sheet}")
 
     def _write_statuses(self, sheet: Worksheet, tl: TableLayout, values: Mapping[str, Number | None]) -> None:
         f, table = self.formats, tl.table
@@ -718,6 +665,73 @@ class TemplateWriter:
         if relation.foreach == "col":
             return next(c.label for c in table.columns if c.key == relation.instance)
         return self.spec.cells[relation.lhs[0]].column.group or relation.instance
+
+
+@dataclass(frozen=True)
+class _TablePlan:
+    """Everything of a table's sheet that depends on the spec only, worked out once per spec."""
+
+    texts: tuple[tuple[int, int, int, int, str, str], ...]  # range, text, Formats attribute
+    heights: tuple[tuple[int, float], ...]  # rows holding single-row labels, and their heights
+    cells: tuple[tuple[str, tuple[int, int, int, int], str, str | None], ...]  # key, range, type, formula
+    validations: tuple[tuple[tuple[int, int, int, int], dict[str, Any]], ...]
+
+
+@functools.cache
+def _table_plan(layout: Layout, table_key: str) -> _TablePlan:
+    spec, tl = layout.spec, layout.tables[table_key]
+    table, arithmetic = tl.table, arithmetic_for(layout.spec)
+    texts: list[tuple[int, int, int, int, str, str]] = []
+    role_format = {"caption": "caption", "header": "header", "note": "note", "group": "group"}
+    for label in table.labels:
+        texts.append((*tl.at(label.at), label.text, role_format.get(label.role, "label")))
+    texts += [(*tl.at(r.label_at), r.label, "label") for r in table.rows if r.label_at is not None]
+    texts += [(*tl.at(c.header_at), c.label, "header") for c in table.columns if c.header_at is not None]
+    heights: dict[int, float] = {}
+    for r0, c0, r1, c1, text, _ in texts:
+        if r0 == r1:
+            width = sum(table.col_widths[c - tl.left] for c in range(c0, c1 + 1))
+            heights[r0] = max(heights.get(r0, ROW_HEIGHT), POINTS_PER_LINE * _lines(text, width) + 4)
+    cells = tuple(
+        (
+            cell.key,
+            tl.at(cell.at),
+            cell.type,
+            arithmetic.derived_formula(cell.key, layout.position) if cell.derived else None,
+        )
+        for cell in table.cells
+    )
+    validations = []
+    for cell_type in ("count", "fee"):
+        positions = [layout.position(c.key) for c in table.input_cells if c.type == cell_type]
+        if not positions:
+            continue
+        ranges = a1_ranges(positions)
+        if cell_type == "count":
+            options: dict[str, Any] = {
+                "validate": "integer",
+                "criteria": "between",
+                "minimum": 0,
+                "maximum": spec.count_max,
+                "input_title": "填写件数",
+                "input_message": f"填 0 或正整数（最大 {spec.count_max}）；没有发生的填 0，不要留空。",
+                "error_title": "件数须为整数",
+                "error_message": f"请输入 0 到 {spec.count_max} 之间的整数，不能填小数、负数或文字。",
+            }
+        else:
+            options = {
+                "validate": "decimal",
+                "criteria": "between",
+                "minimum": 0,
+                "maximum": spec.fee_max,
+                "input_title": "填写金额（万元）",
+                "input_message": f"单位：万元，最多保留 {spec.fee_decimals} 位小数；没有收费的填 0。",
+                "error_title": "金额须为非负数",
+                "error_message": "请输入以万元为单位的非负数字，不要带“元”“万元”等文字。",
+            }
+        options["multi_range"] = " ".join(ranges)
+        validations.append((_bounds(ranges[0].split(":")), options))
+    return _TablePlan(tuple(texts), tuple(heights.items()), cells, tuple(validations))
 
 
 @functools.cache
