@@ -716,3 +716,55 @@ def test_fast_paths_write_what_stock_xlsxwriter_writes(spec: Spec, monkeypatch: 
     for name in ("_write_cell", "_prepare_formula"):
         monkeypatch.setattr(writer._Worksheet, name, getattr(Worksheet, name))
     assert write_template(io.BytesIO(), **kwargs) == fast
+
+
+# ---------------------------------------------------------------------------------------------- golden parts
+
+GOLDEN = Path(__file__).parent / "golden" / "template"
+GOLDEN_PARTS = (
+    "xl/workbook.xml",
+    "xl/worksheets/sheet1.xml",
+    "xl/worksheets/sheet3.xml",
+    "xl/worksheets/sheet4.xml",
+    "xl/worksheets/sheet5.xml",
+    "xl/worksheets/sheet6.xml",
+    "xl/sharedStrings.xml",
+    "xl/styles.xml",
+    "docProps/custom.xml",
+)
+
+
+def readable(xml: bytes) -> str:
+    """One element per line, so a changed golden part reviews as a readable diff."""
+    return xml.decode("utf-8").replace("><", ">\n<") + "\n"
+
+
+def test_golden_parts(spec: Spec) -> None:
+    """The XML of a fixed personalised template, part by part.
+
+    After an intended change of the template, regenerate and review the diff:
+        GIPTEMPLATE_REGENERATE_GOLDEN=1 python -m pytest tests/test_writer.py -k golden
+    The files hold xlsxwriter's output, so they are compared only under the xlsxwriter version that wrote them.
+    """
+    import os
+    import zipfile
+
+    import xlsxwriter
+
+    data = write_template(
+        io.BytesIO(), year=2024, unit_name=UNIT, unit_code=CODE, scope="本机关", file_id="golden", spec=spec
+    )
+    parts = {name: readable(zipfile.ZipFile(io.BytesIO(data)).read(name)) for name in GOLDEN_PARTS}
+    version_file = GOLDEN / "xlsxwriter-version.txt"
+    if os.environ.get("GIPTEMPLATE_REGENERATE_GOLDEN"):
+        for name, text in parts.items():
+            target = GOLDEN / name.replace("/", "__")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        version_file.write_text(xlsxwriter.__version__ + "\n", encoding="utf-8")
+    recorded = version_file.read_text(encoding="utf-8").strip()
+    if recorded != xlsxwriter.__version__:
+        pytest.skip(f"golden parts were written by xlsxwriter {recorded}, this is {xlsxwriter.__version__}")
+    for name, text in parts.items():
+        expected = (GOLDEN / name.replace("/", "__")).read_text(encoding="utf-8")
+        assert text == expected, f"{name} differs from tests/golden/template (regenerate and review if intended)"
