@@ -387,6 +387,18 @@ def test_libreoffice_recalculates_the_summary(merged: MergeResult, outputs: dict
     for key, value in derived.items():
         place = layout.cells[key]
         assert again[place.sheet, place.row, place.col] == value, key
+    # The rows the summary streams as raw XML (status, findings, per-unit detail) open in LibreOffice intact.
+    wb = openpyxl.load_workbook(recalculated, data_only=True)
+    try:
+        detail = [r for r in wb[DETAIL_SHEET].iter_rows(min_row=5, values_only=True) if r[0] is not None]
+        assert [r[1] for r in detail] == [u.unit_name for u in merged.included]
+        assert [list(r[6:]) for r in detail] == [
+            [None if v is None else float(v) for v in u.values] for u in merged.aggregate.units
+        ]
+        messages = [r[8] for r in wb[FINDINGS_SHEET].iter_rows(min_row=5, values_only=True) if r[5]]
+        assert messages == [f.message for f in merged.finding_list]
+    finally:
+        wb.close()
 
 
 # ---------------------------------------------------------------------------------------------- robustness and CLI

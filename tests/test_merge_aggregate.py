@@ -20,6 +20,7 @@ from giptemplate.merge import (
 )
 from giptemplate.merge.aggregate import UnitValues, aggregate, aggregate_findings, blind_sum_cells, cell_keys
 from giptemplate.merge.collect import FileResult
+from giptemplate.merge.copies import fingerprint
 from giptemplate.roster import RosterEntry
 from giptemplate.sample import consistent_values
 from giptemplate.spec import Spec
@@ -206,23 +207,24 @@ def test_nothing_merged_is_exit_2(spec: Spec) -> None:
 
 def test_copies_between_units(spec: Spec) -> None:
     part = next(p.key for p in spec.parts if p.key != "s6")
-    text = "本单位政府信息公开工作还存在一些不足，公开内容的深度和广度有待拓展，政策解读形式较为单一。" * 2
+    text = (
+        "本单位政府信息公开工作还存在一些不足，公开内容的深度和广度有待拓展。"
+        "政策解读形式较为单一，图解和视频等解读产品偏少。"
+        "依申请公开答复的规范化水平仍需提升，个别答复未告知救济途径。"
+        "下一步将加强业务培训，完善工作机制，推动公开工作提质增效。"
+    )
     own = "我们将加强培训，规范答复文书，完善网站栏目，按季度开展自查，及时整改发现的问题，全年未发生泄密事件。" * 2
+    near = text.replace("推动公开工作提质增效", "推动政务公开工作提质增效")
     results = [
-        result(spec, 0, texts=((part, text),)),
-        result(
-            spec,
-            1,
-            texts=(
-                (
-                    part,
-                    text.replace("。", "。\n"),
-                ),
-            ),
-        ),
-        result(spec, 2, texts=((part, own),)),
+        result(spec, 0, texts=(fingerprint(part, text),)),
+        result(spec, 1, texts=(fingerprint(part, text.replace("。", "。\n") + "  "),)),  # same letters
+        result(spec, 2, texts=(fingerprint(part, own),)),
+        result(spec, 3, texts=(fingerprint(part, near),)),  # one sentence reworded
     ]
+    assert fingerprint(part, "无") is None  # too short to compare
     merged = build_result(results)
-    copies = [f for f in merged.finding_list if f.code == "N605"]
-    assert sorted(f.unit_name for f in copies) == ["单位0", "单位1"]
-    assert all(f.extra["units"] == 1 for f in copies)
+    copies = {f.unit_name: f for f in merged.finding_list if f.code == "N605"}
+    assert sorted(copies) == ["单位0", "单位1", "单位3"]
+    assert copies["单位0"].extra["units"] == 2 and copies["单位0"].extra["similarity"] == 1.0
+    assert 0.8 <= copies["单位3"].extra["similarity"] < 1.0
+    assert "单位0、单位1" in copies["单位3"].message

@@ -11,7 +11,6 @@ Which statuses contribute to the totals is fixed and stated on every output: 通
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 import unicodedata
 from collections import Counter
@@ -32,7 +31,8 @@ from giptemplate.merge.aggregate import (
     aggregate_findings,
     cell_keys,
 )
-from giptemplate.merge.collect import FileResult, collect, copy_checked_parts, find_inputs
+from giptemplate.merge.collect import FileResult, collect, find_inputs
+from giptemplate.merge.copies import copy_findings
 from giptemplate.roster import RosterEntry, read_roster
 from giptemplate.spec import Spec, spec_by_id
 from giptemplate.writer import SUMMARY_SCOPE
@@ -55,8 +55,6 @@ INCLUDED_TEXT = (
     "报告年度与本次汇总不同的报送不计入（M411）。"
 )
 UNGROUPED = "（未分组）"
-COPY_MIN_CHARS = 50  # N605: texts shorter than this are boilerplate, not worth comparing
-COPY_COMMON = 50  # a sentence found in more units than this is boilerplate: no candidate pairs from it
 
 Progress = Callable[[int, int], None]
 
@@ -530,94 +528,6 @@ def _where(r: FileResult, matched: Mapping[str, RosterEntry | None]) -> dict[str
         "unit_name": entry.name if entry else r.unit_name,
         "unit_code": entry.code if entry else r.unit_code,
     }
-
-
-# ---------------------------------------------------------------------------------------------- N605
-
-
-_SENTENCE_END = re.compile(r"[。；！？;!?\n]+")
-
-
-def _clean(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in text if not (ch.isspace() or ch.isdigit() or unicodedata.category(ch)[0] in "PSZ"))
-
-
-def copy_findings(spec: Spec, included: Sequence[FileResult]) -> list[Finding]:
-    """N605: narrative parts (一 and 五) that are the same as, or nearly the same as, another unit's in this batch.
-
-    Identical texts (after dropping whitespace, punctuation and digits) are grouped by hash; near copies are
-    found among the distinct texts through the sentences they share, then confirmed with the checks' similarity
-    measure, so the work stays near-linear in the number of units.
-    """
-    from giptemplate.checks import COPY_THRESHOLD, text_similarity
-
-    parts = {p.key: p for p in spec.parts if p.key in copy_checked_parts(spec)}
-    findings: list[Finding] = []
-    for part_key, part in parts.items():
-        distinct: dict[str, list[int]] = {}  # cleaned-text digest -> units
-        sample: dict[str, str] = {}
-        for i, r in enumerate(included):
-            text = dict(r.texts).get(part_key, "")
-            cleaned = _clean(text)
-            if len(cleaned) < COPY_MIN_CHARS:
-                continue
-            digest = hashlib.blake2b(cleaned.encode("utf-8"), digest_size=16).hexdigest()
-            distinct.setdefault(digest, []).append(i)
-            sample.setdefault(digest, text)
-        similar: dict[str, set[str]] = {d: set() for d in distinct}
-        sentence_index: dict[str, list[str]] = {}
-        for digest, text in sample.items():
-            for sentence in {s for s in (_clean(x) for x in _SENTENCE_END.split(text)) if len(s) >= 8}:
-                sentence_index.setdefault(sentence, []).append(digest)
-        pairs: set[tuple[str, str]] = set()
-        for holders in sentence_index.values():
-            if 1 < len(holders) <= COPY_COMMON:
-                pairs.update((a, b) for a in holders for b in holders if a < b)
-        scores: dict[tuple[str, str], float] = {}
-        for a, b in pairs:
-            score = text_similarity(sample[a], sample[b])
-            if score >= COPY_THRESHOLD:
-                similar[a].add(b)
-                similar[b].add(a)
-                scores[(a, b)] = scores[(b, a)] = score
-        for digest, members in distinct.items():
-            near = sorted(similar[digest])
-            near_count = sum(len(distinct[d]) for d in near)
-            best = max((scores[(digest, d)] for d in near), default=0.0)
-            place = _part_place(spec, part_key)
-            for i in members:
-                count = len(members) - 1 + near_count
-                if not count:
-                    continue
-                # Name a few of the others (the message stays short however large the batch is).
-                shown_units = [included[j] for j in members[:12] if j != i][:10]
-                for d in near:
-                    shown_units.extend(included[j] for j in distinct[d][: 10 - len(shown_units)])
-                names = [o.unit_name or o.name for o in shown_units]
-                shown = "、".join(names) + (f" 等 {count} 个单位" if count > len(names) else "")
-                r = included[i]
-                similarity = 1.0 if len(members) > 1 else best
-                findings.append(
-                    make(
-                        "N605",
-                        f"「{part.display_title}」与本批其他单位雷同（相似度 {similarity:.0%}）：{shown}。",
-                        file=r.name,
-                        unit_name=r.unit_name,
-                        unit_code=r.unit_code,
-                        sheet=place[0],
-                        cell=place[1],
-                        extra={"part": part_key, "similarity": similarity, "units": count},
-                    )
-                )
-    return findings
-
-
-def _part_place(spec: Spec, part_key: str) -> tuple[str, str]:
-    from giptemplate.layout import layout_for
-
-    place = layout_for(spec).parts[part_key]
-    return place.sheet, place.a1
 
 
 # ---------------------------------------------------------------------------------------------- outputs

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from giptemplate.arithmetic import Number
 from giptemplate.errors import IntakeError
 from giptemplate.findings import Finding, make
+from giptemplate.merge.copies import TextPrint, copy_checked_parts, fingerprint
 from giptemplate.spec import Spec, spec_by_id
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class FileResult:
     values: tuple[Number | None, ...] = ()  # trusted values in ``spec.cells`` order
     moved: tuple[tuple[str, str, str], ...] = ()  # (cell key, sheet, A1) where the file differs from the layout
     findings: tuple[Finding, ...] = ()
-    texts: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # (part key, text) of the copy-checked parts
+    texts: tuple[TextPrint, ...] = field(default=(), repr=False)  # the copy-checked parts (N605)
 
     @property
     def readable(self) -> bool:
@@ -143,11 +144,6 @@ def _previous_for(submission: Submission) -> Submission | None:
     return found
 
 
-def copy_checked_parts(spec: Spec) -> tuple[str, ...]:
-    """The narrative parts compared between units (N605): the free texts, not the required statements (六)."""
-    return tuple(p.key for s in spec.sections if s.parts and not any(q.require_any for q in s.parts) for p in s.parts)
-
-
 def process_file(path: str | Path) -> FileResult:
     """Read and check one file; never raises for a bad file."""
     from giptemplate.checks import check_file
@@ -188,7 +184,8 @@ def process_file(path: str | Path) -> FileResult:
             actual = submission.place_of(key)
             if actual != place:
                 moved.append((key, actual.sheet, actual.a1))
-    texts = tuple((k, submission.texts[k]) for k in copy_checked_parts(spec) if submission.texts.get(k))
+    prints = (fingerprint(k, submission.texts[k]) for k in copy_checked_parts(spec) if submission.texts.get(k))
+    texts = tuple(p for p in prints if p is not None)
     return FileResult(
         path=str(path),
         size=size,

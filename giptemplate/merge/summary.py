@@ -10,24 +10,30 @@ roster has groups) and 指标. Everything a unit typed (names, file names, messa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from giptemplate.arithmetic import Number
+from giptemplate.errors import WriterError
 from giptemplate.findings import SEVERITY_LABELS
 from giptemplate.layout import layout_for
 from giptemplate.merge.aggregate import AGGREGATE_UNIT, IndicatorValue, aggregate, cell_title, indicator_value
 from giptemplate.spec import Cell, Indicator, Spec
-from giptemplate.writer import SUMMARY_SCOPE, Fill, TemplateWriter, _Worksheet
+from giptemplate.writer import SUMMARY_SCOPE, Fill, TemplateWriter
 
 if TYPE_CHECKING:
     from giptemplate.merge import MergeResult
 
+MAX_CELL_CHARS = 32767  # Excel's limit for the text of one cell
+# What xlsxwriter would escape in a string: XML specials, control characters, and text that looks like its escapes.
+_NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
 STATUS_SHEET = "报送情况"
 FINDINGS_SHEET = "校验问题"
 DETAIL_SHEET = "分单位明细"
@@ -43,15 +49,91 @@ THRESHOLDS: dict[str, tuple[str, float, float]] = {
 }
 
 
-class _StreamingWorksheet(_Worksheet):
-    """A worksheet in xlsxwriter's constant-memory mode inside an in-memory workbook.
+class _StreamingWorksheet(Worksheet):  # type: ignore[misc]
+    """A worksheet in xlsxwriter's constant-memory mode inside an in-memory workbook, with a fast row writer.
 
     Rows go to a temporary file as soon as a later row is written, so rows must be written in order. xlsxwriter
-    decides this mode per worksheet when packaging, which is what makes it usable for single sheets.
+    decides this mode per worksheet when packaging, which is what makes it usable for single sheets. (It derives
+    from xlsxwriter's own worksheet: the template writer's fast cell writer assumes shared strings.) Writing a
+    cell through xlsxwriter's public calls costs some microseconds of bookkeeping; a unit's row has some two
+    hundred cells, so :meth:`write_cells` writes a whole row of plain cells as XML in one go (the same XML
+    xlsxwriter writes for inline strings, numbers and formatted blanks).
     """
 
     def _initialize(self, init_data: dict[str, Any]) -> None:
         super()._initialize({**init_data, "constant_memory": True})
+        self._column_names: list[str] = []
+        self._styles: dict[int, str] = {}
+
+    def style(self, fmt: Format) -> str:
+        """The cell attribute that applies ``fmt`` (resolved once per format)."""
+        found = self._styles.get(id(fmt))
+        if found is None:
+            xf = fmt._get_xf_index()
+            found = self._styles[id(fmt)] = f' s="{xf}"' if xf else ""
+        return found
+
+    def write_cells(
+        self,
+        row: int,
+        first_col: int,
+        cells: Sequence[tuple[str | int | float | None, Format]],
+        numbers: Sequence[int | Decimal | None] = (),
+        number_styles: Sequence[str] = (),
+    ) -> None:
+        """Write ``cells`` (value, format) from ``first_col`` on, then ``numbers`` with ``number_styles`` (from
+        :meth:`style`): text as text (never a formula), numbers, and None as a formatted blank."""
+        width = len(cells) + len(numbers)
+        if not width:
+            return
+        last_col = first_col + width - 1
+        previous: int = self.previous_row  # type: ignore[has-type]
+        if (
+            row < previous
+            or self.table.get(row)
+            or self._check_dimensions(row, first_col)
+            or self._check_dimensions(row, last_col)
+        ):
+            raise WriterError(f"{self.name}: row {row + 1} cannot be written (rows go in order, each in one call)")
+        if row > previous:
+            self._write_single_row(row)  # flush the row xlsxwriter still holds
+        names = self._column_names
+        while len(names) <= last_col:
+            names.append(xl_col_to_name(len(names)))
+        ref = str(row + 1)
+        parts = [f'<row r="{ref}">']
+        col = first_col
+        for value, fmt in cells:
+            style = self.style(fmt)
+            if value is None:
+                parts.append(f'<c r="{names[col]}{ref}"{style}/>')
+            elif isinstance(value, str):
+                text = value[:MAX_CELL_CHARS]
+                if _NEEDS_ESCAPE.search(text):
+                    text = self._escape_data(self._escape_control_characters(text))
+                space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+                parts.append(f'<c r="{names[col]}{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+            else:
+                parts.append(f'<c r="{names[col]}{ref}"{style}><v>{value:.16G}</v></c>')
+            col += 1
+        for number, style in zip(numbers, number_styles, strict=True):
+            if number is None:
+                parts.append(f'<c r="{names[col]}{ref}"{style}/>')
+            elif type(number) is int:
+                parts.append(f'<c r="{names[col]}{ref}"{style}><v>{number}</v></c>')
+            else:
+                parts.append(f'<c r="{names[col]}{ref}"{style}><v>{float(number):.16G}</v></c>')
+            col += 1
+        parts.append("</row>")
+        self.fh.write("".join(parts))
+        # The row is written: the next call (ours or xlsxwriter's) must not flush it again.
+        self.previous_row = row + 1
+        self.table.clear()
+
+
+def _streaming(writer: TemplateWriter, name: str) -> _StreamingWorksheet:
+    sheet: _StreamingWorksheet = writer.workbook.add_worksheet(name, worksheet_class=_StreamingWorksheet)
+    return sheet
 
 
 def _check(result: Any, what: str) -> None:
@@ -121,6 +203,9 @@ def write_summary(result: MergeResult, path: str | Path) -> bytes:
     if result.has_groups:
         _group_sheet(writer, result, f)
     _indicator_sheet(writer, result, f)
+    # Pack from temporary files rather than from strings in memory: the detail sheet of ten thousand units is
+    # hundreds of megabytes of XML. The zip itself still goes to the writer's buffer, so close() works as usual.
+    writer.workbook.in_memory = False
     return writer.close()
 
 
@@ -156,7 +241,7 @@ def _cover_line(writer: TemplateWriter, result: MergeResult) -> None:
 def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> None:
     from giptemplate.merge import INCLUDED_TEXT, STATUSES
 
-    sheet = writer.add_worksheet(STATUS_SHEET)
+    sheet = _streaming(writer, STATUS_SHEET)
     _check(sheet.write_string(0, 0, f"报送情况（{result.year or ''} 年度）", f.title), "title")
     sheet.set_row(0, 24)
     _check(sheet.merge_range(1, 0, 1, 8, INCLUDED_TEXT, f.note), "included statement")
@@ -206,17 +291,27 @@ def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
     for col, text in enumerate(header):
         _check(sheet.write_string(top, col, text, f.header), text)
     for i, e in enumerate(result.entries, start=1):
-        row = top + i
-        fmt = f.severity["error"] if e.status in ("有错误", "无法读取", "未报送") else f.text
-        _check(sheet.write_number(row, 0, i, f.count), "n")
-        for col, text in enumerate((e.unit_name, e.unit_code, e.group, e.status, "是" if e.included else "否"), 1):
-            _check(sheet.write_string(row, col, text, fmt if col == 4 else f.text), "status")
-        _check(sheet.write_string(row, 6, e.reason, f.text), "reason")
-        _check(sheet.write_string(row, 7, e.file, f.text), "file")
-        for col, n in enumerate((e.errors, e.explains, e.warnings, e.infos), 8):
-            _check(sheet.write_number(row, col, n, f.count), "count")
-        _check(sheet.write_string(row, 12, e.saved_at, f.text), "saved")
-        _check(sheet.write_string(row, 13, e.sha256, f.text), "hash")
+        mark = f.severity["error"] if e.status in ("有错误", "无法读取", "未报送") else f.text
+        sheet.write_cells(
+            top + i,
+            0,
+            [
+                (i, f.count),
+                (e.unit_name, f.text),
+                (e.unit_code, f.text),
+                (e.group, f.text),
+                (e.status, mark),
+                ("是" if e.included else "否", f.text),
+                (e.reason, f.text),
+                (e.file, f.text),
+                (e.errors, f.count),
+                (e.explains, f.count),
+                (e.warnings, f.count),
+                (e.infos, f.count),
+                (e.saved_at, f.text),
+                (e.sha256, f.text),
+            ],
+        )
     last = top + len(result.entries)
     sheet.autofilter(top, 0, max(last, top), len(header) - 1)
     sheet.freeze_panes(top + 1, 2)
@@ -228,7 +323,7 @@ def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
 
 
 def _findings_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> None:
-    sheet = writer.workbook.add_worksheet(FINDINGS_SHEET, worksheet_class=_StreamingWorksheet)
+    sheet = _streaming(writer, FINDINGS_SHEET)
     counts = {s: 0 for s in SEVERITY_LABELS}
     for finding in result.finding_list:
         counts[finding.severity] += 1
@@ -256,12 +351,9 @@ def _findings_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) ->
             finding.rule or "",
             finding.message,
         )
-        for col, text in enumerate(texts):
-            fmt = f.severity[finding.severity] if col == 6 else f.text
-            if text:
-                _check(sheet.write_string(i, col, text, fmt), "finding")
-            elif col == 6:
-                _check(sheet.write_blank(i, col, None, fmt), "finding")
+        sheet.write_cells(
+            i, 0, [(text, f.severity[finding.severity] if col == 6 else f.text) for col, text in enumerate(texts)]
+        )
     last = top + len(result.finding_list)
     sheet.autofilter(top, 0, max(last, top), len(header) - 1)
     sheet.freeze_panes(top + 1, 0)
@@ -305,7 +397,7 @@ def _headers(spec: Spec, sheet: Worksheet, top: int, meta: Sequence[str], f: _Fo
 
 def _detail_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> None:
     spec = result.spec
-    sheet = writer.workbook.add_worksheet(DETAIL_SHEET, worksheet_class=_StreamingWorksheet)
+    sheet = _streaming(writer, DETAIL_SHEET)
     keys = list(spec.cells)
     cells = [spec.cells[k] for k in keys]
     _check(
@@ -325,15 +417,17 @@ def _detail_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
     _headers(spec, sheet, top, meta, f)
     status_of = {e.path: e.status for e in result.entries}
     first = top + 3
-    for i, (r, unit, group) in enumerate(
-        zip(result.included, result.aggregate.units, result.groups, strict=True), start=0
-    ):
-        row = first + i
-        _check(sheet.write_number(row, 0, i + 1, f.count), "n")
-        for col, text in enumerate((r.unit_name, r.unit_code, group, status_of.get(r.path, ""), r.name), 1):
-            _check(sheet.write_string(row, col, text, f.text), "unit")
-        for j, (cell, value) in enumerate(zip(cells, unit.values, strict=True)):
-            _write_value(sheet, row, len(meta) + j, value, cell, f)
+    styles = [sheet.style(f.fee if cell.type == "fee" else f.count) for cell in cells]
+    for i, (r, unit, group) in enumerate(zip(result.included, result.aggregate.units, result.groups, strict=True)):
+        meta_cells: list[tuple[str | int | float | None, Format]] = [
+            (i + 1, f.count),
+            (r.unit_name, f.text),
+            (r.unit_code, f.text),
+            (group, f.text),
+            (status_of.get(r.path, ""), f.text),
+            (r.name, f.text),
+        ]
+        sheet.write_cells(first + i, 0, meta_cells, unit.values, styles)
     last = first + len(result.included) - 1
     sheet.autofilter(top + 2, 0, max(last, top + 2), len(meta) + len(keys) - 1)
     sheet.freeze_panes(first, 2)
