@@ -366,6 +366,7 @@ def render_docx(data: ReportData, *, draft: bool = False) -> bytes:
     props.author = data.unit_name
     props.subject = data.spec.document
     props.language = "zh-CN"
+    props.category = data.scope
     props.comments = DRAFT_MARK if draft else ""
 
     section = document.sections[0]
