@@ -658,6 +658,7 @@ STAMP_UNITS = [
     ("Bureau of Statistics (county)", "91350100M000100Y4" + uscc.check_digit("91350100M000100Y4")),
     ("某某街道办事处", "123456789"),  # not a 统一社会信用代码: another prototype
     ("某某乡", "A1"),
+    ("某某县审计局", CODE.lower()),  # still a valid code for the live check
     # written by write_template itself: escaped by xlsxwriter, or equal to a fixed text of the workbook
     ("规划&自然资源局", CODE),
     ("<局>", CODE),
@@ -683,12 +684,12 @@ def test_stamped_copy_is_byte_identical_to_the_writer(spec: Spec, name: str, cod
 
 def test_stamp_uses_its_prototypes_for_ordinary_units(spec: Spec, tmp_path: Path) -> None:
     stamp = TemplateStamp(spec, year=2025, scope="本机关")
-    for i, (name, code) in enumerate(STAMP_UNITS[:7]):
+    for i, (name, code) in enumerate(STAMP_UNITS[:8]):
         stamp.write(tmp_path / f"{i}.xlsx", unit_name=name, unit_code=code)
-    assert stamp.stamped == 7
-    for name, code in STAMP_UNITS[7:]:
+    assert stamp.stamped == 8
+    for name, code in STAMP_UNITS[8:]:
         stamp.write(io.BytesIO(), unit_name=name, unit_code=code)
-    assert stamp.stamped == 7  # the others went through write_template
+    assert stamp.stamped == 8  # the others went through write_template
     workbook = openpyxl.load_workbook(tmp_path / "1.xlsx")
     assert props(workbook)["giptemplate.unit_name"] == STAMP_UNITS[1][0]
     assert props(workbook)["giptemplate.report_year"] == "2025"
