@@ -459,3 +459,37 @@ def test_cli_merge(batch: Batch, tmp_path: Path) -> None:
         assert "共 1 行" in again.output
     finally:
         inside.unlink(missing_ok=True)
+
+
+def test_previous_year(tmp_path: Path) -> None:
+    """Cross-year checks run in the workers against last year's file of each unit; the totals' 上年结转 is held
+    against last year's totals, naming the units that came and went (M407)."""
+    last, this = tmp_path / "2023", tmp_path / "2024"
+    last.mkdir()
+    this.mkdir()
+    for i in (0, 1, 2, 40):  # unit 40 reported last year only
+        write_template(
+            last / f"u{i}.xlsx", year=YEAR - 1, unit_name=unit_name(i), unit_code=code(i), scope="本机关",
+            values=inputs_for(100 + i), texts=texts_for(i, {}), spec=SPEC,
+        )  # fmt: skip
+    for i in (0, 1, 2, 41):  # unit 41 is new
+        write_unit(this, i, inputs_for(i))
+    (last / "broken.xlsx").write_bytes(b"PK\x03\x04 not really")
+    result = merge([this], previous=[last], jobs=2)
+    assert result.previous_files == 5 and result.previous_unreadable == ["broken.xlsx"]
+    by_file: dict[str, set[str]] = {}
+    for f in result.finding_list:
+        by_file.setdefault(f.file, set()).add(f.code)
+    for i in (0, 1, 2):
+        assert "Y590" not in by_file.get(f"unit{i:02d}.xlsx", set())
+        assert "Y501" in by_file[f"unit{i:02d}.xlsx"]  # random figures: last year's 结转 never matches
+    assert "Y590" in by_file["unit41.xlsx"]
+    carry = [f for f in result.finding_list if f.code == "M407"]
+    assert carry
+    assert all(f.extra["gone"] == [unit_name(40)] and f.extra["new"] == [unit_name(41)] for f in carry)
+    previous_r25 = {c.column.key: c.key for c in SPEC.row_cells(SPEC.cross_year.carry_previous_row)}
+    first = carry[0]
+    key = previous_r25[SPEC.cells[first.cell_key].column.key]
+    full = [{**inputs_for(100 + i), **arithmetic_for(SPEC).derive(inputs_for(100 + i))} for i in (0, 1, 2, 40)]
+    expected = sum(v[key] or 0 for v in full)  # type: ignore[misc]
+    assert first.expected == str(expected)

@@ -99,6 +99,13 @@ def _print(result: MergeResult, output: Path, long_output: Path | None) -> None:
     line = "，".join(f"{s} {counts[s]}" for s in STATUSES if counts[s])
     console.print(f"共 {len(result.entries)} 行（{line}）；计入汇总 {len(result.included)} 个单位。")
     console.print(INCLUDED_TEXT)
+    if result.previous_files is not None:
+        unreadable = len(result.previous_unreadable)
+        console.print(
+            f"上年度文件 {result.previous_files} 个"
+            + (f"（{unreadable} 个无法读取）" if unreadable else "")
+            + "，已做跨年度检查。"
+        )
     problems = [e for e in result.entries if e.status != PASSED or not e.included]
     if problems:
         table = Table(show_header=True, header_style="bold", box=None)

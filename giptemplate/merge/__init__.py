@@ -30,8 +30,9 @@ from giptemplate.merge.aggregate import (
     aggregate,
     aggregate_findings,
     cell_keys,
+    cell_title,
 )
-from giptemplate.merge.collect import FileResult, collect, find_inputs
+from giptemplate.merge.collect import FileResult, PreviousRef, collect, find_inputs
 from giptemplate.merge.copies import copy_findings
 from giptemplate.roster import RosterEntry, read_roster
 from giptemplate.spec import Spec, spec_by_id
@@ -95,6 +96,8 @@ class MergeResult:
     finding_list: list[Finding]
     roster: list[RosterEntry] | None = None
     skipped: list[Path] = field(default_factory=list)  # files inside input folders that are not spreadsheets
+    previous_files: int | None = None  # last year's files given (None: no previous year asked for)
+    previous_unreadable: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------------------------------ verdicts
 
@@ -257,9 +260,12 @@ def merge(
     """Read, check and merge returned workbooks (files and folders, recursively).
 
     ``roster`` (a CSV/XLSX path or entries) lists the units expected; ``previous`` (files or folders) holds last
-    year's returns for the cross-year checks; ``jobs`` is the number of processes (default: all cores);
-    ``exclude`` names files never to read (the outputs, when they are written into an input folder).
-    Raises :class:`InputError` when no input file is found.
+    year's returns, read first, for the cross-year checks and the aggregate carry-over (M407); ``jobs`` is the
+    number of processes (default: all cores); ``exclude`` names files never to read (the outputs, when they are
+    written into an input folder). Raises :class:`InputError` when no input file is found.
+
+    Worker processes start the way Windows and macOS always do (and Linux here): a script that calls
+    :func:`merge` must guard its top level with ``if __name__ == "__main__":``.
     """
     files, skipped = find_inputs(inputs)
     excluded = {Path(p).resolve() for p in exclude}
@@ -268,14 +274,29 @@ def merge(
     if not files:
         raise InputError("没有找到要汇总的文件 (no input files found)")
     entries = _roster_entries(roster)
-    previous_files: list[Path] | None = None
+    previous_files: list[Path] = []
     if previous is not None:
         items = [previous] if isinstance(previous, (str, Path)) else list(previous)
         previous_files, _ = find_inputs(items)
         if not previous_files:
             raise InputError("--previous 没有找到上年度文件 (no previous-year files found)")
-    results = collect(files, jobs=jobs, previous=previous_files, on_progress=on_progress)
-    return build_result(results, roster=entries, office=office, skipped=skipped)
+    total = len(previous_files) + len(files)
+
+    def progress(offset: int) -> Progress | None:
+        if on_progress is None:
+            return None
+        report = on_progress
+        return lambda done, _: report(offset + done, total)
+
+    earlier: list[FileResult] | None = None
+    refs: list[PreviousRef] | None = None
+    if previous is not None:
+        # Last year's files are read once here (in parallel) for the carry-over of the totals and to tell the
+        # workers where each unit's file is; a worker reads only the one file it needs.
+        earlier = collect(previous_files, jobs=jobs, check=False, on_progress=progress(0))
+        refs = [PreviousRef.of(r) for r in earlier if r.readable]
+    results = collect(files, jobs=jobs, previous=refs, on_progress=progress(len(previous_files)))
+    return build_result(results, roster=entries, office=office, skipped=skipped, previous=earlier)
 
 
 def _roster_entries(roster: str | Path | Sequence[RosterEntry] | None) -> list[RosterEntry] | None:
@@ -329,8 +350,12 @@ def build_result(
     roster: Sequence[RosterEntry] | None = None,
     office: str = "",
     skipped: Sequence[Path] = (),
+    previous: Sequence[FileResult] | None = None,
 ) -> MergeResult:
-    """Decide statuses, pick the accepted submissions and total them (the part of :func:`merge` after reading)."""
+    """Decide statuses, pick the accepted submissions and total them (the part of :func:`merge` after reading).
+
+    ``previous``: last year's files as read (values only), for the aggregate carry-over (M407).
+    """
     book = _Roster(roster) if roster is not None else None
     findings: list[Finding] = []
     readable = [r for r in results if r.readable]
@@ -479,6 +504,8 @@ def build_result(
     agg = aggregate(spec, units)
     findings.extend(aggregate_findings(agg))
     findings.extend(copy_findings(spec, included))
+    if previous is not None and year is not None:
+        findings.extend(carry_findings(spec, year, agg, included, previous))
     entries.sort(key=_entry_order)
     findings = sorted(
         findings,
@@ -496,7 +523,78 @@ def build_result(
         finding_list=findings,
         roster=list(roster) if roster is not None else None,
         skipped=list(skipped),
+        previous_files=len(previous) if previous is not None else None,
+        previous_unreadable=[r.name for r in previous or [] if not r.readable],
     )
+
+
+def _unit_key(r: FileResult) -> str:
+    return f"code:{r.unit_code}" if r.unit_code else f"name:{_normal_name(r.unit_name)}"
+
+
+def carry_findings(
+    spec: Spec, year: int, agg: Aggregate, included: Sequence[FileResult], previous: Sequence[FileResult]
+) -> list[Finding]:
+    """M407: the totals' 上年结转 should equal last year's totals of 结转下年度 (cross_year.carry of the spec).
+
+    Last year's totals are taken over every unit that reported last year (newest file per unit), so the finding
+    names the units that came and went: the usual cause is a roster change without a predecessor mapping.
+    """
+    from giptemplate.layout import layout_for
+
+    layout = layout_for(spec)
+    newest: dict[str, FileResult] = {}
+    for r in previous:
+        if r.readable and r.spec_id == spec.id and r.year == year - 1:
+            key = _unit_key(r)
+            if key not in newest or _saved_key(r) > _saved_key(newest[key]):
+                newest[key] = r
+    if not newest:
+        return [
+            make(
+                "M407",
+                f"上年度（{year - 1}）文件中没有可用的报告，汇总的上年结转无法与上年汇总核对。",
+                unit_name=AGGREGATE_UNIT,
+            )
+        ]
+    last_year = aggregate(spec, [UnitValues(r.unit_name, r.unit_code, r.values) for r in newest.values()])
+    current_keys = {_unit_key(r) for r in included}
+    gone = [r.unit_name or r.name for k, r in newest.items() if k not in current_keys]
+    new = [r.unit_name or r.name for r in included if _unit_key(r) not in newest]
+    changes = []
+    if gone:
+        changes.append(
+            f"上年报送、本年未计入的单位：{'、'.join(gone[:10])}" + (f" 等 {len(gone)} 个" if len(gone) > 10 else "")
+        )
+    if new:
+        changes.append(f"本年新增的单位：{'、'.join(new[:10])}" + (f" 等 {len(new)} 个" if len(new) > 10 else ""))
+    now_cells = {c.column.key: c.key for c in spec.row_cells(spec.cross_year.carry_current_row)}
+    findings = []
+    for cell in spec.row_cells(spec.cross_year.carry_previous_row):
+        current_key = now_cells.get(cell.column.key)
+        if current_key is None:
+            continue
+        now, before = agg.values.get(current_key), last_year.values.get(cell.key)
+        if now is None or before is None or now == before:
+            continue
+        place = layout.cells[current_key]
+        findings.append(
+            make(
+                "M407",
+                f"汇总的{cell_title(spec, current_key)}为 {now}，上年汇总的{cell_title(spec, cell.key)}为 {before}，"
+                f"相差 {abs(now - before)}（上年 {len(newest)} 个单位，本年 {len(included)} 个单位）。"
+                + ("；".join(changes) + "。" if changes else "各单位与上年相同，请核对各单位的上年结转（Y501）。"),
+                sheet=place.sheet,
+                cell=place.a1,
+                cell_key=current_key,
+                unit_name=AGGREGATE_UNIT,
+                expected=str(before),
+                actual=str(now),
+                diff=str(now - before),
+                extra={"gone": gone, "new": new},
+            )
+        )
+    return findings
 
 
 def _entry_order(e: StatusEntry) -> tuple[int, int, int, list[Any]]:

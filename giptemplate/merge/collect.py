@@ -118,19 +118,43 @@ def _walk(folder: Path) -> Iterator[Path]:
 
 # ---------------------------------------------------------------------------------------------- one file
 
-# Per worker process: last year's submissions, loaded once by the pool initializer.
+
+@dataclass(frozen=True, slots=True)
+class PreviousRef:
+    """Where last year's file of a unit is, and who it is: what a worker needs to find it (matched as
+    :func:`giptemplate.previous.previous_for` does) and read it when the unit's file comes up."""
+
+    path: str
+    file: str
+    unit_code: str
+    unit_name: str
+    year: int | None
+    sha256: str
+    saved_at: str
+
+    @classmethod
+    def of(cls, result: FileResult) -> PreviousRef:
+        return cls(
+            result.path, result.name, result.unit_code, result.unit_name, result.year, result.sha256, result.saved_at
+        )
+
+
+# Per worker process, set by the pool initializer: whether to check, and last year's files by unit.
+_check = True
 _previous: Any = None
 _previous_expected = False
 
 
-def _init_worker(previous: Sequence[str] | None) -> None:
-    global _previous, _previous_expected
-    _previous_expected = bool(previous)
-    _previous = _load_previous(previous) if previous else None
-
-
-def _load_previous(paths: Sequence[str]) -> Any:
-    return _previous_module().load_previous([Path(p) for p in paths])
+def _init_worker(check: bool, previous: Sequence[PreviousRef] | None) -> None:
+    global _check, _previous, _previous_expected
+    _check = check
+    _previous_expected = previous is not None
+    _previous = None
+    if previous is not None:
+        index = _previous_module().PreviousIndex()
+        for ref in previous:
+            index.add(ref)  # matched on the same attributes a Submission has
+        _previous = index
 
 
 def _previous_module() -> Any:
@@ -138,14 +162,22 @@ def _previous_module() -> Any:
 
 
 def _previous_for(submission: Submission) -> Submission | None:
+    """Last year's submission of the unit, read now (a file that cannot be read counts as absent)."""
     if _previous is None:
         return None
-    found: Submission | None = _previous_module().previous_for(_previous, submission)
-    return found
+    from giptemplate.reader import read_workbook
+
+    ref: PreviousRef | None = _previous_module().previous_for(_previous, submission)
+    if ref is None:
+        return None
+    try:
+        return read_workbook(ref.path)
+    except Exception:  # read once already; a file that changed since is simply not there
+        return None
 
 
 def process_file(path: str | Path) -> FileResult:
-    """Read and check one file; never raises for a bad file."""
+    """Read and (unless the worker only reads) check one file; never raises for a bad file."""
     from giptemplate.checks import check_file
     from giptemplate.layout import layout_for
     from giptemplate.reader import read_workbook
@@ -164,8 +196,10 @@ def process_file(path: str | Path) -> FileResult:
         message = f"{path.name}：读取时发生内部错误（{type(exc).__name__}: {exc}）"
         return FileResult(str(path), size, mtime, error_code=INTERNAL_ERROR, error_message=message)
     try:
-        report = check_file(submission, _previous_for(submission), previous_expected=_previous_expected)
-        findings = tuple(report.findings)
+        findings: tuple[Finding, ...] = ()
+        if _check:
+            report = check_file(submission, _previous_for(submission), previous_expected=_previous_expected)
+            findings = tuple(report.findings)
     except Exception as exc:
         findings = (
             make(
@@ -184,8 +218,10 @@ def process_file(path: str | Path) -> FileResult:
             actual = submission.place_of(key)
             if actual != place:
                 moved.append((key, actual.sheet, actual.a1))
-    prints = (fingerprint(k, submission.texts[k]) for k in copy_checked_parts(spec) if submission.texts.get(k))
-    texts = tuple(p for p in prints if p is not None)
+    texts: tuple[TextPrint, ...] = ()
+    if _check:
+        prints = (fingerprint(k, submission.texts[k]) for k in copy_checked_parts(spec) if submission.texts.get(k))
+        texts = tuple(p for p in prints if p is not None)
     return FileResult(
         path=str(path),
         size=size,
@@ -239,17 +275,22 @@ def collect(
     paths: Sequence[Path],
     *,
     jobs: int | None = None,
-    previous: Sequence[Path] | None = None,
+    previous: Sequence[PreviousRef] | None = None,
+    check: bool = True,
     on_progress: Progress | None = None,
 ) -> list[FileResult]:
-    """Read and check every file (in input order). ``jobs`` None: all cores, in-process for a handful of files."""
+    """Read and check every file (in input order); with ``check`` False only read it.
+
+    ``previous`` lists last year's files (an empty list still asks for the cross-year checks, which then say
+    the year is missing); ``jobs`` None: all cores, in-process for a handful of files.
+    """
     names = [str(p) for p in paths]
     total = len(names)
-    previous_paths = [str(p) for p in previous] if previous else None
+    setup = (check, list(previous) if previous is not None else None)
     workers = jobs if jobs is not None else (default_jobs() if total >= SMALL_BATCH else 1)
     workers = max(1, min(workers, total or 1))
     if workers == 1:
-        _init_worker(previous_paths)
+        _init_worker(*setup)
         try:
             results = []
             for i, name in enumerate(names, start=1):
@@ -258,15 +299,15 @@ def collect(
                     on_progress(i, total)
             return results
         finally:
-            _init_worker(None)
+            _init_worker(True, None)
     results_by_path: dict[str, FileResult] = {}
     progress = _Counter(total, on_progress)
-    failed = _run_pool(_chunks(names, workers), workers, previous_paths, results_by_path, progress)
+    failed = _run_pool(_chunks(names, workers), workers, setup, results_by_path, progress)
     while failed:
         # A worker died (a crash inside a parser, or out of memory) and took the pool with it: retry the files
         # that did not come back, one per task. When a round saves none, go on with one worker, in order: then a
         # round that saves none was stopped by its first file, which alone is listed as 无法读取.
-        retry = _run_pool([[n] for n in failed], workers, previous_paths, results_by_path, progress)
+        retry = _run_pool([[n] for n in failed], workers, setup, results_by_path, progress)
         if len(retry) == len(failed):
             if workers > 1:
                 workers = 1
@@ -291,7 +332,7 @@ class _Counter:
 def _run_pool(
     chunks: list[list[str]],
     workers: int,
-    previous_paths: list[str] | None,
+    setup: tuple[bool, list[PreviousRef] | None],
     into: dict[str, FileResult],
     progress: _Counter,
 ) -> list[str]:
@@ -301,7 +342,7 @@ def _run_pool(
         max_workers=min(workers, len(chunks)),
         mp_context=_context(),
         initializer=_init_worker,
-        initargs=(previous_paths,),
+        initargs=setup,
     ) as pool:
         pending: dict[Future[list[FileResult]], list[str]] = {pool.submit(_process_chunk, c): c for c in chunks}
         while pending:

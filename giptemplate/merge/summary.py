@@ -261,6 +261,13 @@ def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
     _check(sheet.write_number(total_row, 1, len(result.entries), f.total_count), "total")
     _check(sheet.write_string(total_row, 2, f"计入汇总 {len(result.included)} 个单位", f.total_text), "total")
     notes = []
+    if result.previous_files is not None:
+        unreadable = result.previous_unreadable
+        notes.append(
+            f"上年度文件 {result.previous_files} 个，用于跨年度检查和上年结转核对"
+            + (f"；其中 {len(unreadable)} 个无法读取：{'、'.join(unreadable[:10])}" if unreadable else "")
+            + "。"
+        )
     if result.skipped:
         notes.append(
             f"输入文件夹中另有 {len(result.skipped)} 个非电子表格文件未读取："
