@@ -76,7 +76,7 @@ class _Text:
     sheet_col: int
 
 
-@dataclass(frozen=True, eq=False)  # hashed by identity: a cache key of the values read at its place
+@dataclass(frozen=True, eq=False)  # one per cell of a spec, compared by identity
 class _CellPlan:
     key: str
     row: int  # grid row and column
@@ -84,6 +84,7 @@ class _CellPlan:
     type: CellType
     place: Place  # the layout's place
     ref: bytes  # its A1 reference there, as the sheet XML spells it
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)  # raw -> reading at ``place``
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,6 +98,11 @@ class _TablePlan:
     groups: tuple[tuple[_Text, tuple[_Text, ...]], ...]  # a group label and the row labels under it
     keys: frozenset[str]
     derived_keys: frozenset[str]
+    expected: tuple[tuple[int, int, str], ...]  # (sheet row, sheet col, text) of every fixed text
+    derived_refs: tuple[bytes, ...]  # A1 references of the derived cells, in document order
+    data_rows: tuple[int, ...]  # grid rows and columns holding data cells
+    data_cols: tuple[int, ...]
+    input_slots: tuple[tuple[int, int, str, _CellPlan], ...]  # (sheet row, sheet col, key, cell) of inputs
 
     @property
     def sheet(self) -> str:
@@ -150,17 +156,24 @@ def _plan(spec: Spec) -> _Plan:
             place = tl.place(cell)
             return _CellPlan(cell.key, cell.at.first_row, cell.at.first_col, cell.type, place, place.a1.encode())
 
+        inputs = tuple(cell_plan(c) for c in table.cells if not c.derived)
+        derived = tuple(cell_plan(c) for c in table.cells if c.derived)
         tables.append(
             _TablePlan(
                 table=table,
                 top=tl.top,
                 left=tl.left,
                 texts=tuple(texts),
-                inputs=tuple(cell_plan(c) for c in table.cells if not c.derived),
-                derived=tuple(cell_plan(c) for c in table.cells if c.derived),
+                inputs=inputs,
+                derived=derived,
                 groups=tuple(groups),
                 keys=frozenset(k for t in texts for k in t.accept),
                 derived_keys=frozenset(c.key for c in table.cells if c.derived),
+                expected=tuple((t.sheet_row, t.sheet_col, t.text) for t in texts),
+                derived_refs=tuple(cp.ref for cp in sorted(derived, key=lambda cp: (cp.place.row, cp.place.col))),
+                data_rows=tuple(sorted({cp.row for cp in inputs + derived})),
+                data_cols=tuple(sorted({cp.col for cp in inputs + derived})),
+                input_slots=tuple((cp.place.row, cp.place.col, cp.key, cp) for cp in inputs),
             )
         )
     fields = tuple((f.key, f.label, label_key(f.label), layout.fields[f.key]) for f in spec.cover_fields)
@@ -232,27 +245,41 @@ def _shown(value: Any) -> str:
 
 @dataclass
 class _SheetXml:
-    """What calamine does not tell about one worksheet: cells with formulas and error values, by A1 reference."""
+    """What calamine does not tell about one worksheet, from its part's bytes: formulas, error values, protection.
 
-    formulas: frozenset[bytes] = frozenset()
-    errors: dict[bytes, str] = field(default_factory=dict)
-    protected: bool | None = None
+    Cells are named by their ``r`` attribute (b"J7"). Formulas are looked up for the cells asked about only:
+    ``<f>`` is the first child of ``<c>`` when present (CT_Cell: f, v, is), so a cell holds a formula when its
+    start tag is directly followed by ``<f``.
+    """
+
     xml: bytes = b""
     prefix: bytes = b""
-    _general: frozenset[bytes] | None = None
+    errors: dict[bytes, str] = field(default_factory=dict)
+    protected: bool | None = None
+    _all: frozenset[bytes] | None = None
 
-    def has_formula(self, ref: bytes) -> bool:
-        """Whether the cell ``ref`` holds a formula.
+    def formulas_among(self, refs: Sequence[bytes]) -> frozenset[bytes]:
+        """Which of ``refs`` (in document order: row by row, left to right) hold a formula."""
+        xml, found, pos = self.xml, [], 0
+        c_open, f_open = b"<" + self.prefix + b'c r="', b"<" + self.prefix + b"f"
+        for ref in refs:
+            at = xml.find(c_open + ref + b'"', pos)
+            if at < 0:
+                # out of order, or ``r`` not written first: ask the exhaustive scan
+                if ref in self.all_formulas():
+                    found.append(ref)
+                continue
+            end = xml.find(b">", at)
+            if xml[end - 1] != 47 and xml.startswith(f_open, end + 1):  # 47: "/" of an empty <c …/>
+                found.append(ref)
+            pos = end
+        return frozenset(found)
 
-        The quick pattern expects ``r`` as a cell's first attribute (as every known writer puts it); a cell it
-        misses is confirmed with the general pattern before saying "no formula".
-        """
-        if ref in self.formulas:
-            return True
-        if self._general is None:
+    def all_formulas(self) -> frozenset[bytes]:
+        if self._all is None:
             _, general = _cell_patterns(self.prefix)
-            self._general = frozenset(m.group(1) for blob in general.findall(self.xml) if (m := _R_ATTR.search(blob)))
-        return ref in self._general
+            self._all = frozenset(m.group(1) for blob in general.findall(self.xml) if (m := _R_ATTR.search(blob)))
+        return self._all
 
 
 _TAGS = re.compile(rb"<[^>]*>")
@@ -319,7 +346,6 @@ def _text(blob: bytes) -> str:
 @functools.cache
 def _cell_patterns(prefix: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
     p = re.escape(prefix)
-    # <f> is the first child of <c> when present (CT_Cell: f, v, is); Excel, LibreOffice and WPS write r first.
     quick = re.compile(rb"<" + p + rb'c r="([A-Z]{1,3}[0-9]{1,7})"[^>]*><' + p + rb"f[ >/]")
     general = re.compile(rb"<" + p + rb"c\b([^>]*)><" + p + rb"f[ >/]")
     return quick, general
@@ -337,7 +363,7 @@ def _prefix(xml: bytes) -> bytes | None:
 
 
 def _protected(xml: bytes, prefix: bytes) -> bool:
-    at = xml.find(b"<" + prefix + b"sheetProtection")
+    at = xml.rfind(b"<" + prefix + b"sheetProtection")  # it follows the cell data: look from the end
     if at < 0:
         return False
     return (_attr(xml[at : xml.find(b">", at) + 1], b"sheet") or "").lower() in ("1", "true")
@@ -350,19 +376,17 @@ def scan_protection(xml: bytes) -> _SheetXml:
 
 
 def scan_sheet_xml(xml: bytes) -> _SheetXml:
-    """Formula cells, error cells and protection of one worksheet part, by byte search (no XML parser).
+    """Error cells and protection of one worksheet part, by byte search (no XML parser); formulas on demand.
 
-    A cell holds a formula when an ``<f>`` element opens it; an error value is ``t="e"`` (python-calamine
-    returns '' for those, like an empty cell). Cells are named by their ``r`` attribute (b"J7").
+    An error value is a cell with ``t="e"`` (python-calamine returns '' for those, like an empty cell); its
+    cached text (``#DIV/0!``) always starts with "#", so a part without any "#" has none.
     """
     prefix = _prefix(xml)
     if prefix is None:
         return _SheetXml()
-    quick, _ = _cell_patterns(prefix)
-    c_open = b"<" + prefix + b"c "
-    formulas = frozenset(quick.findall(xml))
     errors: dict[bytes, str] = {}
-    pos = xml.find(b't="e"')
+    pos = xml.find(b't="e"') if b"#" in xml else -1
+    c_open = b"<" + prefix + b"c "
     while pos >= 0:
         start = xml.rfind(c_open, 0, pos)
         tag_end = xml.find(b">", start) if start >= 0 else -1
@@ -377,7 +401,7 @@ def scan_sheet_xml(xml: bytes) -> _SheetXml:
                 text = html.unescape(xml[v_at + len(v_open) : v_end].decode("utf-8", "replace"))
             errors[ref.group(1)] = text
         pos = xml.find(b't="e"', pos + 5)
-    return _SheetXml(formulas, errors, _protected(xml, prefix), xml, prefix)
+    return _SheetXml(xml, prefix, errors, _protected(xml, prefix))
 
 
 class _Book:
@@ -512,11 +536,16 @@ def _ole_metadata(data: bytes) -> tuple[str, str]:
 # ---------------------------------------------------------------------------------------------- identification
 
 
-def _identity(book: _Book, props: Mapping[str, str]) -> dict[str, str]:
-    """Identity data: the hidden sheet first, the custom document properties for whatever it lacks."""
-    identity = {
+def _property_identity(props: Mapping[str, str]) -> dict[str, str]:
+    """Identity data from the custom document properties ("-" stands for an empty value)."""
+    return {
         k[len(PROPERTY_PREFIX) :]: ("" if v == "-" else v) for k, v in props.items() if k.startswith(PROPERTY_PREFIX)
     }
+
+
+def _sheet_identity(book: _Book) -> dict[str, str]:
+    """Identity data from the hidden sheet (key in the first column, value in the second)."""
+    identity: dict[str, str] = {}
     if IDENTITY_SHEET in book.names:
         wanted = set(IDENTITY_KEYS)
         for row in book.grid(IDENTITY_SHEET):
@@ -525,6 +554,20 @@ def _identity(book: _Book, props: Mapping[str, str]) -> dict[str, str]:
                 if value:
                     identity[row[0]] = value
     return identity
+
+
+def _identify(book: _Book, props: Mapping[str, str]) -> tuple[Spec | None, dict[str, str]]:
+    """The spec named by the identity data, and that data.
+
+    The document properties come first because they cost nothing more to read; the hidden sheet is read
+    when they do not name a known template (missing, as in .xls files, or damaged), and wins where it speaks.
+    """
+    identity = _property_identity(props)
+    spec = _spec_from_identity(identity, book.path)
+    if spec is None and IDENTITY_SHEET in book.names:
+        identity.update(_sheet_identity(book))
+        spec = _spec_from_identity(identity, book.path)
+    return spec, identity
 
 
 def _spec_from_identity(identity: Mapping[str, str], path: Path) -> Spec | None:
@@ -842,25 +885,53 @@ def _stored_value(cp: _CellPlan, place: Place, raw: Any, has_formula: bool | Non
     return StoredTotal(cp.key, place, parsed.value, has_formula, parsed.state)
 
 
-# Values at the layout's own places repeat from file to file (mostly 0): share the immutable results.
-@functools.lru_cache(maxsize=1 << 16, typed=True)
+MEMO_LIMIT: Final = 256  # distinct values remembered per cell
+
+
+def _memo_key(raw: Any) -> Any:
+    # floats (what calamine returns for xlsx numbers) key themselves; other types keep their type apart,
+    # since 1 == 1.0 == True would otherwise share an entry and lose the raw value as filed
+    return raw if type(raw) is float else (type(raw), raw)
+
+
 def _input_at_home(cp: _CellPlan, raw: Any) -> CellValue:
-    return _input_value(cp, cp.place, raw)
+    """The reading of ``raw`` at the cell's layout place; values repeat from file to file (mostly 0), so the
+    immutable results are shared."""
+    memo = cp.memo
+    key = _memo_key(raw)
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        found = memo[key] = _input_value(cp, cp.place, raw)
+    return found
 
 
-@functools.lru_cache(maxsize=1 << 14, typed=True)
 def _stored_at_home(cp: _CellPlan, raw: Any, has_formula: bool | None) -> StoredTotal:
-    return _stored_value(cp, cp.place, raw, has_formula)
+    memo = cp.memo
+    key = (_memo_key(raw), has_formula)
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        found = memo[key] = _stored_value(cp, cp.place, raw, has_formula)
+    return found
+
+
+def _in_place(rows: Grid, tp: _TablePlan) -> bool:
+    """Whether every fixed text of the table stands, verbatim, where the layout puts it."""
+    for r, c, text in tp.expected:
+        try:
+            if rows[r][c] != text:
+                return False
+        except IndexError:
+            return False
+    return True
 
 
 def _read_table(book: _Book, tp: _TablePlan, plan: _Plan, sheet: str) -> _TableRead:
     rows = book.grid(sheet)
-    for t in tp.texts:
-        if _at(rows, t.sheet_row, t.sheet_col) != t.text:
-            located: _Located | None = _locate(rows, book.keys(sheet), tp, plan, sheet)
-            break
-    else:
-        located = None
+    located = None if _in_place(rows, tp) else _locate(rows, book.keys(sheet), tp, plan, sheet)
     xml = book.sheet_xml(sheet) if book.is_ooxml else None
     errors = xml.errors if xml is not None else {}
     cells: dict[str, CellValue] = {}
@@ -871,65 +942,69 @@ def _read_table(book: _Book, tp: _TablePlan, plan: _Plan, sheet: str) -> _TableR
     if located is not None and not located.located:
         move = TableMove(tp.table.key, sheet, 0, 0, False)
     elif located is not None:
-        data_rows = sorted({c.row for c in tp.inputs + tp.derived})
-        data_cols = sorted({c.col for c in tp.inputs + tp.derived})
-        moved_r = next((located.rows[g] for g in data_rows if located.rows[g]), 0)
-        moved_c = next((located.cols[g] for g in data_cols if located.cols[g]), 0)
+        moved_r = next((located.rows[g] for g in tp.data_rows if located.rows[g]), 0)
+        moved_c = next((located.cols[g] for g in tp.data_cols if located.cols[g]), 0)
         if moved_r or moved_c:
             move = TableMove(tp.table.key, sheet, moved_r or 0, moved_c or 0, True)
         if moved_r or moved_c or None in located.rows or None in located.cols:
             row_shift, col_shift = located.rows, located.cols
     if row_shift is None and col_shift is None and sheet == tp.sheet:
         # the common case: everything where the layout puts it
-        for cp in tp.inputs:
-            place = cp.place
+        read = _input_at_home
+        for r, c, key, cp in tp.input_slots:
             try:
-                raw = rows[place.row][place.col]
+                raw = rows[r][c]
             except IndexError:
                 raw = ""
             if errors and cp.ref in errors:
-                cells[cp.key] = CellValue(cp.key, place, errors[cp.ref], None, "error")
+                cells[key] = CellValue(key, cp.place, errors[cp.ref], None, "error")
             else:
-                cells[cp.key] = _input_at_home(cp, raw)
+                cells[key] = read(cp, raw)
+        with_formula = xml.formulas_among(tp.derived_refs) if xml is not None else None
         for cp in tp.derived:
             place = cp.place
             try:
                 raw = rows[place.row][place.col]
             except IndexError:
                 raw = ""
-            has_formula = xml.has_formula(cp.ref) if xml is not None else None
+            has_formula = (cp.ref in with_formula) if with_formula is not None else None
             if errors and cp.ref in errors:
                 stored[cp.key] = StoredTotal(cp.key, place, None, has_formula, "error")
             else:
                 stored[cp.key] = _stored_at_home(cp, raw, has_formula)
-    else:
-        for cp in tp.inputs + tp.derived:
-            dr = row_shift[cp.row] if row_shift is not None else 0
-            dc = col_shift[cp.col] if col_shift is not None else 0
-            derived = cp.key in tp.derived_keys
-            if dr is None or dc is None:  # its row or column was deleted: nothing to read
-                place = Place(sheet, cp.place.row, cp.place.col)
-                if derived:
-                    stored[cp.key] = StoredTotal(cp.key, place, None, None, "blank")
-                else:
-                    cells[cp.key] = CellValue(cp.key, place, None, None, "blank")
-                continue
-            place = Place(sheet, cp.place.row + dr, cp.place.col + dc)
-            raw = _at(rows, place.row, place.col)
-            ref = place.a1.encode()
-            error = errors.get(ref)
+        return _TableRead(cells, stored, located.mismatches if located is not None else [], move)
+    places: dict[str, Place | None] = {}
+    for cp in tp.inputs + tp.derived:
+        dr = row_shift[cp.row] if row_shift is not None else 0
+        dc = col_shift[cp.col] if col_shift is not None else 0
+        # a cell whose row or column was deleted has nothing to read
+        places[cp.key] = None if dr is None or dc is None else Place(sheet, cp.place.row + dr, cp.place.col + dc)
+    moved = sorted((p.row, p.col, p.a1.encode()) for cp in tp.derived if (p := places[cp.key]) is not None)
+    with_formula = xml.formulas_among([ref for _, _, ref in moved]) if xml is not None else None
+    for cp in tp.inputs + tp.derived:
+        derived = cp.key in tp.derived_keys
+        found = places[cp.key]
+        if found is None:
+            place = Place(sheet, cp.place.row, cp.place.col)
             if derived:
-                has_formula = xml.has_formula(ref) if xml is not None else None
-                if error is not None:
-                    stored[cp.key] = StoredTotal(cp.key, place, None, has_formula, "error")
-                else:
-                    stored[cp.key] = _stored_value(cp, place, raw, has_formula)
-            elif error is not None:
-                cells[cp.key] = CellValue(cp.key, place, error, None, "error")
+                stored[cp.key] = StoredTotal(cp.key, place, None, None, "blank")
             else:
-                cells[cp.key] = _input_value(cp, place, raw)
-    mismatches = located.mismatches if located is not None else []
-    return _TableRead(cells, stored, mismatches, move)
+                cells[cp.key] = CellValue(cp.key, place, None, None, "blank")
+            continue
+        raw = _at(rows, found.row, found.col)
+        ref = found.a1.encode()
+        error = errors.get(ref)
+        if derived:
+            has_formula = (ref in with_formula) if with_formula is not None else None
+            if error is not None:
+                stored[cp.key] = StoredTotal(cp.key, found, None, has_formula, "error")
+            else:
+                stored[cp.key] = _stored_value(cp, found, raw, has_formula)
+        elif error is not None:
+            cells[cp.key] = CellValue(cp.key, found, error, None, "error")
+        else:
+            cells[cp.key] = _input_value(cp, found, raw)
+    return _TableRead(cells, stored, located.mismatches if located is not None else [], move)
 
 
 # ---------------------------------------------------------------------------------------------- cover, texts
@@ -991,8 +1066,7 @@ def read_intake(intake: Intake) -> Submission:
     """Read a file that already passed :func:`giptemplate.intake.admit`."""
     book = _Book(intake)
     props, application, saved_at = book.properties()
-    identity = _identity(book, props)
-    spec = _spec_from_identity(identity, book.path)
+    spec, identity = _identify(book, props)
     identified_by: Literal["identity", "labels"] = "identity"
     if spec is None:
         spec = _spec_from_labels(book)

@@ -11,7 +11,7 @@ import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
 from giptemplate.errors import IntakeError
-from giptemplate.intake import MAX_ENTRIES, RATIO_FLOOR, admit, open_calamine
+from giptemplate.intake import MAX_ENTRIES, RATIO_FLOOR, _central_directory, admit, open_calamine
 from giptemplate.reader import read_workbook
 from giptemplate.spec import Spec
 from giptemplate.writer import write_template
@@ -191,3 +191,35 @@ def test_calamine_failures_become_refusals(tmp_path: Path) -> None:
     with pytest.raises(IntakeError) as caught:
         open_calamine(admit(broken))
     assert caught.value.code == "F005"
+
+
+def _directory_of_zipfile(path: Path) -> dict[str, tuple[int, int, int, int, int, int]]:
+    with zipfile.ZipFile(path) as z:
+        return {
+            i.filename: (i.flag_bits, i.header_offset, i.compress_size, i.file_size, i.compress_type, i.CRC)
+            for i in z.infolist()
+        }
+
+
+def test_central_directory_matches_zipfile(template: Path, tmp_path: Path) -> None:
+    utf8 = _zip(tmp_path / "names.xlsx", {"xl/workbook.xml": b"<workbook/>", "xl/media/图片 1.png": b"x" * 10})
+    stored = _zip(tmp_path / "stored.xlsx", {"xl/workbook.xml": b"<workbook/>"}, zipfile.ZIP_STORED)
+    for path in (template, utf8, stored):
+        entries = _central_directory(path.read_bytes())
+        assert entries is not None
+        mine = {n: (f, m.offset, m.compressed, m.size, m.method, m.crc) for n, f, m in entries}
+        assert mine == _directory_of_zipfile(path)
+
+
+def test_unusual_archives_fall_back_to_zipfile(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = template.read_bytes()
+    assert _central_directory(data[:-30]) is None  # a damaged end record is left to zipfile (which refuses it)
+    commented = tmp_path / "commented.xlsx"
+    with zipfile.ZipFile(commented, "w") as z:
+        z.writestr("xl/workbook.xml", b"<workbook/>")
+        z.comment = "由某软件保存".encode()
+    assert _central_directory(commented.read_bytes()) is not None
+    assert admit(commented).part("xl/workbook.xml") == b"<workbook/>"
+    fast = admit(template).members
+    monkeypatch.setattr("giptemplate.intake._central_directory", lambda data: None)
+    assert admit(template).members == fast

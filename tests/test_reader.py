@@ -415,6 +415,15 @@ def test_identity_in_properties_only(spec: Spec, values: dict[str, Number], fill
     _assert_values(sub, spec, values)
 
 
+def test_identity_in_sheet_only(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
+    def change(wb: Workbook) -> None:
+        wb.custom_doc_props = CustomPropertyList()  # type: ignore[attr-defined]
+
+    sub = read_workbook(_edit(filled, tmp_path / "sheet-only.xlsx", change))
+    assert sub.identified_by == "identity" and sub.meta["file_id"] and sub.meta["spec_digest"] == spec.digest
+    _assert_values(sub, spec, values)
+
+
 def test_wps_and_wrong_dimension(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
     prop = (
         b'<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="99" name="KSOProductBuildVer">'
