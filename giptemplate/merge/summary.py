@@ -10,7 +10,9 @@ roster has groups) and 指标. Everything a unit typed (names, file names, messa
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -41,6 +43,8 @@ GROUP_SHEET = "分组小计"
 INDICATOR_SHEET = "指标"
 SMALL_SAMPLE = 30  # below this denominator an indicator is shown but neither coloured nor ranked (checks.md §5)
 CHART_UNITS = 30
+FINDING_WIDTHS = (26, 20, 30, 10, 8, 7, 9, 22, 90)
+STATUS_WIDTHS = (6, 28, 22, 10, 9, 9, 40, 36, 6, 7, 6, 6, 22, 20)
 # Colour thresholds seen in one reviewer dashboard (checks.md §5), by indicator key of the spec:
 # (direction, red, yellow). Indicators not listed are shown without colours.
 THRESHOLDS: dict[str, tuple[str, float, float]] = {
@@ -80,9 +84,11 @@ class _StreamingWorksheet(Worksheet):  # type: ignore[misc]
         cells: Sequence[tuple[str | int | float | None, Format]],
         numbers: Sequence[int | Decimal | None] = (),
         number_styles: Sequence[str] = (),
+        height: float | None = None,
     ) -> None:
         """Write ``cells`` (value, format) from ``first_col`` on, then ``numbers`` with ``number_styles`` (from
-        :meth:`style`): text as text (never a formula), numbers, and None as a formatted blank."""
+        :meth:`style`): text as text (never a formula), numbers, and None as a formatted blank. ``height`` sets
+        the row's height in points."""
         width = len(cells) + len(numbers)
         if not width:
             return
@@ -101,7 +107,7 @@ class _StreamingWorksheet(Worksheet):  # type: ignore[misc]
         while len(names) <= last_col:
             names.append(xl_col_to_name(len(names)))
         ref = str(row + 1)
-        parts = [f'<row r="{ref}">']
+        parts = [f'<row r="{ref}" ht="{height:g}" customHeight="1">' if height else f'<row r="{ref}">']
         col = first_col
         for value, fmt in cells:
             style = self.style(fmt)
@@ -131,9 +137,28 @@ class _StreamingWorksheet(Worksheet):  # type: ignore[misc]
         self.table.clear()
 
 
+def _height(texts: Sequence[tuple[str, float]]) -> float | None:
+    """The height a row needs for wrapped texts in columns of the given widths (None: one line is enough)."""
+    lines = 1
+    for text, width in texts:
+        wide = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+        lines = max(lines, math.ceil(wide / max(width - 1.5, 1.0)))
+    return None if lines == 1 else min(409.0, 15.0 * lines + 3)
+
+
 def _streaming(writer: TemplateWriter, name: str) -> _StreamingWorksheet:
     sheet: _StreamingWorksheet = writer.workbook.add_worksheet(name, worksheet_class=_StreamingWorksheet)
+    _print_setup(sheet)
     return sheet
+
+
+def _print_setup(sheet: Worksheet, *, fit_width: bool = True) -> None:
+    """A4 landscape, as wide as one page (the per-unit detail is too wide for that and prints as it is)."""
+    sheet.set_paper(9)
+    sheet.set_landscape()
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    if fit_width:
+        sheet.fit_to_pages(1, 0)
 
 
 def _check(result: Any, what: str) -> None:
@@ -309,7 +334,7 @@ def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
                 (e.group, f.text),
                 (e.status, mark),
                 ("是" if e.included else "否", f.text),
-                (e.reason, f.text),
+                (e.reason, f.wrap),
                 (e.file, f.text),
                 (e.errors, f.count),
                 (e.explains, f.count),
@@ -318,12 +343,15 @@ def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
                 (e.saved_at, f.text),
                 (e.sha256, f.text),
             ],
+            height=_height([(e.reason, STATUS_WIDTHS[6]), (e.unit_name, STATUS_WIDTHS[1])]),
         )
     last = top + len(result.entries)
+    sheet.repeat_rows(top)
     sheet.autofilter(top, 0, max(last, top), len(header) - 1)
     sheet.freeze_panes(top + 1, 2)
-    for col, width in enumerate((6, 28, 22, 10, 9, 9, 40, 36, 6, 7, 6, 6, 22, 20)):
+    for col, width in enumerate(STATUS_WIDTHS):
         sheet.set_column(col, col, width)
+    sheet.print_area(0, 0, max(last, top), len(header) - 2)  # the hash is for tracing, not for paper
 
 
 # ---------------------------------------------------------------------------------------------- 校验问题
@@ -358,13 +386,14 @@ def _findings_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) ->
             finding.rule or "",
             finding.message,
         )
-        sheet.write_cells(
-            i, 0, [(text, f.severity[finding.severity] if col == 6 else f.text) for col, text in enumerate(texts)]
-        )
+        cells = [(text, f.severity[finding.severity] if col == 6 else f.text) for col, text in enumerate(texts)]
+        cells[-1] = (finding.message, f.wrap)
+        sheet.write_cells(i, 0, cells, height=_height([(finding.message, FINDING_WIDTHS[-1])]))
     last = top + len(result.finding_list)
+    sheet.repeat_rows(top)
     sheet.autofilter(top, 0, max(last, top), len(header) - 1)
     sheet.freeze_panes(top + 1, 0)
-    for col, width in enumerate((26, 20, 30, 10, 8, 7, 9, 22, 90)):
+    for col, width in enumerate(FINDING_WIDTHS):
         sheet.set_column(col, col, width)
 
 
@@ -405,6 +434,7 @@ def _headers(spec: Spec, sheet: Worksheet, top: int, meta: Sequence[str], f: _Fo
 def _detail_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> None:
     spec = result.spec
     sheet = _streaming(writer, DETAIL_SHEET)
+    sheet.fit_to_pages(0, 0)
     keys = list(spec.cells)
     cells = [spec.cells[k] for k in keys]
     _check(
@@ -436,6 +466,7 @@ def _detail_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
         ]
         sheet.write_cells(first + i, 0, meta_cells, unit.values, styles)
     last = first + len(result.included) - 1
+    sheet.repeat_rows(top, top + 2)
     sheet.autofilter(top + 2, 0, max(last, top + 2), len(meta) + len(keys) - 1)
     sheet.freeze_panes(first, 2)
     sheet.set_column(0, 0, 6)
@@ -452,6 +483,7 @@ def _detail_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
 def _group_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> None:
     spec = result.spec
     sheet = writer.add_worksheet(GROUP_SHEET)
+    _print_setup(sheet, fit_width=False)
     keys = list(spec.cells)
     cells = [spec.cells[k] for k in keys]
     order: list[str] = []
@@ -498,6 +530,7 @@ def _group_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> No
 def _indicator_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> None:
     spec = result.spec
     sheet = writer.add_worksheet(INDICATOR_SHEET)
+    _print_setup(sheet)
     indicators = list(spec.indicators)
     _check(
         sheet.write_string(
