@@ -19,7 +19,7 @@ SHOWN_PROBLEMS = 20
 
 
 @click.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...", type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="汇总工作簿（.xlsx）。")
 @click.option(
     "--roster",
@@ -53,7 +53,13 @@ def merge(
 ) -> None:
     """汇总收回的报表 (merge returned workbooks: statuses, checks, totals, summary workbook).
 
-    INPUT 可以是文件或文件夹（递归查找），可混合多个。
+    INPUT 可以是文件或文件夹（递归查找），可混合多个。计入汇总的是状态为“通过”和“有错误”的单位。
+
+    \b
+    退出码 (exit codes)：
+      0  汇总完成，没有错误
+      1  汇总完成，但有错误或名单内单位未报送
+      2  用法错误，或没有可以汇总的文件
     """
     missing = [str(p) for p in inputs if not p.exists()]
     if missing:
