@@ -211,19 +211,6 @@ def _a1(r: int, c: int) -> str:
     return f"{letters}{r + 1}"
 
 
-def _rowcol(ref: bytes) -> Position | None:
-    """(row, col) of an A1 reference such as b"J7"."""
-    col = 0
-    i = 0
-    n = len(ref)
-    while i < n and 65 <= ref[i] <= 90:
-        col = col * 26 + ref[i] - 64
-        i += 1
-    if i == 0 or i == n or not ref[i:].isdigit():
-        return None
-    return int(ref[i:]) - 1, col - 1
-
-
 def _key_index(rows: Grid) -> dict[str, list[Position]]:
     """Every text of a sheet by its label key."""
     index: dict[str, list[Position]] = {}
@@ -234,10 +221,6 @@ def _key_index(rows: Grid) -> dict[str, list[Position]]:
                 if key:
                     index.setdefault(key, []).append((r, c))
     return index
-
-
-def _shown(value: Any) -> str:
-    return field_text(value)
 
 
 # ---------------------------------------------------------------------------------------------- the workbook
@@ -679,7 +662,7 @@ def _classify(
     ``official`` are the keys of the table's other labels: one of them in the wrong place is an altered
     label, even when it is one character away ("第二十条第（五）项" where （一） belongs).
     """
-    found = label_key(value) if isinstance(value, str) else label_key(_shown(value))
+    found = label_key(value) if isinstance(value, str) else label_key(field_text(value))
     if found == text.key:
         return None
     if found in text.accept:
@@ -801,7 +784,7 @@ def _locate(rows: Grid, keys: Mapping[str, list[Position]], tp: _TablePlan, plan
     for t in texts:
         if t.index in placed:
             continue
-        options: list[tuple[int, Position, MismatchKind, Any]] = []
+        options: list[tuple[int, Position, MismatchKind | None, Any]] = []
         for rs in _neighbours(row_shift, t.row):
             for cs in _neighbours(col_shift, t.col):
                 p = (t.sheet_row + rs, t.sheet_col + cs)
@@ -809,7 +792,7 @@ def _locate(rows: Grid, keys: Mapping[str, list[Position]], tp: _TablePlan, plan
                     options.append((3, p, "missing", ""))
                     continue
                 value = _at(rows, *p)
-                kind: MismatchKind = _classify(value, t, plan.tell_tales, tp.keys) or "variant"
+                kind = _classify(value, t, plan.tell_tales, tp.keys)
                 options.append((_RANK[kind], p, kind, value))
         rank, p, best_kind, value = min(options, key=lambda o: o[0])
         if rank == 0:
@@ -817,7 +800,7 @@ def _locate(rows: Grid, keys: Mapping[str, list[Position]], tp: _TablePlan, plan
             claimed.add(p)
             kinds[t.index] = best_kind
         else:
-            unplaced_at[t.index] = (p, best_kind, value)
+            unplaced_at[t.index] = (p, best_kind or "missing", value)
     located = len(placed) >= max(1, LOCATED_SHARE * len(texts))
     row_shift, col_shift = _vote(placed, texts)
     height, width = tp.table.height, tp.table.width
@@ -853,10 +836,10 @@ def _locate(rows: Grid, keys: Mapping[str, list[Position]], tp: _TablePlan, plan
             seen = kinds.get(t.index)
             if seen is not None:
                 r, c = placed[t.index]
-                mismatches.append(LabelMismatch(sheet, _a1(r, c), t.text, _shown(_at(rows, r, c)), seen))
+                mismatches.append(LabelMismatch(sheet, _a1(r, c), t.text, field_text(_at(rows, r, c)), seen))
         else:
             (r, c), lost, value = unplaced_at[t.index]
-            mismatches.append(LabelMismatch(sheet, _a1(r, c), t.text, _shown(value), lost))
+            mismatches.append(LabelMismatch(sheet, _a1(r, c), t.text, field_text(value), lost))
     reported = {(m.sheet, m.cell) for m in mismatches}
     for key, label in plan.tell_tales.items():
         for r, c in keys.get(key, ()):
@@ -1010,10 +993,8 @@ def _read_table(book: _Book, tp: _TablePlan, plan: _Plan, sheet: str) -> _TableR
 # ---------------------------------------------------------------------------------------------- cover, texts
 
 
-def _find_label(rows: Grid, key: str, place: Place, index: Mapping[str, list[Position]] | None) -> Position | None:
-    """Where a field's label is: at the layout's place, else anywhere on the sheet (nearest row)."""
-    if index is None:
-        return None
+def _find_label(key: str, place: Place, index: Mapping[str, list[Position]]) -> Position | None:
+    """Where a field's label is on a sheet whose rows moved (the occurrence nearest the layout's row)."""
     found = index.get(key)
     if not found:
         return None
@@ -1030,7 +1011,7 @@ def _read_cover(book: _Book, plan: _Plan, sheet: str | None) -> dict[str, str]:
         if at_label == label or label_key(at_label) == label_k:
             meta[key] = field_text(_at(rows, place.row, place.col))
             continue
-        found = _find_label(rows, label_k, place, book.keys(sheet))
+        found = _find_label(label_k, place, book.keys(sheet))
         if found is not None:
             meta[key] = field_text(_at(rows, found[0], found[1] + place.col))
     return meta
@@ -1046,7 +1027,7 @@ def _read_texts(book: _Book, plan: _Plan, sheet: str | None) -> dict[str, str]:
         if at_title == title or (isinstance(at_title, str) and label_key(at_title) == title_k):
             texts[key] = field_text(_at(rows, place.row, place.col))
             continue
-        found = _find_label(rows, title_k, place, book.keys(sheet))
+        found = _find_label(title_k, place, book.keys(sheet))
         if found is not None:
             texts[key] = field_text(_at(rows, found[0], found[1] + place.col))
         else:

@@ -257,6 +257,41 @@ def test_row_deleted_from_table_three(spec: Spec, values: dict[str, Number], fil
     assert sub.stored["t3.R24.c1"].place.row == layout_for(spec).cells["t3.R24.c1"].row - 1
 
 
+def test_column_inserted_among_repeated_headers(
+    spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path
+) -> None:
+    """表四 repeats 结果维持…总计 three times: each header must be matched to its own group."""
+    k3 = layout_for(spec).cells["t4.cases.k3"].col
+    sub = read_workbook(_edit(filled, tmp_path / "t4.xlsx", lambda wb: wb["表四"].insert_cols(k3 + 1)))
+    _assert_values(sub, spec, values)
+    assert [(m.table, m.row_offset, m.col_offset) for m in sub.moves] == [("t4", 0, 1)]
+    assert sub.stored["t4.cases.k15"].place.col == layout_for(spec).cells["t4.cases.k15"].col + 1
+
+
+def test_column_deleted_from_table_three(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
+    c4 = layout_for(spec).cells["t3.R1.c4"].col
+    sub = read_workbook(_edit(filled, tmp_path / "no-c4.xlsx", lambda wb: wb["表三"].delete_cols(c4 + 1)))
+    assert [(m.expected, m.kind) for m in sub.label_mismatches] == [("社会公益组织", "missing")]
+    for cell in spec.table("t3").input_cells:
+        if cell.column.key == "c4":
+            assert sub.cells[cell.key].value is None and sub.cells[cell.key].state == "blank"
+        else:
+            assert sub.cells[cell.key].value == values[cell.key], cell.key
+    assert sub.stored["t3.R24.c4"].shown is None
+
+
+def test_moved_table_without_identity(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
+    def change(wb: Workbook) -> None:
+        _drop_identity(wb)
+        wb["表三"].insert_rows(1, 2)
+        wb["表三"].insert_cols(1)
+
+    sub = read_workbook(_edit(filled, tmp_path / "moved-no-identity.xlsx", change))
+    assert sub.identified_by == "labels"
+    assert [(m.table, m.row_offset, m.col_offset) for m in sub.moves] == [("t3", 2, 1)]
+    _assert_values(sub, spec, values)
+
+
 def test_renamed_sheet_is_found(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
     def change(wb: Workbook) -> None:
         wb["表三"].title = "Sheet3"
