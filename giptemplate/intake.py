@@ -3,6 +3,9 @@
 Sniffs the bytes (never the extension), bounds zip archives (size, entries, ratio, entry names), tells
 password-protected files apart, and opens the workbook with python-calamine. Each refusal is an
 :class:`IntakeError` with its F0xx code and one line in Chinese with English.
+
+The admitted file keeps its bytes and member table, so the reader inflates the few parts it parses itself
+(:meth:`Intake.part`: bounded, CRC-checked, entity declarations refused) without reopening the archive.
 """
 
 from __future__ import annotations
