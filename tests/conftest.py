@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from giptemplate.spec import Spec, spec_for_year  # noqa: E402
+from giptemplate.spec import Spec, spec_for_year
 
 
 @pytest.fixture(scope="session")
