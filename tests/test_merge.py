@@ -493,3 +493,20 @@ def test_previous_year(tmp_path: Path) -> None:
     full = [{**inputs_for(100 + i), **arithmetic_for(SPEC).derive(inputs_for(100 + i))} for i in (0, 1, 2, 40)]
     expected = sum(v[key] or 0 for v in full)  # type: ignore[misc]
     assert first.expected == str(expected)
+
+
+def test_blank_cover_year_keeps_the_unit_in_the_totals(tmp_path: Path) -> None:
+    """A blank 报告年度 is the unit's C702 error, not a reason to drop it: the template's own year counts."""
+    import openpyxl as xl
+
+    path = write_unit(tmp_path, 0, inputs_for(0))
+    place = layout_for(SPEC).fields["year"]
+    wb = xl.load_workbook(path)
+    wb[place.sheet].cell(place.row + 1, place.col + 1).value = None
+    wb.save(path)
+    write_unit(tmp_path, 1, inputs_for(1))
+    result = merge([tmp_path], jobs=1)
+    assert result.year == YEAR
+    assert sorted(r.name for r in result.included) == ["unit00.xlsx", "unit01.xlsx"]
+    codes = {f.code for f in result.finding_list if f.file == "unit00.xlsx"}
+    assert "C702" in codes and "M411" not in codes

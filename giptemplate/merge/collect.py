@@ -231,7 +231,7 @@ def process_file(path: str | Path) -> FileResult:
         unit_name=submission.unit_name.strip(),
         unit_code=submission.unit_code.strip().upper(),
         scope=submission.meta.get("scope", "").strip(),
-        year=submission.year,
+        year=_report_year(submission),
         saved_at=submission.saved_at,
         application=submission.application,
         values=tuple(values.get(k) for k in spec.cells),
@@ -239,6 +239,15 @@ def process_file(path: str | Path) -> FileResult:
         findings=findings,
         texts=texts,
     )
+
+
+def _report_year(submission: Submission) -> int | None:
+    """The year typed on the cover, else the year the template was made for (a blank cover year is the checks'
+    C702; it must not drop the unit from the year's totals)."""
+    if submission.year is not None:
+        return submission.year
+    identity = submission.meta.get("report_year", "")
+    return int(identity) if identity.isdigit() else None
 
 
 def _process_chunk(paths: Sequence[str]) -> list[FileResult]:
