@@ -103,19 +103,33 @@ class Arithmetic:
         keys: frozenset[str] = frozenset().union(*(self.inputs_of(k) for k in relation.cells))
         return tuple(sorted(keys, key=self._input_order.__getitem__))
 
-    def derive(self, inputs: Values, *, blank_as_zero: bool = False) -> dict[str, Number | None]:
+    def derive(
+        self,
+        inputs: Values,
+        *,
+        blank_as_zero: bool = False,
+        typed: Mapping[str, Number | None] | None = None,
+    ) -> dict[str, Number | None]:
         """Values of every derived cell. Strict by default: a total over a missing cell is missing.
 
-        ``blank_as_zero`` mirrors Excel's SUM, for the values cached in formulas we write.
+        ``blank_as_zero`` mirrors Excel's SUM, for the values cached in formulas we write. ``typed`` holds totals
+        whose formula a filler replaced by a number: they keep that number, and the formulas above them add it,
+        as the recalculated workbook shows it.
         """
         values: dict[str, Number | None] = dict(inputs)
         derived: dict[str, Number | None] = {}
         for key in self.order:
-            parts = [values.get(dep) for dep in self.formula_of[key].rhs]
-            if blank_as_zero:
-                total: Number | None = _sum(p for p in parts if p is not None)
-            else:
-                total = None if any(p is None for p in parts) else _sum(p for p in parts if p is not None)
+            if typed is not None and key in typed:
+                values[key] = derived[key] = typed[key]
+                continue
+            total: Number | None = 0
+            for dep in self.formula_of[key].rhs:
+                part = values.get(dep)
+                if part is not None:
+                    total = total + part  # type: ignore[operator]
+                elif not blank_as_zero:
+                    total = None
+                    break
             values[key] = derived[key] = total
         return derived
 

@@ -211,21 +211,6 @@ def _relation_text(relation: Relation) -> _RelationText:
 
 
 @functools.cache
-def _input_cells(spec: Spec) -> tuple[Cell, ...]:
-    return spec.input_cells
-
-
-@functools.cache
-def _input_keys(spec: Spec) -> tuple[str, ...]:
-    return tuple(c.key for c in spec.input_cells)
-
-
-@functools.cache
-def _row_cells(spec: Spec, row_ref: str) -> tuple[Cell, ...]:
-    return spec.row_cells(row_ref)
-
-
-@functools.cache
 def _cell_order(spec: Spec) -> dict[str, int]:
     return {key: i for i, key in enumerate(spec.cells)}
 
@@ -370,39 +355,9 @@ def check_relations(
 # ---------------------------------------------------------------------------------------------- the file check
 
 
-def _typed_totals(submission: Submission) -> dict[str, Number | None]:
-    """Totals whose formula is gone (or unknown, in formats that do not tell) with the number they show."""
-    return {
-        key: total.shown
-        for key, total in submission.stored.items()
-        if total.has_formula is False or (total.has_formula is None and total.shown is not None)
-    }
-
-
-def _derived(
-    spec: Spec, inputs: Mapping[str, Number | None], typed: Mapping[str, Number | None]
-) -> dict[str, Number | None]:
-    # The same strict derivation as Arithmetic.derive, in a form cheap enough to run on every file.
-    arithmetic = arithmetic_for(spec)
-    values = dict(inputs)
-    for key in arithmetic.order:
-        values[key] = typed[key] if key in typed else _side(arithmetic.formula_of[key].rhs, values)
-    return values
-
-
-def _inputs(submission: Submission) -> dict[str, Number | None]:
-    cells = submission.cells
-    return {key: (cells[key].value if key in cells else None) for key in _input_keys(submission.spec)}
-
-
 def values_as_shown(submission: Submission) -> dict[str, Number | None]:
-    """The values a reviewer sees in the recalculated workbook.
-
-    A total typed over its formula counts with the typed number (as in :meth:`Submission.as_filed`), and so do the
-    intact formulas that sum it: （七）总计·总计 adds a typed （七）总计·自然人 in the workbook, so it does here too.
-    Intact formulas are recomputed strictly (a blank input leaves them blank), never taken from the cache.
-    """
-    return _derived(submission.spec, _inputs(submission), _typed_totals(submission))
+    """The values a reviewer sees in the recalculated workbook (see :attr:`Submission.as_filed`)."""
+    return submission.as_filed
 
 
 class _Checker:
@@ -411,11 +366,9 @@ class _Checker:
     def __init__(self, submission: Submission) -> None:
         self.sub = submission
         self.spec = submission.spec
-        inputs = _inputs(submission)
-        typed = _typed_totals(submission)
-        # trusted (every total recomputed, as Submission.values) and as shown (typed totals count)
-        self.trusted = _derived(self.spec, inputs, {})
-        self.shown = _derived(self.spec, inputs, typed) if typed else self.trusted
+        # trusted (every total recomputed) and as shown (typed totals count, as the workbook displays them)
+        self.trusted = submission.values
+        self.shown = submission.as_filed
         self.layout = layout_for(self.spec)
         self.findings: list[Finding] = []
         self.tally = RelationTally()
@@ -562,7 +515,7 @@ class _Checker:
 
     def values(self) -> None:
         spec = self.spec
-        for cell in _input_cells(spec):
+        for cell in spec.input_cells:
             if cell.table in self.absent_tables:
                 continue
             cv = self.sub.cells.get(cell.key)
@@ -701,7 +654,7 @@ class _Checker:
         if not scope_field.choices or self.sub.meta.get("scope", "").strip() != scope_field.choices[UNIT_SCOPE_INDEX]:
             return
         row_label = None
-        for cell in _row_cells(spec, spec.department_zero_row):
+        for cell in spec.row_cells(spec.department_zero_row):
             value = self.trusted.get(cell.key)
             if value is None or value == 0 or cell.table in self.absent_tables:
                 continue

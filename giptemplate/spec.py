@@ -101,7 +101,7 @@ class Table:
     columns: tuple[Column, ...]
     cells: tuple[Cell, ...]
 
-    @property
+    @functools.cached_property
     def input_cells(self) -> tuple[Cell, ...]:
         return tuple(c for c in self.cells if not c.derived)
 
@@ -239,17 +239,25 @@ class Spec:
     source: str
     cells: Mapping[str, Cell] = field(repr=False)
 
-    @property
+    # Cached: the reader and the checks ask for these on every file.
+    @functools.cached_property
     def parts(self) -> tuple[Part, ...]:
         return tuple(p for s in self.sections for p in s.parts)
 
-    @property
+    @functools.cached_property
     def input_cells(self) -> tuple[Cell, ...]:
         return tuple(c for t in self.tables for c in t.cells if not c.derived)
 
-    @property
+    @functools.cached_property
     def derived_cells(self) -> tuple[Cell, ...]:
         return tuple(c for t in self.tables for c in t.cells if c.derived)
+
+    @functools.cached_property
+    def _cells_by_row(self) -> dict[str, tuple[Cell, ...]]:
+        rows: dict[str, list[Cell]] = {}
+        for cell in self.cells.values():
+            rows.setdefault(f"{cell.table}.{cell.row.key}", []).append(cell)
+        return {key: tuple(cells) for key, cells in rows.items()}
 
     def table(self, key: str) -> Table:
         for t in self.tables:
@@ -268,7 +276,7 @@ class Spec:
 
     def row_cells(self, row_ref: str) -> tuple[Cell, ...]:
         """The cells of ``"t3.R2"``, in column order."""
-        return tuple(c for c in self.cells.values() if f"{c.table}.{c.row.key}" == row_ref)
+        return self._cells_by_row.get(row_ref, ())
 
 
 # ---------------------------------------------------------------------------------------------- loading

@@ -125,13 +125,26 @@ class Submission:
         """Trusted values: inputs as read, every total recomputed from them (None where an input is missing)."""
         return {**self.inputs, **arithmetic_for(self.spec).derive(self.inputs)}
 
+    @functools.cached_property
+    def typed_totals(self) -> dict[str, Number | None]:
+        """Totals whose formula is gone (or unknown, in formats that do not tell) with the number they show."""
+        return {
+            key: total.shown
+            for key, total in self.stored.items()
+            if total.has_formula is False or (total.has_formula is None and total.shown is not None)
+        }
+
+    @functools.cached_property
     def as_filed(self) -> dict[str, Number | None]:
-        """Values as the filler left them: a total typed over its formula counts with the typed number."""
-        values = dict(self.values)
-        for key, total in self.stored.items():
-            if total.has_formula is False or (total.has_formula is None and total.shown is not None):
-                values[key] = total.shown
-        return values
+        """The values a reviewer sees in the recalculated workbook.
+
+        A total typed over its formula counts with the typed number, and so do the intact formulas that add it up
+        (a typed （七）总计·自然人 changes （七）总计·总计 too). Intact formulas are recomputed strictly, never taken
+        from the cache.
+        """
+        if not self.typed_totals:
+            return self.values
+        return {**self.inputs, **arithmetic_for(self.spec).derive(self.inputs, typed=self.typed_totals)}
 
     def place_of(self, key: str) -> Place:
         if key in self.cells:

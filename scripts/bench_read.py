@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pandas as pd
 import python_calamine
+
 from giptemplate.checks import check
 from giptemplate.reader import read_workbook
-
 from giptemplate.sample import consistent_values
 from giptemplate.spec import spec_for_year
 from giptemplate.uscc import check_digit

@@ -24,8 +24,8 @@ case "${1:-}" in
     ;;
   test)
     shift
-    .venv/bin/ruff check giptemplate tests scripts
-    .venv/bin/ruff format --check giptemplate tests scripts
+    .venv/bin/ruff check --no-cache giptemplate tests scripts
+    .venv/bin/ruff format --no-cache --check giptemplate tests scripts
     .venv/bin/mypy giptemplate
     exec .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-auto}" "$@"
     ;;
