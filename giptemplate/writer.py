@@ -11,11 +11,9 @@ import functools
 import io
 import math
 import re
-import struct
 import unicodedata
 import uuid
 import zipfile
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -890,12 +888,11 @@ _XLSX_ESCAPED = re.compile(r"[&<>\"']|_x[0-9a-fA-F]{4}_")
 
 @dataclass(frozen=True)
 class _Member:
-    """One part of the prototype's zip: kept compressed when no mark is in it, else kept plain."""
+    """One part of the prototype's zip, with the header fields zipfile wrote for it."""
 
-    info: zipfile.ZipInfo  # the prototype's header fields (versions, system, attributes), reused verbatim
+    info: zipfile.ZipInfo  # versions, system, attributes and time, reused verbatim
     data: bytes  # uncompressed XML
     marked: bool
-    compressed: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -905,55 +902,13 @@ class _Prototype:
     shared_strings: bytes
 
 
-def _deflate(data: bytes) -> bytes:
-    # what zipfile does for ZIP_DEFLATED at the default level, as xlsxwriter uses it
-    compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
-    return compressor.compress(data) + compressor.flush()
-
-
-_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
-_CENTRAL_HEADER = struct.Struct("<4s4B4HL2L5H2L")
-_END_RECORD = struct.Struct("<4s4H2LH")
-
-
-def _zip(members: Sequence[tuple[zipfile.ZipInfo, bytes, bytes, int]]) -> bytes:
-    """A zip of (header, data, deflated data, crc), byte-identical to what zipfile writes for xlsxwriter.
-
-    Written by hand so that unchanged parts need not be compressed again. It covers what xlsxwriter's in-memory
-    packages use: ASCII names, deflate, no extra fields, comments, data descriptors or zip64.
-    """
-    out: list[bytes] = []
-    central: list[bytes] = []
-    offset = 0
-    for info, data, compressed, crc in members:
-        name = info.filename.encode("ascii")
-        year, month, day, hour, minute, second = info.date_time
-        dosdate = (year - 1980) << 9 | month << 5 | day
-        dostime = hour << 11 | minute << 5 | second // 2
-        common = (info.flag_bits, info.compress_type, dostime, dosdate, crc, len(compressed), len(data), len(name))
-        local = _LOCAL_HEADER.pack(b"PK\x03\x04", info.extract_version, info.reserved, *common, 0)
-        central.append(
-            _CENTRAL_HEADER.pack(
-                b"PK\x01\x02",
-                info.create_version,
-                info.create_system,
-                info.extract_version,
-                info.reserved,
-                *common,
-                0,  # extra length
-                0,  # comment length
-                0,  # disk number
-                info.internal_attr,
-                info.external_attr,
-                offset,
-            )
-            + name
-        )
-        out += (local, name, compressed)
-        offset += len(local) + len(name) + len(compressed)
-    directory = b"".join(central)
-    end = _END_RECORD.pack(b"PK\x05\x06", 0, 0, len(members), len(members), len(directory), offset, 0)
-    return b"".join(out) + directory + end
+def _zip(members: Sequence[tuple[zipfile.ZipInfo, bytes]]) -> bytes:
+    """Zip the parts with the prototype's own headers, as xlsxwriter's zipfile did (so the bytes are identical)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for info, data in members:
+            archive.writestr(info, data)
+    return buffer.getvalue()
 
 
 class TemplateStamp:
@@ -999,9 +954,9 @@ class TemplateStamp:
                 part = member.data
                 for mark, value in marks:
                     part = part.replace(mark, value)
-                members.append((member.info, part, _deflate(part), zlib.crc32(part)))
+                members.append((member.info, part))
             else:
-                members.append((member.info, member.data, member.compressed, member.info.CRC))
+                members.append((member.info, member.data))
         data = _zip(members)
         if isinstance(target, (str, Path)):
             Path(target).write_bytes(data)
@@ -1041,11 +996,8 @@ class TemplateStamp:
             members = []
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 for info in archive.infolist():
-                    if info.extra or info.comment or info.flag_bits & 0x08 or not info.filename.isascii():
-                        raise WriterError(f"unexpected zip member {info.filename} in xlsxwriter's output")
                     part = archive.read(info)
-                    marked = any(m in part for m in marks)
-                    members.append(_Member(info, part, marked, b"" if marked else _deflate(part)))
+                    members.append(_Member(info, part, any(m in part for m in marks)))
             shared = next((m.data for m in members if m.info.filename == "xl/sharedStrings.xml"), b"")
             self._prototypes[verdict] = _Prototype(code_mark, tuple(members), shared)
         return self._prototypes[verdict]
