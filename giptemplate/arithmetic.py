@@ -64,6 +64,17 @@ def _sum(values: Iterable[Number]) -> Number:
     return total
 
 
+def _side(keys: Sequence[str], values: Values) -> Number | None:
+    """The sum of one side of a relation; None when any of its cells is blank."""
+    total: Number = 0
+    for key in keys:
+        value = values.get(key)
+        if value is None:
+            return None
+        total = total + value
+    return total
+
+
 class Arithmetic:
     """Derivation order, dependency closures and evaluation for one spec."""
 
@@ -72,6 +83,7 @@ class Arithmetic:
         self.formula_of: dict[str, Relation] = {r.derives: r for r in spec.relations if r.derives}
         self.order: tuple[str, ...] = self._topological()
         self._input_order = {c.key: i for i, c in enumerate(spec.input_cells)}
+        self._cell_order = {key: i for i, key in enumerate(spec.cells)}
 
     def _topological(self) -> tuple[str, ...]:
         done: list[str] = []
@@ -137,16 +149,31 @@ class Arithmetic:
         """Evaluate one instance. ``values`` holds inputs and derived cells alike.
 
         With ``depend_on_inputs`` an instance is not assessable when any input it depends on (through derived
-        cells too) is missing, as the live status cell judges it; otherwise only its own cells count.
+        cells too) is missing, as the live status cell judges it. Otherwise only its own cells count, as a
+        reviewer reads a filed table (a typed total stands for itself); a blank total then names the blank
+        inputs behind it.
         """
-        own = [values.get(k) for k in relation.cells]
-        missing = tuple(k for k in self.relation_inputs(relation) if values.get(k) is None) if depend_on_inputs else ()
-        missing += tuple(k for k, v in zip(relation.cells, own, strict=True) if v is None and k not in missing)
-        if missing:
+        lhs, rhs = _side(relation.lhs, values), _side(relation.rhs, values)
+        missing: tuple[str, ...] = ()
+        if depend_on_inputs:
+            missing = tuple(k for k in self.relation_inputs(relation) if values.get(k) is None)
+        if lhs is None or rhs is None:
+            missing = missing or self._blank_causes(relation, values)
+        if missing or lhs is None or rhs is None:
             return Evaluation(relation, Outcome.NOT_ASSESSABLE, None, None, missing)
-        lhs = _sum(values[k] for k in relation.lhs)  # type: ignore[misc]
-        rhs = _sum(values[k] for k in relation.rhs)  # type: ignore[misc]
         return Evaluation(relation, Outcome.PASS if lhs == rhs else Outcome.FAIL, lhs, rhs, ())
+
+    def _blank_causes(self, relation: Relation, values: Values) -> tuple[str, ...]:
+        """The blank cells an instance reads, each blank total replaced by the blank inputs behind it."""
+        causes: list[str] = []
+        for key in relation.cells:
+            if values.get(key) is not None:
+                continue
+            behind = [k for k in self.inputs_of(key) if k != key and values.get(k) is None]
+            for cause in behind or [key]:
+                if cause not in causes:
+                    causes.append(cause)
+        return tuple(sorted(causes, key=lambda k: self._cell_order.get(k, 0)))
 
     def evaluate_all(self, values: Values) -> list[Evaluation]:
         return [self.evaluate(r, values) for r in self.spec.relations]

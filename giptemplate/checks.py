@@ -210,38 +210,6 @@ def _relation_text(relation: Relation) -> _RelationText:
     return _RelationText(lhs.strip(), rhs.strip())
 
 
-@functools.cache
-def _cell_order(spec: Spec) -> dict[str, int]:
-    return {key: i for i, key in enumerate(spec.cells)}
-
-
-def _missing_inputs(spec: Spec, relation: Relation, values: Mapping[str, Number | None]) -> tuple[str, ...]:
-    """The cells that keep an instance from being assessed: blank cells it reads, or the blank inputs behind a
-    blank recomputed total."""
-    arithmetic = arithmetic_for(spec)
-    missing: list[str] = []
-    for key in relation.cells:
-        if values.get(key) is not None:
-            continue
-        behind = [k for k in sorted(arithmetic.inputs_of(key)) if k != key and values.get(k) is None]
-        for k in behind or [key]:
-            if k not in missing:
-                missing.append(k)
-    order = _cell_order(spec)
-    return tuple(sorted(missing, key=lambda k: order.get(k, 0)))
-
-
-def _side(keys: Sequence[str], values: Mapping[str, Number | None]) -> Number | None:
-    """The sum of one side of a relation, None when any of its cells is blank (kept cheap: it runs per instance)."""
-    total: Number = 0
-    for key in keys:
-        value = values.get(key)
-        if value is None:
-            return None
-        total = total + value
-    return total
-
-
 def _list_cells(keys: Sequence[str], place_of: PlaceOf, home_sheet: str) -> str:
     shown = []
     for key in keys[:MAX_LISTED_CELLS]:
@@ -274,6 +242,7 @@ def check_relations(
     not assessable and reported once per relation.
     """
     layout = layout_for(spec)
+    arithmetic = arithmetic_for(spec)
     place_of: PlaceOf = place or (lambda key: layout.cells.get(key))
     tally = tally if tally is not None else RelationTally()
     skipped = set(skip_tables)
@@ -285,15 +254,13 @@ def check_relations(
             collapsed.setdefault(relation.key, []).append(relation)
             tally.count(Outcome.NOT_ASSESSABLE)
             continue
-        lhs, rhs = _side(relation.lhs, values), _side(relation.rhs, values)
-        missing: tuple[str, ...] = ()
-        if lhs is None or rhs is None:
-            missing = _missing_inputs(spec, relation, values)
-        elif lhs == rhs:
+        evaluation = arithmetic.evaluate(relation, values, depend_on_inputs=False)
+        if evaluation.outcome is Outcome.PASS:
             tally.passed += 1
             continue
-        else:
+        if evaluation.outcome is Outcome.FAIL:
             tally.failed += 1
+        missing, lhs, rhs = evaluation.missing, evaluation.lhs, evaluation.rhs
         target = relation.lhs[0]
         at = place_of(target)
         loc: dict[str, Any] = {

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from giptemplate.arithmetic import Number
+from giptemplate.checks import fmt
 from giptemplate.errors import InputError
 from giptemplate.findings import CODES, SEVERITY_LABELS, SEVERITY_ORDER, Finding, make
 from giptemplate.merge.aggregate import (
@@ -203,7 +204,7 @@ class MergeResult:
                     "type": cell.type,
                     "derived": cell.derived,
                     "value": value,
-                    "display": display_value(value, cell.type),
+                    "display": display_value(value, cell.type, self.spec.fee_decimals),
                     "units": units,
                     "missing": missing,
                     "sheet": layout.cells[key].sheet,
@@ -235,13 +236,12 @@ class MergeResult:
         return long_frame(self)
 
 
-def display_value(value: Number | None, cell_type: str) -> str:
-    """How a total reads: the fee with 4 decimals (never rounded before display), counts as integers."""
-    if value is None:
-        return ""
-    if cell_type == "fee":
-        return f"{value:.4f}"
-    return str(value)
+def display_value(value: Number | None, cell_type: str, fee_decimals: int) -> str:
+    """How a total reads: as the report prints it (the fee with at least ``fee_decimals`` places, never rounded);
+    blank when there is no value."""
+    from giptemplate.report import format_value
+
+    return "" if value is None else format_value(value, cell_type, fee_decimals)
 
 
 # ---------------------------------------------------------------------------------------------- merging
@@ -447,7 +447,10 @@ def build_result(
         }
         if r.path in superseded:
             newer = superseded[r.path]
-            reason = f"已被较新的文件 {newer.name}（保存时间 {newer.saved_at or '未知'}）替代，不计入"
+            if r.sha256 and r.sha256 == newer.sha256:
+                reason = f"与 {newer.name} 内容完全相同，不重复计入"
+            else:
+                reason = f"已被较新的文件 {newer.name}（保存时间 {newer.saved_at or '未知'}）替代，不计入"
             findings.append(
                 make(
                     "M401",
@@ -581,16 +584,16 @@ def carry_findings(
         findings.append(
             make(
                 "M407",
-                f"汇总的{cell_title(spec, current_key)}为 {now}，上年汇总的{cell_title(spec, cell.key)}为 {before}，"
-                f"相差 {abs(now - before)}（上年 {len(newest)} 个单位，本年 {len(included)} 个单位）。"
+                f"汇总的{cell_title(spec, current_key)}为 {fmt(now)}，上年汇总的{cell_title(spec, cell.key)}为 {fmt(before)}，"
+                f"相差 {fmt(abs(now - before))}（上年 {len(newest)} 个单位，本年 {len(included)} 个单位）。"
                 + ("；".join(changes) + "。" if changes else "各单位与上年相同，请核对各单位的上年结转（Y501）。"),
                 sheet=place.sheet,
                 cell=place.a1,
                 cell_key=current_key,
                 unit_name=AGGREGATE_UNIT,
-                expected=str(before),
-                actual=str(now),
-                diff=str(now - before),
+                expected=fmt(before),
+                actual=fmt(now),
+                diff=fmt(now - before),
                 extra={"gone": gone, "new": new},
             )
         )

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from giptemplate.arithmetic import Evaluation, Number, Outcome, arithmetic_for
+from giptemplate.checks import fmt
 from giptemplate.findings import Finding, make
 from giptemplate.layout import layout_for
 from giptemplate.spec import Indicator, Relation, Spec
@@ -122,7 +123,7 @@ def _unit_label(unit: UnitValues) -> str:
 
 
 def _fmt(value: Number | None) -> str:
-    return "" if value is None else str(value)
+    return "" if value is None else fmt(value)
 
 
 def aggregate_findings(agg: Aggregate) -> list[Finding]:
@@ -152,7 +153,7 @@ def aggregate_findings(agg: Aggregate) -> list[Finding]:
             for unit, values in zip(agg.units, unit_maps, strict=True):
                 own = arithmetic.evaluate(relation, values)
                 if own.outcome is Outcome.FAIL:
-                    failing.append(f"{_unit_label(unit)}（差{own.diff}）")
+                    failing.append(f"{_unit_label(unit)}（差{fmt(own.diff)}）")
                 elif own.outcome is Outcome.NOT_ASSESSABLE:
                     unknown.append(_unit_label(unit))
             blame = []
@@ -163,8 +164,8 @@ def aggregate_findings(agg: Aggregate) -> list[Finding]:
             findings.append(
                 make(
                     "M404",
-                    f"汇总数据「{relation.title}」在「{label}」不成立：左边 {evaluation.lhs}，右边 {evaluation.rhs}，"
-                    f"相差 {abs(evaluation.diff or 0)}。" + "；".join(blame) + ("。" if blame else ""),
+                    f"汇总数据「{relation.title}」在「{label}」不成立：左边 {fmt(evaluation.lhs)}，右边 {fmt(evaluation.rhs)}，"
+                    f"相差 {fmt(abs(evaluation.diff or 0))}。" + "；".join(blame) + ("。" if blame else ""),
                     expected=_fmt(evaluation.rhs),
                     actual=_fmt(evaluation.lhs),
                     diff=_fmt(evaluation.diff),
@@ -231,12 +232,12 @@ def _blind_sum_findings(agg: Aggregate) -> list[Finding]:
         findings.append(
             make(
                 "M406",
-                f"汇总单元格 {cell_title(spec, key)} 为各单位直接相加（{value}）：{reason}，请核实。",
+                f"汇总单元格 {cell_title(spec, key)} 为各单位直接相加（{fmt(value)}）：{reason}，请核实。",
                 sheet=place.sheet,
                 cell=place.a1,
                 cell_key=key,
                 unit_name=AGGREGATE_UNIT,
-                actual=str(value),
+                actual=fmt(value),
             )
         )
     return findings

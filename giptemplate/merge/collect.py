@@ -176,6 +176,15 @@ def _previous_for(submission: Submission) -> Submission | None:
         return None
 
 
+def _stat(path: Path) -> tuple[int, float]:
+    """Size and modification time (0 when the file has gone: it is then listed as 无法读取 anyway)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return 0, 0.0
+    return stat.st_size, stat.st_mtime
+
+
 def process_file(path: str | Path) -> FileResult:
     """Read and (unless the worker only reads) check one file; never raises for a bad file."""
     from giptemplate.checks import check_file
@@ -183,11 +192,7 @@ def process_file(path: str | Path) -> FileResult:
     from giptemplate.reader import read_workbook
 
     path = Path(path)
-    try:
-        stat = path.stat()
-        size, mtime = stat.st_size, stat.st_mtime
-    except OSError:
-        size, mtime = 0, 0.0
+    size, mtime = _stat(path)
     try:
         submission = read_workbook(path)
     except IntakeError as exc:
@@ -371,10 +376,6 @@ def _run_pool(
 
 def _crashed(name: str) -> FileResult:
     path = Path(name)
-    try:
-        stat = path.stat()
-        size, mtime = stat.st_size, stat.st_mtime
-    except OSError:
-        size, mtime = 0, 0.0
+    size, mtime = _stat(path)
     message = f"{path.name}：读取该文件的进程异常退出（可能文件损坏或过于复杂）"
     return FileResult(name, size, mtime, error_code=INTERNAL_ERROR, error_message=message)

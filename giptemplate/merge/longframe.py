@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from giptemplate.errors import InputError
 from giptemplate.layout import layout_for
+from giptemplate.render import neutralise
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,7 +40,6 @@ COLUMNS = (
     "file",
     "sha256",
 )
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BATCH_UNITS = 500
 
 
@@ -79,11 +79,6 @@ def long_frame(result: MergeResult) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(list(long_records(result)), columns=list(COLUMNS))
     frame["value"] = frame["value"].astype(object)
     return frame
-
-
-def neutralise(text: str) -> str:
-    """A CSV cell that spreadsheet programs would not run as a formula (OWASP: prefix with an apostrophe)."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def write_long(result: MergeResult, path: str | Path) -> None:

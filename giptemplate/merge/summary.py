@@ -168,8 +168,9 @@ def _check(result: Any, what: str) -> None:
 
 
 class _Formats:
-    def __init__(self, writer: TemplateWriter) -> None:
+    def __init__(self, writer: TemplateWriter, spec: Spec) -> None:
         add = writer.workbook.add_format
+        fee = "0." + "0" * spec.fee_decimals if spec.fee_decimals > 0 else "0"
         border = {"border": 1, "valign": "vcenter"}
         self.title = add({"bold": True, "font_size": 14, "valign": "vcenter"})
         self.note = add({"font_size": 10, "text_wrap": True, "valign": "top"})
@@ -178,11 +179,11 @@ class _Formats:
         self.text = add({**border})
         self.wrap = add({**border, "text_wrap": True, "valign": "top"})
         self.count = add({**border, "num_format": "0"})
-        self.fee = add({**border, "num_format": "0.0000"})
+        self.fee = add({**border, "num_format": fee})
         self.percent = add({**border, "num_format": "0.0%"})
         self.total_text = add({**border, "bold": True, "bg_color": "#F2F2F2"})
         self.total_count = add({**border, "bold": True, "bg_color": "#F2F2F2", "num_format": "0"})
-        self.total_fee = add({**border, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.0000"})
+        self.total_fee = add({**border, "bold": True, "bg_color": "#F2F2F2", "num_format": fee})
         self.total_percent = add({**border, "bold": True, "bg_color": "#F2F2F2", "num_format": "0.0%"})
         self.red = add({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
         self.yellow = add({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
@@ -221,7 +222,7 @@ def write_summary(result: MergeResult, path: str | Path) -> bytes:
     writer.write(Fill(year=year, unit_name=office, scope=SUMMARY_SCOPE, values=values), kind="summary")
     _lock_inputs(writer)
     _cover_line(writer, result)
-    f = _Formats(writer)
+    f = _Formats(writer, spec)
     _status_sheet(writer, result, f)
     _findings_sheet(writer, result, f)
     _detail_sheet(writer, result, f)
