@@ -780,7 +780,7 @@ class _Checker:
         what = "未填写" if not text else f"未提及{words}"
         self.add(
             REQUIRE_CODE,
-            f"“{part.display_title}”{what}：须说明信息处理费的收取情况（未收取的也应写明）。",
+            f"“{part.display_title}”{what}。{part.hint}",
             at=self.part_place(part.key),
             extra={"part": part.key},
         )

@@ -17,6 +17,12 @@ from giptemplate.writer import DEFAULT_PASSWORD, DEFAULT_SCOPE, TemplateStamp
 NAME_COLUMN = "单位名称"
 CODE_COLUMN = "单位代码"
 GROUP_COLUMN = "分组"
+# Headers offices actually use for the same columns (first match wins).
+COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
+    NAME_COLUMN: (NAME_COLUMN, "单位全称", "机关名称", "单位"),
+    CODE_COLUMN: (CODE_COLUMN, "统一社会信用代码", "社会信用代码", "信用代码", "机构代码"),
+    GROUP_COLUMN: (GROUP_COLUMN, "类别", "单位类别"),
+}
 MAX_ROSTER_BYTES = 20 * 2**20
 MAX_NAME_CHARS = 100  # the longest real unit names have about 40 characters
 HEADER_SEARCH_ROWS = 10  # a title line or two above the header is common in office rosters
@@ -89,24 +95,57 @@ def read_roster(path: str | Path) -> list[RosterEntry]:
     return parse_roster(rows, path.name)
 
 
+def _column(header: Sequence[str], column: str) -> int | None:
+    for name in COLUMN_SYNONYMS[column]:
+        if name in header:
+            return header.index(name)
+    return None
+
+
+def check_unit(name: str, code: str, where: str) -> tuple[str, str]:
+    """A unit's name and code made canonical, or a :class:`RosterError` saying what is wrong at ``where``."""
+    name, code = name.strip(), code.strip().upper()
+    if not name:
+        raise RosterError(f"{where}：单位名称为空 (empty unit name)")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name + code):
+        raise RosterError(f"{where}：单位名称或代码含换行或控制字符，请删除后重试 (line break or control character)")
+    if len(name) > MAX_NAME_CHARS:
+        raise RosterError(f"{where}：单位名称过长（{len(name)} 字，最多 {MAX_NAME_CHARS} 字） (unit name too long)")
+    if len(code) > MAX_NAME_CHARS:
+        raise RosterError(f"{where}：单位代码过长 (unit code too long)")
+    verdict = uscc.verify(code)
+    if verdict in ("bad_check_digit", "bad_character"):
+        raise RosterError(
+            f"{where}：{name} 的统一社会信用代码 {code} {uscc.STATUS_TEXT[verdict].lstrip('✗ ')}"
+            " (invalid unified social credit code)"
+        )
+    return name, code
+
+
 def parse_roster(rows: Sequence[Sequence[str]], source: str = "名单") -> list[RosterEntry]:
     rows = [[c.strip() for c in row] for row in rows]
     filled = [i for i, row in enumerate(rows) if any(row)]
     if not filled:
         raise RosterError(f"{source}：名单为空 (empty roster)")
     header_at = next(
-        (i for i in filled[:HEADER_SEARCH_ROWS] if NAME_COLUMN in rows[i] and CODE_COLUMN in rows[i]), filled[0]
+        (
+            i
+            for i in filled[:HEADER_SEARCH_ROWS]
+            if _column(rows[i], NAME_COLUMN) is not None and _column(rows[i], CODE_COLUMN) is not None
+        ),
+        filled[0],
     )
     header = rows[header_at]
-    for needed in (NAME_COLUMN, CODE_COLUMN):
-        if needed not in header:
+    name_at, code_at = _column(header, NAME_COLUMN), _column(header, CODE_COLUMN)
+    for needed, at in ((NAME_COLUMN, name_at), (CODE_COLUMN, code_at)):
+        if at is None:
             raise RosterError(
                 f"{source}：缺少“{needed}”列 (missing column {needed}); 表头为：{'、'.join(h for h in header if h)}"
             )
-    name_at, code_at = header.index(NAME_COLUMN), header.index(CODE_COLUMN)
-    group_at = header.index(GROUP_COLUMN) if GROUP_COLUMN in header else None
+    group_at = _column(header, GROUP_COLUMN)
     entries: list[RosterEntry] = []
-    seen: dict[str, int] = {}
+    codes: dict[str, int] = {}
+    names: dict[str, int] = {}
     for line, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
         if not any(row):
             continue
@@ -114,34 +153,15 @@ def parse_roster(rows: Sequence[Sequence[str]], source: str = "名单") -> list[
         def cell(i: int | None, row: Sequence[str] = row) -> str:
             return row[i] if i is not None and i < len(row) else ""
 
-        name, code = cell(name_at), cell(code_at).upper()
-        if not name:
-            raise RosterError(f"{source} 第 {line} 行：单位名称为空 (row {line}: empty unit name)")
-        if any(ord(ch) < 32 or ord(ch) == 127 for ch in name + code):
-            raise RosterError(
-                f"{source} 第 {line} 行：单位名称或代码含换行或控制字符，请删除后重试"
-                f" (row {line}: line break or control character in a cell)"
-            )
-        if len(name) > MAX_NAME_CHARS:
-            raise RosterError(
-                f"{source} 第 {line} 行：单位名称过长（{len(name)} 字，最多 {MAX_NAME_CHARS} 字）"
-                f" (row {line}: unit name too long)"
-            )
-        if not code:
-            raise RosterError(f"{source} 第 {line} 行：{name} 的单位代码为空 (row {line}: empty unit code)")
-        if len(code) > MAX_NAME_CHARS:
-            raise RosterError(f"{source} 第 {line} 行：单位代码过长 (row {line}: unit code too long)")
-        verdict = uscc.verify(code)
-        if verdict in ("bad_check_digit", "bad_character"):
-            raise RosterError(
-                f"{source} 第 {line} 行：{name} 的统一社会信用代码 {code} {uscc.STATUS_TEXT[verdict].lstrip('✗ ')}"
-                f" (row {line}: invalid unified social credit code)"
-            )
-        if code in seen:
-            raise RosterError(
-                f"{source} 第 {line} 行：单位代码 {code} 与第 {seen[code]} 行重复 (row {line}: duplicate code)"
-            )
-        seen[code] = line
+        where = f"{source} 第 {line} 行"
+        if not cell(code_at) and cell(name_at):
+            raise RosterError(f"{where}：{cell(name_at)} 的单位代码为空 (row {line}: empty unit code)")
+        name, code = check_unit(cell(name_at), cell(code_at), where)
+        if code in codes:
+            raise RosterError(f"{where}：单位代码 {code} 与第 {codes[code]} 行重复 (row {line}: duplicate code)")
+        if name in names:
+            raise RosterError(f"{where}：单位名称 {name} 与第 {names[name]} 行重复 (row {line}: duplicate unit name)")
+        codes[code], names[name] = line, line
         entries.append(RosterEntry(name, code, cell(group_at), line))
     if not entries:
         raise RosterError(f"{source}：名单没有单位 (roster lists no unit)")

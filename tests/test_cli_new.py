@@ -76,7 +76,7 @@ def test_personal_template_locks_the_unit(tmp_path: Path) -> None:
         (["--year", "2018"], "报告年度 2018 无适用的报告格式"),
         (["--code", BAD], f"统一社会信用代码 {BAD} 校验位错误"),
         (["--code", "11350100MB00000I12"], "含非法字符"),
-        (["--unit", "局" * 101], "单位名称或代码过长"),
+        (["--unit", "局" * 101], "单位名称过长"),
     ],
 )
 def test_bad_arguments_give_one_line_and_no_file(tmp_path: Path, args: list[str], message: str) -> None:
@@ -172,4 +172,11 @@ def test_roster_file_problems(tmp_path: Path) -> None:
     occupied = tmp_path / "occupied.xlsx"
     occupied.write_bytes(b"")
     assert "不是文件夹" in one_error_line(run("-o", str(occupied), "--roster", str(roster)))
+    assert not out.exists()
+
+
+def test_unit_with_a_line_break_or_a_future_year_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "t.xlsx"
+    assert "控制字符" in one_error_line(run("-o", str(out), "--unit", "郑县\n财政局"))
+    assert "尚未开始" in one_error_line(run("-o", str(out), "--year", "99999"))
     assert not out.exists()

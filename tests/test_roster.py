@@ -209,3 +209,14 @@ def test_roster_templates_carry_the_unit(tmp_path: Path) -> None:
         cover = book["封面"]
         assert (cover["B3"].value, cover["B4"].value, cover["B6"].value) == (entry.name, entry.code, "本机关")
         assert cover["B3"].protection.locked and cover["B4"].protection.locked
+
+
+def test_roster_accepts_the_column_names_offices_use() -> None:
+    entries = parse_roster([["序号", "单位全称", "统一社会信用代码", "类别"], ["1", "郑县财政局", A, "县直部门"]])
+    assert [(e.name, e.code, e.group) for e in entries] == [("郑县财政局", A, "县直部门")]
+
+
+def test_roster_refuses_the_same_unit_name_twice() -> None:
+    rows = [["单位名称", "单位代码"], ["郑县财政局", A], ["郑县财政局", B]]
+    with pytest.raises(RosterError, match="第 3 行：单位名称 郑县财政局 与第 2 行重复"):
+        parse_roster(rows)

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import click
 
-from giptemplate import uscc
 from giptemplate.cli._common import console, progress
 from giptemplate.errors import InputError
-from giptemplate.roster import MAX_NAME_CHARS, read_roster, write_roster_templates
+from giptemplate.roster import check_unit, read_roster, write_roster_templates
 from giptemplate.spec import spec_for_year
 from giptemplate.writer import DEFAULT_PASSWORD, DEFAULT_SCOPE, SUMMARY_SCOPE, write_template
 
@@ -39,7 +38,10 @@ def new(
     output: Path, year: int | None, unit: str, code: str, scope: str | None, password: str, roster: Path | None
 ) -> None:
     """生成填报模板 (write a blank or personalised template workbook)."""
-    year = year if year is not None else datetime.date.today().year - 1
+    this_year = datetime.date.today().year
+    year = year if year is not None else this_year - 1
+    if year > this_year:
+        raise InputError(f"报告年度 {year} 尚未开始 (report year {year} lies in the future)")
     spec = spec_for_year(year)
     if roster is not None:
         if unit or code:
@@ -63,11 +65,9 @@ def new(
             raise InputError(f"无法写入 {exc.filename or output}：{exc.strerror} (cannot write)") from None
         console.print(f"已生成 {len(written)} 个模板 → {output}")
         return
-    code = code.strip().upper()
-    if len(unit.strip()) > MAX_NAME_CHARS or len(code) > MAX_NAME_CHARS:
-        raise InputError(f"单位名称或代码过长（最多 {MAX_NAME_CHARS} 字） (unit name or code too long)")
-    if code and uscc.verify(code) in ("bad_check_digit", "bad_character"):
-        raise InputError(f"统一社会信用代码 {code} 校验位错误或含非法字符 (invalid unified social credit code)")
+    if unit.strip() or code.strip():
+        unit, code = check_unit(unit or "（未填写）", code, "--unit/--code")
+        unit = "" if unit == "（未填写）" else unit
     if output.suffix.lower() != ".xlsx":
         raise InputError(f"输出文件应以 .xlsx 结尾：{output} (output must end in .xlsx)")
     if not output.parent.is_dir():
