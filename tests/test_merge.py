@@ -348,7 +348,7 @@ def test_long_csv_is_neutralised(merged: MergeResult, outputs: dict[str, Path]) 
         assert "'" + text in names
     for row in rows:
         for column, value in row.items():
-            if column != "value":
+            if column != "value" and not re.fullmatch(r"-?\d+(\.\d+)?", value):  # plain numbers stay as they are
                 assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), (column, value)
     fee = SPEC.cross_year.fee
     assert sum(Decimal(r["value"]) for r in rows if r["cell_key"] == fee) == merged.totals_values[fee]

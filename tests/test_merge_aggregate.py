@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -228,3 +229,65 @@ def test_copies_between_units(spec: Spec) -> None:
     assert copies["单位0"].extra["units"] == 2 and copies["单位0"].extra["similarity"] == 1.0
     assert 0.8 <= copies["单位3"].extra["similarity"] < 1.0
     assert "单位0、单位1" in copies["单位3"].message
+
+
+def test_fee_display_is_never_rounded_and_follows_the_spec(spec: Spec, tmp_path: Path) -> None:
+    import dataclasses
+
+    import openpyxl
+
+    from giptemplate.merge import write_summary
+
+    fee = spec.cross_year.fee
+    a = sample(spec, 0) | {fee: Decimal("1.00005")}
+    b = sample(spec, 1) | {fee: Decimal("2.1")}
+    merged = build_result([result(spec, 0, inputs=a), result(spec, 1, inputs=b)])
+    display = merged.totals.set_index("cell_key").loc[fee, "display"]
+    assert display == "3.10005"  # five places typed: all shown, none rounded away
+    whole = build_result([result(spec, 0, inputs=sample(spec, 0) | {fee: Decimal(3)})])
+    assert whole.totals.set_index("cell_key").loc[fee, "display"] == "3." + "0" * spec.fee_decimals
+    # The summary's number format for fees comes from the spec, not a hard-coded 4 places.
+    two = dataclasses.replace(merged, spec=dataclasses.replace(spec, fee_decimals=2))
+    write_summary(two, tmp_path / "s.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "s.xlsx")
+    try:
+        formats = {c.number_format for ws in book.worksheets for row in ws.iter_rows() for c in row}
+    finally:
+        book.close()
+    assert "0.00" in formats and "0.0000" not in formats
+
+
+def test_numbers_in_messages_are_never_in_exponent_notation(spec: Spec) -> None:
+    blind = next(iter(blind_sum_cells(spec)))
+    keys = cell_keys(spec)
+    # str(Decimal) of a small value reads "1E-7"; a message must show the plain digits.
+    values = tuple(Decimal("1E-7") if k == blind else v for k, v in zip(keys, result(spec, 0).values, strict=True))
+    merged = build_result([result(spec, 0, values=values)])
+    m406 = [f for f in merged.finding_list if f.code == "M406" and f.cell_key == blind]
+    assert m406 and "（0.0000001）" in m406[0].message and "E-" not in m406[0].message
+    assert m406[0].actual == "0.0000001"
+
+
+def test_identical_duplicate_says_so(spec: Spec) -> None:
+    same = "ab" * 32
+    merged = build_result(
+        [
+            result(spec, 0, sha256=same),
+            result(spec, 0, path="/in/u0-copy.xlsx", sha256=same, saved_at="2025-01-01T08:00:00Z"),
+        ]
+    )
+    duplicate = next(e for e in merged.entries if e.status == DUPLICATE)
+    assert duplicate.path == "/in/u0-copy.xlsx"
+    assert "与 u0.xlsx 内容完全相同" in duplicate.reason and "较新" not in duplicate.reason
+
+
+def test_long_csv_neutralises_text_but_not_plain_numbers(spec: Spec, tmp_path: Path) -> None:
+    import csv
+
+    from giptemplate.merge import write_long
+
+    merged = build_result([result(spec, 0, unit_name="-3"), result(spec, 1, unit_name="=1+1", unit_code="")])
+    write_long(merged, tmp_path / "l.csv")
+    with (tmp_path / "l.csv").open(encoding="utf-8-sig", newline="") as fh:
+        names = {r["unit_name"] for r in csv.DictReader(fh)}
+    assert names == {"-3", "'=1+1"}
