@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from giptemplate import uscc
-from giptemplate.errors import RosterError
+from giptemplate.errors import IntakeError, RosterError
 from giptemplate.paths import unit_filename
 from giptemplate.spec import Spec, spec_for_year
 from giptemplate.writer import DEFAULT_PASSWORD, DEFAULT_SCOPE, TemplateStamp
@@ -88,6 +88,8 @@ def read_roster(path: str | Path) -> list[RosterEntry]:
             rows = _rows_from_csv(data, path.name)
     except RosterError:
         raise
+    except IntakeError as exc:  # its message already names the file
+        raise RosterError(f"无法读取名单文件 {exc} (cannot read roster)") from None
     except OSError as exc:
         raise RosterError(f"无法读取名单文件 {path.name}：{exc.strerror} (cannot read roster)") from None
     except Exception as exc:  # a damaged workbook: the intake error says why
