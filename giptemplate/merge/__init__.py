@@ -584,8 +584,10 @@ def carry_findings(
         findings.append(
             make(
                 "M407",
-                f"汇总的{cell_title(spec, current_key)}为 {fmt(now)}，上年汇总的{cell_title(spec, cell.key)}为 {fmt(before)}，"
-                f"相差 {fmt(abs(now - before))}（上年 {len(newest)} 个单位，本年 {len(included)} 个单位）。"
+                f"汇总的{cell_title(spec, current_key)}为 {fmt(now)}，"
+                f"上年汇总的{cell_title(spec, cell.key)}为 {fmt(before)}，"
+                f"相差 {fmt(now - before if now > before else before - now)}"
+                f"（上年 {len(newest)} 个单位，本年 {len(included)} 个单位）。"
                 + ("；".join(changes) + "。" if changes else "各单位与上年相同，请核对各单位的上年结转（Y501）。"),
                 sheet=place.sheet,
                 cell=place.a1,

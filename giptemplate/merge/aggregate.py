@@ -122,6 +122,10 @@ def _unit_label(unit: UnitValues) -> str:
     return unit.name or unit.code or "（未填单位名称）"
 
 
+def _magnitude(value: Number) -> Number:
+    return -value if value < 0 else value
+
+
 def _fmt(value: Number | None) -> str:
     return "" if value is None else fmt(value)
 
@@ -164,8 +168,9 @@ def aggregate_findings(agg: Aggregate) -> list[Finding]:
             findings.append(
                 make(
                     "M404",
-                    f"汇总数据「{relation.title}」在「{label}」不成立：左边 {fmt(evaluation.lhs)}，右边 {fmt(evaluation.rhs)}，"
-                    f"相差 {fmt(abs(evaluation.diff or 0))}。" + "；".join(blame) + ("。" if blame else ""),
+                    f"汇总数据「{relation.title}」在「{label}」不成立："
+                    f"左边 {fmt(evaluation.lhs)}，右边 {fmt(evaluation.rhs)}，"
+                    f"相差 {fmt(_magnitude(evaluation.diff or 0))}。" + "；".join(blame) + ("。" if blame else ""),
                     expected=_fmt(evaluation.rhs),
                     actual=_fmt(evaluation.lhs),
                     diff=_fmt(evaluation.diff),
