@@ -510,3 +510,44 @@ def test_blank_cover_year_keeps_the_unit_in_the_totals(tmp_path: Path) -> None:
     assert sorted(r.name for r in result.included) == ["unit00.xlsx", "unit01.xlsx"]
     codes = {f.code for f in result.finding_list if f.file == "unit00.xlsx"}
     assert "C702" in codes and "M411" not in codes
+
+
+def test_own_outputs_are_listed_not_read_as_submissions(tmp_path: Path) -> None:
+    """Return copies, summaries and check reports left among the returns are skipped with their own status; a
+    return copy the unit corrected and saved is their submission; a summary named explicitly is read."""
+    from giptemplate.checks import check_file
+    from giptemplate.merge import GENERATED
+    from giptemplate.render import to_xlsx
+    from giptemplate.review import write_return_copy
+
+    folder = tmp_path / "收回"
+    (folder / "退回").mkdir(parents=True)
+    broken = dict(inputs_for(0))
+    balance = next(r for r in SPEC.relations if r.derives is None and len(r.lhs) == 2)
+    broken[balance.rhs[-1]] = int(broken[balance.rhs[-1]] or 0) + 1  # type: ignore[arg-type]
+    first = write_unit(folder, 0, broken)
+    write_unit(folder, 1, inputs_for(1))
+    report = check_file(read_workbook(first))
+    write_return_copy(report.submission, report.findings, folder / "退回" / "unit00_退回修改.xlsx")  # type: ignore[arg-type]
+    to_xlsx([report], folder / "校验结果.xlsx")
+    write_summary(merge([folder / "unit01.xlsx"], jobs=1), folder / "汇总.xlsx")
+    # Unit 0 corrects the return copy and sends it back.
+    meta = {"scope": "本机关", "filler": "张三", "phone": "0371-1", "date": "2025-01-20"}
+    fixed = folder / "unit00-改.xlsx"
+    fill_template(
+        SPEC, folder / "退回" / "unit00_退回修改.xlsx", fixed, values=inputs_for(0), texts={}, meta=meta,
+        saved=datetime.datetime(2025, 2, 1, 9, 0),
+    )  # fmt: skip
+
+    result = merge([folder], jobs=1)
+    by_file = {e.file: e for e in result.entries}
+    assert len(result.entries) == 6  # every file exactly once
+    for name in ("unit00_退回修改.xlsx", "校验结果.xlsx", "汇总.xlsx"):
+        assert by_file[name].status == GENERATED and not by_file[name].included, name
+    assert by_file["unit00-改.xlsx"].status == PASSED and by_file["unit00-改.xlsx"].included
+    assert by_file["unit00.xlsx"].status == DUPLICATE
+    assert by_file["unit01.xlsx"].included
+    assert result.exit_code == 0
+    # A summary named explicitly (a city merging its counties' summaries) is read.
+    named = merge([folder / "汇总.xlsx"], jobs=1)
+    assert [r.path for r in named.included] == [str(folder / "汇总.xlsx")]

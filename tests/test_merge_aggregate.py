@@ -291,3 +291,27 @@ def test_long_csv_neutralises_text_but_not_plain_numbers(spec: Spec, tmp_path: P
     with (tmp_path / "l.csv").open(encoding="utf-8-sig", newline="") as fh:
         names = {r["unit_name"] for r in csv.DictReader(fh)}
     assert names == {"-3", "'=1+1"}
+
+
+def test_a_newer_ineligible_file_never_knocks_out_the_right_one(spec: Spec) -> None:
+    """Eligibility (year, format, scope) is decided before the newest file of a unit is chosen."""
+    late = "2025-03-01T08:00:00Z"
+    results = [
+        result(spec, 0),
+        result(spec, 0, path="/in/u0-2023.xlsx", year=YEAR - 1, saved_at=late, sha256="e" * 64),  # newer, wrong year
+        result(spec, 1),
+        result(spec, 1, path="/in/u1-scope.xlsx", scope=SUMMARY_SCOPE, saved_at=late, sha256="f" * 64),  # wrong scope
+        result(spec, 2),
+        result(spec, 3),
+    ]
+    merged = build_result(results)
+    assert sorted(r.path for r in merged.included) == ["/in/u0.xlsx", "/in/u1.xlsx", "/in/u2.xlsx", "/in/u3.xlsx"]
+    status = {e.path: e for e in merged.entries}
+    assert len(status) == len(results)
+    wrong_year = status["/in/u0-2023.xlsx"]
+    assert wrong_year.status == DUPLICATE and not wrong_year.included
+    assert "报告年度为 2023" in wrong_year.reason and "u0.xlsx" in wrong_year.reason
+    assert status["/in/u0.xlsx"].status == PASSED and status["/in/u0.xlsx"].included
+    assert status["/in/u1-scope.xlsx"].status == DUPLICATE and "本级政府汇总" in status["/in/u1-scope.xlsx"].reason
+    assert status["/in/u1.xlsx"].included
+    assert "M411" in {f.code for f in merged.finding_list if f.file == "u0-2023.xlsx"}

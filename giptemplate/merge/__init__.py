@@ -33,7 +33,7 @@ from giptemplate.merge.aggregate import (
     cell_keys,
     cell_title,
 )
-from giptemplate.merge.collect import FileResult, PreviousRef, collect, find_inputs
+from giptemplate.merge.collect import GENERATED_TEXT, FileResult, PreviousRef, collect, find_inputs, named_files
 from giptemplate.merge.copies import copy_findings
 from giptemplate.roster import RosterEntry, read_roster
 from giptemplate.spec import Spec, spec_by_id
@@ -48,11 +48,12 @@ UNREADABLE = "无法读取"
 DUPLICATE = "重复报送"
 OFF_ROSTER = "名单外"
 MISSING = "未报送"
-STATUSES = (PASSED, HAS_ERRORS, UNREADABLE, DUPLICATE, OFF_ROSTER, MISSING)
+GENERATED = "已跳过（本工具生成）"
+STATUSES = (PASSED, HAS_ERRORS, UNREADABLE, DUPLICATE, OFF_ROSTER, MISSING, GENERATED)
 INCLUDED = (PASSED, HAS_ERRORS)
 INCLUDED_TEXT = (
     "计入汇总的状态：通过、有错误（有错误的单位仍计入，请在退回修改后重新汇总）；"
-    "无法读取、重复报送（较早的文件）、名单外、未报送均不计入。"
+    "无法读取、重复报送（较早的文件）、名单外、未报送、本工具生成的文件均不计入。"
     "统计口径为“本级政府汇总”的报送与本机关报送同时出现时不计入（M405，避免重复计算）；"
     "报告年度与本次汇总不同的报送不计入（M411）。"
 )
@@ -267,6 +268,7 @@ def merge(
     Worker processes start the way Windows and macOS always do (and Linux here): a script that calls
     :func:`merge` must guard its top level with ``if __name__ == "__main__":``.
     """
+    inputs = list(inputs)
     files, skipped = find_inputs(inputs)
     excluded = {Path(p).resolve() for p in exclude}
     files = [f for f in files if f.resolve() not in excluded]
@@ -275,9 +277,11 @@ def merge(
         raise InputError("没有找到要汇总的文件 (no input files found)")
     entries = _roster_entries(roster)
     previous_files: list[Path] = []
+    previous_named: list[Path] = []
     if previous is not None:
         items = [previous] if isinstance(previous, (str, Path)) else list(previous)
         previous_files, _ = find_inputs(items)
+        previous_named = named_files(items)
         if not previous_files:
             raise InputError("--previous 没有找到上年度文件 (no previous-year files found)")
     total = len(previous_files) + len(files)
@@ -293,9 +297,11 @@ def merge(
     if previous is not None:
         # Last year's files are read once here (in parallel) for the carry-over of the totals and to tell the
         # workers where each unit's file is; a worker reads only the one file it needs.
-        earlier = collect(previous_files, jobs=jobs, check=False, on_progress=progress(0))
+        earlier = collect(previous_files, jobs=jobs, check=False, on_progress=progress(0), explicit=previous_named)
         refs = [PreviousRef.of(r) for r in earlier if r.readable]
-    results = collect(files, jobs=jobs, previous=refs, on_progress=progress(len(previous_files)))
+    results = collect(
+        files, jobs=jobs, previous=refs, on_progress=progress(len(previous_files)), explicit=named_files(inputs)
+    )
     return build_result(results, roster=entries, office=office, skipped=skipped, previous=earlier)
 
 
@@ -377,35 +383,47 @@ def build_result(
     by_key: dict[str, list[FileResult]] = {}
     for r in readable:
         by_key.setdefault(keys[r.path], []).append(r)
+    # Which format and year this merge is for: by majority over the newest file of each unit.
+    spec, year = _merge_spec_and_year([max(group, key=_saved_key) for group in by_key.values()])
+    # Why a file cannot count; decided before picking each unit's file, so that a newer file with the wrong year,
+    # format or scope never knocks the unit's right one out of the totals.
+    unfit: dict[str, tuple[str, str, str]] = {}  # path -> (code, reason, message)
+    for r in readable:
+        if r.spec_id != spec.id:
+            unfit[r.path] = (
+                "M403",
+                f"格式版本（{r.spec_id}）与本次汇总（{spec.id}）不同，不计入",
+                f"{_label(r)} 使用的格式版本与本次汇总不同，未计入汇总。",
+            )
+        elif year is not None and r.year != year:
+            unfit[r.path] = (
+                "M411",
+                f"报告年度为 {r.year or '（未填写）'}，本次汇总为 {year} 年度，不计入",
+                f"{_label(r)} 的报告年度为 {r.year or '（未填写）'}，本次汇总为 {year} 年度，未计入汇总。",
+            )
+    # 本级政府汇总 reports count only where no 本机关 report does (M405 below); a unit's own report wins over one.
+    own_scope = any(r.scope != SUMMARY_SCOPE for r in readable if r.path not in unfit)
     current: dict[str, FileResult] = {}
     superseded: dict[str, FileResult] = {}  # path -> the file that replaces it
     for group in by_key.values():
-        ordered = sorted(group, key=_saved_key, reverse=True)
-        newest = ordered[0]
-        current[newest.path] = newest
-        for older in ordered[1:]:
-            superseded[older.path] = newest
+        ordered = sorted(
+            group,
+            key=lambda r: (r.path not in unfit, not (own_scope and r.scope == SUMMARY_SCOPE), _saved_key(r)),
+            reverse=True,
+        )
+        chosen = ordered[0]
+        current[chosen.path] = chosen
+        for other in ordered[1:]:
+            superseded[other.path] = chosen
 
     candidates = [r for r in readable if r.path in current]
-    spec, year = _merge_spec_and_year(candidates)
     exclusions: dict[str, str] = {}
     for r in candidates:
         if book is not None and matched[r.path] is None:
             continue
-        if r.spec_id != spec.id:
-            exclusions[r.path] = f"格式版本（{r.spec_id}）与本次汇总（{spec.id}）不同，不计入"
-            findings.append(
-                make("M403", f"{_label(r)} 使用的格式版本与本次汇总不同，未计入汇总。", **_where(r, matched))
-            )
-        elif year is not None and r.year != year:
-            exclusions[r.path] = f"报告年度为 {r.year or '（未填写）'}，本次汇总为 {year} 年度，不计入"
-            findings.append(
-                make(
-                    "M411",
-                    f"{_label(r)} 的报告年度为 {r.year or '（未填写）'}，本次汇总为 {year} 年度，未计入汇总。",
-                    **_where(r, matched),
-                )
-            )
+        if r.path in unfit:
+            code, exclusions[r.path], message = unfit[r.path]
+            findings.append(make(code, message, **_where(r, matched)))
     scoped = [r for r in candidates if r.path not in exclusions and (book is None or matched[r.path] is not None)]
     summaries = [r for r in scoped if r.scope == SUMMARY_SCOPE]
     if summaries and len(summaries) < len(scoped):
@@ -424,6 +442,9 @@ def build_result(
     included: list[FileResult] = []
     groups: list[str] = []
     for r in results:
+        if r.generated:
+            entries.append(StatusEntry(GENERATED, "", "", reason=GENERATED_TEXT, file=r.name, path=r.path))
+            continue
         if not r.readable:
             code = r.error_code if r.error_code in CODES else "F005"
             findings.append(make(code, r.error_message, file=r.name))
@@ -446,19 +467,25 @@ def build_result(
             "roster_line": entry.line if entry else None,
         }
         if r.path in superseded:
-            newer = superseded[r.path]
-            if r.sha256 and r.sha256 == newer.sha256:
-                reason = f"与 {newer.name} 内容完全相同，不重复计入"
+            chosen = superseded[r.path]
+            if r.sha256 and r.sha256 == chosen.sha256:
+                reason = f"与 {chosen.name} 内容完全相同，不重复计入"
+                message = f"{_label(r)} 与 {chosen.name} 内容完全相同，只计入一次。"
+            elif r.path in unfit and _saved_key(r) > _saved_key(chosen):
+                code, why, why_message = unfit[r.path]
+                reason = f"{why}；本单位采用 {chosen.name}"
+                message = f"{_label(r)} 较新，但{why.removesuffix('，不计入')}，采用 {chosen.name}。"
+                findings.append(make(code, why_message, **_where(r, matched)))
+            elif r.scope == SUMMARY_SCOPE and chosen.scope != SUMMARY_SCOPE and _saved_key(r) > _saved_key(chosen):
+                reason = f"统计口径为“{SUMMARY_SCOPE}”，本单位采用本机关口径的 {chosen.name}，不计入"
+                message = f"{_label(r)} 的统计口径为“{SUMMARY_SCOPE}”，采用本机关口径的 {chosen.name}。"
             else:
-                reason = f"已被较新的文件 {newer.name}（保存时间 {newer.saved_at or '未知'}）替代，不计入"
-            findings.append(
-                make(
-                    "M401",
-                    f"{_label(r)} 报送了多份文件，采用最新的 {newer.name}；本文件（保存时间 {r.saved_at or '未知'}）"
-                    "未计入汇总。",
-                    **_where(r, matched),
+                reason = f"已被较新的文件 {chosen.name}（保存时间 {chosen.saved_at or '未知'}）替代，不计入"
+                message = (
+                    f"{_label(r)} 报送了多份文件，采用最新的 {chosen.name}；本文件（保存时间 {r.saved_at or '未知'}）"
+                    "未计入汇总。"
                 )
-            )
+            findings.append(make("M401", message, **_where(r, matched)))
             entries.append(StatusEntry(DUPLICATE, reason=reason, **base))
             continue
         findings.extend(r.findings)
@@ -653,6 +680,7 @@ def write_long(result: MergeResult, path: str | Path) -> None:
 
 __all__ = [
     "DUPLICATE",
+    "GENERATED",
     "HAS_ERRORS",
     "INCLUDED",
     "INCLUDED_TEXT",

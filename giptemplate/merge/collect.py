@@ -11,10 +11,12 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +32,12 @@ if TYPE_CHECKING:
 SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".et"})
 INTERNAL_ERROR = "X000"  # not a finding code: the reader failed unexpectedly on this file
 SMALL_BATCH = 8  # below this many files, starting worker processes costs more than it saves
+FINDINGS_KIND = "findings"  # the check command's xlsx report (render.to_xlsx)
+FINDINGS_TITLE = "校验结果"  # render.to_xlsx's document title, the marker of reports written without a kind property
+GENERATED_TEXT = "本工具生成的文件（退回修改件、汇总表或校验结果），不是报送，未读取"
+_KIND_PROPERTY = re.compile(rb'name="giptemplate\.kind"[^>]*>\s*<vt:lpwstr>([^<]*)<')
+_CORE_TITLE = re.compile(rb"<dc:title>([^<]*)</dc:title>")
+_CORE_CREATOR = re.compile(rb"<dc:creator>([^<]*)</dc:creator>")
 
 Progress = Callable[[int, int], None]
 
@@ -55,10 +63,13 @@ class FileResult:
     moved: tuple[tuple[str, str, str], ...] = ()  # (cell key, sheet, A1) where the file differs from the layout
     findings: tuple[Finding, ...] = ()
     texts: tuple[TextPrint, ...] = field(default=(), repr=False)  # the copy-checked parts (N605)
+    kind: str = ""  # identity kind ("template", "return", "summary"; "findings" for a check report)
+    generated: bool = False  # one of this tool's own outputs as written: listed, never taken as a submission
 
     @property
     def readable(self) -> bool:
-        return not self.error_code
+        """Read as a submission (a generated file is neither readable nor 无法读取: it is skipped)."""
+        return not self.error_code and not self.generated
 
     @property
     def name(self) -> str:
@@ -76,6 +87,65 @@ class FileResult:
 
 
 # ---------------------------------------------------------------------------------------------- inputs
+
+
+def is_generated(kind: str, saved_at: str) -> bool:
+    """Whether a workbook is one of this tool's own outputs as written, never a unit's submission.
+
+    Summaries and check reports always are. A return-for-correction copy is only until someone saves it: the unit
+    corrects that copy and sends it back, and then it is their submission (Excel, WPS and LibreOffice all stamp
+    the save time, which the writer leaves at its fixed creation time).
+    """
+    if kind in ("summary", FINDINGS_KIND):
+        return True
+    return kind == "return" and _never_saved(saved_at)
+
+
+def _never_saved(saved_at: str) -> bool:
+    from giptemplate.writer import FIXED_CREATED
+
+    try:
+        moment = datetime.fromisoformat(saved_at.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment == FIXED_CREATED.replace(tzinfo=UTC)
+
+
+def stored_kind(path: str | Path) -> str:
+    """The kind this tool stamped on a workbook, from its document properties alone (no sheet is parsed):
+    ``findings`` for a check report, the identity kind otherwise, "" for anything else or unreadable."""
+    from giptemplate.intake import admit
+
+    try:
+        intake = admit(path)
+        custom = intake.part("docProps/custom.xml") or b""
+        core = intake.part("docProps/core.xml") or b""
+    except (IntakeError, OSError):
+        return ""
+    found = _KIND_PROPERTY.search(custom)
+    if found:
+        return found.group(1).decode("utf-8", "replace").strip()
+    title, creator = _CORE_TITLE.search(core), _CORE_CREATOR.search(core)
+    if (
+        title
+        and creator
+        and creator.group(1) == b"giptemplate"
+        and title.group(1).decode("utf-8", "replace") == (FINDINGS_TITLE)
+    ):
+        return FINDINGS_KIND
+    return ""
+
+
+def generated_kind(path: str | Path) -> str:
+    """For a file that cannot be read as a submission: ``findings`` when it is a check report, else ""."""
+    return FINDINGS_KIND if stored_kind(path) == FINDINGS_KIND else ""
+
+
+def named_files(inputs: Iterable[str | Path]) -> list[Path]:
+    """The inputs that name a file rather than a folder."""
+    return [Path(p) for p in inputs if not Path(p).is_dir()]
 
 
 def find_inputs(inputs: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
@@ -143,11 +213,13 @@ class PreviousRef:
 _check = True
 _previous: Any = None
 _previous_expected = False
+_explicit: frozenset[str] = frozenset()
 
 
-def _init_worker(check: bool, previous: Sequence[PreviousRef] | None) -> None:
-    global _check, _previous, _previous_expected
+def _init_worker(check: bool, previous: Sequence[PreviousRef] | None, explicit: frozenset[str] = frozenset()) -> None:
+    global _check, _previous, _previous_expected, _explicit
     _check = check
+    _explicit = explicit
     _previous_expected = previous is not None
     _previous = None
     if previous is not None:
@@ -186,7 +258,10 @@ def _stat(path: Path) -> tuple[int, float]:
 
 
 def process_file(path: str | Path) -> FileResult:
-    """Read and (unless the worker only reads) check one file; never raises for a bad file."""
+    """Read and (unless the worker only reads) check one file; never raises for a bad file.
+
+    A file of this tool's own making (:func:`is_generated`) comes back marked ``generated`` and unchecked, unless
+    it was named explicitly (a city merging its counties' summaries names them)."""
     from giptemplate.checks import check_file
     from giptemplate.layout import layout_for
     from giptemplate.reader import read_workbook
@@ -195,7 +270,21 @@ def process_file(path: str | Path) -> FileResult:
     size, mtime = _stat(path)
     try:
         submission = read_workbook(path)
+        kind = submission.meta.get("kind", "")
+        if str(path) not in _explicit and is_generated(kind, submission.saved_at):
+            # Not checked: an output of ours left among the returns is listed as such, not read as a submission.
+            return FileResult(
+                str(path),
+                size,
+                mtime,
+                sha256=submission.sha256,
+                kind=kind,
+                saved_at=submission.saved_at,
+                generated=True,
+            )
     except IntakeError as exc:
+        if str(path) not in _explicit and generated_kind(path):
+            return FileResult(str(path), size, mtime, kind=FINDINGS_KIND, generated=True)
         return FileResult(str(path), size, mtime, error_code=exc.code, error_message=exc.message)
     except Exception as exc:  # a reader bug must not stop the merge; the file is listed with the reason
         message = f"{path.name}：读取时发生内部错误（{type(exc).__name__}: {exc}）"
@@ -239,6 +328,7 @@ def process_file(path: str | Path) -> FileResult:
         year=_report_year(submission),
         saved_at=submission.saved_at,
         application=submission.application,
+        kind=submission.meta.get("kind", ""),
         values=tuple(values.get(k) for k in spec.cells),
         moved=tuple(moved),
         findings=findings,
@@ -292,15 +382,17 @@ def collect(
     previous: Sequence[PreviousRef] | None = None,
     check: bool = True,
     on_progress: Progress | None = None,
+    explicit: Iterable[str | Path] = (),
 ) -> list[FileResult]:
     """Read and check every file (in input order); with ``check`` False only read it.
 
+    ``explicit``: the files named one by one (not found in a folder), read even when they are our own outputs.
     ``previous`` lists last year's files (an empty list still asks for the cross-year checks, which then say
     the year is missing); ``jobs`` None: all cores, in-process for a handful of files.
     """
     names = [str(p) for p in paths]
     total = len(names)
-    setup = (check, list(previous) if previous is not None else None)
+    setup = (check, list(previous) if previous is not None else None, frozenset(str(p) for p in explicit))
     workers = jobs if jobs is not None else (default_jobs() if total >= SMALL_BATCH else 1)
     workers = max(1, min(workers, total or 1))
     if workers == 1:
@@ -313,7 +405,7 @@ def collect(
                     on_progress(i, total)
             return results
         finally:
-            _init_worker(True, None)
+            _init_worker(True, None, frozenset())
     results_by_path: dict[str, FileResult] = {}
     progress = _Counter(total, on_progress)
     failed = _run_pool(_chunks(names, workers), workers, setup, results_by_path, progress)
@@ -346,7 +438,7 @@ class _Counter:
 def _run_pool(
     chunks: list[list[str]],
     workers: int,
-    setup: tuple[bool, list[PreviousRef] | None],
+    setup: tuple[bool, list[PreviousRef] | None, frozenset[str]],
     into: dict[str, FileResult],
     progress: _Counter,
 ) -> list[str]:
