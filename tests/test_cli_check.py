@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import random
@@ -176,3 +177,62 @@ def test_return_copies_get_distinct_safe_names(spec: Spec, tmp_path: Path) -> No
     assert len(names) == 2 and names[0].endswith("_2_退回修改.xlsx") and names[1].endswith("局_退回修改.xlsx")
     assert all("/" not in n and ".." not in n and n.startswith("郑县") for n in names)
     assert not list(tmp_path.glob("局*"))  # nothing escaped the folder
+
+
+def _bad_unit(spec: Spec, path: Path) -> Path:
+    values = consistent_values(spec, random.Random(2))
+    values["t3.R1.c2"] = values["t3.R1.c2"] + 4
+    return write_filled(path, spec, values, unit_name="郑县公安局", unit_code=unit_code("11410100MB7654321"))
+
+
+def test_output_never_overwrites_a_unit_file(spec: Spec, tmp_path: Path) -> None:
+    good = write_filled(tmp_path / "ok.xlsx", spec, seed=1)
+    _bad_unit(spec, tmp_path / "bad.xlsx")
+    original = good.read_bytes()
+    mismatch = run(tmp_path / "bad.xlsx", "--format", "csv", "-o", good)  # suffix does not match --format
+    assert mismatch.exit_code == 2 and ".csv" in mismatch.stderr
+    inside = run(tmp_path, "--format", "xlsx", "-o", good)  # one of the inputs
+    assert inside.exit_code == 2 and "拒绝覆盖" in inside.stderr
+    other = tmp_path / "other"
+    other.mkdir()
+    foreign = write_filled(other / "unit.xlsx", spec, seed=3)  # exists, but is not a check report of ours
+    kept = foreign.read_bytes()
+    assert run(tmp_path / "bad.xlsx", "-o", foreign).exit_code == 2
+    disguised = other / "unit.csv"
+    disguised.write_bytes(kept)  # a workbook under a text name
+    assert run(tmp_path / "bad.xlsx", "-o", disguised).exit_code == 2
+    assert good.read_bytes() == original and foreign.read_bytes() == kept and disguised.read_bytes() == kept
+    assert "拒绝覆盖" in run(tmp_path / "bad.xlsx", "-o", disguised).stderr
+    report = other / "结果.xlsx"
+    assert run(tmp_path / "bad.xlsx", "-o", report).exit_code == 1
+    assert run(tmp_path / "bad.xlsx", "-o", report).exit_code == 1  # our own report is replaced
+
+
+def test_return_dir_inside_the_input_folder(spec: Spec, tmp_path: Path) -> None:
+    """Inputs inside --return-dir are checked; our return copies and reports there are counted, not read; a copy
+    the unit corrected and saved is their submission again."""
+    from giptemplate.demo import fill_template
+    from giptemplate.review import RETURN_KIND
+
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    write_filled(folder / "ok.xlsx", spec, seed=1)
+    _bad_unit(spec, folder / "bad.xlsx")
+    first = run(folder, "--return-dir", folder, "--format", "xlsx", "-o", folder / "结果.xlsx")
+    assert first.exit_code == 1 and "共 2 个文件：通过 1，有错误 1" in first.stdout
+    copies = [p for p in folder.iterdir() if p.name.endswith("_退回修改.xlsx")]
+    assert len(copies) == 1 and read_workbook(copies[0]).meta["kind"] == RETURN_KIND
+    second = run(folder, "--return-dir", folder)
+    assert second.exit_code == 1, second.stdout
+    assert "共 2 个文件" in second.stdout and "本工具生成的文件，未读取：2" in second.stdout
+    assert "无法读取" not in second.stdout
+    # The unit corrects the return copy in place and saves it; it is read, and never overwritten by a new copy.
+    fixed = copies[0]
+    fill_template(
+        spec, fixed, fixed, values=consistent_values(spec, random.Random(2)), texts={}, meta={},
+        saved=datetime.datetime(2025, 2, 1, 9, 0),
+    )  # fmt: skip
+    saved = fixed.read_bytes()
+    third = run(folder, "--return-dir", folder)
+    assert "共 3 个文件" in third.stdout and "本工具生成的文件，未读取：1" in third.stdout
+    assert fixed.read_bytes() == saved

@@ -454,9 +454,10 @@ def test_cli_merge(batch: Batch, tmp_path: Path) -> None:
     try:
         first = runner.invoke(main, ["merge", str(batch.folder / "unit00.xlsx"), "-o", str(inside)])
         assert first.exit_code == 0 and inside.exists()
+        before = inside.read_bytes()
         again = runner.invoke(main, ["merge", str(batch.folder / "unit00.xlsx"), str(inside), "-o", str(inside)])
-        assert again.exit_code == 0, again.output
-        assert "共 1 行" in again.output
+        assert again.exit_code == 2 and "拒绝覆盖" in again.output  # named as an input: never overwritten
+        assert inside.read_bytes() == before
     finally:
         inside.unlink(missing_ok=True)
 
@@ -551,3 +552,30 @@ def test_own_outputs_are_listed_not_read_as_submissions(tmp_path: Path) -> None:
     # A summary named explicitly (a city merging its counties' summaries) is read.
     named = merge([folder / "汇总.xlsx"], jobs=1)
     assert [r.path for r in named.included] == [str(folder / "汇总.xlsx")]
+
+
+def test_cli_merge_never_overwrites_a_unit_file(tmp_path: Path) -> None:
+    """-o naming a unit's workbook (or any spreadsheet we did not write) is refused; our own earlier summary in
+    the input folder is skipped when reading and replaced."""
+    folder = tmp_path / "mm"
+    folder.mkdir()
+    for i in (0, 1):
+        write_unit(folder, i, inputs_for(i))
+    unit = folder / "unit01.xlsx"
+    original = unit.read_bytes()
+    runner = CliRunner()
+    refused = runner.invoke(main, ["merge", str(folder), "-o", str(unit), "--jobs", "1"])
+    assert refused.exit_code == 2 and "拒绝覆盖" in refused.output and len(refused.output.strip().splitlines()) == 1
+    assert unit.read_bytes() == original
+    foreign = tmp_path / "别人的.xlsx"
+    write_unit(tmp_path, 5, inputs_for(5), name=foreign.name)
+    kept = foreign.read_bytes()
+    assert runner.invoke(main, ["merge", str(folder), "-o", str(foreign)]).exit_code == 2
+    assert foreign.read_bytes() == kept
+    long_over = runner.invoke(main, ["merge", str(folder), "-o", str(tmp_path / "s.xlsx"), "--long", str(unit)])
+    assert long_over.exit_code == 2 and unit.read_bytes() == original
+    summary = folder / "汇总.xlsx"
+    for _ in range(2):
+        result = runner.invoke(main, ["merge", str(folder), "-o", str(summary), "--jobs", "1"])
+        assert result.exit_code == 0, result.output
+    assert "计入汇总 2 个单位" in result.output and "已跳过（本工具生成） 1" in result.output

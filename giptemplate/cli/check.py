@@ -39,6 +39,11 @@ def _format_for(fmt: str | None, output: Path | None) -> str:
         raise InputError(
             "表格格式只显示在终端；写入文件请用 --format json|csv|xlsx (table output goes to the terminal)"
         )
+    if fmt is not None and output is not None and output.suffix.lower() != f".{chosen}":
+        raise InputError(
+            f"输出文件 {output} 的扩展名应为 .{chosen}（与 --format {chosen} 一致）"
+            " (the output's suffix must match --format)"
+        )
     if chosen == "xlsx" and output is None:
         raise InputError("xlsx 格式需要用 -o 指定输出文件 (xlsx output needs -o FILE)")
     if output is not None and not output.parent.exists():
@@ -46,27 +51,25 @@ def _format_for(fmt: str | None, output: Path | None) -> str:
     return chosen
 
 
-def _inside(path: Path, folder: Path | None) -> bool:
-    if folder is None:
-        return False
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
+def _check_one(path: Path, previous: PreviousIndex | None, previous_expected: bool, named: bool) -> FileReport | None:
+    """Read and check one file; never raises for a bad file (the report says why it could not be read).
 
-
-def _check_one(path: Path, previous: PreviousIndex | None, previous_expected: bool) -> FileReport:
-    """Read and check one file; never raises for a bad file (the report says why it could not be read)."""
+    None for one of our own outputs found in a folder (an unsaved return copy, a summary, a check report): it is
+    counted, not checked as a submission. A file named explicitly is always checked."""
+    from giptemplate.merge.collect import generated_file, is_generated
     from giptemplate.reader import read_workbook
 
     display = str(path)
     try:
         submission = read_workbook(path)
     except IntakeError as exc:
+        if not named and generated_file(path):
+            return None
         return unreadable_report(display, exc.code, exc.message)
     except Exception as exc:  # a reader bug must not stop the batch; the file is listed with the reason
         return unreadable_report(display, "F005", f"{path.name}：读取时发生内部错误（{type(exc).__name__}: {exc}）")
+    if not named and is_generated(submission.meta.get("kind", ""), submission.saved_at):
+        return None
     last_year = previous_for(previous, submission) if previous is not None else None
     report = check_file(submission, last_year, previous_expected=previous_expected)
     return dataclasses.replace(report, file=display)
@@ -106,7 +109,8 @@ def _print_verdict(report: FileReport, where: Console) -> None:
 
 
 def _write_returns(reports: list[FileReport], folder: Path) -> tuple[int, list[str]]:
-    from giptemplate.review import write_return_copy
+    from giptemplate.merge.collect import generated_file
+    from giptemplate.review import RETURN_KIND, write_return_copy
 
     written, failures = 0, []
     used: set[str] = set()
@@ -120,7 +124,8 @@ def _write_returns(reports: list[FileReport], folder: Path) -> tuple[int, list[s
             name = safe_component(Path(report.file).stem) + RETURN_SUFFIX
         stem = name.removesuffix(RETURN_SUFFIX)
         n = 2
-        while name in used:
+        # Never over a file someone else saved there (a unit's corrected copy keeps this name); ours are renewed.
+        while name in used or ((folder / name).exists() and generated_file(folder / name) != RETURN_KIND):
             name = f"{stem}_{n}{RETURN_SUFFIX}"
             n += 1
         used.add(name)
@@ -159,13 +164,19 @@ def check(
     \b
     退出码：0 无错误，1 有错误，2 有文件无法读取或用法错误。
     """
-    from giptemplate.merge.collect import find_inputs
+    from giptemplate.merge.collect import FINDINGS_KIND, check_output, find_inputs, named_files
     from giptemplate.render import to_csv, to_json, to_xlsx
 
     missing = [str(p) for p in (*inputs, *previous) if not p.exists()]
     if missing:
         raise InputError(f"找不到输入：{'、'.join(missing)} (input not found)")
     chosen = _format_for(fmt, output)
+    files, skipped = find_inputs(inputs)
+    if output is not None:
+        kind = FINDINGS_KIND if chosen == "xlsx" else None
+        check_output(output, [*files, *find_inputs(previous)[0]], named_files((*inputs, *previous)), kind=kind)
+    if not files:
+        raise InputError("没有找到要校验的文件（.xlsx/.xlsm/.xls/.ods）(no workbook found)")
     if return_dir is not None:
         if return_dir.exists() and not return_dir.is_dir():
             raise InputError(f"{return_dir} 已存在且不是文件夹 (--return-dir must be a folder)")
@@ -173,10 +184,6 @@ def check(
             return_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InputError(f"无法创建文件夹 {return_dir}：{exc.strerror} (cannot create folder)") from None
-    files, skipped = find_inputs(inputs)
-    files = [p for p in files if not _inside(p, return_dir) and not (output and p.resolve() == output.resolve())]
-    if not files:
-        raise InputError("没有找到要校验的文件（.xlsx/.xlsm/.xls/.ods）(no workbook found)")
 
     index: PreviousIndex | None = None
     if previous:
@@ -188,12 +195,20 @@ def check(
         if not len(index):
             raise InputError("--previous 中没有可读取的上年度文件 (no readable previous-year file)")
 
+    named = {p.resolve() for p in named_files(inputs)}
     reports: list[FileReport] = []
+    generated = 0
     with progress("读取并校验") as bar:
         task = bar.add_task("", total=len(files))
         for path in files:
-            reports.append(_check_one(path, index, bool(previous)))
+            report = _check_one(path, index, bool(previous), path.resolve() in named)
+            if report is None:
+                generated += 1
+            else:
+                reports.append(report)
             bar.advance(task)
+    if not reports:
+        raise InputError(f"没有要校验的报送：{generated} 个文件都是本工具生成的文件 (only our own outputs found)")
 
     if chosen == "table":
         _print_table(reports)
@@ -227,6 +242,8 @@ def check(
     line = f"共 {len(reports)} 个文件：{counts}"
     if skipped:
         line += f"（文件夹中另有 {len(skipped)} 个非报表文件未读取）"
+    if generated:
+        line += f"；本工具生成的文件，未读取：{generated}"
     if output is not None:
         line += f"；结果 → {output}"
     summary_console.print(Text(line))

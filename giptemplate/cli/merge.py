@@ -75,6 +75,14 @@ def merge(
             raise InputError(f"文件夹不存在：{long_output.parent} (folder does not exist)")
     if roster is not None and not roster.exists():
         raise InputError(f"找不到单位名单：{roster} (roster not found)")
+    from giptemplate.merge.collect import check_output, find_inputs, named_files
+
+    # Outputs never replace a file we read, nor any file we did not write (a unit's workbook named by mistake).
+    read = [*find_inputs(inputs)[0], *find_inputs(previous)[0]]
+    named = named_files((*inputs, *previous))
+    check_output(output, read, named, kind="summary")
+    if long_output is not None:
+        check_output(long_output, read, named, kind=None)
     with progress("读取并校验") as bar:
         task = bar.add_task("", total=None)
 
@@ -88,7 +96,6 @@ def merge(
             jobs=jobs,
             on_progress=advance,
             office=office,
-            exclude=[output, *([long_output] if long_output else [])],
         )
     try:
         write_summary(result, output)

@@ -38,6 +38,7 @@ GENERATED_TEXT = "本工具生成的文件（退回修改件、汇总表或校�
 _KIND_PROPERTY = re.compile(rb'name="giptemplate\.kind"[^>]*>\s*<vt:lpwstr>([^<]*)<')
 _CORE_TITLE = re.compile(rb"<dc:title>([^<]*)</dc:title>")
 _CORE_CREATOR = re.compile(rb"<dc:creator>([^<]*)</dc:creator>")
+_CORE_MODIFIED = re.compile(rb"<dcterms:modified[^>]*>([^<]*)</dcterms:modified>")
 
 Progress = Callable[[int, int], None]
 
@@ -113,9 +114,9 @@ def _never_saved(saved_at: str) -> bool:
     return moment == FIXED_CREATED.replace(tzinfo=UTC)
 
 
-def stored_kind(path: str | Path) -> str:
-    """The kind this tool stamped on a workbook, from its document properties alone (no sheet is parsed):
-    ``findings`` for a check report, the identity kind otherwise, "" for anything else or unreadable."""
+def _doc_properties(path: str | Path) -> tuple[str, str]:
+    """The kind this tool stamped on a workbook and its save time, from the document properties alone (no sheet
+    is parsed): ``findings`` for a check report; ("", "") for anything else or unreadable."""
     from giptemplate.intake import admit
 
     try:
@@ -123,24 +124,59 @@ def stored_kind(path: str | Path) -> str:
         custom = intake.part("docProps/custom.xml") or b""
         core = intake.part("docProps/core.xml") or b""
     except (IntakeError, OSError):
-        return ""
+        return "", ""
+    modified = _CORE_MODIFIED.search(core)
+    saved_at = modified.group(1).decode("ascii", "replace") if modified else ""
     found = _KIND_PROPERTY.search(custom)
     if found:
-        return found.group(1).decode("utf-8", "replace").strip()
+        return found.group(1).decode("utf-8", "replace").strip(), saved_at
     title, creator = _CORE_TITLE.search(core), _CORE_CREATOR.search(core)
-    if (
-        title
-        and creator
-        and creator.group(1) == b"giptemplate"
-        and title.group(1).decode("utf-8", "replace") == (FINDINGS_TITLE)
-    ):
-        return FINDINGS_KIND
-    return ""
+    if title and creator and creator.group(1) == b"giptemplate" and title.group(1) == FINDINGS_TITLE.encode():
+        return FINDINGS_KIND, saved_at
+    return "", saved_at
 
 
-def generated_kind(path: str | Path) -> str:
-    """For a file that cannot be read as a submission: ``findings`` when it is a check report, else ""."""
-    return FINDINGS_KIND if stored_kind(path) == FINDINGS_KIND else ""
+def generated_file(path: str | Path) -> str:
+    """The kind of a file that is one of this tool's own outputs as written (:func:`is_generated`), else ""."""
+    kind, saved_at = _doc_properties(path)
+    return kind if is_generated(kind, saved_at) else ""
+
+
+def looks_like_spreadsheet(path: Path) -> bool:
+    """A spreadsheet by name or by its first bytes (zip or OLE container): never to be overwritten by a text file."""
+    if path.suffix.lower() in SPREADSHEET_SUFFIXES:
+        return True
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return False
+    return head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"))
+
+
+def check_output(output: Path, inputs: Iterable[Path], named: Iterable[Path], *, kind: str | None) -> None:
+    """Refuse (:class:`InputError`) to write ``output`` over an input file, or over an existing file that is not
+    an output of ours: with ``kind`` (an xlsx output) only a file of that kind may be replaced, without it (text
+    output) no spreadsheet may. Our own earlier output found in an input folder is skipped when reading, so it
+    may be replaced; not when it was named as an input."""
+    from giptemplate.errors import InputError
+
+    target = output.resolve()
+    exists = output.exists()
+    if exists and output.is_dir():
+        raise InputError(f"输出路径 {output} 是文件夹 (output is a folder)")
+    ours = exists and kind is not None and generated_file(output) == kind
+    if any(target == p.resolve() for p in named) or (not ours and any(target == p.resolve() for p in inputs)):
+        raise InputError(f"输出文件 {output} 是要读取的文件之一，拒绝覆盖 (output is one of the input files)")
+    if not exists:
+        return
+    if kind is not None and not ours:
+        raise InputError(
+            f"{output} 已存在且不是本工具生成的同类文件，拒绝覆盖；请换一个文件名"
+            " (refusing to overwrite a file we did not write)"
+        )
+    if kind is None and looks_like_spreadsheet(output):
+        raise InputError(f"{output} 已存在且是电子表格，拒绝覆盖；请换一个文件名 (refusing to overwrite a spreadsheet)")
 
 
 def named_files(inputs: Iterable[str | Path]) -> list[Path]:
@@ -283,8 +319,9 @@ def process_file(path: str | Path) -> FileResult:
                 generated=True,
             )
     except IntakeError as exc:
-        if str(path) not in _explicit and generated_kind(path):
-            return FileResult(str(path), size, mtime, kind=FINDINGS_KIND, generated=True)
+        kind = generated_file(path) if str(path) not in _explicit else ""
+        if kind:
+            return FileResult(str(path), size, mtime, kind=kind, generated=True)
         return FileResult(str(path), size, mtime, error_code=exc.code, error_message=exc.message)
     except Exception as exc:  # a reader bug must not stop the merge; the file is listed with the reason
         message = f"{path.name}：读取时发生内部错误（{type(exc).__name__}: {exc}）"
