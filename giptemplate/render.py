@@ -214,6 +214,8 @@ def to_xlsx(reports: Sequence[FileReport], target: str | Path | IO[bytes] | None
         {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
     )
     workbook.set_properties({"title": "校验结果", "author": "giptemplate", "created": FIXED_CREATED})
+    # Marks the file as ours, so a later check or merge of the same folder skips it instead of reading it.
+    workbook.set_custom_property("giptemplate.kind", "findings")
     header = workbook.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True})
     text = workbook.add_format({"valign": "top", "text_wrap": True})
     number = workbook.add_format({"valign": "top"})
