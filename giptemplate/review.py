@@ -17,7 +17,7 @@ from giptemplate.errors import InputError, WriterError
 from giptemplate.findings import CODES, SEVERITY_LABELS, Finding, sort_findings
 from giptemplate.layout import REVIEW_SHEET, Layout, Place, layout_for
 from giptemplate.submission import Submission
-from giptemplate.writer import DEFAULT_PASSWORD, Fill, Note, TemplateWriter
+from giptemplate.writer import DEFAULT_PASSWORD, Fill, Note, TemplateWriter, fitted_height
 
 # Findings of these severities are marked in the cells; all findings are listed on the 退回意见 sheet.
 MARKED_SEVERITIES = ("error", "explain", "warning")
@@ -167,6 +167,8 @@ def _write_review_sheet(
         _ok(sheet.write_string(row, 3, CODES.get(finding.code, ("", ""))[1], f.cell), "write_string")
         _ok(sheet.write_string(row, 4, where, f.cell), "write_string")
         _ok(sheet.write_string(row, 5, finding.message[:MAX_CELL_CHARS], f.cell), "write_string")
+        kind = CODES.get(finding.code, ("", ""))[1]
+        sheet.set_row(row, fitted_height([(kind, widths[3]), (where, widths[4]), (finding.message, widths[5])]))
     if not findings:
         _ok(sheet.write_string(header_row + 1, 5, "无问题", f.cell), "write_string")
     sheet.freeze_panes(header_row + 1, 0)

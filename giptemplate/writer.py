@@ -118,6 +118,15 @@ def _lines(text: str, width: float) -> int:
     return max(1, sum(math.ceil(max(_display_width(line), 1) / usable) for line in text.split("\n")))
 
 
+def fitted_height(cells: Sequence[tuple[str, float]], minimum: float = 0.0) -> float:
+    """A row height (points) that shows every (text, column width) of the row in full when wrapped.
+
+    xlsxwriter cannot autofit, and Excel does not refit rows of files it did not write itself.
+    """
+    lines = max((_lines(text, width) for text, width in cells), default=1)
+    return min(409.0, max(minimum, POINTS_PER_LINE * lines + 4))
+
+
 @functools.lru_cache(maxsize=4096)
 def _prepared_formula(formula: str, expand_future_functions: bool, use_future_functions: bool) -> str:
     worksheet = Worksheet()
