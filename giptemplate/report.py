@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import functools
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from giptemplate.arithmetic import Number, arithmetic_for
 from giptemplate.errors import InputError
 from giptemplate.spec import GridRange, Spec, Table
+from giptemplate.textwidth import display_width
 
 if TYPE_CHECKING:
     from giptemplate.submission import Submission
@@ -50,16 +50,6 @@ def clean_text(text: str) -> str:
 def paragraphs(text: str) -> list[str]:
     """The paragraphs of a narrative text: one per non-empty line, without the filler's own indentation."""
     return [line.strip(" \t\u3000\u00a0") for line in clean_text(text).split("\n") if line.strip(" \t\u3000\u00a0")]
-
-
-def display_width(text: str) -> int:
-    """Columns a monospace editor gives the text: wide and full-width characters 2, combining marks 0."""
-    width = 0
-    for ch in text:
-        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
-            continue
-        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-    return width
 
 
 def format_date(text: str) -> str:

@@ -18,11 +18,11 @@ from giptemplate.report import (
     Grid,
     GridCell,
     ReportData,
-    display_width,
     grids,
     paragraphs,
 )
 from giptemplate.spec import Part, Section
+from giptemplate.textwidth import display_width
 
 # ---------------------------------------------------------------------------------------------- Markdown
 

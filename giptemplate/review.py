@@ -17,7 +17,8 @@ from giptemplate.errors import InputError, WriterError
 from giptemplate.findings import CODES, SEVERITY_LABELS, Finding, sort_findings
 from giptemplate.layout import REVIEW_SHEET, Layout, Place, layout_for
 from giptemplate.submission import Submission
-from giptemplate.writer import DEFAULT_PASSWORD, Fill, Note, TemplateWriter, fitted_height
+from giptemplate.textwidth import fitted_height
+from giptemplate.writer import DEFAULT_PASSWORD, Fill, Note, TemplateWriter
 
 # Findings of these severities are marked in the cells; all findings are listed on the 退回意见 sheet.
 MARKED_SEVERITIES = ("error", "explain", "warning")

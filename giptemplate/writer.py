@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
-import math
 import re
-import unicodedata
 import uuid
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -41,12 +39,12 @@ from giptemplate.layout import (
     layout_for,
 )
 from giptemplate.spec import Relation, Spec, spec_for_year
+from giptemplate.textwidth import POINTS_PER_LINE, fitted_height, wrapped_lines
 
 DEFAULT_PASSWORD = "gip2021"
 DEFAULT_SCOPE = "本机关"
 SUMMARY_SCOPE = "本级政府汇总"
 FIXED_CREATED = datetime(2000, 1, 1)
-POINTS_PER_LINE = 15.0
 ROW_HEIGHT = 18.0  # minimum height of a table row, in points
 
 
@@ -106,25 +104,6 @@ def _check(result: Any, what: str) -> None:
     # xlsxwriter reports refusals (too-long validation texts, overlapping merges...) as negative codes.
     if isinstance(result, int) and not isinstance(result, bool) and result < 0:
         raise WriterError(f"xlsxwriter refused {what} (code {result})")
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-@functools.lru_cache(maxsize=4096)
-def _lines(text: str, width: float) -> int:
-    usable = max(width - 1.5, 1.0)
-    return max(1, sum(math.ceil(max(_display_width(line), 1) / usable) for line in text.split("\n")))
-
-
-def fitted_height(cells: Sequence[tuple[str, float]], minimum: float = 0.0) -> float:
-    """A row height (points) that shows every (text, column width) of the row in full when wrapped.
-
-    xlsxwriter cannot autofit, and Excel does not refit rows of files it did not write itself.
-    """
-    lines = max((_lines(text, width) for text, width in cells), default=1)
-    return min(409.0, max(minimum, POINTS_PER_LINE * lines + 4))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -378,7 +357,7 @@ class TemplateWriter:
         _check(sheet.write_string(row, 0, "填报说明", f.bold), "instructions heading")
         for i, line in enumerate(spec.instructions, start=1):
             _check(sheet.merge_range(row + i, 0, row + i, 2, f"{i}. {line}", f.plain), "instruction")
-            sheet.set_row(row + i, POINTS_PER_LINE * _lines(line, 30 + 48 + 24) + 4)
+            sheet.set_row(row + i, fitted_height([(line, 30 + 48 + 24)]))
         sheet.print_area(0, 0, row + len(spec.instructions), 2)
         sheet.fit_to_pages(1, 0)
         sheet.activate()
@@ -404,7 +383,7 @@ class TemplateWriter:
             else:
                 _check(sheet.write_blank(place.row, place.col, None, fmt), part.key)
             _check(sheet.write_string(place.row, 2, part.hint, f.hint_cell), part.key)
-            sheet.set_row(place.row, max(120.0, min(409.0, POINTS_PER_LINE * _lines(text, 90) + 6)))
+            sheet.set_row(place.row, max(120.0, min(409.0, POINTS_PER_LINE * wrapped_lines(text, 90) + 6)))
         sheet.freeze_panes(2, 0)
         sheet.set_landscape()
         sheet.fit_to_pages(1, 0)
@@ -498,7 +477,7 @@ class TemplateWriter:
             elif label_end == 0:
                 _check(sheet.write_string(status_row.row, 0, text, f.status_label), text)
             label_width = sum(table.col_widths[: max(label_end, 0) + 1])
-            sheet.set_row(status_row.row, max(ROW_HEIGHT, POINTS_PER_LINE * _lines(text, label_width) + 4))
+            sheet.set_row(status_row.row, fitted_height([(text, label_width)], ROW_HEIGHT))
         relations = [r for r in self.spec.relations if r.table == table.key]
         for relation in relations:
             place = tl.status[relation.rule_id]
@@ -530,7 +509,7 @@ class TemplateWriter:
         else:
             _check(sheet.write_string(mc.row, 0, label, f.status_label), label)
         label_width = sum(table.col_widths[: mc.col])
-        sheet.set_row(mc.row, max(ROW_HEIGHT, POINTS_PER_LINE * _lines(label, label_width) + 4))
+        sheet.set_row(mc.row, fitted_height([(label, label_width)], ROW_HEIGHT))
         _check(
             sheet.write_formula(mc.row, mc.col, self.arithmetic.missing_count_formula(inputs), f.status, missing), label
         )
@@ -546,7 +525,7 @@ class TemplateWriter:
         )
         _check(sheet.merge_range(tl.note_row, 0, tl.note_row, tl.last_col, note, f.hint), "note")
         total_width = sum(table.col_widths) + (11 if tl.status_col is not None else 0)
-        sheet.set_row(tl.note_row, POINTS_PER_LINE * _lines(note, total_width) + 4)
+        sheet.set_row(tl.note_row, fitted_height([(note, total_width)]))
 
     def _conditional_bad(self, sheet: Worksheet, ranges: str) -> None:
         first = ranges.split()[0].split(":")
@@ -621,7 +600,7 @@ class TemplateWriter:
             _check(sheet.write_string(row, 2, description, f.check_cell), "description")
             _check(sheet.write_string(row, 3, where, f.check_cell), "place")
             _check(sheet.write_formula(row, 4, formula, f.status, cached), "status")
-            sheet.set_row(row, max(ROW_HEIGHT, POINTS_PER_LINE * _lines(description, widths[2]) + 4))
+            sheet.set_row(row, fitted_height([(description, widths[2])], ROW_HEIGHT))
         fails = "+".join(f'SUMPRODUCT(--(LEFT({_col_range(4, rows)},1)="{FAIL_MARK}"))' for rows in _runs(verdict_rows))
         missing = "SUM(" + ",".join(_col_range(4, rows) for rows in _runs(missing_rows)) + ")"
         overall = (
@@ -698,7 +677,7 @@ def _table_plan(layout: Layout, table_key: str) -> _TablePlan:
     for r0, c0, r1, c1, text, _ in texts:
         if r0 == r1:
             width = sum(table.col_widths[c - tl.left] for c in range(c0, c1 + 1))
-            heights[r0] = max(heights.get(r0, ROW_HEIGHT), POINTS_PER_LINE * _lines(text, width) + 4)
+            heights[r0] = max(heights.get(r0, ROW_HEIGHT), fitted_height([(text, width)]))
     cells = tuple(
         (
             cell.key,

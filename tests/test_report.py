@@ -20,7 +20,6 @@ from giptemplate.report import (
     PATH_SEPARATOR,
     ReportData,
     build_grid,
-    display_width,
     format_date,
     format_value,
     grids,
@@ -29,6 +28,7 @@ from giptemplate.report import (
 )
 from giptemplate.report_text import md_escape, render_html, render_markdown
 from giptemplate.spec import Spec
+from giptemplate.textwidth import display_width
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"
 REGEN_ENV = "GIPTEMPLATE_REGEN_GOLDEN"

@@ -10,9 +10,7 @@ roster has groups) and 指标. Everything a unit typed (names, file names, messa
 
 from __future__ import annotations
 
-import math
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +26,7 @@ from giptemplate.findings import SEVERITY_LABELS
 from giptemplate.layout import layout_for
 from giptemplate.merge.aggregate import AGGREGATE_UNIT, IndicatorValue, aggregate, cell_title, indicator_value
 from giptemplate.spec import Cell, Indicator, Spec
+from giptemplate.textwidth import fitted_height, row_lines
 from giptemplate.writer import SUMMARY_SCOPE, Fill, TemplateWriter
 
 if TYPE_CHECKING:
@@ -139,11 +138,7 @@ class _StreamingWorksheet(Worksheet):  # type: ignore[misc]
 
 def _height(texts: Sequence[tuple[str, float]]) -> float | None:
     """The height a row needs for wrapped texts in columns of the given widths (None: one line is enough)."""
-    lines = 1
-    for text, width in texts:
-        wide = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-        lines = max(lines, math.ceil(wide / max(width - 1.5, 1.0)))
-    return None if lines == 1 else min(409.0, 15.0 * lines + 3)
+    return None if row_lines(texts) == 1 else fitted_height(texts)
 
 
 def _streaming(writer: TemplateWriter, name: str) -> _StreamingWorksheet:
