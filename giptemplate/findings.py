@@ -76,6 +76,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "M408": ("warning", "名单外单位"),
     "M409": ("warning", "汇总单元格部分单位缺数"),
     "M411": ("error", "报告年度与本次汇总不同"),
+    "M412": ("error", "单位名称与单位代码不一致"),
 }
 
 
