@@ -189,7 +189,7 @@ FOREIGN_FORMATS: Final[Mapping[str, tuple[str, str, str]]] = {
     ),
     "numbers": (
         "F001",
-        "是 Apple Numbers 表格，本程序不读取这种格式，请导出（另存）为 .xlsx 后重新报送",
+        "是 Apple Numbers 表格，本程序不读取这种格式，请在 Numbers 中导出、另存为 .xlsx 后重新报送",
         "a Numbers file: please export as .xlsx",
     ),
     "et": (
