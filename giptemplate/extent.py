@@ -111,6 +111,8 @@ def xls_extents(stream: bytes) -> list[Extent]:
         kind, length = struct.unpack_from("<HH", stream, at)
         body = at + 4
         at = body + length
+        if at > end:  # a record cut short by the end of the stream: calamine refuses it, nothing to lay out
+            break
         if kind == _BOF:
             if rows or cols:
                 out.append(Extent(rows, cols))

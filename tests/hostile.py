@@ -4,13 +4,19 @@
 from __future__ import annotations
 
 import io
+import random
 import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 from giptemplate.layout import layout_for
-from giptemplate.spec import Spec
+from giptemplate.sample import consistent_values
+from giptemplate.spec import Spec, spec_for_year
+from giptemplate.uscc import check_digit
+from giptemplate.writer import write_template
+
+YEAR = 2024
 
 
 def members(data: bytes) -> dict[str, bytes]:
@@ -70,4 +76,39 @@ def input_ref(spec: Spec, cell_type: str = "count", index: int = 0) -> tuple[str
 def write(folder: Path, name: str, data: bytes) -> Path:
     path = folder / name
     path.write_bytes(data)
+    return path
+
+
+def unit_code(i: int) -> str:
+    body = f"11419900{8000000 + i:09d}"
+    return body + check_digit(body)
+
+
+def unit_file(
+    path: Path,
+    i: int,
+    *,
+    name: str | None = None,
+    code: str | None = None,
+    sparse: bool = False,
+    spec: Spec | None = None,
+) -> Path:
+    """A valid return of unit ``i`` (passes every check): consistent values, narrative, cover filled."""
+    from submission_factory import good_texts
+
+    spec = spec or spec_for_year(YEAR)
+    values = dict(consistent_values(spec, random.Random(i), density=0.1 if sparse else 0.3, scale=40))
+    write_template(
+        path,
+        year=YEAR,
+        unit_name=name or f"测试局{i}",
+        unit_code=code if code is not None else unit_code(i),
+        scope="本机关",
+        values=values,
+        texts=good_texts(spec, YEAR, i),
+        filler="张三",
+        phone="0371-12345678",
+        date=f"{YEAR + 1}-01-15",
+        spec=spec,
+    )
     return path

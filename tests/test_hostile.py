@@ -467,3 +467,15 @@ def test_check_csv_output_is_whole(valid: bytes, tmp_path: Path) -> None:
     CliRunner().invoke(main, ["check", str(tmp_path / "u.xlsx"), "-o", str(out)])
     rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
     assert rows and len(rows[0]) > 3
+
+
+def test_a_biff_record_cut_short_is_no_internal_error() -> None:
+    """Found by the fuzzer (an .xls whose last DIMENSIONS record runs past the end of the stream)."""
+    import struct
+
+    from giptemplate.extent import xls_extents
+
+    stream = struct.pack("<HHHH", 0x0809, 4, 0x0600, 0x0010) + struct.pack("<HH", 0x0200, 14) + b"\x00" * 4
+    assert xls_extents(stream) == []
+    cell = struct.pack("<HHHHH", 0x0203, 14, 3, 7, 0) + b"\x00" * 8
+    assert [(e.rows, e.cols) for e in xls_extents(stream[:8] + cell)] == [(4, 8)]
