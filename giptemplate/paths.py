@@ -38,21 +38,30 @@ def display_text(text: str) -> str:
     """A file name or path as people should see it, always encodable as UTF-8.
 
     A name that is not valid UTF-8 on disk (what ``unzip`` leaves from an archive made on Chinese Windows) comes
-    from the OS with its bytes escaped as lone surrogates, which no writer can store: its bytes are decoded as
-    GB18030 (a superset of GBK) where that works, else shown with replacement characters.
+    from the OS with its bytes escaped as lone surrogates, which no writer can store. Each such path component is
+    decoded from its bytes as GB18030 (a superset of GBK) where that works, else shown with replacement
+    characters; the other components (a UTF-8 folder name around it) are kept as they are.
     """
     try:
         text.encode("utf-8")
         return text
     except UnicodeEncodeError:
         pass
-    raw = text.encode("utf-8", "surrogateescape") if _only_escapes(text) else None
+    return "/".join(_component(part) for part in text.split("/"))
+
+
+def _component(part: str) -> str:
+    try:
+        part.encode("utf-8")
+        return part
+    except UnicodeEncodeError:
+        raw = part.encode("utf-8", "surrogateescape") if _only_escapes(part) else None
     if raw is not None:
         try:
             return raw.decode("gb18030")
         except UnicodeDecodeError:
             return raw.decode("utf-8", "replace")
-    return text.encode("utf-8", "replace").decode("utf-8")
+    return part.encode("utf-8", "replace").decode("utf-8")
 
 
 def _only_escapes(text: str) -> bool:

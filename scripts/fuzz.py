@@ -39,7 +39,7 @@ def main() -> int:
         verdicts: collections.Counter[str] = collections.Counter()
         found = 0
         done = 0
-        slowest = 0.0
+        slowest = peak = 0.0
         started = time.perf_counter()
         deadline = started + args.minutes * 60
         while time.perf_counter() < deadline:
@@ -49,6 +49,7 @@ def main() -> int:
                 done += 1
                 verdicts[outcome.verdict or "FAILED"] += 1
                 slowest = max(slowest, outcome.seconds)
+                peak = max(peak, outcome.peak_mib)
                 if outcome.failure:
                     found += 1
                     args.keep.mkdir(parents=True, exist_ok=True)
@@ -59,7 +60,10 @@ def main() -> int:
             elapsed = time.perf_counter() - started
             print(f"{done} mutants in {elapsed:.0f} s: {done / elapsed:.1f} mutants/s; failures {found}", flush=True)
         elapsed = time.perf_counter() - started
-        print(f"total: {done} mutants in {elapsed:.0f} s ({done / elapsed:.1f} mutants/s), slowest {slowest:.2f} s")
+        print(
+            f"total: {done} mutants in {elapsed:.0f} s ({done / elapsed:.1f} mutants/s), slowest {slowest:.2f} s, "
+            f"peak memory of a reading process {peak:.0f} MiB (limit 512 MiB of address space)"
+        )
         print("verdicts: " + ", ".join(f"{k} {v}" for k, v in verdicts.most_common()))
         print(f"failures: {found}" + (f" (kept in {args.keep})" if found else ""))
         return 1 if found else 0

@@ -58,6 +58,7 @@ class Outcome:
     verdict: str  # "ok", an F0xx code, or "" when it failed
     seconds: float
     failure: str = ""  # what went wrong (empty: the property holds)
+    peak_mib: float = 0.0  # peak resident memory of the reading process so far
 
 
 # ---------------------------------------------------------------------------------------------- zip helpers
@@ -277,7 +278,8 @@ def _worker(connection: multiprocessing.connection.Connection, memory: int) -> N
         if internal:
             failure = internal[0]
         verdict = result.error_code or "ok"
-        connection.send((verdict, seconds, failure))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        connection.send((verdict, seconds, failure, peak))
 
 
 def check_files(
@@ -308,8 +310,8 @@ def check_files(
         parent_end.send(str(path))
         if parent_end.poll(time_limit):
             try:
-                verdict, seconds, failure = parent_end.recv()
-                outcome = Outcome(path.name, how, verdict, seconds, failure)
+                verdict, seconds, failure, peak = parent_end.recv()
+                outcome = Outcome(path.name, how, verdict, seconds, failure, peak)
             except EOFError:
                 child.join(5)
                 outcome = Outcome(

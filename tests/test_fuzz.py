@@ -37,6 +37,7 @@ def test_every_mutant_gets_a_verdict_in_bounded_time_and_memory(seeds: list[tupl
     verdicts = {o.verdict for o in outcomes}
     assert "ok" in verdicts and len(verdicts) >= 4  # the mutants reach the reader, not only the intake
     assert max(o.seconds for o in outcomes) < 10 and elapsed < 120
+    assert max(o.peak_mib for o in outcomes) < 512  # resident; the address space was limited to 512 MiB as well
 
 
 def test_merge_of_mutants_and_valid_files_accounts_for_every_file(
