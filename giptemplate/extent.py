@@ -71,11 +71,27 @@ def _column(letters: bytes) -> int:
     return n
 
 
+_PLAIN_COLUMNS: Final = re.compile(rb'<c r="([A-Z]+)[0-9]')
+_PLAIN_ROWS: Final = re.compile(rb'<(?:c r="[A-Z]+|row r=")([0-9]+)"')
+
+
+def _largest(numbers: set[bytes]) -> int:
+    return int(max(numbers, key=lambda n: (len(n.lstrip(b"0")), n.lstrip(b"0")))) if numbers else 0
+
+
 def xlsx_extent(xml: bytes) -> Extent:
     """The extent of one worksheet part: the largest row and column referenced by ``<row r>`` and ``<c r>``.
 
     Cells or rows without a reference are placed by calamine one after the other, so their count bounds them.
+    Parts written the usual way (unprefixed, ``r`` first) are measured by fast byte searches; others by a
+    general pattern.
     """
+    cells = xml.count(b"<c ") + xml.count(b"<c>")
+    if b"<sheetData" in xml and xml.count(b'<c r="') == cells:
+        rows = _largest(set(_PLAIN_ROWS.findall(xml)))
+        columns = set(_PLAIN_COLUMNS.findall(xml))
+        cols = max((_column(letters) for letters in columns), default=0)
+        return Extent(rows, cols)
     rows = cols = refs = 0
     column_letters: set[bytes] = set()
     for letters, number in _REF.findall(xml):

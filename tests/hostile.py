@@ -112,3 +112,30 @@ def unit_file(
         spec=spec,
     )
     return path
+
+
+def add_sheet(data: bytes, name: str, sheet_data: bytes) -> bytes:
+    """The workbook with one more worksheet ``name`` holding ``sheet_data`` (the content of ``<sheetData>``)."""
+    parts = members(data)
+    part = f"xl/worksheets/extra{len(parts)}.xml"
+    parts[part] = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        + sheet_data
+        + b"</sheetData></worksheet>"
+    )
+    rid = f"rIdExtra{len(parts)}"
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        f'<Relationship Id="{rid}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        f'worksheet" Target="{part.removeprefix("xl/")}"/></Relationships>'.encode(),
+    )
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(
+        b"</sheets>", f'<sheet name="{name}" sheetId="{len(parts) + 50}" r:id="{rid}"/></sheets>'.encode()
+    )
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>",
+        f'<Override PartName="/{part}" ContentType="application/vnd.openxmlformats-officedocument.'
+        f'spreadsheetml.worksheet+xml"/></Types>'.encode(),
+    )
+    return rezip(parts)
