@@ -147,10 +147,21 @@ def _central_directory(data: bytes) -> list[tuple[str, int, ZipMember]] | None:
         if _ZIP64 in (compressed, size, offset):
             return None
         raw_name = data[at + 46 : at + 46 + name_len]
-        name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", "replace")
+        name = raw_name.decode("utf-8", "replace") if flags & 0x800 else _legacy_name(raw_name)
         entries.append((name, flags, ZipMember(offset, compressed, size, method, crc)))
         at += 46 + name_len + extra_len + comment_len
     return entries
+
+
+def _legacy_name(raw: bytes) -> str:
+    """A member name without the UTF-8 flag: GBK from archives made on Chinese Windows, else cp437 (the zip
+    standard's own code page)."""
+    if raw.isascii():
+        return raw.decode("ascii")
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("cp437")
 
 
 def _zipfile_directory(path: Path, data: bytes) -> list[tuple[str, int, ZipMember]]:
@@ -234,6 +245,12 @@ def _sniff_text(path: Path, head: bytes) -> IntakeError:
 
 
 def _check_zip(path: Path, data: bytes) -> tuple[FileFormat, dict[str, ZipMember]]:
+    members = _bounded_members(path, data)
+    return _zip_format(path, data, members), members
+
+
+def _bounded_members(path: Path, data: bytes) -> dict[str, ZipMember]:
+    """The member table of a zip, refused when it is encrypted, too large, too compressed or names unsafe paths."""
     entries = _central_directory(data)
     if entries is None:
         entries = _zipfile_directory(path, data)
@@ -254,6 +271,10 @@ def _check_zip(path: Path, data: bytes) -> tuple[FileFormat, dict[str, ZipMember
         members[name] = member
     if total > MAX_INFLATED_BYTES:
         raise _refuse("F003", path, "解压后体积过大，疑似压缩炸弹", "uncompressed size too large: zip bomb")
+    return members
+
+
+def _zip_format(path: Path, data: bytes, members: dict[str, ZipMember]) -> FileFormat:
     _refuse_declarations(path, data, members)
     if "mimetype" in members:
         if _inflate(path, data, "mimetype", members["mimetype"]).strip() != ODS_MIME:
@@ -263,11 +284,11 @@ def _check_zip(path: Path, data: bytes) -> tuple[FileFormat, dict[str, ZipMember
             raise _refuse(
                 "F002", path, "文件设置了打开密码，请取消密码后重新报送", "the file is protected by a password"
             )
-        return "ods", members
+        return "ods"
     if "xl/workbook.xml" in members:
         types = members.get("[Content_Types].xml")
         content_types = _inflate(path, data, "[Content_Types].xml", types) if types is not None else b""
-        return ("xlsm" if b"macroEnabled" in content_types else "xlsx"), members
+        return "xlsm" if b"macroEnabled" in content_types else "xlsx"
     if "xl/workbook.bin" in members:
         raise foreign(path, "xlsb")
     if "word/document.xml" in members:
@@ -351,6 +372,17 @@ def _check_ole(path: Path, data: bytes) -> FileFormat:
     if kind in ("word", "ole"):
         raise foreign(path, kind)
     return "xls"
+
+
+def unpack_archive(path: Path) -> list[tuple[str, bytes]]:
+    """The files of a .zip of submissions (what an office receives from a town collecting its units' returns),
+    bounded and checked as any returned file (size, entries, ratio, CRC, no absolute or ``..`` paths); folders
+    are left out. Raises :class:`IntakeError` for an archive that cannot be opened so."""
+    data = read_bounded(path)
+    if not data.startswith(ZIP_MAGIC):
+        raise foreign(path, "unknown")
+    members = _bounded_members(path, data)
+    return [(name, _inflate(path, data, name, member)) for name, member in members.items() if not name.endswith("/")]
 
 
 def read_bounded(path: Path) -> bytes:

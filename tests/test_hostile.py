@@ -335,23 +335,39 @@ def test_every_file_in_the_folder_is_listed_once(valid: bytes, spec: Spec, tmp_p
     (folder / ".hidden.xlsx").write_bytes(valid)
     (folder / "链接.xlsx").symlink_to(folder / "乡镇A" / "报表.xlsx")
     archive = folder / "乡镇报表.zip"
+    nested = io.BytesIO()
+    with zipfile.ZipFile(nested, "w") as z:
+        z.writestr("c/y.xlsx", valid)
     with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("a/x.xlsx", valid)
+        z.writestr("a/x.xlsx", unit_bytes(spec, 22))
+        z.writestr("b/嵌套.zip", nested.getvalue())
     result = merge([folder], jobs=1)
     by_file = {e.file: e for e in result.entries}
     assert sorted(by_file) == sorted(
-        ["乡镇A/报表.xlsx", "乡镇B/报表.xlsx", "年报.pdf", "~$报表.xlsx", ".hidden.xlsx", "链接.xlsx", "乡镇报表.zip"]
+        [
+            "乡镇A/报表.xlsx",
+            "乡镇B/报表.xlsx",
+            "年报.pdf",
+            "~$报表.xlsx",
+            ".hidden.xlsx",
+            "链接.xlsx",
+            "乡镇报表.zip",
+            "乡镇报表.zip/a/x.xlsx",
+            "乡镇报表.zip/b/嵌套.zip",
+        ]
     )
     assert len(result.entries) == len(by_file)  # each once
     assert by_file["年报.pdf"].status == UNREADABLE and "这是 PDF 文件，请报送 Excel 模板" in by_file["年报.pdf"].reason
     assert by_file["~$报表.xlsx"].status == SKIPPED and "锁文件" in by_file["~$报表.xlsx"].reason
     assert by_file[".hidden.xlsx"].status == SKIPPED
     assert by_file["链接.xlsx"].status == SKIPPED and "乡镇A/报表.xlsx" in by_file["链接.xlsx"].reason
-    assert by_file["乡镇报表.zip"].status == UNREADABLE and "压缩包" in by_file["乡镇报表.zip"].reason
+    assert by_file["乡镇报表.zip"].status == SKIPPED and "2 个文件" in by_file["乡镇报表.zip"].reason
+    assert by_file["乡镇报表.zip/a/x.xlsx"].status == PASSED  # a zip of submissions is opened, member by member
+    assert by_file["乡镇报表.zip/b/嵌套.zip"].status == UNREADABLE  # a zip inside it is not
     assert {by_file["乡镇A/报表.xlsx"].status, by_file["乡镇B/报表.xlsx"].status} == {PASSED}
     runner = CliRunner()
     done = runner.invoke(main, ["merge", str(folder), "-o", str(tmp_path / "汇总.xlsx")])
-    assert "无法读取 2" in done.output and "已跳过 3" in done.output, done.output
+    assert "无法读取 2" in done.output and "已跳过 4" in done.output, done.output
     listed = _status_rows(tmp_path / "汇总.xlsx")
     assert "乡镇A/报表.xlsx" in listed and "乡镇B/报表.xlsx" in listed  # two 报表.xlsx told apart
 
@@ -502,3 +518,20 @@ def test_fuzzer_finds_are_refused(name: str, tmp_path: Path) -> None:
     done = run_cli("check", str(path), timeout=60)
     assert done.returncode == 2, done.stderr[-2000:]
     assert "无法读取" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_a_zip_with_unsafe_paths_is_not_unpacked(valid: bytes, tmp_path: Path) -> None:
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "报表.zip", "w") as z:
+        z.writestr("../../逃逸.xlsx", valid)
+    # member names without the UTF-8 flag, as Chinese Windows archives write them, are read as GBK
+    from giptemplate.intake import _legacy_name
+
+    assert _legacy_name("乡镇/甲.xlsx".encode("gbk")) == "乡镇/甲.xlsx"
+    (folder / "ok.xlsx").write_bytes(valid)
+    result = merge([folder], jobs=1)
+    by_file = {e.file: e for e in result.entries}
+    assert sorted(by_file) == ["ok.xlsx", "报表.zip"]
+    assert by_file["报表.zip"].status == UNREADABLE and "不安全" in by_file["报表.zip"].reason
+    assert not (tmp_path.parent / "逃逸.xlsx").exists() and not list(tmp_path.rglob("逃逸.xlsx"))

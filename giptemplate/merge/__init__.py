@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+import tempfile
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -282,8 +283,22 @@ def merge(
     :func:`merge` must guard its top level with ``if __name__ == "__main__":``.
     """
     inputs = list(inputs)
+    with tempfile.TemporaryDirectory(prefix="giptemplate-unzip-") as scratch:
+        return _merge(inputs, Path(scratch), roster, previous, jobs, on_progress, office, exclude)
+
+
+def _merge(
+    inputs: list[str | Path],
+    scratch: Path,
+    roster: str | Path | Sequence[RosterEntry] | None,
+    previous: Iterable[str | Path] | str | Path | None,
+    jobs: int | None,
+    on_progress: Progress | None,
+    office: str,
+    exclude: Iterable[str | Path],
+) -> MergeResult:
     excluded = {Path(p).resolve() for p in exclude}
-    found = [f for f in discover(inputs) if f.path.resolve() not in excluded]
+    found = [f for f in discover(inputs, unpack_into=scratch) if f.path.resolve() not in excluded]
     files = [f.path for f in found if not f.skip]
     if not files:
         raise InputError("没有找到要汇总的文件 (no input files found)")
@@ -321,7 +336,7 @@ def merge(
             size, mtime = _stat(f.path)
             results.append(FileResult(str(f.path), size, mtime, shown=f.shown, skipped=f.skip))
         else:
-            results.append(dataclasses.replace(by_path[str(f.path)], shown=f.shown))
+            results.append(dataclasses.replace(by_path[str(f.path)], shown=f.shown, origin=f.origin))
     return build_result(results, roster=entries, office=office, previous=earlier)
 
 
@@ -480,7 +495,7 @@ def build_result(
     included: list[FileResult] = []
     groups: list[str] = []
     for r in results:
-        shown_path = display_text(r.path)
+        shown_path = r.origin or display_text(r.path)
         if r.skipped:
             entries.append(StatusEntry(SKIPPED, "", "", reason=r.skipped, file=r.listed, path=shown_path))
             continue

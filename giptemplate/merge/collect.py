@@ -25,7 +25,7 @@ from giptemplate.arithmetic import Number
 from giptemplate.errors import IntakeError
 from giptemplate.findings import Finding, make
 from giptemplate.merge.copies import TextPrint, copy_checked_parts, fingerprint
-from giptemplate.paths import display_name, display_text
+from giptemplate.paths import display_name, display_text, safe_component
 from giptemplate.spec import Spec, spec_by_id
 
 if TYPE_CHECKING:
@@ -69,6 +69,7 @@ class FileResult:
     kind: str = ""  # identity kind ("template", "return", "summary"; "findings" for a check report)
     generated: bool = False  # one of this tool's own outputs as written: listed, never taken as a submission
     shown: str = ""  # the path as people see it: relative to its input folder, always valid UTF-8
+    origin: str = ""  # where a file taken out of a .zip came from (its path is then a scratch copy)
     skipped: str = ""  # why the file was not read at all (a lock file, a hidden file, a second link to a file)
 
     @property
@@ -79,7 +80,7 @@ class FileResult:
     @property
     def name(self) -> str:
         """The file's name as messages show it (never text a writer cannot store)."""
-        return display_name(self.path)
+        return display_name(self.origin or self.path)
 
     @property
     def listed(self) -> str:
@@ -197,19 +198,24 @@ class Found:
     path: Path
     shown: str
     skip: str = ""
+    origin: str = ""  # for a file taken out of a .zip: the archive's path and the member's name
 
 
 LOCK_PREFIX = "~$"
 SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
 
 
-def discover(inputs: Iterable[str | Path]) -> list[Found]:
+def discover(inputs: Iterable[str | Path], unpack_into: Path | None = None) -> list[Found]:
     """Every file under the inputs, each once, in a stable order: what a merge must account for.
 
     Unlike :func:`find_inputs`, files of any type are taken (a PDF sent instead of the workbook must be listed
     as 无法读取, not vanish); Office lock files, hidden and system files are listed as skipped with the reason, and
     so is a second path to a file already found (a link, or the file named twice). Links are followed only to
     what they point to: the reader refuses anything that is not a regular file.
+
+    With ``unpack_into`` (a scratch folder), a .zip of submissions is opened (bounded like any returned file, no
+    path traversal) and each of its files listed as ``乡镇报表.zip/a/xx.xlsx``; a zip inside it is not opened (it
+    is read, and refused, as it is). An archive that cannot be opened is read, and refused, as a file.
     """
     found: list[Found] = []
     first: dict[tuple[int, int], str] = {}
@@ -235,7 +241,28 @@ def discover(inputs: Iterable[str | Path]) -> list[Found]:
             found.append(Found(path, shown, f"与 {first[key]} 是同一个文件（链接或重复指定），只读取一次"))
             return
         first[key] = shown
+        if unpack_into is not None and name.lower().endswith(".zip") and unpack(path, shown):
+            return
         found.append(Found(path, shown))
+
+    def unpack(path: Path, shown: str) -> bool:
+        from giptemplate.intake import unpack_archive
+
+        try:
+            files = unpack_archive(path)
+        except IntakeError:
+            return False
+        assert unpack_into is not None
+        folder = unpack_into / str(len(found))
+        folder.mkdir(parents=True)
+        found.append(Found(path, shown, f"压缩包，已解压：其中 {len(files)} 个文件逐个列出"))
+        for i, (member, data) in enumerate(files):
+            target = folder / str(i) / safe_component(Path(member).name)  # its own name, in messages too
+            target.parent.mkdir()
+            target.write_bytes(data)
+            inside = f"{shown}/{member}"
+            found.append(Found(target, display_text(inside), origin=display_text(f"{path}/{member}")))
+        return True
 
     for item in inputs:
         path = Path(item)
