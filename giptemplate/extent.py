@@ -71,6 +71,9 @@ def _column(letters: bytes) -> int:
     return n
 
 
+_WIDE: Final = re.compile(rb'<c r="[A-Z][A-Z]')
+_LONG: Final = re.compile(rb' r="[A-Z]*[0-9]{4}')
+SMALL: Final = Extent(999, 26)  # an upper bound, all a sheet without wide columns or long rows needs
 _PLAIN_COLUMNS: Final = re.compile(rb'<c r="([A-Z]+)[0-9]')
 _PLAIN_ROWS: Final = re.compile(rb'<(?:c r="[A-Z]+|row r=")([0-9]+)"')
 
@@ -88,6 +91,8 @@ def xlsx_extent(xml: bytes) -> Extent:
     """
     cells = xml.count(b"<c ") + xml.count(b"<c>")
     if b"<sheetData" in xml and xml.count(b'<c r="') == cells:
+        if _WIDE.search(xml) is None and _LONG.search(xml) is None:
+            return SMALL  # the usual sheet of a template: no column past Z, no row past 999
         rows = _largest(set(_PLAIN_ROWS.findall(xml)))
         columns = set(_PLAIN_COLUMNS.findall(xml))
         cols = max((_column(letters) for letters in columns), default=0)

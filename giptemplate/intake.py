@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import stat
 import struct
 import zipfile
@@ -298,18 +299,20 @@ def _zip_format(path: Path, data: bytes, members: dict[str, ZipMember]) -> FileF
     raise foreign(path, "archive")
 
 
-PROLOG_BYTES = 4096  # a DOCTYPE can only stand before the root element: the head of each part tells
-_DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le"), "<!ENTITY".encode("utf-16-le"))
+PROLOG_BYTES = 1024  # read first; more only when the root element has not started yet (a padded prolog)
+_DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
 
 
 def _refuse_declarations(path: Path, data: bytes, members: Mapping[str, ZipMember]) -> None:
     """F004 for any XML part of the archive that declares a DOCTYPE or an entity, whoever parses it later
-    (calamine parses styles and content types that the reader never inflates itself)."""
+    (calamine parses styles and content types that the reader never inflates itself). A DOCTYPE can only stand
+    in the prolog, before the root element, so only that much of each part is inflated."""
     for name, member in members.items():
         if not name.lower().endswith((".xml", ".rels", ".vml")):
             continue
-        head = _inflate_head(data, member)
-        if any(mark in head for mark in _DECLARATIONS):
+        prolog = _prolog(data, member)
+        if b"<!" in prolog and any(mark in prolog for mark in _DECLARATIONS):
             raise _refuse(
                 "F004",
                 path,
@@ -318,19 +321,32 @@ def _refuse_declarations(path: Path, data: bytes, members: Mapping[str, ZipMembe
             )
 
 
-def _inflate_head(data: bytes, member: ZipMember) -> bytes:
-    """The first bytes of a member (b"" when they cannot be read: the full read later says why)."""
+def _prolog(data: bytes, member: ZipMember) -> bytes:
+    """What comes before the root element of an XML member (as UTF-8 for a UTF-16 part)."""
+    size = PROLOG_BYTES
+    while True:
+        head = _inflate_head(data, member, size)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            head = head.decode("utf-16", "ignore").encode("utf-8")
+        root = _ROOT_START.search(head)
+        if root is not None or size >= member.size:
+            return head[: root.start()] if root is not None else head
+        size *= 8
+
+
+def _inflate_head(data: bytes, member: ZipMember, size: int) -> bytes:
+    """The first ``size`` bytes of a member (b"" when they cannot be read: the full read later says why)."""
     start = member.offset
     if data[start : start + 4] != ZIP_MAGIC:
         return b""
     name_len, extra_len = struct.unpack_from("<HH", data, start + 26)
     start += 30 + name_len + extra_len
     if member.method == zipfile.ZIP_STORED:
-        return data[start : start + min(member.compressed, PROLOG_BYTES)]
+        return data[start : start + min(member.compressed, size)]
     if member.method != zipfile.ZIP_DEFLATED:
         return b""
     try:
-        return zlib.decompressobj(-15).decompress(data[start : start + member.compressed], PROLOG_BYTES)
+        return zlib.decompressobj(-15).decompress(data[start : start + member.compressed], size)
     except zlib.error:
         return b""
 

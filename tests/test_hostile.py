@@ -404,10 +404,14 @@ def test_formats_people_send_are_named(valid: bytes, tmp_path: Path) -> None:
     assert caught.value.code == "F002"  # "corrupt" (F005) before the fix
 
 
-@pytest.mark.parametrize("part", ["xl/styles.xml", "[Content_Types].xml"])
-def test_doctype_in_any_part_is_refused(valid: bytes, tmp_path: Path, part: str) -> None:
+@pytest.mark.parametrize(
+    ("part", "padding"),
+    [("xl/styles.xml", b""), ("[Content_Types].xml", b""), ("xl/theme/theme1.xml", b"<!--" + b"x" * 20000 + b"-->")],
+)
+def test_doctype_in_any_part_is_refused(valid: bytes, tmp_path: Path, part: str, padding: bytes) -> None:
     path = tmp_path / "doctype.xlsx"
-    path.write_bytes(rewrite(valid, part, lambda xml: xml.replace(b"?>", b"?><!DOCTYPE x [<!ELEMENT x ANY>]>", 1)))
+    declaration = padding + b"<!DOCTYPE x [<!ELEMENT x ANY>]>"  # a prolog padded past the first kilobytes too
+    path.write_bytes(rewrite(valid, part, lambda xml: xml.replace(b"?>", b"?>" + declaration, 1)))
     with pytest.raises(IntakeError) as caught:
         read_workbook(path)
     assert caught.value.code == "F004"
