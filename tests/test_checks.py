@@ -529,8 +529,8 @@ def _pair(spec: Spec) -> tuple[dict[str, Number], dict[str, Number]]:
     before = values_of(spec, 11)
     now = values_of(spec, 12)
     cross = spec.cross_year
-    now_cells = [c for c in spec.row_cells(cross.carry_current_row) if not c.derived]
-    old_cells = {c.column.key: c for c in spec.row_cells(cross.carry_previous_row)}
+    now_cells = [c for c in [spec.cells[k] for k in spec.meaning_cells(cross.carry_current).values()] if not c.derived]
+    old_cells = {c.column.key: c for c in [spec.cells[k] for k in spec.meaning_cells(cross.carry_previous).values()]}
     for cell in now_cells:
         now[cell.key] = before[old_cells[cell.column.key].key]
     for rule in cross.stock:
@@ -551,7 +551,7 @@ def test_balanced_years_give_no_cross_year_finding(spec: Spec) -> None:
 def test_carry_over_mismatch_is_y501_per_column(spec: Spec) -> None:
     before, now = _pair(spec)
     cross = spec.cross_year
-    first = next(c for c in spec.row_cells(cross.carry_current_row) if not c.derived)
+    first = next(c for c in [spec.cells[k] for k in spec.meaning_cells(cross.carry_current).values()] if not c.derived)
     now[first.key] = now[first.key] + 2
     previous = build(spec, before, meta={"year": "2023"}, texts=good_texts(spec, 2023, 5))
     findings = [f for f in check(build(spec, now), previous) if f.code[0] in "YN"]
@@ -594,9 +594,15 @@ def test_fee_jump_is_y503(spec: Spec, old: str, new: str, fires: bool) -> None:
 def test_identical_tables_are_y505_and_copied_text_is_n604(spec: Spec) -> None:
     values = values_of(spec, 21)
     cross = spec.cross_year
-    for cell in spec.row_cells(cross.carry_current_row):  # identical tables still carry over consistently
+    for cell in [
+        spec.cells[k] for k in spec.meaning_cells(cross.carry_current).values()
+    ]:  # identical tables still carry over consistently
         if not cell.derived:
-            prev = next(c for c in spec.row_cells(cross.carry_previous_row) if c.column.key == cell.column.key)
+            prev = next(
+                c
+                for c in [spec.cells[k] for k in spec.meaning_cells(cross.carry_previous).values()]
+                if c.column.key == cell.column.key
+            )
             values[cell.key] = values[prev.key]
     values = consistent_values_fixed(spec, values)
     texts_2023 = good_texts(spec, 2023, 5)
@@ -633,7 +639,9 @@ def consistent_values_fixed(spec: Spec, values: dict[str, Number]) -> dict[str, 
 def test_blank_cells_across_years_are_y591_not_silent(spec: Spec) -> None:
     before, now = _pair(spec)
     previous_values: dict[str, Number | None] = dict(before)
-    old = next(c for c in spec.row_cells(spec.cross_year.carry_previous_row) if not c.derived)
+    old = next(
+        c for c in [spec.cells[k] for k in spec.meaning_cells(spec.cross_year.carry_previous).values()] if not c.derived
+    )
     previous_values[old.key] = None
     previous = build(spec, previous_values, meta={"year": "2023"}, texts=good_texts(spec, 2023, 5))
     findings = [f for f in check(build(spec, now), previous) if f.code[0] in "YN"]

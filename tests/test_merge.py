@@ -488,7 +488,10 @@ def test_previous_year(tmp_path: Path) -> None:
     carry = [f for f in result.finding_list if f.code == "M407"]
     assert carry
     assert all(f.extra["gone"] == [unit_name(40)] and f.extra["new"] == [unit_name(41)] for f in carry)
-    previous_r25 = {c.column.key: c.key for c in SPEC.row_cells(SPEC.cross_year.carry_previous_row)}
+    previous_r25 = {
+        c.column.key: c.key
+        for c in [SPEC.cells[k] for k in SPEC.meaning_cells(SPEC.cross_year.carry_previous).values()]
+    }
     first = carry[0]
     key = previous_r25[SPEC.cells[first.cell_key].column.key]
     full = [{**inputs_for(100 + i), **arithmetic_for(SPEC).derive(inputs_for(100 + i))} for i in (0, 1, 2, 40)]

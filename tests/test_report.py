@@ -27,7 +27,7 @@ from giptemplate.report import (
     render,
 )
 from giptemplate.report_text import md_escape, render_html, render_markdown
-from giptemplate.spec import Spec
+from giptemplate.spec import Spec, spec_by_id
 from giptemplate.textwidth import display_width
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"
@@ -37,15 +37,18 @@ REGEN_ENV = "GIPTEMPLATE_REGEN_GOLDEN"
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def test_format_value_counts_fees_and_missing() -> None:
-    assert format_value(0, "count", 4) == "0"
-    assert format_value(627, "count", 4) == "627"
-    assert format_value(Decimal("0"), "fee", 4) == "0.0000"
-    assert format_value(Decimal("1.5"), "fee", 4) == "1.5000"
-    assert format_value(3, "fee", 4) == "3.0000"
-    assert format_value(Decimal("0.123456"), "fee", 4) == "0.123456"  # more places are shown, never rounded away
-    assert format_value(Decimal("1E+2"), "fee", 4) == "100.0000"
-    assert format_value(None, "count", 4) == MISSING_VALUE
+def test_format_value_counts_fees_and_missing(spec: Spec) -> None:
+    count, fee = spec.cell_types["count"], spec.cell_types["fee"]
+    assert format_value(0, count) == "0"
+    assert format_value(627, count) == "627"
+    assert format_value(Decimal("0"), fee) == "0.0000"
+    assert format_value(Decimal("1.5"), fee) == "1.5000"
+    assert format_value(3, fee) == "3.0000"
+    assert format_value(Decimal("0.123456"), fee) == "0.123456"  # more places are shown, never rounded away
+    assert format_value(Decimal("1E+2"), fee) == "100.0000"
+    assert format_value(None, count) == MISSING_VALUE
+    yuan = spec_by_id("gip2019").cell_types["yuan"]  # 2019's 采购总金额: 元 with 2 places
+    assert format_value(Decimal("1234567.8"), yuan) == "1234567.80"
 
 
 def test_format_date() -> None:
@@ -98,7 +101,7 @@ def test_grid_covers_every_position_once_and_places_every_spec_text(spec: Spec) 
             at = spec_cell.at
             cell = anchored[(at.first_row, at.first_col, at.last_row, at.last_col)]
             assert cell.role == "value" and cell.key == spec_cell.key
-            assert cell.text == format_value(data.values[spec_cell.key], spec_cell.type, spec.fee_decimals)
+            assert cell.text == format_value(data.values[spec_cell.key], spec_cell.type)
         assert not [c for c in grid.cells if c.role == "blank"], "the official grids have no empty cell"
 
 
@@ -229,7 +232,7 @@ def test_markdown_tables_hold_every_value_under_its_own_header(spec: Spec) -> No
     for table in spec.tables:
         mine, md_tables = md_tables[: len(tables[table.key].bands())], md_tables[len(tables[table.key].bands()) :]
         for cell in table.cells:
-            want = format_value(data.values[cell.key], cell.type, spec.fee_decimals)
+            want = format_value(data.values[cell.key], cell.type)
             column = (
                 f"{cell.column.group}{PATH_SEPARATOR}{cell.column.label}" if cell.column.group else cell.column.label
             )
@@ -395,7 +398,7 @@ def test_html_tables_match_the_grid_cell_by_cell(spec: Spec) -> None:
             if cell.key is not None:
                 assert attrs["tag"] == "td" and attrs["data-key"] == cell.key
                 spec_cell = spec.cells[cell.key]
-                assert text == format_value(data.values[cell.key], spec_cell.type, spec.fee_decimals)
+                assert text == format_value(data.values[cell.key], spec_cell.type)
             else:
                 assert attrs["tag"] == "th"
     assert page.count("<thead>") == sum(1 for t in spec.tables if t.header_rows)
