@@ -509,7 +509,7 @@ def test_unknown_format_version_is_refused(filled: Path, tmp_path: Path) -> None
 
 
 def test_unknown_template_version_is_refused(filled: Path, tmp_path: Path) -> None:
-    path = _edit(filled, tmp_path / "old.xlsx", lambda wb: _set_identity(wb, "template_id", "giptemplate/gip2019"))
+    path = _edit(filled, tmp_path / "old.xlsx", lambda wb: _set_identity(wb, "template_id", "giptemplate/gip2017"))
     assert _refused(path).code == "F007"
 
 
