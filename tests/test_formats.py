@@ -530,3 +530,19 @@ def test_2020_template_resaved_by_libreoffice_reads_and_checks(tmp_path: Path) -
         report = check_file(sub)
         assert not report.counts()["error"], [f.message for f in report.findings if f.severity == "error"]
         assert report.tally is not None and report.tally.passed == len(spec.relations)
+
+
+@pytest.mark.parametrize("offset", [0, 3])
+def test_merge_previous_in_the_2019_format_compares_the_carry(tmp_path: Path, offset: int) -> None:
+    from giptemplate.merge import merge
+
+    now, before = _pair(tmp_path, carry_offset=offset)
+    result = merge([now], previous=[before], jobs=1)
+    carry = [f for f in result.finding_list if f.code == "M407"]
+    per_file = [f for f in result.finding_list if f.code == "Y501"]
+    if offset:
+        assert {f.cell_key for f in carry} == {"t3.R2.c1", "t3.R2.c7"} and carry[0].diff == str(offset)
+        assert "结转下年度" in carry[0].message and per_file
+    else:
+        assert carry == [] and per_file == []
+    assert any(f.code == "Y592" for f in result.finding_list)  # the stock rules have nothing to compare with
