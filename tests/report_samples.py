@@ -24,7 +24,7 @@ def seed_fixture() -> dict[str, Any]:
 
 
 def zero_inputs(spec: Spec) -> dict[str, Number | None]:
-    return {c.key: (Decimal(0) if c.type == "fee" else 0) for c in spec.input_cells}
+    return {c.key: (Decimal(0) if c.type.key == "fee" else 0) for c in spec.input_cells}
 
 
 def seed_inputs(spec: Spec) -> dict[str, Number | None]:
