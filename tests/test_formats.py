@@ -15,19 +15,26 @@ from typing import Any
 
 import docx
 import openpyxl
+import pandas as pd
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
 from click.testing import CliRunner, Result
 from openpyxl.packaging.custom import CustomPropertyList
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
+from soffice import convert
 from submission_factory import good_texts, unit_code
+from workbook_expect import Case, Typed, mismatches, read_back, sheet_values
+from workbook_expect import expected_cells as expected
 
-from giptemplate.arithmetic import Number, arithmetic_for
+from giptemplate.arithmetic import FAIL_MARK, Number, arithmetic_for
 from giptemplate.checks import check_file
 from giptemplate.cli import main
 from giptemplate.errors import IntakeError
 from giptemplate.findings import code_title
 from giptemplate.layout import IDENTITY_SHEET, layout_for
+from giptemplate.merge import merge
+from giptemplate.merge.longframe import long_frame, write_long
 from giptemplate.reader import read_workbook
 from giptemplate.sample import consistent_values
 from giptemplate.spec import SPECS_ENV, Spec, spec_for_year, templates_dir
@@ -511,7 +518,6 @@ def test_a_third_format_is_one_spec_file(tmp_path: Path, monkeypatch: pytest.Mon
 
 @pytest.mark.soffice
 def test_2020_template_resaved_by_libreoffice_reads_and_checks(tmp_path: Path) -> None:
-    from soffice import convert
 
     spec = spec_for_year(2020)
     source = fill(tmp_path / "2020.xlsx", spec, seed=50, t2__licensing__change=-4, t2__licensing__items=9)
@@ -528,7 +534,6 @@ def test_2020_template_resaved_by_libreoffice_reads_and_checks(tmp_path: Path) -
 
 @pytest.mark.parametrize("offset", [0, 3])
 def test_merge_previous_in_the_2019_format_compares_the_carry(tmp_path: Path, offset: int) -> None:
-    from giptemplate.merge import merge
 
     now, before = _pair(tmp_path, carry_offset=offset)
     result = merge([now], previous=[before], jobs=1)
@@ -546,11 +551,6 @@ def test_merge_previous_in_the_2019_format_compares_the_carry(tmp_path: Path, of
 def test_libreoffice_computes_the_2019_checks_as_python_does(tmp_path: Path) -> None:
     """The 2019 template's own formulas (signed 本年增/减, the ≥ relations, （六） as one row) recalculated by
     LibreOffice give the statuses, totals and missing counts the Python side computes."""
-    from soffice import convert
-    from workbook_expect import Case, Typed, mismatches, read_back, sheet_values
-    from workbook_expect import expected_cells as expected
-
-    from giptemplate.arithmetic import FAIL_MARK
 
     spec = spec_for_year(2020)
     layout = layout_for(spec)
@@ -602,3 +602,28 @@ def test_return_copy_of_a_2020_file_is_a_2019_format_workbook(tmp_path: Path) ->
     assert back.values["t2.procurement.amount"] == read_workbook(path).values["t2.procurement.amount"]
     book = openpyxl.load_workbook(copy)
     assert "政府集中采购" in {c.value for row in book["表二"].iter_rows() for c in row}
+
+
+def test_long_frames_of_both_formats_line_up_on_shared_meanings(tmp_path: Path) -> None:
+    """A multi-year series across the format change: select by meaning and column, never by format keys."""
+
+    frames = []
+    notes = []
+    for year, seed in ((2020, 80), (2021, 81)):
+        spec = spec_for_year(year)
+        path = fill(tmp_path / f"{year}.xlsx", spec, seed=seed, year=year)
+        result = merge([path], jobs=1)
+        write_long(result, tmp_path / f"{year}.parquet")
+        notes.append(pq.read_schema(tmp_path / f"{year}.parquet").metadata[b"value"].decode())
+        frame = long_frame(result)
+        expected = read_workbook(path).values[next(iter(spec.meaning_cells("新收").values()))]
+        assert frame.loc[frame["meaning"] == "新收", "value"].iloc[0] == expected
+        frames.append(frame)
+    both = pd.concat(frames)
+    series = both[(both["meaning"] == "新收") & (both["col_label"] == "总计")].set_index("year")["value"]
+    assert list(series.index) == [2020, 2021] and all(v is not None for v in series)
+    # 表二 has no shared meaning in 2019 (B4: not comparable column for column)
+    assert set(both[(both["year"] == 2020) & (both["table"] == "t2")]["meaning"]) == {""}
+    # the Parquet metadata says which unit the amounts of each format are in
+    assert "yuan amounts in 元" in notes[0] and "万元" not in notes[0]
+    assert "fee amounts in 万元" in notes[1]
