@@ -627,3 +627,31 @@ def test_long_frames_of_both_formats_line_up_on_shared_meanings(tmp_path: Path) 
     # the Parquet metadata says which unit the amounts of each format are in
     assert "yuan amounts in 元" in notes[0] and "万元" not in notes[0]
     assert "fee amounts in 万元" in notes[1]
+
+
+def test_2019_validation_follows_each_cell_type(tmp_path: Path) -> None:
+    """Excel's own validation: counts 0..max, 本年增/减 may be negative, 采购总金额 an amount in 元."""
+    spec = spec_for_year(2020)
+    path = tmp_path / "t.xlsx"
+    write_template(path, year=2020, spec=spec)
+    ws = openpyxl.load_workbook(path)["表二"]
+    layout = layout_for(spec)
+    rules = {}
+    for dv in ws.data_validations.dataValidation:
+        for ref in str(dv.sqref).split():
+            c0, r0, c1, r1 = range_boundaries(ref)
+            assert r0 is not None and c0 is not None and r1 is not None and c1 is not None
+            for r in range(r0, r1 + 1):
+                for c in range(c0, c1 + 1):
+                    assert (r, c) not in rules, "validated twice"
+                    rules[r, c] = dv
+    for cell in spec.table("t2").input_cells:
+        place = layout.cells[cell.key]
+        dv = rules[place.row + 1, place.col + 1]
+        if cell.key.endswith(".change"):
+            assert (dv.type, dv.formula1, dv.formula2) == ("whole", "-99999999", "99999999") and "-8" in dv.prompt
+        elif cell.key == "t2.procurement.amount":
+            assert dv.type == "decimal" and dv.formula1 == "0" and "单位：元" in dv.prompt and "2 位小数" in dv.prompt
+        else:
+            assert (dv.type, dv.formula1, dv.formula2) == ("whole", "0", "99999999")
+    assert len(rules) == len(spec.table("t2").input_cells)
