@@ -7,6 +7,7 @@ spec, as OFFICIAL in test_writer.py is for 2021.
 
 from __future__ import annotations
 
+import csv
 import random
 import tomllib
 from decimal import Decimal
@@ -655,3 +656,13 @@ def test_2019_validation_follows_each_cell_type(tmp_path: Path) -> None:
         else:
             assert (dv.type, dv.formula1, dv.formula2) == ("whole", "0", "99999999")
     assert len(rules) == len(spec.table("t2").input_cells)
+
+
+def test_a_code_the_spec_declares_has_its_title_in_every_output(tmp_path: Path) -> None:
+    spec = spec_for_year(2020)
+    path = fill(tmp_path / "u.xlsx", spec, seed=71, t2__reg__published=6, t2__reg__total=1)
+    out = tmp_path / "f.csv"
+    assert cli("check", path, "--format", "csv", "-o", out).exit_code == 0
+    with out.open(encoding="utf-8-sig") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["代码"] == "A305"]
+    assert len(rows) == 1 and rows[0]["问题类型"] == "对外公开总数量小于本年新公开数量"
