@@ -729,7 +729,7 @@ def _cells_of_ref(node: _Node, attr: str, ref: str, cells: Mapping[str, Cell]) -
     """A cell ("t2.norm.in_force") or a row ("t2.reg") of the spec as cell keys; unknown refs are refused."""
     if ref in cells:
         return [ref]
-    keys = [k for k in cells if k.startswith(ref + ".") and k.count(".") == 2]
+    keys = [k for k in cells if k.startswith(ref + ".") and k.count(".") == 2] if ref.count(".") == 1 else []
     if not keys:
         raise node.fail(attr, f"unknown cell or row {ref!r}")
     return keys

@@ -240,6 +240,7 @@ BROKEN: dict[str, tuple[Mutation, str]] = {
     "deriving inequality": (_set("relations/0/op", "≥"), r"relations\[0\]\.derive: only an equality can derive"),
     "only names no row": (_set("relations/0/only", ["R99"]), r"relations\[0\]\.only: names no row"),
     "unknown meaning cell": (_set("meanings/新收", "t3.R99"), r"meanings\.新收: unknown cell or row 't3\.R99'"),
+    "a table is no meaning": (_set("meanings/新收", "t3"), r"meanings\.新收: unknown cell or row 't3'"),
     "carry of no meaning": (
         _set("cross_year/carry/previous", "结转"),
         r"cross_year\.carry\.previous: '结转' is not a meaning",
