@@ -57,6 +57,14 @@ class Evaluation:
         return f"{FAIL_MARK} 差{self.diff}"
 
 
+EXCEL_OPERATOR = {"=": "=", "≥": ">="}
+
+
+def holds(relation: Relation, lhs: Number, rhs: Number) -> bool:
+    """Whether the two sums satisfy the relation's operator."""
+    return lhs >= rhs if relation.op == "≥" else lhs == rhs
+
+
 def _sum(values: Iterable[Number]) -> Number:
     total: Number = 0
     for v in values:
@@ -161,7 +169,7 @@ class Arithmetic:
             missing = missing or self._blank_causes(relation, values)
         if missing or lhs is None or rhs is None:
             return Evaluation(relation, Outcome.NOT_ASSESSABLE, None, None, missing)
-        return Evaluation(relation, Outcome.PASS if lhs == rhs else Outcome.FAIL, lhs, rhs, ())
+        return Evaluation(relation, Outcome.PASS if holds(relation, lhs, rhs) else Outcome.FAIL, lhs, rhs, ())
 
     def _blank_causes(self, relation: Relation, values: Values) -> tuple[str, ...]:
         """The blank cells an instance reads, each blank total replaced by the blank inputs behind it."""
@@ -197,7 +205,7 @@ class Arithmetic:
         counted = ",".join(a1_ranges([position(k) for k in inputs]))
         return (
             f'=IF(COUNT({counted})<{len(inputs)},"{NOT_ASSESSABLE}",'
-            f'IF({left}={right},"{PASS_MARK}","{FAIL_MARK} 差"&({left}-({right}))))'
+            f'IF({left}{EXCEL_OPERATOR[relation.op]}{right},"{PASS_MARK}","{FAIL_MARK} 差"&({left}-({right}))))'
         )
 
     @staticmethod
@@ -238,6 +246,8 @@ def a1_ranges(positions: list[Position]) -> list[str]:
 
 
 def _sum_expression(positions: list[Position]) -> str:
+    if not positions:
+        return "0"  # an empty side (上一年项目数量 + 本年增/减 ≥ 0)
     ranges = a1_ranges(positions)
     if len(ranges) == 1 and ":" not in ranges[0]:
         return ranges[0]

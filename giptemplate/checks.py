@@ -204,7 +204,7 @@ class _RelationText:
 
 @functools.cache
 def _relation_text(relation: Relation) -> _RelationText:
-    lhs, sep, rhs = relation.title.partition(" = ")
+    lhs, sep, rhs = relation.title.partition(f" {relation.op} ")
     if not sep:
         lhs, rhs = "左边", "右边"
     return _RelationText(lhs.strip(), rhs.strip())
@@ -291,10 +291,15 @@ def check_relations(
             lead = f"{cell_name(spec, target)}为 {fmt(lhs)}"
         else:
             lead = f"{instance_name(spec, relation)}：{text.lhs_title}为 {fmt(lhs)}"
+        if relation.op == "≥":
+            floor = f"{text.rhs_title}（{fmt(rhs)}）" if relation.rhs else text.rhs_title
+            message = f"{lead}，小于{floor}，少 {fmt(_abs(diff))}，请核对。"
+        else:
+            message = f"{lead}，{text.rhs_title}为 {fmt(rhs)}，相差 {fmt(_abs(diff))}。"
         findings.append(
             make(
                 relation.code,
-                f"{lead}，{text.rhs_title}为 {fmt(rhs)}，相差 {fmt(_abs(diff))}。",
+                message,
                 severity=relation.severity,
                 expected=_opt(rhs),
                 actual=_opt(lhs),
@@ -421,7 +426,10 @@ class _Checker:
             elif m.kind == "altered":
                 message = f"固定表头被修改：应为“{m.expected}”，现为“{m.found}”。"
             elif m.kind == "obsolete":
-                message = f"使用了 2019 年旧格式的表头“{m.found}”（2021 年格式为“{m.expected}”），请改用新模板。"
+                message = (
+                    f"使用了{spec.tell_tales_of}的表头“{m.found}”（{spec.format_version} 年格式为“{m.expected}”），"
+                    "请改用本格式的模板。"
+                )
             elif m.kind == "typo":
                 message = f"表头“{m.found}”有错字，应为“{m.expected}”，已按“{m.expected}”读取。"
             else:
@@ -499,13 +507,13 @@ class _Checker:
             cv.state == "ok"
             and not cv.normalisations
             and type(plain) is int
-            and 0 <= plain <= (spec.count_max if cell.type == "count" else spec.fee_max)
+            and (0 if not cell.type.signed else -cell.type.maximum) <= plain <= cell.type.maximum
         ):
             return  # the common case, kept cheap: a whole number typed as a number
         name = cell_name(spec, key)
         at = cv.place
         raw = _raw_text(cv.raw) if cv.raw is not None else ""
-        what = "金额" if cell.type == "fee" else "件数"
+        what = cell.type.what
 
         def shown(number: Number) -> str:
             # the typed text when it differs from the plain number (full-width digits, a unit word...)
@@ -537,11 +545,11 @@ class _Checker:
             number = None if spelled is None else Decimal(spelled)
             if number is None:
                 self.add("V201", f"{name}填写为“{raw}”，不是数字。", key=key, at=at, actual=raw)
-            elif number < 0:
+            elif number < 0 and not cell.type.signed:
                 self.add("V202", f"{name}为 {shown(number)}，{what}不能为负数。", key=key, at=at, actual=fmt(number))
-            elif cell.type == "count" and number != number.to_integral_value():
+            elif cell.type.integral and number != number.to_integral_value():
                 self.add("V204", f"{name}为 {shown(number)}，件数须为整数。", key=key, at=at, actual=fmt(number))
-            elif number > self.bound(cell):
+            elif _abs(number) > self.bound(cell):
                 self.bounds(cell, number, at)
             else:
                 self.add("V201", f"{name}填写为“{raw}”，不是有效数字。", key=key, at=at, actual=raw)
@@ -550,26 +558,27 @@ class _Checker:
         if value is None:
             return
         number = Decimal(value)
-        if number < 0:
+        if number < 0 and not cell.type.signed:
             self.add("V202", f"{name}为 {shown(value)}，{what}不能为负数。", key=key, at=at, actual=fmt(value))
-        elif cell.type == "count" and number != number.to_integral_value():
+        elif cell.type.integral and number != number.to_integral_value():
             self.add("V204", f"{name}为 {shown(value)}，件数须为整数。", key=key, at=at, actual=fmt(value))
-        if cell.type == "fee" and isinstance(value, Decimal):
+        if not cell.type.integral and isinstance(value, Decimal):
             exponent = number.normalize().as_tuple().exponent
-            if isinstance(exponent, int) and -exponent > spec.fee_decimals:
+            places, unit = cell.type.decimals, cell.type.unit
+            if isinstance(exponent, int) and -exponent > places:
                 self.add(
                     "V208",
-                    f"{name}为 {fmt(value)}，超过 {spec.fee_decimals} 位小数（单位为万元）；已按原值保存，请核对。",
+                    f"{name}为 {fmt(value)}，超过 {places} 位小数（单位为{unit}）；已按原值保存，请核对。",
                     key=key,
                     at=at,
                     actual=fmt(value),
                 )
-        if number > self.bound(cell):
+        if _abs(number) > self.bound(cell):
             self.bounds(cell, number, at)
         self.normalisations(cell, cv)
 
     def bound(self, cell: Cell) -> Decimal:
-        return Decimal(self.spec.fee_max if cell.type == "fee" else self.spec.count_max)
+        return Decimal(cell.type.maximum)
 
     def bounds(self, cell: Cell, number: Decimal, at: Place) -> None:
         self.add(
@@ -599,7 +608,7 @@ class _Checker:
         if "unit_converted" in cv.normalisations:
             self.add(
                 "V207",
-                f"{name}填写为“{raw}”，已由元换算为 {value} 万元；本栏单位为万元，请确认金额。",
+                f"{name}填写为“{raw}”，已换算为 {value} {cell.type.unit}；本栏单位为{cell.type.unit}，请确认金额。",
                 key=key,
                 at=at,
                 actual=raw,
@@ -619,6 +628,8 @@ class _Checker:
         spec = self.spec
         scope_field = spec.field("scope")
         if not scope_field.choices or self.sub.meta.get("scope", "").strip() != scope_field.choices[UNIT_SCOPE_INDEX]:
+            return
+        if spec.department_zero_row is None:
             return
         row_label = None
         for cell in spec.row_cells(spec.department_zero_row):
@@ -725,6 +736,8 @@ class _Checker:
             texts = {p.key: self.sub.texts.get(p.key, "").strip() for p in section.parts}
             whole = "\n".join(t for t in texts.values() if t)
             first = section.parts[0]
+            if all(p.optional for p in section.parts):
+                continue  # may be blank or "无"
             if not whole:
                 self.add(
                     "N601", f"“{section.heading}”未填写。", at=self.part_place(first.key), extra={"part": first.key}
@@ -788,36 +801,44 @@ class _Checker:
     # -------------------------------------------------------------------------------------- across years
 
     def across_years(self, previous: Submission) -> None:
+        """Compare with last year's report through the shared meanings of the two formats (which may differ)."""
         spec, cross = self.spec, self.spec.cross_year
         now, before = self.trusted, previous.values
         prev_label = f"上年度（{previous.year}）" if previous.year else "上年度"
         unassessable: dict[str, list[str]] = {}
 
-        current_cells = spec.row_cells(cross.carry_current_row)
-        previous_cells = {c.column.key: c for c in previous.spec.row_cells(cross.carry_previous_row)}
-        for cell in current_cells:
-            old_cell = previous_cells.get(cell.column.key)
-            if old_cell is None:
-                continue
-            a, b = now.get(cell.key), before.get(old_cell.key)
-            if a is None or b is None:
-                unassessable.setdefault(cross.carry_code, []).append(cell.key)
-                continue
-            if a != b:
-                self.add(
-                    cross.carry_code,
-                    f"{cell_name(spec, cell.key)}为 {fmt(a)}，{prev_label}报告{cell_name(previous.spec, old_cell.key)}"
-                    f"为 {fmt(b)}，相差 {fmt(_abs(a - b))}（如因重新统计或机构改革，请说明）。",
-                    key=cell.key,
-                    severity=cross.carry_severity,
-                    rule=f"xy_carry[{cell.column.key}]",
-                    expected=fmt(b),
-                    actual=fmt(a),
-                    diff=fmt(a - b),
-                )
+        if cross.carry_code is not None:
+            current_cells = spec.meaning_cells(cross.carry_current)
+            previous_cells = previous.spec.meaning_cells(cross.carry_previous)
+            if not previous_cells:
+                self.not_comparable(previous, prev_label, cross.carry_code, cross.carry_previous)
+            for column, key in current_cells.items():
+                old_key = previous_cells.get(column)
+                if old_key is None:
+                    continue
+                a, b = now.get(key), before.get(old_key)
+                if a is None or b is None:
+                    unassessable.setdefault(cross.carry_code, []).append(key)
+                    continue
+                if a != b:
+                    self.add(
+                        cross.carry_code,
+                        f"{cell_name(spec, key)}为 {fmt(a)}，{prev_label}报告{cell_name(previous.spec, old_key)}"
+                        f"为 {fmt(b)}，相差 {fmt(_abs(a - b))}（如因重新统计或机构改革，请说明）。",
+                        key=key,
+                        severity=cross.carry_severity,
+                        rule=f"xy_carry[{spec.cells[key].column.key}]",
+                        expected=fmt(b),
+                        actual=fmt(a),
+                        diff=fmt(a - b),
+                    )
         for rule in cross.stock:
+            old_stock = list(previous.spec.meaning_cells(rule.previous).values())
+            if len(old_stock) != 1:
+                self.not_comparable(previous, prev_label, rule.code, rule.previous)
+                continue
             stock_now, issued, repealed = now.get(rule.in_force), now.get(rule.issued), now.get(rule.repealed)
-            stock_before = before.get(rule.in_force)
+            stock_before = before.get(old_stock[0])
             if None in (stock_now, issued, repealed, stock_before):
                 unassessable.setdefault(rule.code, []).append(rule.in_force)
                 continue
@@ -851,8 +872,22 @@ class _Checker:
                 extra={"cells": keys},
             )
 
+    def not_comparable(self, previous: Submission, prev_label: str, code: str, meaning: str) -> None:
+        """Y592: last year's format has nothing that means the same, so the comparison is skipped (never guessed)."""
+        self.add(
+            "Y592",
+            f"{prev_label}报告使用《{previous.spec.title}》（{previous.spec.document}），其中没有与本年含义相同的"
+            f"“{meaning}”，{code} 跨年度检查未进行。",
+            sheet=None,
+            rule=code,
+            extra={"meaning": meaning, "previous_format": previous.spec.id},
+        )
+
     def fee_jump(self, previous: Submission, prev_label: str) -> None:
         key = self.spec.cross_year.fee
+        if key is None or key not in previous.spec.cells or previous.spec.cells[key].type != self.spec.cells[key].type:
+            return
+        unit = self.spec.cells[key].type.unit
         a, b = self.trusted.get(key), previous.values.get(key)
         if a is None or b is None or a <= 0 or b <= 0:
             return
@@ -862,7 +897,7 @@ class _Checker:
             factor = ratio if ratio > 1 else 1 / ratio
             self.add(
                 "Y503",
-                f"{cell_name(self.spec, key)}为 {fmt(a)} 万元，{prev_label}为 {fmt(b)} 万元，{direction}约 "
+                f"{cell_name(self.spec, key)}为 {fmt(a)} {unit}，{prev_label}为 {fmt(b)} {unit}，{direction}约 "
                 f"{factor:,.0f} 倍：可能把“元”当作“万元”填写（或相反），请核对。",
                 key=key,
                 actual=fmt(a),
@@ -871,6 +906,8 @@ class _Checker:
             )
 
     def same_tables(self, previous: Submission, prev_label: str) -> None:
+        if previous.spec.id != self.spec.id:
+            return  # tables of two formats are never "the same"
         keys = [c.key for c in self.spec.input_cells if c.key in previous.spec.cells]
         now, before = self.trusted, previous.values
         if not keys or any(now.get(k) is None or before.get(k) is None for k in keys):

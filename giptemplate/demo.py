@@ -174,11 +174,13 @@ def _typed_total_key(spec: Spec) -> str:
 
 def _decision_cells(spec: Spec) -> list[str]:
     """Count cells alone on their row (merged across the table): the 本年处理决定数量 of table 二."""
+    if spec.cross_year.fee is None:
+        return []
     fee_table = spec.cells[spec.cross_year.fee].table
     return [
         c.key
         for c in spec.table(fee_table).input_cells
-        if c.type == "count" and len(spec.row_cells(f"{c.table}.{c.row.key}")) == 1
+        if c.type.integral and len(spec.row_cells(f"{c.table}.{c.row.key}")) == 1
     ]
 
 
@@ -186,13 +188,14 @@ def unit_values(spec: Spec, unit: DemoUnit, rng: random.Random) -> dict[str, Num
     """Input values as the unit would report them: consistent, sparse, 规章 0 (a county does not make any)."""
     values: dict[str, Number | None]
     if unit.scenario == "seed":
-        values = {c.key: (Decimal(0) if c.type == "fee" else 0) for c in spec.input_cells}
+        values = {c.key: (0 if c.type.integral else Decimal(0)) for c in spec.input_cells}
         values.update(SEED_VALUES)
         return values
     values = dict(consistent_values(spec, rng, density=rng.uniform(0.08, 0.25), scale=rng.choice([4, 12, 30])))
-    for cell in spec.row_cells(spec.department_zero_row):
+    for cell in spec.row_cells(spec.department_zero_row or ""):
         values[cell.key] = 0
-    values[spec.cross_year.fee] = Decimal(rng.choice([0, 0, 0, 1235, 48620])) / Decimal(10000)
+    if spec.cross_year.fee is not None:
+        values[spec.cross_year.fee] = Decimal(rng.choice([0, 0, 0, 1235, 48620])) / Decimal(10000)
     for key in _decision_cells(spec):
         values[key] = rng.choice([0, rng.randint(5, 120), rng.randint(200, 3000)])
     return values

@@ -30,7 +30,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "S104": ("error", "固定表头被修改"),
     "S105": ("error", "合计公式被改为数值"),
     "S106": ("warning", "文件未重新计算"),
-    "S107": ("error", "使用了 2019 年旧格式或旧表头"),
+    "S107": ("error", "混用了其他格式版本的表格或表头"),
     "S108": ("warning", "表头有错字"),
     "S109": ("info", "表头为允许的地方变体"),
     "S110": ("info", "工作表保护被取消"),
@@ -60,6 +60,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "Y503": ("warning", "收费金额与上年相差约一万倍"),
     "Y505": ("warning", "表格数据与上年完全相同"),
     "Y590": ("info", "无上年数据，跨年度检查未进行"),
+    "Y592": ("info", "上年格式不同，跨年度检查未进行"),
     "Y591": ("info", "跨年度检查无法判断（相关单元格未填写）"),
     "N601": ("error", "文字部分缺失或过短"),
     "N602": ("warning", "第六部分未说明信息处理费情况"),
@@ -68,7 +69,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "N605": ("warning", "文字部分与其他单位雷同"),
     "M401": ("info", "重复报送"),
     "M402": ("error", "名单内单位未报送"),
-    "M403": ("warning", "汇总中混有不同格式版本"),
+    "M403": ("error", "汇总中混有不同格式版本"),
     "M404": ("error", "汇总数据不满足勾稽关系"),
     "M405": ("error", "汇总口径混用"),
     "M406": ("info", "汇总单元格不宜直接相加"),
@@ -78,6 +79,21 @@ CODES: dict[str, tuple[Severity, str]] = {
     "M411": ("error", "报告年度与本次汇总不同"),
     "M412": ("error", "单位名称与单位代码不一致"),
 }
+
+
+# Relation codes a spec file declares beyond the catalogue (a new format's own relations): code -> (severity, title).
+DECLARED: dict[str, tuple[Severity, str]] = {}
+
+
+def declare_code(code: str, severity: Severity, title: str) -> None:
+    """Let a spec's relation code be emitted: catalogue codes keep their entry, a new one gets the spec's."""
+    if code not in CODES:
+        DECLARED.setdefault(code, (severity, title))
+
+
+def code_title(code: str) -> str:
+    """The short Chinese title of a code ('' for an unknown one)."""
+    return (CODES.get(code) or DECLARED.get(code) or ("", ""))[1]
 
 
 @dataclass(frozen=True)
@@ -118,7 +134,7 @@ class Finding:
 
 def make(code: str, message: str, *, severity: Severity | None = None, **where: Any) -> Finding:
     """A finding with the catalogue's default severity for ``code``."""
-    default, _ = CODES[code]
+    default, _ = CODES.get(code) or DECLARED[code]
     return Finding(code=code, severity=severity or default, message=message, **where)
 
 

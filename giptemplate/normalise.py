@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Final
 
 from giptemplate.arithmetic import Number
-from giptemplate.spec import CellType
+from giptemplate.spec import COUNT, CellType
 from giptemplate.submission import CellState, Normalisation
 
 # ---------------------------------------------------------------------------------------------- labels
@@ -81,10 +81,8 @@ def is_near_miss(found_key: str, expected_key: str) -> bool:
 BLANK_WORDS: Final = frozenset({"—", "——", "-", "--", "–", "/", "无", "空", "\\"})
 # Unit words that may follow a count ("12件").
 COUNT_UNITS: Final = ("人次", "件", "个", "项", "次", "条", "份", "宗", "起", "例", "人", "家", "篇", "部")
-# Unit words after an amount in the 万元 fee cell: the same unit, or 元 (converted).
-FEE_SAME_UNITS: Final = ("万元", "万")
-FEE_YUAN_UNITS: Final = ("元",)
-YUAN_PER_WAN: Final = Decimal(10000)
+# Money unit words and their worth in 元: an amount typed with another unit than its cell's is converted.
+MONEY_UNITS: Final = (("万元", Decimal(10000)), ("万", Decimal(10000)), ("元", Decimal(1)))
 _NOTE_OPENERS: Final = ("(", "（", "[", "【", "〔", "<", "《", ",", ";", "，", "；", ":", "：")
 _NOTE_WORDS: Final = ("其中", "含", "包括", "包含", "另", "注", "备注", "内含")
 _NOTE_BRACKETS: Final = "()（）[]【】〔〕<>《》,;，；:： "
@@ -128,25 +126,25 @@ def _finish(
     note: str,
     maximum: int = ABSURD,
 ) -> Parsed:
-    """Type a parsed number for its cell: counts become int (integral only), fees Decimal; negatives and numbers
-    above ``maximum`` invalid."""
-    if number > maximum:
+    """Type a parsed number for its cell: counts become int (integral only), amounts Decimal; negatives (unless
+    the type is signed) and numbers beyond ``maximum`` invalid."""
+    if number > maximum or (cell_type.signed and -number > maximum):
         return Parsed(None, "invalid", norms, note, number, "too_large")
-    if cell_type == "fee":
-        fee = number if isinstance(number, Decimal) else Decimal(number)
-        if fee < 0:
-            return Parsed(None, "invalid", norms, note, fee, "negative")
-        return Parsed(fee, "ok", norms, note, fee)
+    if not cell_type.integral:
+        amount = number if isinstance(number, Decimal) else Decimal(number)
+        if amount < 0 and not cell_type.signed:
+            return Parsed(None, "invalid", norms, note, amount, "negative")
+        return Parsed(amount, "ok", norms, note, amount)
     if isinstance(number, Decimal):
         if number != number.to_integral_value():
             return Parsed(None, "invalid", norms, note, number, "not_whole")
         number = int(number)
-    if number < 0:
+    if number < 0 and not cell_type.signed:
         return Parsed(None, "invalid", norms, note, number, "negative")
     return Parsed(number, "ok", norms, note, number)
 
 
-def parse_value(raw: object, cell_type: CellType = "count", maximum: int = ABSURD) -> Parsed:
+def parse_value(raw: object, cell_type: CellType = COUNT, maximum: int = ABSURD) -> Parsed:
     """Read one cell's content as the number it stands for, recording each normalisation applied.
 
     ``raw`` is what the spreadsheet reader returned: None or "" (empty), int, float, str, bool, a date. A number
@@ -159,9 +157,9 @@ def parse_value(raw: object, cell_type: CellType = "count", maximum: int = ABSUR
         x: float = raw  # type: ignore[assignment]
         if not math.isfinite(x):
             return Parsed(None, "invalid", problem="not_finite")
-        if x > maximum:
+        if x > maximum or (cell_type.signed and -x > maximum):
             return Parsed(None, "invalid", number=_fee_from_float(x), problem="too_large")
-        if cell_type == "fee":
+        if not cell_type.integral:
             return _finish(_fee_from_float(x), cell_type, (), "", maximum)
         if x.is_integer():
             return _finish(int(x), cell_type, (), "", maximum)
@@ -178,7 +176,7 @@ def parse_value(raw: object, cell_type: CellType = "count", maximum: int = ABSUR
     return _NOT_NUMBER
 
 
-def parse_text(text: str, cell_type: CellType = "count", maximum: int = ABSURD) -> Parsed:
+def parse_text(text: str, cell_type: CellType = COUNT, maximum: int = ABSURD) -> Parsed:
     """Read a number typed as text (C2): spaces, full-width forms, separators, unit words, annotations."""
     norms: list[Normalisation] = []
     cleaned = text.translate(_INVISIBLE)
@@ -214,8 +212,8 @@ def parse_text(text: str, cell_type: CellType = "count", maximum: int = ABSURD) 
         return _finish(number, cell_type, tuple(norms), "", maximum)
     note = ""
     unit, rest = _split_unit(rest, cell_type)
-    if unit == "yuan":
-        number = number / YUAN_PER_WAN
+    if isinstance(unit, Decimal):
+        number = number * unit
         norms.append("unit_converted")
     elif unit == "same":
         norms.append("unit_matches")
@@ -229,15 +227,17 @@ def parse_text(text: str, cell_type: CellType = "count", maximum: int = ABSURD) 
     return _finish(number, cell_type, tuple(norms), note, maximum)
 
 
-def _split_unit(rest: str, cell_type: CellType) -> tuple[str, str]:
-    """The unit word at the start of ``rest`` ("count" / "same" / "yuan" / ""), and what follows it."""
-    if cell_type == "fee":
-        for word in FEE_SAME_UNITS:
+def _split_unit(rest: str, cell_type: CellType) -> tuple[str | Decimal, str]:
+    """The unit word at the start of ``rest`` and what follows it: "count" / "same" / "" or, for an amount in
+    another money unit than its cell's, the factor that converts it ("250元" in a 万元 cell: 1/10000)."""
+    if not cell_type.integral:
+        cell_worth = next((worth for word, worth in MONEY_UNITS if word == cell_type.unit), None)
+        for word, worth in MONEY_UNITS:
             if rest.startswith(word):
-                return "same", rest[len(word) :].strip()
-        for word in FEE_YUAN_UNITS:
-            if rest.startswith(word):
-                return "yuan", rest[len(word) :].strip()
+                after = rest[len(word) :].strip()
+                if cell_worth is None or worth == cell_worth:
+                    return "same", after
+                return worth / cell_worth, after
         return "", rest
     for word in COUNT_UNITS:
         if rest.startswith(word):

@@ -54,7 +54,8 @@ MAX_ROW_SHIFT: Final = 80
 MAX_COL_SHIFT: Final = 30
 LOCATED_SHARE: Final = 0.3  # share of a table's fixed texts that must be found to say the table is there
 IDENTIFY_SHARE: Final = 0.5  # share needed to recognise a table without identity data
-OLD_FORMAT_TELL_TALES: Final = 2  # distinct 2019 labels that make a workbook without identity a 2019 workbook
+OLD_FORMAT_TELL_TALES: Final = 2  # distinct labels of another format that make a workbook a mix of two
+CLOSE_SHARE: Final = 0.05  # two formats whose shares differ by less cannot be told apart
 
 
 def _refuse(code: str, path: Path, chinese: str, english: str) -> IntakeError:
@@ -158,7 +159,7 @@ def _plan(spec: Spec) -> _Plan:
         def cell_plan(cell: Any, tl: Any = tl) -> _CellPlan:
             place = tl.place(cell)
             # typed cells are bound by the template's limits; totals (sums of them) only by what is absurd
-            maximum = ABSURD if cell.derived else (spec.fee_max if cell.type == "fee" else spec.count_max)
+            maximum = ABSURD if cell.derived else cell.type.maximum
             return _CellPlan(
                 cell.key, cell.at.first_row, cell.at.first_col, cell.type, place, place.a1.encode(), maximum
             )
@@ -606,13 +607,14 @@ def _spec_from_identity(identity: Mapping[str, str], path: Path) -> Spec | None:
         return None
     specs = all_specs()
     spec = next((s for s in specs if s.template_id == template_id), None)
+    supported = "、".join(f"{s.format_version} 年格式" for s in specs)
     if spec is None:
         families = {s.template_id.split("/")[0] for s in specs}
         if template_id.split("/")[0] in families:
             raise _refuse(
                 "F007",
                 path,
-                f"模板版本“{template_id}”不受支持（2019 试行格式暂不支持；请使用本年度下发的新模板）",
+                f"模板版本“{template_id}”不受支持（本程序支持 {supported}；请使用本年度下发的新模板）",
                 "unknown template version",
             )
         return None  # damaged or foreign identity: let the labels decide
@@ -621,54 +623,71 @@ def _spec_from_identity(identity: Mapping[str, str], path: Path) -> Spec | None:
         raise _refuse(
             "F007",
             path,
-            f"格式版本“{version}”不受支持（本程序支持 {spec.format_version} 年格式；2019 试行格式暂不支持）",
+            f"格式版本“{version}”不受支持（本程序支持 {supported}）",
             "unknown format version",
         )
     return spec
 
 
 def _spec_from_labels(book: _Book) -> Spec:
-    """Recognise a workbook without usable identity data by the texts printed in its tables."""
+    """Recognise a workbook without usable identity data by the texts printed in its tables.
+
+    Every spec is scored (the share of its table texts found in the workbook); the best one is read, unless
+    another comes too close to tell them apart. A best match that shows another format's tell-tales (a collapsed
+    group such as 2019's single （六）其他处理 row in a 2021 table, or its headers) mixes two formats: refused.
+    """
     candidates = [n for n in book.names if n not in (IDENTITY_SHEET, CHECK_SHEET, REVIEW_SHEET)]
-    best: tuple[float, Spec] | None = None
-    old_labels: set[str] = set()
-    collapsed = False
+    scored: list[tuple[float, float, Spec]] = []  # overall share, best table share, spec
     for spec in all_specs():
         plan = _plan(spec)
-        for name in candidates:
-            keys = book.candidate_keys(name)
-            old_labels.update(k for k in plan.tell_tales if k in keys)
-            for tp in plan.tables:
-                for group, members in tp.groups:
-                    if group.key in keys and not any(m.key in keys for m in members):
-                        collapsed = True
-        shares = []
+        found = total = 0
+        best_table = 0.0
         for tp in plan.tables:
-            share = max((_found_share(tp, book.candidate_keys(n)) for n in candidates), default=0.0)
-            shares.append(share)
-        score = max(shares, default=0.0)
-        if best is None or score > best[0]:
-            best = (score, spec)
-    if collapsed or len(old_labels) >= OLD_FORMAT_TELL_TALES:
-        raise _refuse(
-            "F007",
-            book.path,
-            "是 2019 试行格式（国办公开办函〔2019〕60号）的报表，2019 试行格式暂不支持，请使用 2021 年格式的新模板填报",
-            "the 2019 format is not supported",
-        )
-    if best is None or best[0] < IDENTIFY_SHARE:
+            hits = max((_found_count(tp, book.candidate_keys(n)) for n in candidates), default=0)
+            found, total = found + hits, total + len(tp.texts)
+            best_table = max(best_table, hits / len(tp.texts) if tp.texts else 0.0)
+        scored.append((found / total if total else 0.0, best_table, spec))
+    scored.sort(key=lambda s: s[0], reverse=True)
+    if not scored or scored[0][1] < IDENTIFY_SHARE:
         raise _refuse(
             "F006",
             book.path,
             "不是本模板的工作簿（没有模板标识，也找不到报告格式的表头），请使用下发的模板填报",
             "not a giptemplate workbook",
         )
-    return best[1]
+    share, _, best = scored[0]
+    if len(scored) > 1 and share - scored[1][0] < CLOSE_SHARE:
+        other = scored[1]
+        raise _refuse(
+            "F006",
+            book.path,
+            f"无法确定报告格式：表头与 {best.format_version} 年格式（{share:.0%}）和 {other[2].format_version} 年格式"
+            f"（{other[0]:.0%}）同样接近，请使用下发的模板填报",
+            "two formats match equally well",
+        )
+    plan = _plan(best)
+    old_labels: set[str] = set()
+    collapsed = False
+    for name in candidates:
+        keys = book.candidate_keys(name)
+        old_labels.update(k for k in plan.tell_tales if k in keys)
+        for tp in plan.tables:
+            for group, members in tp.groups:
+                if group.key in keys and not any(m.key in keys for m in members):
+                    collapsed = True
+    if collapsed or len(old_labels) >= OLD_FORMAT_TELL_TALES:
+        raise _refuse(
+            "F007",
+            book.path,
+            f"混用了{best.tell_tales_of or '其他格式版本'}的表格或表头（如单行的分组、旧表头），"
+            f"不是完整的 {best.format_version} 年格式，请使用 {best.format_version} 年格式的模板填报",
+            "mixes two format versions",
+        )
+    return best
 
 
-def _found_share(tp: _TablePlan, keys: Mapping[str, list[Position]]) -> float:
-    found = sum(1 for t in tp.texts if any(k in keys for k in t.accept))
-    return found / len(tp.texts) if tp.texts else 0.0
+def _found_count(tp: _TablePlan, keys: Mapping[str, list[Position]]) -> int:
+    return sum(1 for t in tp.texts if any(k in keys for k in t.accept))
 
 
 def _map_sheets(book: _Book, plan: _Plan) -> dict[str, str]:

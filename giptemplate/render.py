@@ -20,7 +20,7 @@ import xlsxwriter
 
 from giptemplate import __version__, atomic
 from giptemplate.checks import FileReport
-from giptemplate.findings import CODES, SEVERITY_LABELS, Finding
+from giptemplate.findings import SEVERITY_LABELS, Finding, code_title
 
 # (key, header) of one row per finding, in output order.
 FINDING_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -84,7 +84,7 @@ def _finding_row(report: FileReport, finding: Finding | None) -> dict[str, str]:
             "unit_code": finding.unit_code or report.unit_code,
             "severity": finding.severity_label,
             "code": finding.code,
-            "title": CODES.get(finding.code, ("", ""))[1],
+            "title": code_title(finding.code),
             "location": finding.location,
             "rule": finding.rule or "",
             "message": finding.message,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 from giptemplate.arithmetic import Number, arithmetic_for
 from giptemplate.errors import InputError
-from giptemplate.spec import GridRange, Spec, Table
+from giptemplate.spec import CellType, GridRange, Spec, Table
 from giptemplate.textwidth import display_width
 
 if TYPE_CHECKING:
@@ -65,14 +65,14 @@ def format_date(text: str) -> str:
     return text.strip()
 
 
-def format_value(value: Number | None, cell_type: str, fee_decimals: int) -> str:
-    """A data cell as printed: counts as integers, the fee with at least ``fee_decimals`` places (never rounded)."""
+def format_value(value: Number | None, cell_type: CellType) -> str:
+    """A data cell as printed: counts as integers, an amount with at least its type's places (never rounded)."""
     if value is None:
         return MISSING_VALUE
-    if cell_type == "fee":
+    if not cell_type.integral:
         amount = Decimal(value)
         exponent = amount.as_tuple().exponent
-        places = max(fee_decimals, -exponent if isinstance(exponent, int) else 0)
+        places = max(cell_type.decimals, -exponent if isinstance(exponent, int) else 0)
         return f"{amount:.{places}f}"
     return str(value)
 
@@ -324,7 +324,7 @@ def build_grid(spec: Spec, table: Table, values: Mapping[str, Number | None]) ->
             put(column.header_at, column.label, "column_header")
     for data in table.cells:
         value = values.get(data.key)
-        put(data.at, format_value(value, data.type, spec.fee_decimals), "value", data.key, value is None)
+        put(data.at, format_value(value, data.type), "value", data.key, value is None)
     covered: set[tuple[int, int]] = set()
     for cell in anchors.values():
         covered.update((r, c) for r in range(cell.row, cell.last_row + 1) for c in range(cell.col, cell.last_col + 1))

@@ -14,7 +14,7 @@ from typing import IO
 
 from giptemplate.arithmetic import Number
 from giptemplate.errors import InputError, WriterError
-from giptemplate.findings import CODES, SEVERITY_LABELS, Finding, sort_findings
+from giptemplate.findings import SEVERITY_LABELS, Finding, code_title, sort_findings
 from giptemplate.layout import REVIEW_SHEET, Layout, Place, layout_for
 from giptemplate.submission import Submission
 from giptemplate.textwidth import fitted_height
@@ -165,10 +165,10 @@ def _write_review_sheet(
         _ok(sheet.write_number(row, 0, i, f.cell), "write_number")
         _ok(sheet.write_string(row, 1, finding.severity_label, f.cell), "write_string")
         _ok(sheet.write_string(row, 2, finding.code, f.cell), "write_string")
-        _ok(sheet.write_string(row, 3, CODES.get(finding.code, ("", ""))[1], f.cell), "write_string")
+        _ok(sheet.write_string(row, 3, code_title(finding.code), f.cell), "write_string")
         _ok(sheet.write_string(row, 4, where, f.cell), "write_string")
         _ok(sheet.write_string(row, 5, finding.message[:MAX_CELL_CHARS], f.cell), "write_string")
-        kind = CODES.get(finding.code, ("", ""))[1]
+        kind = code_title(finding.code)
         sheet.set_row(row, fitted_height([(kind, widths[3]), (where, widths[4]), (finding.message, widths[5])]))
     if not findings:
         _ok(sheet.write_string(header_row + 1, 5, "无问题", f.cell), "write_string")

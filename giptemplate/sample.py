@@ -19,10 +19,13 @@ def consistent_values(spec: Spec, rng: random.Random, *, density: float = 0.3, s
     arithmetic = arithmetic_for(spec)
     values: dict[str, Number] = {}
     for cell in spec.input_cells:
+        places = cell.type.decimals
         if rng.random() >= density:
-            values[cell.key] = 0 if cell.type == "count" else Decimal("0")
-        elif cell.type == "fee":
-            values[cell.key] = Decimal(rng.randint(0, 10**6)) / Decimal(10**4)
+            values[cell.key] = 0 if cell.type.integral else Decimal("0")
+        elif not cell.type.integral:
+            values[cell.key] = Decimal(rng.randint(0, 10**6)) / Decimal(10**places)
+        elif cell.type.signed:
+            values[cell.key] = rng.randint(-scale, scale)  # 本年增/减: a catalogue shrinks as often as it grows
         else:
             values[cell.key] = rng.randint(1, scale)
     inputs = {c.key for c in spec.input_cells}

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
+import os
 import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
@@ -20,10 +22,39 @@ from typing import Any, Literal
 from xlsxwriter.utility import xl_cell_to_rowcol
 
 from giptemplate.errors import SpecError, UnsupportedYearError
+from giptemplate.findings import declare_code
 
-CellType = Literal["count", "fee"]
 Severity = Literal["error", "explain", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "explain", "warning", "info")
+Operator = Literal["=", "≥"]
+OPERATORS: dict[str, Operator] = {"=": "=", "≥": "≥", ">=": "≥"}
+# The folder of spec files can be replaced (a test's temporary folder, an office's own formats).
+SPECS_ENV = "GIPTEMPLATE_SPECS"
+# A relation's finding code: the A3xx family of the catalogue; A390 is reserved for "not assessable".
+_RELATION_CODE = re.compile(r"A3[0-8][0-9]")
+
+
+@dataclass(frozen=True)
+class CellType:
+    """What a data cell holds: whole numbers (counts, optionally signed) or an amount in a unit (万元, 元)."""
+
+    key: str  # "count", "signed_count", "fee", "yuan"
+    unit: str  # "件", "万元", "元"
+    signed: bool  # negatives allowed (2019's 本年增/减)
+    decimals: int  # 0: whole numbers; otherwise the places an amount may carry
+    maximum: int
+
+    @property
+    def integral(self) -> bool:
+        return self.decimals == 0
+
+    @property
+    def what(self) -> str:
+        """How a message names the value: 件数 or 金额."""
+        return "件数" if self.integral else "金额"
+
+
+COUNT = CellType("count", "件", signed=False, decimals=0, maximum=99999999)
 
 
 @dataclass(frozen=True)
@@ -119,7 +150,7 @@ class Table:
 
 @dataclass(frozen=True)
 class Relation:
-    """One instance of an arithmetic identity: sum(lhs) = sum(rhs)."""
+    """One instance of an arithmetic relation: sum(lhs) = sum(rhs), or sum(lhs) ≥ sum(rhs) for a soft one."""
 
     key: str  # "t3_balance"
     instance: str  # "c1", "R5", "review"
@@ -132,6 +163,7 @@ class Relation:
     lhs: tuple[str, ...]
     rhs: tuple[str, ...]
     derives: str | None  # the lhs cell this instance computes, when it is the formula of a derived cell
+    op: Operator = "="
 
     @property
     def rule_id(self) -> str:
@@ -163,6 +195,7 @@ class Part:
     keywords: tuple[str, ...]
     hint: str
     require_any: tuple[str, ...] = ()
+    optional: bool = False  # may be left blank or "无" (2019's 六, before the 信息处理费 regime)
 
     @property
     def display_title(self) -> str:
@@ -180,22 +213,40 @@ class Section:
 
 @dataclass(frozen=True)
 class StockRule:
+    """This year's stock = last year's stock (a shared meaning, found in last year's format) + issued − repealed."""
+
     code: str
     in_force: str
     issued: str
     repealed: str
     severity: Severity
+    previous: str  # the shared meaning of last year's stock
 
 
 @dataclass(frozen=True)
 class CrossYear:
-    carry_code: str
-    carry_current_row: str  # "t3.R2"
-    carry_previous_row: str  # "t3.R25"
+    """Comparisons with last year's report; the carry and the stock go through shared meanings, so last year
+    may be in another format."""
+
+    carry_code: str | None
+    carry_current: str  # shared meaning of this year's cells ("上年结转")
+    carry_previous: str  # shared meaning of last year's cells ("结转下年度")
     carry_severity: Severity
     carry_title: str
     stock: tuple[StockRule, ...]
-    fee: str
+    fee: str | None  # the fee amount cell compared with last year's (Y503), when the format has one
+
+
+NO_CROSS_YEAR = CrossYear(None, "", "", "info", "", (), None)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """When a rate is coloured in the summary: above/below ``red`` in red, ``yellow`` in yellow."""
+
+    direction: Literal["above", "below"]
+    red: float
+    yellow: float
 
 
 @dataclass(frozen=True)
@@ -205,6 +256,25 @@ class Indicator:
     numerator: tuple[str, ...]
     denominator: tuple[str, ...]
     formula: str
+    threshold: Threshold | None = None
+
+
+@dataclass(frozen=True)
+class BlindSum:
+    """Cells whose sum over units is no meaningful total, with the reason shown to the clerk."""
+
+    cells: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """A concept shared across formats (新收, 上年结转 …): a row of a table (cells keyed by their column's group
+    and label) or a single cell."""
+
+    name: str
+    ref: str  # "t3.R2" or "t2.norm.in_force"
+    cells: tuple[tuple[tuple[str, str], str], ...]  # ((column group, column label), cell key)
 
 
 @dataclass(frozen=True, eq=False)  # identity: specs are loaded once and used as cache keys
@@ -217,9 +287,7 @@ class Spec:
     first_year: int
     last_year: int | None
     report_title: str
-    count_max: int
-    fee_decimals: int
-    fee_max: int
+    cell_types: Mapping[str, CellType]
     cover_sheet: str
     cover_title: str
     instructions: tuple[str, ...]
@@ -232,9 +300,12 @@ class Spec:
     tables: tuple[Table, ...]
     relations: tuple[Relation, ...]
     cross_year: CrossYear
-    department_zero_row: str
+    department_zero_row: str | None
     tell_tales: tuple[str, ...]
+    tell_tales_of: str  # the format the tell-tales come from ("2019 试行格式")
     indicators: tuple[Indicator, ...]
+    blind_sums: tuple[BlindSum, ...]
+    meanings: Mapping[str, Meaning]
     digest: str
     source: str
     cells: Mapping[str, Cell] = field(repr=False)
@@ -277,6 +348,26 @@ class Spec:
     def row_cells(self, row_ref: str) -> tuple[Cell, ...]:
         """The cells of ``"t3.R2"``, in column order."""
         return self._cells_by_row.get(row_ref, ())
+
+    def meaning_cells(self, name: str) -> dict[tuple[str, str], str]:
+        """The cells of a shared meaning keyed by their column (group, label); empty when the format lacks it."""
+        meaning = self.meanings.get(name)
+        return dict(meaning.cells) if meaning else {}
+
+    @functools.cached_property
+    def meaning_of(self) -> dict[str, str]:
+        """Cell key -> the shared meaning of its row or of the cell itself."""
+        return {key: m.name for m in self.meanings.values() for _, key in m.cells}
+
+    @functools.cached_property
+    def amount_decimals(self) -> int:
+        """The places amounts are shown with (the most any amount type of this format carries; 0 without one)."""
+        return max((t.decimals for t in self.cell_types.values()), default=0)
+
+    @functools.cached_property
+    def amount_units(self) -> tuple[str, ...]:
+        """The units of the amounts this format holds (万元, 元), for metadata that must say so."""
+        return tuple(dict.fromkeys(c.type.unit for c in self.cells.values() if not c.type.integral))
 
 
 # ---------------------------------------------------------------------------------------------- loading
@@ -359,11 +450,31 @@ def _column_index(node: _Node, key: str, width: int) -> int:
     return int(col)
 
 
-def _cell_type(node: _Node, key: str, default: Any = ...) -> CellType:
+def _cell_type(node: _Node, key: str, types: Mapping[str, CellType], default: Any = ...) -> CellType:
     value = node.text(key, default)
-    if value not in ("count", "fee"):
-        raise node.fail(key, f"unknown cell type {value!r} (count or fee)")
-    return value  # type: ignore[no-any-return]
+    if value not in types:
+        raise node.fail(key, f"unknown cell type {value!r} ({' or '.join(types)})")
+    return types[value]
+
+
+def _cell_types(top: _Node) -> dict[str, CellType]:
+    """The spec's ``[cell_types]``: each with its unit, sign, decimals and maximum (``count`` when absent)."""
+    if "cell_types" not in top.data:
+        return {COUNT.key: COUNT}
+    node = top.child("cell_types")
+    types = {}
+    for key in node.data:
+        t = node.child(key)
+        decimals = t.get("decimals", int, 0)
+        if decimals < 0:
+            raise t.fail("decimals", "must not be negative")
+        maximum = t.get("max", int)
+        if maximum <= 0:
+            raise t.fail("max", "must be positive")
+        types[key] = CellType(key, t.text("unit"), t.get("signed", bool, False), decimals, maximum)
+    if not types:
+        raise top.fail("cell_types", "needs at least one type")
+    return types
 
 
 def _severity(node: _Node, key: str) -> Severity:
@@ -381,11 +492,11 @@ def _unique(nodes: Sequence[_Node], keys: Sequence[str], what: str) -> None:
         seen.add(key)
 
 
-def _load_table(node: _Node) -> Table:
+def _load_table(node: _Node, types: Mapping[str, CellType]) -> Table:
     key = node.text("key")
     width = node.get("width", int)
     height = node.get("height", int)
-    default_type = _cell_type(node, "cell_type", "count")
+    default_type = _cell_type(node, "cell_type", types, next(iter(types)))
     labels = tuple(
         Label(_grid_range(n, "at", width, height), n.text("text"), n.text("role"), n.strings("variants", ()))
         for n in node.children("labels")
@@ -403,7 +514,7 @@ def _load_table(node: _Node) -> Table:
                 row=row - 1,
                 label_at=_grid_range(n, "label_at", width, height) if "label_at" in n.data else None,
                 group=n.text("group", None),
-                type=_cell_type(n, "type", default_type),
+                type=_cell_type(n, "type", types, default_type.key),
             )
         )
     _unique(row_nodes, [r.key for r in rows], "row")
@@ -422,11 +533,11 @@ def _load_table(node: _Node) -> Table:
     rows_by_key = {r.key: r for r in rows}
     cols_by_key = {c.key: c for c in columns}
 
-    placements: list[tuple[_Node, Row, Column, GridRange]] = []
+    placements: list[tuple[_Node, Row, Column, GridRange, CellType]] = []
     if node.get("matrix", bool):
         for r in rows:
             for c in columns:
-                placements.append((node, r, c, GridRange(r.row, c.col, r.row, c.col)))
+                placements.append((node, r, c, GridRange(r.row, c.col, r.row, c.col), r.type))
     else:
         for n in node.children("cells"):
             r_key, c_key = n.text("row"), n.text("col")
@@ -438,7 +549,7 @@ def _load_table(node: _Node) -> Table:
             at = _grid_range(n, "at", width, height) if "at" in n.data else GridRange(r.row, c.col, r.row, c.col)
             if (at.first_row, at.first_col) != (r.row, c.col):
                 raise n.fail("at", "must start at the crossing of its row and column")
-            placements.append((n, r, c, at))
+            placements.append((n, r, c, at, _cell_type(n, "type", types, r.type.key)))
 
     occupied: dict[tuple[int, int], str] = {}
 
@@ -457,10 +568,10 @@ def _load_table(node: _Node) -> Table:
         if c.header_at is not None:
             claim(n, "header_at", c.header_at, f"column header {c.label!r}")
     cells = []
-    for n, r, c, at in placements:
+    for n, r, c, at, cell_type in placements:
         cell_key = f"{key}.{r.key}.{c.key}"
         claim(n, "at", at, f"cell {cell_key}")
-        cells.append(Cell(cell_key, key, r, c, r.type, at, derived=False))
+        cells.append(Cell(cell_key, key, r, c, cell_type, at, derived=False))
 
     orientation = node.text("orientation")
     if orientation not in ("portrait", "landscape"):
@@ -533,7 +644,25 @@ def _load_relations(nodes: list[_Node], tables: Mapping[str, Table], cells: dict
             bindings = [(n.text("instance"), {})]
         else:
             raise n.fail("foreach", f"must be row or col, not {foreach!r}")
+        if "only" in n.data:
+            # a relation of some rows (or columns) only: 2019's blocks share a table but not their columns
+            only = n.strings("only")
+            unknown = [k for k in only if k not in {b[0] for b in bindings}]
+            if foreach is None or unknown:
+                raise n.fail("only", f"names no {foreach or 'row or column'} of the table: {unknown or only}")
+            bindings = [b for b in bindings if b[0] in only]
+        op = OPERATORS.get(n.text("op", "="))
+        if op is None:
+            raise n.fail("op", f"unknown operator {n.data['op']!r} (= or ≥)")
         derive = n.get("derive", bool)
+        if derive and op != "=":
+            raise n.fail("derive", "only an equality can derive a cell")
+        code = n.text("code")
+        if not _RELATION_CODE.fullmatch(code):
+            raise n.fail("code", f"{code!r} is not a relation code (A300–A389)")
+        severity = _severity(n, "severity")
+        title = n.text("title")
+        declare_code(code, severity, n.text("code_title", f"不满足“{title}”"))
         lhs_refs, rhs_refs = n.strings("lhs"), n.strings("rhs")
         if derive and len(lhs_refs) != 1:
             raise n.fail("lhs", "a deriving relation needs exactly one lhs cell")
@@ -546,19 +675,22 @@ def _load_relations(nodes: list[_Node], tables: Mapping[str, Table], cells: dict
             if derive and len(lhs) == 1 and lhs[0] not in derived:
                 derives = lhs[0]
                 derived[derives] = f"{n.path}[{instance}]"
+            if not lhs:
+                raise n.fail("lhs", f"instance {instance}: needs at least one cell")
             relations.append(
                 Relation(
                     key=n.text("key"),
                     instance=instance,
-                    code=n.text("code"),
-                    severity=_severity(n, "severity"),
+                    code=code,
+                    severity=severity,
                     basis=n.text("basis"),
-                    title=n.text("title"),
+                    title=title,
                     table=table_key,
                     foreach=foreach,
                     lhs=tuple(lhs),
                     rhs=tuple(rhs),
                     derives=derives,
+                    op=op,
                 )
             )
     for key in derived:
@@ -593,6 +725,103 @@ def _check_acyclic(relations: Sequence[Relation], source: str) -> None:
         visit(key, ())
 
 
+def _cells_of_ref(node: _Node, attr: str, ref: str, cells: Mapping[str, Cell]) -> list[str]:
+    """A cell ("t2.norm.in_force") or a row ("t2.reg") of the spec as cell keys; unknown refs are refused."""
+    if ref in cells:
+        return [ref]
+    keys = [k for k in cells if k.startswith(ref + ".") and k.count(".") == 2] if ref.count(".") == 1 else []
+    if not keys:
+        raise node.fail(attr, f"unknown cell or row {ref!r}")
+    return keys
+
+
+def _load_meanings(top: _Node, tables: Mapping[str, Table], cells: Mapping[str, Cell]) -> dict[str, Meaning]:
+    if "meanings" not in top.data:
+        return {}
+    node = top.child("meanings")
+    meanings = {}
+    for name, ref in node.data.items():
+        if not isinstance(ref, str):
+            raise node.fail(name, "expected a cell or row reference")
+        keys = _cells_of_ref(node, name, ref, cells)
+        pairs: tuple[tuple[tuple[str, str], str], ...]
+        if len(keys) == 1 and ref in cells:
+            pairs = ((("", ""), ref),)
+        else:
+            pairs = tuple(((cells[k].column.group or "", cells[k].column.label), k) for k in keys)
+            if len({p[0] for p in pairs}) != len(pairs):
+                raise node.fail(name, f"the columns of {ref!r} are not told apart by group and label")
+        meanings[name] = Meaning(name, ref, pairs)
+    return meanings
+
+
+def _load_cross_year(top: _Node, cells: Mapping[str, Cell], meanings: Mapping[str, Meaning]) -> CrossYear:
+    if "cross_year" not in top.data:
+        return NO_CROSS_YEAR
+    cross = top.child("cross_year")
+
+    def meaning(node: _Node, key: str) -> str:
+        name = node.text(key)
+        if name not in meanings:
+            raise node.fail(key, f"{name!r} is not a meaning of this spec ([meanings])")
+        return str(name)
+
+    carry = cross.child("carry") if "carry" in cross.data else None
+    stock = tuple(
+        StockRule(
+            s.text("code"),
+            s.text("in_force"),
+            s.text("issued"),
+            s.text("repealed"),
+            _severity(s, "severity"),
+            meaning(s, "previous"),
+        )
+        for s in cross.children("stock", [])
+    )
+    for rule in stock:
+        for ref in (rule.in_force, rule.issued, rule.repealed):
+            if ref not in cells:
+                raise cross.fail("stock", f"unknown cell {ref!r}")
+    fee = cross.text("fee", None)
+    if fee is not None and fee not in cells:
+        raise cross.fail("fee", "unknown cell")
+    if carry is None:
+        return CrossYear(None, "", "", "info", "", stock, fee)
+    return CrossYear(
+        carry.text("code"),
+        meaning(carry, "current"),
+        meaning(carry, "previous"),
+        _severity(carry, "severity"),
+        carry.text("title"),
+        stock,
+        fee,
+    )
+
+
+def _load_indicators(top: _Node, cells: Mapping[str, Cell]) -> tuple[Indicator, ...]:
+    if "indicators" not in top.data:
+        return ()
+    node = top.child("indicators")
+    indicators = []
+    for key in node.data:
+        ind = node.child(key)
+        num, den = ind.strings("numerator"), ind.strings("denominator", ())
+        for ref in num + den:
+            if ref not in cells:
+                raise ind.fail("numerator", f"unknown cell {ref!r}")
+        threshold = None
+        if "threshold" in ind.data:
+            t = ind.child("threshold")
+            direction = t.text("direction")
+            if direction not in ("above", "below"):
+                raise t.fail("direction", "must be above or below")
+            if not den:
+                raise t.fail("direction", "only a rate (with a denominator) has a threshold")
+            threshold = Threshold(direction, float(t.get("red", (int, float))), float(t.get("yellow", (int, float))))
+        indicators.append(Indicator(key, ind.text("title"), num, den, ind.text("formula", ""), threshold))
+    return tuple(indicators)
+
+
 def _digest(data: Mapping[str, Any]) -> str:
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -615,7 +844,7 @@ def parse_spec(raw: Mapping[str, Any], source: str = "<spec>") -> Spec:
     top = _Node(dict(raw), "", source)
     if top.get("schema", int) != 1:
         raise top.fail("schema", "unsupported spec schema (expected 1)")
-    limits = top.child("limits")
+    types = _cell_types(top)
     cover = top.child("cover")
     field_nodes = cover.children("fields")
     fields = []
@@ -635,7 +864,7 @@ def parse_spec(raw: Mapping[str, Any], source: str = "<spec>") -> Spec:
             raise cover.fail("fields", f"needs a field {needed!r}")
 
     table_nodes = top.children("tables")
-    tables = [_load_table(n) for n in table_nodes]
+    tables = [_load_table(n, types) for n in table_nodes]
     _unique(table_nodes, [t.key for t in tables], "table")
     tables_by_key = {t.key: t for t in tables}
     cells: dict[str, Cell] = {c.key: c for t in tables for c in t.cells}
@@ -662,6 +891,7 @@ def parse_spec(raw: Mapping[str, Any], source: str = "<spec>") -> Spec:
                 keywords=p.strings("keywords"),
                 hint=p.text("hint"),
                 require_any=p.strings("require_any", ()),
+                optional=p.get("optional", bool, False),
             )
             for p in n.children("parts", [])
         )
@@ -673,27 +903,21 @@ def parse_spec(raw: Mapping[str, Any], source: str = "<spec>") -> Spec:
     if len(set(part_keys)) != len(part_keys):
         raise top.fail("sections", "duplicate narrative part keys")
 
-    cross = top.child("cross_year")
-    carry = cross.child("carry")
-    stock = tuple(
-        StockRule(s.text("code"), s.text("in_force"), s.text("issued"), s.text("repealed"), _severity(s, "severity"))
-        for s in cross.children("stock")
-    )
-    for rule in stock:
-        for ref in (rule.in_force, rule.issued, rule.repealed):
-            if ref not in cells:
-                raise cross.fail("stock", f"unknown cell {ref!r}")
-    if cross.text("fee") not in cells:
-        raise cross.fail("fee", "unknown cell")
-    indicators_node = top.child("indicators")
-    indicators = []
-    for key in indicators_node.data:
-        ind = indicators_node.child(key)
-        num, den = ind.strings("numerator"), ind.strings("denominator", ())
-        for ref in num + den:
-            if ref not in cells:
-                raise ind.fail("numerator", f"unknown cell {ref!r}")
-        indicators.append(Indicator(key, ind.text("title"), num, den, ind.text("formula", "")))
+    meanings = _load_meanings(top, tables_by_key, cells)
+    cross_year = _load_cross_year(top, cells, meanings)
+    indicators = _load_indicators(top, cells)
+    level_hints = top.child("level_hints") if "level_hints" in top.data else None
+    department_zero_row = level_hints.text("department_zero_row") if level_hints else None
+    if department_zero_row is not None and not any(c.startswith(department_zero_row + ".") for c in cells):
+        raise top.fail("level_hints.department_zero_row", f"unknown row {department_zero_row!r}")
+    blind_sums = []
+    for n in top.children("blind_sums", []):
+        refs = n.strings("cells")
+        keys = [k for ref in refs for k in _cells_of_ref(n, "cells", ref, cells)]
+        blind_sums.append(BlindSum(tuple(keys), n.text("reason")))
+    tell_node = top.child("tell_tales") if "tell_tales" in top.data else None
+    tell_tales = tell_node.strings("labels") if tell_node else ()
+    tell_tales_of = tell_node.text("of", "其他格式版本") if tell_node else ""
 
     spec = Spec(
         id=top.text("id"),
@@ -704,9 +928,7 @@ def parse_spec(raw: Mapping[str, Any], source: str = "<spec>") -> Spec:
         first_year=top.get("first_year", int),
         last_year=top.get("last_year", int, None),
         report_title=top.text("report_title"),
-        count_max=limits.get("count_max", int),
-        fee_decimals=limits.get("fee_decimals", int),
-        fee_max=limits.get("fee_max", int),
+        cell_types=types,
         cover_sheet=cover.text("sheet"),
         cover_title=cover.text("title"),
         instructions=cover.strings("instructions"),
@@ -718,18 +940,13 @@ def parse_spec(raw: Mapping[str, Any], source: str = "<spec>") -> Spec:
         sections=tuple(sections),
         tables=tuple(tables),
         relations=tuple(relations),
-        cross_year=CrossYear(
-            carry.text("code"),
-            carry.text("current"),
-            carry.text("previous"),
-            _severity(carry, "severity"),
-            carry.text("title"),
-            stock,
-            cross.text("fee"),
-        ),
-        department_zero_row=top.child("level_hints").text("department_zero_row"),
-        tell_tales=top.child("tell_tales").strings("labels"),
-        indicators=tuple(indicators),
+        cross_year=cross_year,
+        department_zero_row=department_zero_row,
+        tell_tales=tell_tales,
+        tell_tales_of=tell_tales_of,
+        indicators=indicators,
+        blind_sums=tuple(blind_sums),
+        meanings=meanings,
         digest=_digest(raw),
         source=source,
         cells=dict(cells),
@@ -744,7 +961,14 @@ def parse_spec(raw: Mapping[str, Any], source: str = "<spec>") -> Spec:
 
 
 def templates_dir() -> Path:
-    """The folder of spec files: inside the installed package, or the project's top-level templates/."""
+    """The folder of spec files: $GIPTEMPLATE_SPECS when set, else inside the installed package, or the
+    project's top-level templates/."""
+    chosen = os.environ.get(SPECS_ENV, "").strip()
+    if chosen:
+        folder = Path(chosen)
+        if not folder.is_dir():
+            raise SpecError(f"{SPECS_ENV}={chosen}: not a folder of spec files")
+        return folder
     here = Path(__file__).resolve().parent
     for candidate in (here / "templates", here.parent / "templates"):
         if candidate.is_dir():
@@ -753,8 +977,22 @@ def templates_dir() -> Path:
 
 
 @functools.cache
+def _specs_in(folder: Path) -> tuple[Spec, ...]:
+    specs = tuple(sorted((load_spec(p) for p in folder.glob("*.toml")), key=lambda s: s.first_year))
+    if not specs:
+        raise SpecError(f"{folder}: no spec file (*.toml)")
+    for older, newer in itertools.pairwise(specs):
+        if older.last_year is None or older.last_year >= newer.first_year:
+            raise SpecError(f"{folder}: {older.source} and {newer.source} both cover {newer.first_year}")
+    for kind, values in (("id", [s.id for s in specs]), ("template_id", [s.template_id for s in specs])):
+        if len(set(values)) != len(values):
+            raise SpecError(f"{folder}: two spec files have the same {kind}")
+    return specs
+
+
 def all_specs() -> tuple[Spec, ...]:
-    return tuple(load_spec(p) for p in sorted(templates_dir().glob("*.toml")))
+    """Every format version of the spec folder (see :func:`templates_dir`), oldest first."""
+    return _specs_in(templates_dir().resolve())
 
 
 def spec_by_id(spec_id: str) -> Spec:
@@ -768,10 +1006,4 @@ def spec_for_year(year: int) -> Spec:
     for spec in all_specs():
         if spec.covers_year(year):
             return spec
-    first = min(s.first_year for s in all_specs())
-    if 2019 <= year < first:
-        raise UnsupportedYearError(
-            f"{year} 年度报告使用 2019 试行格式（国办公开办函〔2019〕60号），暂不支持 "
-            f"(the 2019 format is not supported yet; years from {first} on are)"
-        )
     raise UnsupportedYearError(f"报告年度 {year} 无适用的报告格式 (no format for report year {year})")

@@ -38,7 +38,7 @@ from giptemplate.layout import (
     TableLayout,
     layout_for,
 )
-from giptemplate.spec import Relation, Spec, spec_for_year
+from giptemplate.spec import CellType, Relation, Spec, spec_for_year
 from giptemplate.textwidth import POINTS_PER_LINE, fitted_height, wrapped_lines
 
 DEFAULT_PASSWORD = "gip2021"
@@ -157,7 +157,7 @@ class Formats:
         self.note = add({**border, "align": "center", "font_size": 9})
         self.count_input = add({**border, "align": "center", "num_format": "0", "locked": False})
         self.fee_input = add(
-            {**border, "align": "center", "num_format": "0." + "0" * spec.fee_decimals, "locked": False}
+            {**border, "align": "center", "num_format": "0." + "0" * spec.amount_decimals, "locked": False}
         )
         self.count_marked = add(
             {**border, "align": "center", "num_format": "0", "locked": False, "bg_color": "#FFEB9C"}
@@ -166,7 +166,7 @@ class Formats:
             {
                 **border,
                 "align": "center",
-                "num_format": "0." + "0" * spec.fee_decimals,
+                "num_format": "0." + "0" * spec.amount_decimals,
                 "locked": False,
                 "bg_color": "#FFEB9C",
             }
@@ -429,9 +429,9 @@ class TemplateWriter:
             if formula is not None:
                 fmt = f.derived
             elif (r0, c0) in marked_here:
-                fmt = f.fee_marked if cell_type == "fee" else f.count_marked
+                fmt = f.count_marked if cell_type.integral else f.fee_marked
             else:
-                fmt = f.fee_input if cell_type == "fee" else f.count_input
+                fmt = f.count_input if cell_type.integral else f.fee_input
             if (r0, c0) != (r1, c1):
                 _check(sheet.merge_range(r0, c0, r1, c1, "", fmt), key)
             if formula is not None:
@@ -659,13 +659,13 @@ class _TablePlan:
 
     texts: tuple[tuple[int, int, int, int, str, str], ...]  # range, text, Formats attribute
     heights: tuple[tuple[int, float], ...]  # rows holding single-row labels, and their heights
-    cells: tuple[tuple[str, tuple[int, int, int, int], str, str | None], ...]  # key, range, type, formula
+    cells: tuple[tuple[str, tuple[int, int, int, int], CellType, str | None], ...]  # key, range, type, formula
     validations: tuple[tuple[tuple[int, int, int, int], dict[str, Any]], ...]
 
 
 @functools.cache
 def _table_plan(layout: Layout, table_key: str) -> _TablePlan:
-    spec, tl = layout.spec, layout.tables[table_key]
+    tl = layout.tables[table_key]
     table, arithmetic = tl.table, arithmetic_for(layout.spec)
     texts: list[tuple[int, int, int, int, str, str]] = []
     role_format = {"caption": "caption", "header": "header", "note": "note", "group": "group"}
@@ -688,36 +688,51 @@ def _table_plan(layout: Layout, table_key: str) -> _TablePlan:
         for cell in table.cells
     )
     validations = []
-    for cell_type in ("count", "fee"):
+    for cell_type in dict.fromkeys(c.type for c in table.input_cells):
         positions = [layout.position(c.key) for c in table.input_cells if c.type == cell_type]
-        if not positions:
-            continue
         ranges = a1_ranges(positions)
-        if cell_type == "count":
-            options: dict[str, Any] = {
-                "validate": "integer",
-                "criteria": "between",
-                "minimum": 0,
-                "maximum": spec.count_max,
-                "input_title": "填写件数",
-                "input_message": f"填 0 或正整数（最大 {spec.count_max}）；没有发生的填 0，不要留空。",
-                "error_title": "件数须为整数",
-                "error_message": f"请输入 0 到 {spec.count_max} 之间的整数，不能填小数、负数或文字。",
-            }
-        else:
-            options = {
-                "validate": "decimal",
-                "criteria": "between",
-                "minimum": 0,
-                "maximum": spec.fee_max,
-                "input_title": "填写金额（万元）",
-                "input_message": f"单位：万元，最多保留 {spec.fee_decimals} 位小数；没有收费的填 0。",
-                "error_title": "金额须为非负数",
-                "error_message": "请输入以万元为单位的非负数字，不要带“元”“万元”等文字。",
-            }
+        options = _validation(cell_type)
         options["multi_range"] = " ".join(ranges)
         validations.append((_bounds(ranges[0].split(":")), options))
     return _TablePlan(tuple(texts), tuple(heights.items()), cells, tuple(validations))
+
+
+def _validation(cell_type: CellType) -> dict[str, Any]:
+    """Excel's data validation of one cell type: whole numbers (signed or not) or an amount in its unit."""
+    top = cell_type.maximum
+    if cell_type.integral and cell_type.signed:
+        return {
+            "validate": "integer",
+            "criteria": "between",
+            "minimum": -top,
+            "maximum": top,
+            "input_title": "填写增减数",
+            "input_message": "填整数，减少用负值表示，如 -8；没有变化的填 0，不要留空。",
+            "error_title": "须为整数",
+            "error_message": f"请输入 -{top} 到 {top} 之间的整数，不能填小数或文字。",
+        }
+    if cell_type.integral:
+        return {
+            "validate": "integer",
+            "criteria": "between",
+            "minimum": 0,
+            "maximum": top,
+            "input_title": "填写件数",
+            "input_message": f"填 0 或正整数（最大 {top}）；没有发生的填 0，不要留空。",
+            "error_title": "件数须为整数",
+            "error_message": f"请输入 0 到 {top} 之间的整数，不能填小数、负数或文字。",
+        }
+    unit = cell_type.unit
+    return {
+        "validate": "decimal",
+        "criteria": "between",
+        "minimum": -top if cell_type.signed else 0,
+        "maximum": top,
+        "input_title": f"填写金额（{unit}）",
+        "input_message": f"单位：{unit}，最多保留 {cell_type.decimals} 位小数；没有发生的填 0。",
+        "error_title": "金额须为数字" if cell_type.signed else "金额须为非负数",
+        "error_message": f"请输入以{unit}为单位的{'' if cell_type.signed else '非负'}数字，不要带“元”“万元”等文字。",
+    }
 
 
 @functools.cache

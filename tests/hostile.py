@@ -68,7 +68,7 @@ def set_cell(data: bytes, sheet: str, ref: str, cell_xml: str) -> bytes:
 
 def input_ref(spec: Spec, cell_type: str = "count", index: int = 0) -> tuple[str, str, str]:
     """(sheet, A1, key) of an input cell of the given type."""
-    cells = [c for c in spec.input_cells if c.type == cell_type]
+    cells = [c for c in spec.input_cells if c.type.key == cell_type]
     place = layout_for(spec).cells[cells[index].key]
     return place.sheet, place.a1, cells[index].key
 

@@ -24,7 +24,7 @@ def seed_fixture() -> dict[str, Any]:
 
 
 def zero_inputs(spec: Spec) -> dict[str, Number | None]:
-    return {c.key: (Decimal(0) if c.type == "fee" else 0) for c in spec.input_cells}
+    return {c.key: (0 if c.type.integral else Decimal(0)) for c in spec.input_cells}
 
 
 def seed_inputs(spec: Spec) -> dict[str, Number | None]:
@@ -50,9 +50,10 @@ def seed_report(spec: Spec) -> ReportData:
 
 
 def sample_inputs(spec: Spec, seed: int = GOLDEN_SEED) -> dict[str, Number | None]:
-    """A consistent random fill with a fee that shows its four decimals."""
+    """A consistent random fill with an amount that shows all its decimals (the fee's four)."""
     inputs: dict[str, Number | None] = dict(consistent_values(spec, random.Random(seed), density=0.4, scale=900))
-    inputs[spec.cross_year.fee] = Decimal("12.3456")
+    amount = next(c for c in spec.input_cells if not c.type.integral)
+    inputs[amount.key] = Decimal("12.3456") if amount.type.decimals >= 4 else Decimal("12.34")
     return inputs
 
 

@@ -23,8 +23,14 @@ def unit_code(body: str = "11410100MB1234567") -> str:
     return body + check_digit(body)
 
 
-def good_texts(spec: Spec, year: int = YEAR, seed: int = 0) -> dict[str, str]:
+def year_for(spec: Spec) -> int:
+    """The report year of the factory's files: 2024, or the last year of a format that ended before it."""
+    return YEAR if spec.covers_year(YEAR) else spec.last_year or spec.first_year
+
+
+def good_texts(spec: Spec, year: int | None = None, seed: int = 0) -> dict[str, str]:
     """Narrative texts that pass every narrative check (long enough, 六 states the fee)."""
+    year = year or year_for(spec)
     rng = random.Random(seed)
     texts = {}
     for part in spec.parts:
@@ -36,7 +42,8 @@ def good_texts(spec: Spec, year: int = YEAR, seed: int = 0) -> dict[str, str]:
     return texts
 
 
-def good_meta(spec: Spec, year: int = YEAR) -> dict[str, str]:
+def good_meta(spec: Spec, year: int | None = None) -> dict[str, str]:
+    year = year or year_for(spec)
     return {
         "unit_name": "测试县教育体育局",
         "unit_code": unit_code(),

@@ -141,9 +141,16 @@ def test_previous_year_checks(spec: Spec, tmp_path: Path) -> None:
     cross = spec.cross_year
     differing = [
         c.column.key
-        for c in spec.row_cells(cross.carry_current_row)
+        for c in [spec.cells[k] for k in spec.meaning_cells(cross.carry_current).values()]
         if not c.derived
-        and now[c.key] != before[next(p.key for p in spec.row_cells(cross.carry_previous_row) if p.column == c.column)]
+        and now[c.key]
+        != before[
+            next(
+                p.key
+                for p in [spec.cells[k] for k in spec.meaning_cells(cross.carry_previous).values()]
+                if p.column == c.column
+            )
+        ]
     ]
     assert differing and {f["rule"] for f in carried} >= {f"xy_carry[{k}]" for k in differing}
     assert [f["code"] for f in files["新单位.xlsx"]["findings"]].count("Y590") == 1

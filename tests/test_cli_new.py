@@ -68,11 +68,27 @@ def test_personal_template_locks_the_unit(tmp_path: Path) -> None:
     assert cover["B6"].value == "本机关"
 
 
+@pytest.mark.parametrize(("year", "document"), [(2019, "国办公开办函〔2019〕60号"), (2020, "国办公开办函〔2019〕60号")])
+def test_years_of_the_2019_format_give_a_template_titled_trial(tmp_path: Path, year: int, document: str) -> None:
+    out = tmp_path / "t.xlsx"
+    result = run("-o", str(out), "--year", str(year))
+    assert result.exit_code == EXIT_OK, result.output
+    assert document in result.output
+    ident = identity(out)
+    assert (ident["template_id"], ident["format_version"], ident["report_year"]) == (
+        "giptemplate/gip2019",
+        "2019",
+        str(year),
+    )
+    book = openpyxl.load_workbook(out)
+    cover = book["封面"]
+    assert cover["A1"].value == "政府信息公开工作年度报告填报表（试行格式）"
+    assert "格式（试行）" in cover["A2"].value and document in cover["A2"].value
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--year", "2020"], "2019 试行格式"),
-        (["--year", "2019"], "国办公开办函〔2019〕60号"),
         (["--year", "2018"], "报告年度 2018 无适用的报告格式"),
         (["--code", BAD], f"统一社会信用代码 {BAD} 校验位错误"),
         (["--code", "11350100MB00000I12"], "含非法字符"),

@@ -89,7 +89,7 @@ def huge_values(spec: Spec, data: bytes) -> bytes:
     """A count typed as a 401-digit string and two fees of 1E+308 in one row."""
     sheet, ref, _ = input_ref(spec, "count", 3)
     data = set_cell(data, sheet, ref, f'<c r="{ref}" t="inlineStr"><is><t>{"9" * 401}</t></is></c>')
-    fees = [c for c in spec.input_cells if c.type == "fee"]
+    fees = [c for c in spec.input_cells if c.type.key == "fee"]
     if fees:
         sheet, ref, _ = input_ref(spec, "fee", 0)
         data = set_cell(data, sheet, ref, f'<c r="{ref}"><v>1E+308</v></c>')

@@ -157,7 +157,7 @@ def test_reads_a_generated_workbook(spec: Spec, values: dict[str, Number], fille
         assert total.has_formula is True and total.shown == derived[cell.key] and total.state == "ok"
     assert set(sub.cells) == {c.key for c in spec.input_cells}
     assert isinstance(sub.cells["t2.fees.amount"].value, Decimal)
-    assert all(isinstance(sub.cells[c.key].value, int) for c in spec.input_cells if c.type == "count")
+    assert all(isinstance(sub.cells[c.key].value, int) for c in spec.input_cells if c.type.key == "count")
     assert sub.meta["unit_name"] == UNIT and sub.meta["scope"] == "本机关" and sub.meta["filler"] == "张三"
     assert sub.meta["phone"] == "0123-4567890" and sub.meta["date"] == "2025-01-20"
     assert sub.year == 2024 and sub.meta["year"] == "2024"
@@ -509,7 +509,7 @@ def test_unknown_format_version_is_refused(filled: Path, tmp_path: Path) -> None
 
 
 def test_unknown_template_version_is_refused(filled: Path, tmp_path: Path) -> None:
-    path = _edit(filled, tmp_path / "old.xlsx", lambda wb: _set_identity(wb, "template_id", "giptemplate/gip2019"))
+    path = _edit(filled, tmp_path / "old.xlsx", lambda wb: _set_identity(wb, "template_id", "giptemplate/gip2017"))
     assert _refused(path).code == "F007"
 
 

@@ -14,7 +14,10 @@ from giptemplate.normalise import (
     parse_value,
     parse_year,
 )
-from giptemplate.spec import Spec
+from giptemplate.spec import CellType, Spec, all_specs
+
+# every cell type any format declares (2021's count and fee; 2019's signed count and 元 amount)
+TYPES: dict[str, CellType] = {key: t for spec in all_specs() for key, t in spec.cell_types.items()}
 
 # raw, cell type, value, state, normalisations, note
 CASES: list[tuple[object, str, object, str, tuple[str, ...], str]] = [
@@ -77,6 +80,14 @@ CASES: list[tuple[object, str, object, str, tuple[str, ...], str]] = [
     ("-1.5", "fee", None, "invalid", ("text_number",), ""),
     ("无", "fee", None, "blank", ("blank_word",), ""),
     ("12件", "fee", None, "invalid", ("text_number",), ""),
+    # 2019: 本年增/减 is signed ("减用负值表示，如-8"), 采购总金额 is in 元
+    ("-8", "signed_count", -8, "ok", ("text_number",), ""),
+    (-8.0, "signed_count", -8, "ok", (), ""),
+    ("−8", "signed_count", -8, "ok", ("text_number",), ""),
+    ("-8.5", "signed_count", None, "invalid", ("text_number",), ""),
+    ("1234567.89元", "yuan", Decimal("1234567.89"), "ok", ("text_number", "unit_matches"), ""),
+    ("12.3万元", "yuan", Decimal("123000"), "ok", ("text_number", "unit_converted"), ""),
+    ("-5", "yuan", None, "invalid", ("text_number",), ""),
 ]
 
 
@@ -84,7 +95,7 @@ CASES: list[tuple[object, str, object, str, tuple[str, ...], str]] = [
     ("raw", "cell_type", "value", "state", "norms", "note"), CASES, ids=[repr(c[:2]) for c in CASES]
 )
 def test_parse_value(raw: object, cell_type: str, value: object, state: str, norms: tuple[str, ...], note: str) -> None:
-    parsed = parse_value(raw, cell_type)  # type: ignore[arg-type]
+    parsed = parse_value(raw, TYPES[cell_type])
     assert (parsed.value, parsed.state, parsed.normalisations, parsed.note) == (value, state, norms, note)
     assert type(parsed.value) is type(value)  # int for counts, Decimal for the fee, never float
 
@@ -101,17 +112,17 @@ def test_parse_value(raw: object, cell_type: str, value: object, state: str, nor
     ],
 )
 def test_invalid_values_keep_the_number_they_spell(raw: object, cell_type: str, number: object, problem: str) -> None:
-    parsed = parse_value(raw, cell_type)  # type: ignore[arg-type]
+    parsed = parse_value(raw, TYPES[cell_type])
     assert parsed.state == "invalid" and parsed.value is None
     assert (parsed.number, parsed.problem) == (number, problem)
 
 
 def test_fee_from_float_is_the_decimal_excel_displays() -> None:
     # the cell stores the binary 0.30000000000000004; Excel and WPS show (and the filler meant) 0.3
-    parsed = parse_value(0.1 + 0.2, "fee")
+    parsed = parse_value(0.1 + 0.2, TYPES["fee"])
     assert parsed.value == Decimal("0.3")
-    assert parse_value(12345.6789, "fee").value == Decimal("12345.6789")
-    assert parse_value(1 / 3, "fee").value == Decimal("0.333333333333333")  # 15 significant digits, then V208
+    assert parse_value(12345.6789, TYPES["fee"]).value == Decimal("12345.6789")
+    assert parse_value(1 / 3, TYPES["fee"]).value == Decimal("0.333333333333333")  # 15 significant digits, then V208
 
 
 @pytest.mark.parametrize(
@@ -122,18 +133,19 @@ def test_fee_from_float_is_the_decimal_excel_displays() -> None:
         (100_000_000, "count", 99_999_999),
         ("100000000", "count", 99_999_999),
         (1e16, "count", 10**15),
+        (-100_000_000, "signed_count", 99_999_999),  # a signed count is bounded both ways
     ],
 )
 def test_numbers_beyond_the_limit_are_never_values(raw: object, cell_type: str, maximum: int) -> None:
-    parsed = parse_value(raw, cell_type, maximum)  # type: ignore[arg-type]
+    parsed = parse_value(raw, TYPES[cell_type], maximum)
     assert (parsed.state, parsed.value, parsed.problem) == ("invalid", None, "too_large")
-    assert parsed.number is not None and parsed.number > maximum
-    assert parse_value(maximum, cell_type, maximum).value == maximum  # type: ignore[arg-type]
+    assert parsed.number is not None and abs(parsed.number) > maximum
+    assert parse_value(maximum, TYPES[cell_type], maximum).value == maximum
 
 
 @pytest.mark.parametrize("raw", [True, False])
 def test_booleans_are_not_numbers(raw: bool) -> None:
-    assert parse_value(raw, "count").state == "invalid"
+    assert parse_value(raw, TYPES["count"]).state == "invalid"
 
 
 @pytest.mark.parametrize(

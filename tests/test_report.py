@@ -27,7 +27,7 @@ from giptemplate.report import (
     render,
 )
 from giptemplate.report_text import md_escape, render_html, render_markdown
-from giptemplate.spec import Spec
+from giptemplate.spec import Spec, spec_by_id
 from giptemplate.textwidth import display_width
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"
@@ -37,15 +37,18 @@ REGEN_ENV = "GIPTEMPLATE_REGEN_GOLDEN"
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def test_format_value_counts_fees_and_missing() -> None:
-    assert format_value(0, "count", 4) == "0"
-    assert format_value(627, "count", 4) == "627"
-    assert format_value(Decimal("0"), "fee", 4) == "0.0000"
-    assert format_value(Decimal("1.5"), "fee", 4) == "1.5000"
-    assert format_value(3, "fee", 4) == "3.0000"
-    assert format_value(Decimal("0.123456"), "fee", 4) == "0.123456"  # more places are shown, never rounded away
-    assert format_value(Decimal("1E+2"), "fee", 4) == "100.0000"
-    assert format_value(None, "count", 4) == MISSING_VALUE
+def test_format_value_counts_fees_and_missing(spec: Spec) -> None:
+    count, fee = spec.cell_types["count"], spec.cell_types["fee"]
+    assert format_value(0, count) == "0"
+    assert format_value(627, count) == "627"
+    assert format_value(Decimal("0"), fee) == "0.0000"
+    assert format_value(Decimal("1.5"), fee) == "1.5000"
+    assert format_value(3, fee) == "3.0000"
+    assert format_value(Decimal("0.123456"), fee) == "0.123456"  # more places are shown, never rounded away
+    assert format_value(Decimal("1E+2"), fee) == "100.0000"
+    assert format_value(None, count) == MISSING_VALUE
+    yuan = spec_by_id("gip2019").cell_types["yuan"]  # 2019's 采购总金额: 元 with 2 places
+    assert format_value(Decimal("1234567.8"), yuan) == "1234567.80"
 
 
 def test_format_date() -> None:
@@ -79,7 +82,8 @@ def test_title_breaks_after_the_unit_only_when_too_long(spec: Spec) -> None:
 # ---------------------------------------------------------------------------------------------- grid
 
 
-def test_grid_covers_every_position_once_and_places_every_spec_text(spec: Spec) -> None:
+def test_grid_covers_every_position_once_and_places_every_spec_text(any_spec: Spec) -> None:
+    spec = any_spec
     data = sample_report(spec)
     for table in spec.tables:
         grid = build_grid(spec, table, data.values)
@@ -98,7 +102,7 @@ def test_grid_covers_every_position_once_and_places_every_spec_text(spec: Spec) 
             at = spec_cell.at
             cell = anchored[(at.first_row, at.first_col, at.last_row, at.last_col)]
             assert cell.role == "value" and cell.key == spec_cell.key
-            assert cell.text == format_value(data.values[spec_cell.key], spec_cell.type, spec.fee_decimals)
+            assert cell.text == format_value(data.values[spec_cell.key], spec_cell.type)
         assert not [c for c in grid.cells if c.role == "blank"], "the official grids have no empty cell"
 
 
@@ -153,7 +157,8 @@ def test_seed_figures_render_into_the_official_layout(spec: Spec) -> None:
     assert all(c.role == "value" for c in t4.row_cells(3))
 
 
-def test_missing_values_are_marked_never_blank(spec: Spec) -> None:
+def test_missing_values_are_marked_never_blank(any_spec: Spec) -> None:
+    spec = any_spec
     inputs = zero_inputs(spec)
     inputs["t3.R1.c1"] = None
     data = ReportData.from_inputs(spec, unit_name="某局", year=2021, date="2022年1月1日", inputs=inputs)
@@ -221,7 +226,8 @@ def _ends_with(path: str, tail: str) -> bool:
     return path == tail or path.endswith(PATH_SEPARATOR + tail)
 
 
-def test_markdown_tables_hold_every_value_under_its_own_header(spec: Spec) -> None:
+def test_markdown_tables_hold_every_value_under_its_own_header(any_spec: Spec) -> None:
+    spec = any_spec
     data = sample_report(spec)
     md_tables = _md_tables(render_markdown(data))
     tables = grids(data)
@@ -229,7 +235,7 @@ def test_markdown_tables_hold_every_value_under_its_own_header(spec: Spec) -> No
     for table in spec.tables:
         mine, md_tables = md_tables[: len(tables[table.key].bands())], md_tables[len(tables[table.key].bands()) :]
         for cell in table.cells:
-            want = format_value(data.values[cell.key], cell.type, spec.fee_decimals)
+            want = format_value(data.values[cell.key], cell.type)
             column = (
                 f"{cell.column.group}{PATH_SEPARATOR}{cell.column.label}" if cell.column.group else cell.column.label
             )
@@ -379,7 +385,8 @@ class _TableGrid(HTMLParser):
             self.other_text.append(data)
 
 
-def test_html_tables_match_the_grid_cell_by_cell(spec: Spec) -> None:
+def test_html_tables_match_the_grid_cell_by_cell(any_spec: Spec) -> None:
+    spec = any_spec
     data = sample_report(spec)
     page = render_html(data)
     parser = _TableGrid()
@@ -395,7 +402,7 @@ def test_html_tables_match_the_grid_cell_by_cell(spec: Spec) -> None:
             if cell.key is not None:
                 assert attrs["tag"] == "td" and attrs["data-key"] == cell.key
                 spec_cell = spec.cells[cell.key]
-                assert text == format_value(data.values[cell.key], spec_cell.type, spec.fee_decimals)
+                assert text == format_value(data.values[cell.key], spec_cell.type)
             else:
                 assert attrs["tag"] == "th"
     assert page.count("<thead>") == sum(1 for t in spec.tables if t.header_rows)
@@ -431,7 +438,8 @@ def test_render_dispatch_and_zero_values(spec: Spec) -> None:
         render(data, "pdf")  # type: ignore[arg-type]
 
 
-def test_from_inputs_recomputes_totals(spec: Spec) -> None:
+def test_from_inputs_recomputes_totals(any_spec: Spec) -> None:
+    spec = any_spec
     data = sample_report(spec)
     arithmetic = arithmetic_for(spec)
     inputs = {c.key: data.values[c.key] for c in spec.input_cells}

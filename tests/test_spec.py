@@ -45,8 +45,8 @@ def test_cells_rows_and_columns(spec: Spec) -> None:
         | {f"t3.R24.c{i}" for i in range(1, 7)}
         | {"t4.cases.k5", "t4.cases.k10", "t4.cases.k15"}
     )
-    assert spec.cells["t2.fees.amount"].type == "fee"
-    assert {c.type for c in spec.cells.values() if c.key != "t2.fees.amount"} == {"count"}
+    assert spec.cells["t2.fees.amount"].type.key == "fee"
+    assert {c.type.key for c in spec.cells.values() if c.key != "t2.fees.amount"} == {"count"}
     assert [c.key for c in spec.row_cells("t3.R2")] == [f"t3.R2.c{i}" for i in range(1, 8)]
 
 
@@ -84,8 +84,7 @@ def test_relations_expand_to_explicit_cells(spec: Spec) -> None:
 
 def test_years_and_ids() -> None:
     assert spec_for_year(2021) is spec_for_year(2035) is spec_by_id("gip2021") is spec_by_id("giptemplate/gip2021")
-    with pytest.raises(UnsupportedYearError, match="2019 试行格式"):
-        spec_for_year(2020)
+    assert spec_for_year(2019) is spec_for_year(2020) is spec_by_id("gip2019")
     with pytest.raises(UnsupportedYearError, match="2018"):
         spec_for_year(2018)
     with pytest.raises(KeyError):
@@ -142,7 +141,7 @@ def _cycle(raw: dict[str, Any]) -> None:
     raw["relations"].append(
         {
             "key": "loop",
-            "code": "A399",
+            "code": "A389",
             "table": "t3",
             "foreach": "col",
             "lhs": ["R3.{col}"],
@@ -235,6 +234,26 @@ BROKEN: dict[str, tuple[Mutation, str]] = {
         r"indicators\.new_applications\.numerator: unknown cell 't3\.R0\.c7'",
     ),
     "section without content": (_delete("sections/4/parts"), r"sections\[4\]\.parts: a section needs a table or"),
+    "unknown operator": (_set("relations/2/op", "<"), r"relations\[2\]\.op: unknown operator '<'"),
+    "not a relation code": (_set("relations/0/code", "Y501"), r"relations\[0\]\.code: 'Y501' is not a relation code"),
+    "reserved relation code": (_set("relations/0/code", "A390"), r"relations\[0\]\.code: 'A390' is not a relation"),
+    "deriving inequality": (_set("relations/0/op", "≥"), r"relations\[0\]\.derive: only an equality can derive"),
+    "only names no row": (_set("relations/0/only", ["R99"]), r"relations\[0\]\.only: names no row"),
+    "unknown meaning cell": (_set("meanings/新收", "t3.R99"), r"meanings\.新收: unknown cell or row 't3\.R99'"),
+    "a table is no meaning": (_set("meanings/新收", "t3"), r"meanings\.新收: unknown cell or row 't3'"),
+    "carry of no meaning": (
+        _set("cross_year/carry/previous", "结转"),
+        r"cross_year\.carry\.previous: '结转' is not a meaning",
+    ),
+    "unknown cell type of a cell": (
+        _set("tables/0/cells/0/type", "money"),
+        r"tables\[0\]\.cells\[0\]\.type: unknown cell type 'money'",
+    ),
+    "cell type without maximum": (_set("cell_types/count/max", 0), r"cell_types\.count\.max: must be positive"),
+    "threshold direction": (
+        _set("indicators/disclosure_rate/threshold/direction", "up"),
+        r"indicators\.disclosure_rate\.threshold\.direction: must be above or below",
+    ),
 }
 
 
@@ -261,7 +280,8 @@ def test_load_spec_refuses_unreadable_and_invalid_files(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------- layout
 
 
-def test_layout_places_do_not_collide(spec: Spec) -> None:
+def test_layout_places_do_not_collide(any_spec: Spec) -> None:
+    spec = any_spec
     layout = layout_for(spec)
     taken: dict[tuple[str, int, int], str] = {}
 
@@ -291,7 +311,8 @@ def test_layout_places_do_not_collide(spec: Spec) -> None:
     assert len({row for _, row in layout.check_rules}) == len(layout.check_rules)
 
 
-def test_missing_count_label_has_room(spec: Spec) -> None:
+def test_missing_count_label_has_room(any_spec: Spec) -> None:
+    spec = any_spec
     for table in spec.tables:
         tl = layout_for(spec).tables[table.key]
         assert sum(table.col_widths[: tl.missing_count.col]) >= 30
@@ -333,3 +354,65 @@ def test_evaluate_outcomes_and_texts(spec: Spec) -> None:
     assert unknown.outcome is Outcome.NOT_ASSESSABLE and unknown.status_text == NOT_ASSESSABLE
     assert unknown.missing[0] == "t3.R9.c1"
     assert set(arithmetic.relation_inputs(balance)) == {f"t3.R{i}.c1" for i in (1, 2, 25, *range(3, 24))}
+
+
+def test_optional_blocks_may_be_left_out(raw: dict[str, Any]) -> None:
+    for block in ("cross_year", "level_hints", "tell_tales", "indicators", "blind_sums", "meanings"):
+        del raw[block]
+    spec = parse_spec(raw)
+    assert spec.cross_year.carry_code is None and spec.cross_year.stock == () and spec.cross_year.fee is None
+    assert (spec.department_zero_row, spec.tell_tales, spec.indicators, spec.blind_sums) == (None, (), (), ())
+    assert spec.meaning_cells("上年结转") == {}
+
+
+def test_a_new_relation_code_is_declared_by_the_spec_and_emitted(raw: dict[str, Any]) -> None:
+    from giptemplate.checks import check_relations
+    from giptemplate.findings import code_title
+
+    raw["relations"].append(
+        {
+            "key": "t4_review_vs_direct",
+            "code": "A361",
+            "table": "t4",
+            "instance": "x",
+            "op": "≥",
+            "lhs": ["cases.k5"],
+            "rhs": ["cases.k10"],
+            "derive": False,
+            "severity": "warning",
+            "basis": "implied",
+            "title": "行政复议总计 ≥ 直接起诉总计",
+            "code_title": "复议少于直接起诉",
+        }
+    )
+    spec = parse_spec(raw)
+    values = {c.key: 0 for c in spec.input_cells} | {"t4.cases.k6": 2}
+    values |= arithmetic_for(spec).derive(values)
+    (finding,) = check_relations(spec, values)
+    assert (finding.code, finding.severity, finding.cell_key) == ("A361", "warning", "t4.cases.k5")
+    assert code_title("A361") == "复议少于直接起诉" and "少 2" in finding.message
+
+
+def test_shared_meanings_pair_cells_by_column(spec: Spec) -> None:
+    old = spec_for_year(2020)
+    now_cells, old_cells = spec.meaning_cells("上年结转"), old.meaning_cells("结转下年度")
+    assert set(now_cells) == set(old_cells) and len(now_cells) == 7
+    assert now_cells[("", "自然人")] == "t3.R2.c1" and old_cells[("", "自然人")] == "t3.R25.c1"
+    assert old.meaning_cells("行政规范性文件现行有效件数") == {}  # 对外公开总数量 is not the same thing
+    assert spec.meaning_of["t3.R24.c3"] == old.meaning_of["t3.R24.c3"] == "办理结果总计"
+    assert "t3.other.c1" not in old.meaning_of  # 2019's single （六） has no 2021 counterpart
+
+
+def test_spec_folder_is_chosen_by_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from giptemplate.spec import SPECS_ENV, all_specs
+
+    monkeypatch.setenv(SPECS_ENV, str(tmp_path / "none"))
+    with pytest.raises(SpecError, match="not a folder"):
+        all_specs()
+    (tmp_path / "a.toml").write_text(SOURCE.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "b.toml").write_text(
+        SOURCE.read_text(encoding="utf-8").replace('id = "gip2021"', 'id = "gip2022"', 1), encoding="utf-8"
+    )
+    monkeypatch.setenv(SPECS_ENV, str(tmp_path))
+    with pytest.raises(SpecError, match="both cover 2021"):
+        all_specs()

@@ -390,7 +390,7 @@ def test_prefilled_template_caches_python_results(spec: Spec, tmp_path: Path) ->
 
 def input_ranges(spec: Spec, table_key: str, cell_type: str) -> Cells:
     layout = layout_for(spec)
-    return {layout.position(c.key) for c in spec.table(table_key).input_cells if c.type == cell_type}
+    return {layout.position(c.key) for c in spec.table(table_key).input_cells if c.type.key == cell_type}
 
 
 def test_every_input_cell_is_validated_once(spec: Spec, wb: OpenpyxlWorkbook) -> None:
@@ -407,9 +407,9 @@ def test_every_input_cell_is_validated_once(spec: Spec, wb: OpenpyxlWorkbook) ->
             assert re.search(r"[\u4e00-\u9fff]", dv.promptTitle) and re.search(r"[\u4e00-\u9fff]", dv.prompt)
             assert re.search(r"[\u4e00-\u9fff]", dv.error) and dv.errorTitle
             if dv.type == "whole":
-                assert dv.formula2 == str(spec.count_max) == "99999999"
+                assert dv.formula2 == str(spec.cell_types["count"].maximum) == "99999999"
             else:
-                assert dv.type == "decimal" and dv.formula2 == str(spec.fee_max)
+                assert dv.type == "decimal" and dv.formula2 == str(spec.cell_types["fee"].maximum)
         assert seen["whole"] == input_ranges(spec, table.key, "count")
         assert seen["decimal"] == input_ranges(spec, table.key, "fee")
     fee = layout_for(spec).cells["t2.fees.amount"]

@@ -136,7 +136,8 @@ def _print(result: MergeResult, output: Path, long_output: Path | None) -> None:
     for f in result.finding_list:
         by_severity[f.severity] += 1
     console.print("校验问题：" + "，".join(f"{SEVERITY_LABELS[s]} {n} 条" for s, n in by_severity.items()))
-    for f in [f for f in result.finding_list if f.code == "M404"][:5]:
+    # a file of another format is never merged: say which (M403), as the sums that fail (M404)
+    for f in [f for f in result.finding_list if f.code in ("M403", "M404")][:5]:
         console.print(Text.assemble((f.code, "red"), " ", f.message))
     console.print(Text(f"汇总工作簿 → {output}"))
     if long_output is not None:

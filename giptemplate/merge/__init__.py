@@ -48,7 +48,7 @@ from giptemplate.merge.collect import (
 from giptemplate.merge.copies import copy_findings
 from giptemplate.paths import display_text
 from giptemplate.roster import RosterEntry, read_roster
-from giptemplate.spec import Spec, spec_by_id
+from giptemplate.spec import CellType, Spec, spec_by_id
 from giptemplate.writer import SUMMARY_SCOPE
 
 if TYPE_CHECKING:
@@ -216,10 +216,10 @@ class MergeResult:
                     "col_key": cell.column.key,
                     "col_label": cell.column.label,
                     "col_group": cell.column.group or "",
-                    "type": cell.type,
+                    "type": cell.type.key,
                     "derived": cell.derived,
                     "value": value,
-                    "display": display_value(value, cell.type, self.spec.fee_decimals),
+                    "display": display_value(value, cell.type),
                     "units": units,
                     "missing": missing,
                     "sheet": layout.cells[key].sheet,
@@ -251,12 +251,12 @@ class MergeResult:
         return long_frame(self)
 
 
-def display_value(value: Number | None, cell_type: str, fee_decimals: int) -> str:
-    """How a total reads: as the report prints it (the fee with at least ``fee_decimals`` places, never rounded);
+def display_value(value: Number | None, cell_type: CellType) -> str:
+    """How a total reads: as the report prints it (an amount with at least its type's places, never rounded);
     blank when there is no value."""
     from giptemplate.report import format_value
 
-    return "" if value is None else format_value(value, cell_type, fee_decimals)
+    return "" if value is None else format_value(value, cell_type)
 
 
 # ---------------------------------------------------------------------------------------------- merging
@@ -446,7 +446,8 @@ def build_result(
             unfit[r.path] = (
                 "M403",
                 f"格式版本（{r.spec_id}）与本次汇总（{spec.id}）不同，不计入",
-                f"{_label(r)} 使用的格式版本与本次汇总不同，未计入汇总。",
+                f"{_label(r)} 使用{_format_name(r.spec_id)}，本次汇总为{_format_name(spec.id)}："
+                "一次汇总只能是一种格式，未计入汇总。",
             )
         elif year is not None and r.year != year:
             unfit[r.path] = (
@@ -665,15 +666,20 @@ def carry_findings(
 ) -> list[Finding]:
     """M407: the totals' 上年结转 should equal last year's totals of 结转下年度 (cross_year.carry of the spec).
 
-    Last year's totals are taken over every unit that reported last year (newest file per unit), so the finding
-    names the units that came and went: the usual cause is a roster change without a predecessor mapping.
+    Both sides go through the shared meanings, so last year's files may be in another format (2020's 试行
+    reports under a 2021 merge). Last year's totals are taken over every unit that reported last year (newest
+    file per unit), so the finding names the units that came and went: the usual cause is a roster change
+    without a predecessor mapping.
     """
     from giptemplate.layout import layout_for
 
+    cross = spec.cross_year
+    if cross.carry_code is None:
+        return []
     layout = layout_for(spec)
     newest: dict[str, FileResult] = {}
     for r in previous:
-        if r.readable and r.spec_id == spec.id and r.year == year - 1:
+        if r.readable and r.year == year - 1:
             key = _unit_key(r)
             if key not in newest or _saved_key(r) > _saved_key(newest[key]):
                 newest[key] = r
@@ -685,7 +691,16 @@ def carry_findings(
                 unit_name=AGGREGATE_UNIT,
             )
         ]
-    last_year = aggregate(spec, [UnitValues(r.unit_name, r.unit_code, r.values) for r in newest.values()])
+    last_year, last_spec = _meaning_totals(cross.carry_previous, newest.values())
+    if last_spec is not None and not last_year:
+        return [
+            make(
+                "Y592",
+                f"上年度文件使用{_format_name(last_spec)}，其中没有“{cross.carry_previous}”，汇总的上年结转未核对。",
+                unit_name=AGGREGATE_UNIT,
+                extra={"meaning": cross.carry_previous},
+            )
+        ]
     current_keys = {_unit_key(r) for r in included}
     gone = [r.unit_name or r.name for k, r in newest.items() if k not in current_keys]
     new = [r.unit_name or r.name for r in included if _unit_key(r) not in newest]
@@ -696,13 +711,9 @@ def carry_findings(
         )
     if new:
         changes.append(f"本年新增的单位：{'、'.join(new[:10])}" + (f" 等 {len(new)} 个" if len(new) > 10 else ""))
-    now_cells = {c.column.key: c.key for c in spec.row_cells(spec.cross_year.carry_current_row)}
     findings = []
-    for cell in spec.row_cells(spec.cross_year.carry_previous_row):
-        current_key = now_cells.get(cell.column.key)
-        if current_key is None:
-            continue
-        now, before = agg.values.get(current_key), last_year.values.get(cell.key)
+    for column, current_key in spec.meaning_cells(cross.carry_current).items():
+        now, before = agg.values.get(current_key), last_year.get(column)
         if now is None or before is None or now == before:
             continue
         place = layout.cells[current_key]
@@ -710,7 +721,7 @@ def carry_findings(
             make(
                 "M407",
                 f"汇总的{cell_title(spec, current_key)}为 {fmt(now)}，"
-                f"上年汇总的{cell_title(spec, cell.key)}为 {fmt(before)}，"
+                f"上年汇总的“{cross.carry_previous}”（{column[1] or current_key}）为 {fmt(before)}，"
                 f"相差 {fmt(now - before if now > before else before - now)}"
                 f"（上年 {len(newest)} 个单位，本年 {len(included)} 个单位）。"
                 + ("；".join(changes) + "。" if changes else "各单位与上年相同，请核对各单位的上年结转（Y501）。"),
@@ -725,6 +736,26 @@ def carry_findings(
             )
         )
     return findings
+
+
+def _meaning_totals(
+    meaning: str, results: Iterable[FileResult]
+) -> tuple[dict[tuple[str, str], Number | None], str | None]:
+    """The sums over units of a shared meaning's cells, each unit read through its own format; a column that
+    any unit left blank (or whose format lacks the meaning) is None. Also the id of a format lacking it."""
+    totals: dict[tuple[str, str], Number | None] = {}
+    lacking = None
+    for r in results:
+        own = r.spec
+        cells = own.meaning_cells(meaning)
+        if not cells:
+            lacking = own.id
+            continue
+        values = dict(zip(own.cells, r.values, strict=True))
+        for column, key in cells.items():
+            value, total = values.get(key), totals.get(column, 0)
+            totals[column] = None if value is None or total is None else total + value
+    return totals, lacking
 
 
 def _entry_order(e: StatusEntry) -> tuple[int, int, int, list[Any]]:
@@ -743,6 +774,15 @@ def _merge_spec_and_year(candidates: Sequence[FileResult]) -> tuple[Spec, int | 
     years = Counter(r.year for r in candidates if r.spec_id == spec_id and r.year is not None)
     year = max(years, key=lambda y: (years[y], y)) if years else None
     return spec_by_id(spec_id), year
+
+
+def _format_name(spec_id: str) -> str:
+    """A format as a clerk knows it: its title and document (the id when the spec is unknown here)."""
+    try:
+        found = spec_by_id(spec_id)
+    except KeyError:
+        return f"格式“{spec_id}”"
+    return f"《{found.title}》（{found.document}）"
 
 
 def _label(r: FileResult) -> str:

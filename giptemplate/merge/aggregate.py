@@ -72,7 +72,7 @@ def aggregate(spec: Spec, units: Sequence[UnitValues]) -> Aggregate:
     missing: dict[str, list[int]] = {}
     for cell in spec.input_cells:
         i = index[cell.key]
-        total: Number = Decimal(0) if cell.type == "fee" else 0
+        total: Number = 0 if cell.type.integral else Decimal(0)
         count = 0
         lacking: list[int] = []
         for u, unit in enumerate(units):
@@ -213,16 +213,12 @@ def aggregate_findings(agg: Aggregate) -> list[Finding]:
 
 
 def blind_sum_cells(spec: Spec) -> dict[str, str]:
-    """Cells whose sum over units is not a meaningful total, with the reason (checks.md §3 rule 5).
-
-    Derived from the spec: the row only provincial and 设区的市 governments fill (规章), and the stock cells of
-    the cross-year rules (现行有效件数), which 联合发文 makes overlap across units.
-    """
+    """Cells whose sum over units is not a meaningful total, with the reason (checks.md §3 rule 5), as the
+    spec's ``blind_sums`` declare them (the first reason given for a cell stands)."""
     out: dict[str, str] = {}
-    for cell in spec.row_cells(spec.department_zero_row):
-        out[cell.key] = "只有省级和设区的市人民政府制定，部门、县级及以下单位应为 0，汇总数应取本级政府自身数据"
-    for rule in spec.cross_year.stock:
-        out.setdefault(rule.in_force, "存量数据，联合发文会在多个单位重复计算，直接相加会重复计数")
+    for blind in spec.blind_sums:
+        for key in blind.cells:
+            out.setdefault(key, blind.reason)
     return out
 
 

@@ -16,6 +16,7 @@ from giptemplate import atomic
 from giptemplate.errors import InputError
 from giptemplate.layout import layout_for
 from giptemplate.render import neutralise
+from giptemplate.spec import Spec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,6 +34,7 @@ COLUMNS = (
     "row_label",
     "col_key",
     "col_label",
+    "meaning",
     "type",
     "derived",
     "value",
@@ -64,7 +66,8 @@ def long_records(result: MergeResult) -> Iterator[dict[str, Any]]:
                 "row_label": cell.row.label,
                 "col_key": cell.column.key,
                 "col_label": cell.column.label,
-                "type": cell.type,
+                "meaning": spec.meaning_of.get(cell.key, ""),
+                "type": cell.type.key,
                 "derived": cell.derived,
                 "value": value,
                 "sheet": sheet,
@@ -72,6 +75,18 @@ def long_records(result: MergeResult) -> Iterator[dict[str, Any]]:
                 "file": r.name,
                 "sha256": r.sha256,
             }
+
+
+def _value_note(spec: Spec) -> str:
+    """What the value column holds, from the spec's cell types (units differ between format versions)."""
+    amounts = "; ".join(
+        f"{t.key} amounts in {t.unit}" for t in spec.cell_types.values() if not t.integral and t.key in _used(spec)
+    )
+    return "exact decimal text: integer counts" + (f", {amounts}" if amounts else "") + " (never a float)"
+
+
+def _used(spec: Spec) -> set[str]:
+    return {c.type.key for c in spec.cells.values()}
 
 
 def long_frame(result: MergeResult) -> pd.DataFrame:
@@ -124,7 +139,7 @@ def _write_parquet(result: MergeResult, target: Path) -> None:
     schema = pa.schema(
         [(c, pa.bool_() if c == "derived" else pa.int32() if c == "year" else pa.string()) for c in COLUMNS],
         metadata={
-            b"value": "exact decimal text: integer counts, 行政事业性收费 in 万元 (never a float)".encode(),
+            b"value": _value_note(result.spec).encode(),
             b"giptemplate.spec": result.spec.id.encode(),
         },
     )

@@ -46,10 +46,6 @@ FINDING_WIDTHS = (26, 20, 30, 10, 8, 7, 9, 22, 90)
 STATUS_WIDTHS = (6, 28, 22, 10, 9, 9, 40, 36, 6, 7, 6, 6, 22, 20)
 # Colour thresholds seen in one reviewer dashboard (checks.md §5), by indicator key of the spec:
 # (direction, red, yellow). Indicators not listed are shown without colours.
-THRESHOLDS: dict[str, tuple[str, float, float]] = {
-    "correction_rate": ("above", 0.15, 0.10),
-    "disclosure_rate": ("below", 0.40, 0.45),
-}
 
 
 class _StreamingWorksheet(Worksheet):  # type: ignore[misc]
@@ -165,7 +161,8 @@ def _check(result: Any, what: str) -> None:
 class _Formats:
     def __init__(self, writer: TemplateWriter, spec: Spec) -> None:
         add = writer.workbook.add_format
-        fee = "0." + "0" * spec.fee_decimals if spec.fee_decimals > 0 else "0"
+        places = spec.amount_decimals
+        fee = "0." + "0" * places if places > 0 else "0"
         border = {"border": 1, "valign": "vcenter"}
         self.title = add({"bold": True, "font_size": 14, "valign": "vcenter"})
         self.note = add({"font_size": 10, "text_wrap": True, "valign": "top"})
@@ -199,7 +196,7 @@ def _number(value: Number | None) -> float | int | None:
 
 
 def _write_value(sheet: Worksheet, row: int, col: int, value: Number | None, cell: Cell, f: _Formats) -> None:
-    fmt = f.fee if cell.type == "fee" else f.count
+    fmt = f.count if cell.type.integral else f.fee
     number = _number(value)
     if number is None:
         _check(sheet.write_blank(row, col, None, fmt), "blank")
@@ -450,7 +447,7 @@ def _detail_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
     _headers(spec, sheet, top, meta, f)
     status_of = {e.path: e.status for e in result.entries}
     first = top + 3
-    styles = [sheet.style(f.fee if cell.type == "fee" else f.count) for cell in cells]
+    styles = [sheet.style(f.count if cell.type.integral else f.fee) for cell in cells]
     for i, (r, unit, group) in enumerate(zip(result.included, result.aggregate.units, result.groups, strict=True)):
         meta_cells: list[tuple[str | int | float | None, Format]] = [
             (i + 1, f.count),
@@ -507,7 +504,7 @@ def _group_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> No
     _check(sheet.write_number(total_row, 1, len(result.included), f.total_count), "total")
     for j, cell in enumerate(cells):
         number = _number(result.aggregate.values.get(cell.key))
-        fmt = f.total_fee if cell.type == "fee" else f.total_count
+        fmt = f.total_count if cell.type.integral else f.total_fee
         if number is None:
             _check(sheet.write_blank(total_row, len(meta) + j, None, fmt), "total")
         else:
@@ -540,10 +537,9 @@ def _indicator_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -
     )
     for i, ind in enumerate(indicators, start=1):
         text = f"{ind.title}：{ind.formula or ' + '.join(cell_title(spec, k) for k in ind.numerator)}"
-        if ind.key in THRESHOLDS:
-            direction, red, yellow = THRESHOLDS[ind.key]
-            word = "高于" if direction == "above" else "低于"
-            text += f"（{word} {red:.0%} 标红，{word} {yellow:.0%} 标黄）"
+        if ind.threshold is not None:
+            word = "高于" if ind.threshold.direction == "above" else "低于"
+            text += f"（{word} {ind.threshold.red:.0%} 标红，{word} {ind.threshold.yellow:.0%} 标黄）"
         _check(sheet.write_string(i, 0, text, f.note), ind.key)
     top = len(indicators) + 2
     header: list[tuple[str, Indicator | None, str]] = [("单位名称", None, ""), ("分组", None, "")]
@@ -576,9 +572,9 @@ def _indicator_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -
             _write_indicator(sheet, i, col, found[of.key], part, is_total, f)
     first, last = top + 2, top + 1 + len(rows)
     for col, (_, of, part) in enumerate(header[2:], start=2):
-        if part != "rate" or of is None or of.key not in THRESHOLDS or not rows:
+        if part != "rate" or of is None or of.threshold is None or not rows:
             continue
-        direction, red, yellow = THRESHOLDS[of.key]
+        direction, red, yellow = of.threshold.direction, of.threshold.red, of.threshold.yellow
         rate = xl_rowcol_to_cell(first, col, col_abs=True)
         den = xl_rowcol_to_cell(first, col - 1, col_abs=True)
         op = ">" if direction == "above" else "<"
