@@ -78,6 +78,7 @@ class App:
             lstrip_blocks=True,
             undefined=StrictUndefined,
         )
+        self.env.filters["local_time"] = views.local_time
         self.env.globals.update(severity_labels=SEVERITY_LABELS, passed=PASSED, has_errors=HAS_ERRORS)
 
     # ------------------------------------------------------------------------------------------ rendering

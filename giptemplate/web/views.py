@@ -5,6 +5,7 @@ No checking happens here: findings, statuses and values come from the merge's pe
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -50,6 +51,17 @@ def groups_of(result: MergeResult | None) -> list[str]:
         if g not in seen:
             seen.append(g)
     return seen if len(seen) > 1 or seen != [UNGROUPED] else []
+
+
+def local_time(saved_at: str) -> str:
+    """A workbook's save time (ISO, usually UTC) as the clerk's clock shows it: ``2022-01-12 20:30``."""
+    try:
+        moment = datetime.datetime.fromisoformat(saved_at.replace("Z", "+00:00"))
+    except ValueError:
+        return saved_at
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 # ---------------------------------------------------------------------------------------------- one unit

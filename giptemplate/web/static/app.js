@@ -48,6 +48,12 @@
     next();
   }
 
+  document.addEventListener("change", function (e) {
+    var input = e.target;
+    var shown = input && input.getAttribute && document.getElementById(input.getAttribute("data-show") || "");
+    if (shown && input.files && input.files.length) { shown.textContent = input.files[0].name; }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     var drop = document.getElementById("drop");
     if (!drop) { return; }
