@@ -191,7 +191,7 @@ def test_summary_equals_cli_and_narrative_makes_report(
         page = new_page(browser)
         upload_all(page, base, season.uploads[:12])
         page.goto(base + "/summary")
-        page.click("text=生成汇总工作簿和长表数据")
+        page.click("text=生成汇总工作簿")
         page.wait_for_selector("#outputs a:text('汇总.xlsx')")
         with page.expect_download() as info:
             page.click("#outputs a:text('汇总.xlsx')")

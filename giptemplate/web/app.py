@@ -224,26 +224,29 @@ class App:
         length = int(request.headers.get("content-length") or 0)
         if length > MAX_REQUEST_BYTES:
             raise HTTPException(413, f"一次上传的文件总大小不能超过 {MAX_REQUEST_BYTES // 2**20} MB，请分批上传。")
-        stored: list[Stored] = []
+        received: list[tuple[str, bytes | str]] = []  # (name, content or why it was refused)
         async with request.form(max_files=MAX_FILES_PER_REQUEST, max_fields=10) as form:
             uploads = [u for u in form.getlist("files") if isinstance(u, UploadFile) and u.filename]
             if not uploads:
                 raise HTTPException(400, "请选择要上传的文件。")
             for upload in uploads:
-                name = upload.filename or ""
                 try:
-                    data = await _read_limited(upload)
+                    received.append((upload.filename or "", await _read_limited(upload)))
                 except HTTPException as exc:
-                    stored.append(Stored(name, "", "未保存", str(exc.detail)))
-                    continue
-                stored.append(await run_in_threadpool(self._store, name, data))
+                    received.append((upload.filename or "", str(exc.detail)))
+        stored = await run_in_threadpool(self._store, received)
         self.checker.scan()
         response = self.page(request, "_uploaded.html", stored=stored, progress=self.checker.progress())
         return response
 
-    def _store(self, name: str, data: bytes) -> Stored:
+    def _store(self, received: list[tuple[str, bytes | str]]) -> list[Stored]:
+        """Each file saved (or why not) before the response acknowledges it."""
         with self.write_lock:
-            return self.workspace.store_upload(name, data, self.checker.known_hashes())
+            files = [(name, data) for name, data in received if isinstance(data, bytes)]
+            saved = iter(self.workspace.store_uploads(files, self.checker.known_hashes()))
+            return [
+                next(saved) if isinstance(data, bytes) else Stored(name, "", "未保存", data) for name, data in received
+            ]
 
     # ------------------------------------------------------------------------------------------ 单位
 
@@ -333,21 +336,26 @@ class App:
         return self.page(request, "summary.html", **self._summary_context(state))
 
     async def summary_generate(self, request: Request) -> Response:
+        """The summary workbook (as ``merge -o``), or with ``?what=long`` the long data (as ``merge --long``)."""
         state = await run_in_threadpool(self.state)
         result = state.result
         if result is None or not result.included:
             raise HTTPException(400, "没有可以计入汇总的文件。")
         folder = self.workspace.folder(SUMMARY)
+        long = request.query_params.get("what") == "long"
 
         def write() -> None:
             folder.mkdir(parents=True, exist_ok=True)
             with self.write_lock:
-                write_summary(result, folder / SUMMARY_FILE)
-                write_long(result, folder / f"{LONG_STEM}.csv")
-                write_long(result, folder / f"{LONG_STEM}.parquet")
+                if long:
+                    write_long(result, folder / f"{LONG_STEM}.csv")
+                    write_long(result, folder / f"{LONG_STEM}.parquet")
+                else:
+                    write_summary(result, folder / SUMMARY_FILE)
 
         await run_in_threadpool(write)
-        return self.page(request, "_outputs.html", **self._summary_context(state, message="汇总已生成。"))
+        message = "长表数据已生成。" if long else "汇总工作簿已生成。"
+        return self.page(request, "_outputs.html", **self._summary_context(state, message=message))
 
     async def report(self, request: Request) -> Response:
         state = await run_in_threadpool(self.state)

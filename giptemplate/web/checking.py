@@ -8,7 +8,9 @@ puts into 收回 are picked up too.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,6 +61,7 @@ class Checker:
         self._round_total = 0
         self._version = 0
         self._state: State | None = None
+        self._listed: tuple[object, tuple[list[Path], list[Path]]] | None = None
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="giptemplate-checker", daemon=True)
         self._thread.start()
@@ -66,10 +69,19 @@ class Checker:
     # ------------------------------------------------------------------------------------------ files
 
     def _listing(self) -> tuple[list[Path], list[Path]]:
+        """The files merge would read in 收回 (and those it would skip), again only when a folder changed."""
         folder = self.workspace.returned
         if not folder.is_dir():
             return [], []
-        return find_inputs([folder.resolve()])
+        stamp = []
+        for root, dirs, _ in os.walk(folder):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            with contextlib.suppress(OSError):
+                stamp.append((root, os.stat(root).st_mtime_ns))
+        key = tuple(stamp)
+        if self._listed is None or self._listed[0] != key:
+            self._listed = (key, find_inputs([folder.resolve()]))
+        return self._listed[1]
 
     def scan(self) -> None:
         """Queue every file of 收回 that is new or changed since it was checked; forget files that are gone."""

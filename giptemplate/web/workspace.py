@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +39,7 @@ NARRATIVE_FILE = "文字内容.json"
 RETURN_SUFFIX = "_退回修改.xlsx"
 TEMPLATES_ZIP = "全部模板.zip"
 RETURNS_ZIP = "全部退回修改件.zip"
+WRITERS = 8  # uploads written at once: each mostly waits for its fsync
 
 
 def default_year(today: datetime.date | None = None) -> int:
@@ -156,29 +159,40 @@ class Workspace:
                 return path
         return None
 
-    def store_upload(self, name: str, data: bytes, known: dict[str, str]) -> Stored:
-        """Save one returned file into 收回 under a safe name, atomically.
+    def store_uploads(self, files: Sequence[tuple[str, bytes]], known: dict[str, str]) -> list[Stored]:
+        """Save returned files into 收回 under safe names, each atomically; returns what happened to each.
 
         ``known`` maps the SHA-256 of every file already in 收回 to its name; a file with the same content is
-        recognised and not stored twice (it is added to ``known`` when stored).
+        recognised and not stored twice (stored files are added to it). Names are decided one by one, in order;
+        the writes then run side by side, since each waits for its own fsync.
         """
-        base = name.replace("\\", "/").rsplit("/", 1)[-1]
-        suffix = Path(base).suffix.lower()
-        if suffix not in SPREADSHEET_SUFFIXES:
-            return Stored(name, "", "未保存", "不是表格文件（.xlsx/.xlsm/.xls/.ods/.et），未保存")
-        digest = hashlib.sha256(data).hexdigest()
-        if digest in known:
-            return Stored(name, known[digest], "已上传过", f"与已收到的 {known[digest]} 内容相同，未重复保存")
-        stem = safe_component(Path(base).stem)
-        target = self.returned / f"{stem}{suffix}"
-        n = 2
-        while target.exists():
-            target = self.returned / f"{stem}（{n}）{suffix}"
-            n += 1
+        out: list[Stored] = []
+        writes: list[tuple[Path, bytes]] = []
+        taken: set[str] = set()
+        for name, data in files:
+            base = name.replace("\\", "/").rsplit("/", 1)[-1]
+            suffix = Path(base).suffix.lower()
+            if suffix not in SPREADSHEET_SUFFIXES:
+                out.append(Stored(name, "", "未保存", "不是表格文件（.xlsx/.xlsm/.xls/.ods/.et），未保存"))
+                continue
+            digest = hashlib.sha256(data).hexdigest()
+            if digest in known:
+                out.append(Stored(name, known[digest], "已上传过", f"与已收到的 {known[digest]} 内容相同，未重复保存"))
+                continue
+            stem = safe_component(Path(base).stem)
+            target = self.returned / f"{stem}{suffix}"
+            n = 2
+            while target.name.casefold() in taken or target.exists():
+                target = self.returned / f"{stem}（{n}）{suffix}"
+                n += 1
+            taken.add(target.name.casefold())
+            known[digest] = target.name
+            writes.append((target, data))
+            out.append(Stored(name, target.name, "已保存"))
         self.returned.mkdir(parents=True, exist_ok=True)
-        write_bytes(target, data)
-        known[digest] = target.name
-        return Stored(name, target.name, "已保存")
+        with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+            list(pool.map(lambda item: write_bytes(*item), writes))
+        return out
 
     # ------------------------------------------------------------------------------------------ narrative
 

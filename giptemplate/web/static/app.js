@@ -2,7 +2,7 @@
 // acknowledged by the server before the next one is sent (what was acknowledged is saved).
 (function () {
   "use strict";
-  var BATCH = 20;
+  var BATCH = 50;
 
   function walk(entry, out) {
     return new Promise(function (resolve) {
