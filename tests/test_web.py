@@ -176,3 +176,20 @@ def test_page_and_command_line_share_the_workspace(space: Workspace, spec: Spec,
     assert first["通过"] == 1 and first["未报送"] == 2
     merged = run_merge([space.root / RETURNED], roster=space.roster_path, jobs=1).counts
     assert again == merged and again["通过"] == 2 and again["未报送"] == 1
+
+
+def test_last_years_files_give_cross_year_checks_and_history(tmp_path: Path, spec: Spec) -> None:
+    last_year = tmp_path / "2023收回"
+    last_year.mkdir()
+    write_filled(last_year / "a.xlsx", spec, seed=7, unit_name="某某县第1局", unit_code=unit_code(1), year=YEAR - 1)
+    space = Workspace(tmp_path / "ws")
+    space.create(year=YEAR, office=OFFICE, previous=last_year)
+    for client in connect(space):
+        client.upload(("1.xlsx", workbook(spec, tmp_path, "某某县第1局", 1)))
+        result = client.state.state().result
+        page = client.http.get("/unit?file=1.xlsx").text
+    merged = run_merge([space.root / RETURNED], previous=[last_year], jobs=1)
+    assert result.previous_files == merged.previous_files == 1
+    assert [f.code for f in result.finding_list] == [f.code for f in merged.finding_list]
+    assert any(f.code.startswith("Y") for f in merged.finding_list)  # the cross-year checks ran
+    assert "与上年对比" in page and f"上年（{YEAR - 1}）" in page and "a.xlsx" in page

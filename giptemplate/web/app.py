@@ -88,6 +88,7 @@ class App:
         for optional in ("message", "reason"):
             context.setdefault(optional, "")
         context.setdefault("needs_return", False)
+        context.setdefault("history", None)
         html = template.render(
             csrf_token=self.guard.csrf_token,
             path=request.url.path,
@@ -266,6 +267,7 @@ class App:
                 marked=views.marked_cells(spec, file.findings),
                 grids=views.unit_grids(spec, file),
                 needs_return=bool(entry.errors or entry.explains),
+                history=views.history(spec, file, self.checker.earlier),
             )
         elif file is not None:
             context.update(reason=file.error_message)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from giptemplate.errors import GipError
 from giptemplate.merge import MergeResult, build_result
-from giptemplate.merge.collect import FileResult, collect, find_inputs
+from giptemplate.merge.collect import FileResult, PreviousRef, collect, find_inputs
 from giptemplate.roster import RosterEntry, read_roster
 from giptemplate.web.workspace import Workspace, file_hash
 
@@ -62,6 +62,8 @@ class Checker:
         self._version = 0
         self._state: State | None = None
         self._listed: tuple[object, tuple[list[Path], list[Path]]] | None = None
+        self._earlier: list[FileResult] | None = None  # last year's files as read (None: no previous year)
+        self._refs: list[PreviousRef] | None = None
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="giptemplate-checker", daemon=True)
         self._thread.start()
@@ -141,7 +143,27 @@ class Checker:
 
     # ------------------------------------------------------------------------------------------ worker
 
+    def _read_previous(self) -> None:
+        """Last year's files, read once (values only), as ``merge --previous`` does before the current files."""
+        folder = self.workspace.previous
+        if folder is None or not folder.exists():
+            return
+        files, _ = find_inputs([folder.resolve()])
+        if not files:
+            return
+        earlier = collect(files, jobs=self.jobs, check=False, explicit=[] if folder.is_dir() else files)
+        with self._lock:
+            self._earlier = earlier
+            self._refs = [PreviousRef.of(r) for r in earlier if r.readable]
+            self._version += 1
+
+    @property
+    def earlier(self) -> list[FileResult] | None:
+        with self._lock:
+            return self._earlier
+
     def _run(self) -> None:
+        self._read_previous()
         while True:
             with self._lock:
                 self._wake.wait_for(lambda: self._stopping or bool(self._pending))
@@ -150,7 +172,8 @@ class Checker:
                 batch = list(self._pending.items())[:BATCH]
                 base = self._done_in_round
             paths = [Path(p) for p, _ in batch]
-            results = collect(paths, jobs=self.jobs, on_progress=functools.partial(self._advance, base))
+            progress = functools.partial(self._advance, base)
+            results = collect(paths, jobs=self.jobs, previous=self._refs, on_progress=progress)
             with self._lock:
                 for (key, stamp), result in zip(batch, results, strict=True):
                     self._results[key] = (stamp, result)
@@ -176,6 +199,7 @@ class Checker:
             results = [self._results[str(p)][1] for p in files if str(p) in self._results]
             progress = Progress(self._done_in_round, self._round_total)
             cached = self._state
+            earlier = self._earlier
         key = hash((version, roster_stamp, str(roster_path)))
         if cached is not None and cached.version == key:
             return State(cached.result, cached.roster, cached.roster_error, progress, key)
@@ -186,7 +210,7 @@ class Checker:
                 roster = read_roster(roster_path)
             except GipError as exc:
                 roster_error = str(exc)
-        result = _build(results, roster, self.workspace.office, skipped)
+        result = _build(results, roster, self.workspace.office, skipped, earlier)
         state = State(result, roster, roster_error, progress, key)
         with self._lock:
             self._state = state
@@ -194,8 +218,12 @@ class Checker:
 
 
 def _build(
-    results: Sequence[FileResult], roster: list[RosterEntry] | None, office: str, skipped: Sequence[Path]
+    results: Sequence[FileResult],
+    roster: list[RosterEntry] | None,
+    office: str,
+    skipped: Sequence[Path],
+    earlier: list[FileResult] | None,
 ) -> MergeResult | None:
     if not results and roster is None:
         return None
-    return build_result(results, roster=roster, office=office, skipped=skipped)
+    return build_result(results, roster=roster, office=office, skipped=skipped, previous=earlier)

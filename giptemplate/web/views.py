@@ -148,6 +148,35 @@ def unit_grids(spec: Spec, result: FileResult) -> list[tuple[Grid, list[GridRow]
     return out
 
 
+@dataclass(frozen=True)
+class History:
+    """A unit's indicators this year and in last year's file."""
+
+    previous_file: str
+    previous_year: int | None
+    rows: tuple[tuple[str, str, str], ...]  # (indicator, last year, this year)
+
+
+def history(spec: Spec, current: FileResult, earlier: Sequence[FileResult] | None) -> History | None:
+    """The unit's file of last year (same code, else same name), when last year's files are loaded."""
+    if not earlier:
+        return None
+    same = [r for r in earlier if r.readable and r.spec_id == current.spec_id]
+    match = [r for r in same if current.unit_code and r.unit_code == current.unit_code] or [
+        r for r in same if current.unit_name and r.unit_name == current.unit_name
+    ]
+    if not match:
+        return None
+    previous = max(match, key=lambda r: (r.saved_at, r.mtime))
+    keys = list(spec.cells)
+    rows = []
+    for ind in spec.indicators:
+        before = indicator_value(ind, dict(zip(keys, previous.values, strict=False)))
+        now = indicator_value(ind, dict(zip(keys, current.values, strict=False)))
+        rows.append((ind.title, _shown(before.rate, ind, before.numerator), _shown(now.rate, ind, now.numerator)))
+    return History(previous.name, previous.year, tuple(rows))
+
+
 def entry_for(result: MergeResult, *, file: str = "", code: str = "") -> StatusEntry | None:
     for e in result.entries:
         if file and e.file == file:
