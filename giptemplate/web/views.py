@@ -19,6 +19,8 @@ from giptemplate.spec import Indicator, Spec
 
 SHOWN_STATUSES = STATUSES[:6]  # 通过 … 未报送; our own outputs are listed only when present
 CHART_UNITS = 30
+FOLD_OVER = 3  # more findings of one code in one table than this are shown as one row
+PLACES_SHOWN = 8
 
 
 def status_counts(result: MergeResult | None) -> dict[str, int]:
@@ -75,6 +77,7 @@ class FindingView:
     message: str
     place: str  # the table, row and column in words
     location: str  # sheet!cell as the file has it
+    count: int = 1  # findings of one code folded into this row
 
 
 @dataclass(frozen=True)
@@ -114,13 +117,28 @@ def _group_title(spec: Spec, finding: Finding) -> str:
 def finding_groups(spec: Spec, findings: Sequence[Finding]) -> list[FindingGroup]:
     """Findings grouped by the table (or cover, narrative, file) they are about, in the order of the workbook."""
     order = [spec.cover_sheet, *(f"{t.sheet}　{t.title}" for t in spec.tables), spec.narrative_sheet, "整个文件"]
-    grouped: dict[str, list[FindingView]] = {}
+    grouped: dict[str, dict[str, list[Finding]]] = {}
     for f in sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.code)):
-        title = _group_title(spec, f)
-        view = FindingView(f.severity, f.severity_label, f.code, f.message, finding_place(spec, f), f.location)
-        grouped.setdefault(title, []).append(view)
+        grouped.setdefault(_group_title(spec, f), {}).setdefault(f.code, []).append(f)
     titles = sorted(grouped, key=lambda t: order.index(t) if t in order else len(order))
-    return [FindingGroup(t, tuple(grouped[t])) for t in titles]
+    out = []
+    for title in titles:
+        rows: list[FindingView] = []
+        for same in grouped[title].values():
+            first = same[0]
+            if len(same) <= FOLD_OVER:
+                rows += [
+                    FindingView(f.severity, f.severity_label, f.code, f.message, finding_place(spec, f), f.location)
+                    for f in same
+                ]
+                continue
+            # Forty cells left blank are one problem to the reader: one row naming every place.
+            places = [finding_place(spec, f) for f in same]
+            shown = "、".join(places[:PLACES_SHOWN]) + (f" 等 {len(places)} 处" if len(places) > PLACES_SHOWN else "")
+            message = f"{first.message}（同类问题共 {len(same)} 处，单元格已在下面的表格中标黄）"
+            rows.append(FindingView(first.severity, first.severity_label, first.code, message, shown, "", len(same)))
+        out.append(FindingGroup(title, tuple(rows)))
+    return out
 
 
 def marked_cells(spec: Spec, findings: Iterable[Finding]) -> dict[str, list[str]]:
