@@ -9,6 +9,7 @@ puts into 收回 are picked up too.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import threading
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from giptemplate.errors import GipError
 from giptemplate.merge import MergeResult, build_result
-from giptemplate.merge.collect import FileResult, PreviousRef, collect, find_inputs
+from giptemplate.merge.collect import FileResult, Found, PreviousRef, collect, discover, find_inputs
 from giptemplate.roster import RosterEntry, read_roster
 from giptemplate.web.workspace import Workspace, file_hash
 
@@ -61,7 +62,7 @@ class Checker:
         self._round_total = 0
         self._version = 0
         self._state: State | None = None
-        self._listed: tuple[object, tuple[list[Path], list[Path]]] | None = None
+        self._listed: tuple[object, list[Found]] | None = None
         self._earlier: list[FileResult] | None = None  # last year's files as read (None: no previous year)
         self._refs: list[PreviousRef] | None = None
         self._stopping = False
@@ -70,11 +71,11 @@ class Checker:
 
     # ------------------------------------------------------------------------------------------ files
 
-    def _listing(self) -> tuple[list[Path], list[Path]]:
-        """The files merge would read in 收回 (and those it would skip), again only when a folder changed."""
+    def _listing(self) -> list[Found]:
+        """Every file merge would account for in 收回 (:func:`discover`), again only when a folder changed."""
         folder = self.workspace.returned
         if not folder.is_dir():
-            return [], []
+            return []
         stamp = []
         for root, dirs, _ in os.walk(folder):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
@@ -82,12 +83,12 @@ class Checker:
                 stamp.append((root, os.stat(root).st_mtime_ns))
         key = tuple(stamp)
         if self._listed is None or self._listed[0] != key:
-            self._listed = (key, find_inputs([folder.resolve()]))
+            self._listed = (key, discover([folder.resolve()]))
         return self._listed[1]
 
     def scan(self) -> None:
         """Queue every file of 收回 that is new or changed since it was checked; forget files that are gone."""
-        files, _ = self._listing()
+        files = [f.path for f in self._listing() if not f.skip]
         with self._lock:
             present = set()
             for path in files:
@@ -193,14 +194,22 @@ class Checker:
         """The merge's statuses over the checked files (built again only when a file or the roster changed)."""
         roster_path = self.workspace.roster_path
         roster_stamp = roster_path.stat().st_mtime if roster_path is not None else None
-        files, skipped = self._listing()
+        found = self._listing()
+        listed = self._listed[0] if self._listed is not None else None
+        results = []
         with self._lock:
             version = self._version
-            results = [self._results[str(p)][1] for p in files if str(p) in self._results]
+            for f in found:
+                # As merge does: skipped files are listed with the reason, the others as read, shown by their
+                # path relative to 收回.
+                if f.skip:
+                    results.append(FileResult(str(f.path), 0, 0.0, shown=f.shown, skipped=f.skip))
+                elif str(f.path) in self._results:
+                    results.append(dataclasses.replace(self._results[str(f.path)][1], shown=f.shown))
             progress = Progress(self._done_in_round, self._round_total)
             cached = self._state
             earlier = self._earlier
-        key = hash((version, roster_stamp, str(roster_path)))
+        key = hash((version, listed, roster_stamp, str(roster_path)))
         if cached is not None and cached.version == key:
             return State(cached.result, cached.roster, cached.roster_error, progress, key)
         roster: list[RosterEntry] | None = None
@@ -210,7 +219,7 @@ class Checker:
                 roster = read_roster(roster_path)
             except GipError as exc:
                 roster_error = str(exc)
-        result = _build(results, roster, self.workspace.office, skipped, earlier)
+        result = _build(results, roster, self.workspace.office, earlier)
         state = State(result, roster, roster_error, progress, key)
         with self._lock:
             self._state = state
@@ -221,9 +230,8 @@ def _build(
     results: Sequence[FileResult],
     roster: list[RosterEntry] | None,
     office: str,
-    skipped: Sequence[Path],
     earlier: list[FileResult] | None,
 ) -> MergeResult | None:
     if not results and roster is None:
         return None
-    return build_result(results, roster=roster, office=office, skipped=skipped, previous=earlier)
+    return build_result(results, roster=roster, office=office, previous=earlier)

@@ -205,7 +205,8 @@ def entry_for(result: MergeResult, *, file: str = "", code: str = "") -> StatusE
 
 
 def file_result(result: MergeResult, name: str) -> FileResult | None:
-    return next((r for r in result.files if r.name == name), None)
+    """The file a status row lists as ``name`` (its path relative to 收回)."""
+    return next((r for r in result.files if r.listed == name), None)
 
 
 # ---------------------------------------------------------------------------------------------- summary
