@@ -193,3 +193,98 @@ def test_last_years_files_give_cross_year_checks_and_history(tmp_path: Path, spe
     assert [f.code for f in result.finding_list] == [f.code for f in merged.finding_list]
     assert any(f.code.startswith("Y") for f in merged.finding_list)  # the cross-year checks ran
     assert "与上年对比" in page and f"上年（{YEAR - 1}）" in page and "a.xlsx" in page
+
+
+def test_all_return_copies_as_one_zip(client: Client, space: Workspace, spec: Spec, tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    from giptemplate.merge.collect import process_file
+
+    good = workbook(spec, tmp_path, "某某县第1局", 1)
+    path = write_filled(tmp_path / "bad.xlsx", spec, seed=2, unit_name="某某县第2局", unit_code=unit_code(2))
+    client.upload(("1.xlsx", good))
+    assert client.http.get("/returns/all.zip").status_code == 404  # nothing to return yet
+    # A unit whose file has an error: the cover's year removed (C702 is an error).
+    from openpyxl import load_workbook
+
+    from giptemplate.layout import layout_for
+
+    wb = load_workbook(path)
+    place = layout_for(spec).fields["year"]
+    wb[place.sheet].cell(place.row + 1, place.col + 1).value = None
+    target = tmp_path / "2.xlsx"
+    wb.save(target)
+    assert process_file(target).severity_counts()["error"]
+    client.upload(("2.xlsx", target.read_bytes()))
+    response = client.http.get("/returns/all.zip")
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        assert archive.namelist() == ["2_退回修改.xlsx"]
+        copy = load_workbook(io.BytesIO(archive.read("2_退回修改.xlsx")))
+    assert "退回意见" in copy.sheetnames
+    assert (space.root / "退回" / "2_退回修改.xlsx").is_file()
+
+
+def test_serve_on_the_lan_prints_an_access_code(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = Path(sys.executable).with_name("giptemplate")
+    args = [str(command), "serve", "--workspace", str(tmp_path / "ws"), "--host", "0.0.0.0", "--port", str(port)]
+    server = subprocess.Popen([*args, "--no-browser"], stdout=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        assert server.stdout is not None
+        while not any("访问码" in line for line in lines):
+            lines.append(server.stdout.readline())
+            assert lines[-1], "serve ended early"
+        code = next(line for line in lines if "访问码" in line).split("：")[1][:8]
+        assert code.isdigit()
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2):
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *_: Any) -> None:
+                return None
+
+        opener = urllib.request.build_opener(NoRedirect)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            opener.open(f"http://127.0.0.1:{port}/")
+        refused.value.close()
+        assert refused.value.code == 303 and refused.value.headers["location"] == "/login"
+    finally:
+        server.terminate()
+        server.wait(10)
+        if server.stdout is not None:
+            server.stdout.close()
+    assert (tmp_path / "ws" / "收回").is_dir() and (tmp_path / "ws" / "工作区.json").is_file()
+
+
+def test_serve_refuses_a_busy_port_in_one_line(tmp_path: Path) -> None:
+    import socket
+
+    from click.testing import CliRunner
+
+    from giptemplate.cli import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--workspace", str(tmp_path / "ws"), "--port", str(port)])
+    assert result.exit_code == 2
+    assert "无法在 127.0.0.1" in result.output and "Traceback" not in result.output
