@@ -288,3 +288,20 @@ def test_serve_refuses_a_busy_port_in_one_line(tmp_path: Path) -> None:
         result = CliRunner().invoke(main, ["serve", "--workspace", str(tmp_path / "ws"), "--port", str(port)])
     assert result.exit_code == 2
     assert "无法在 127.0.0.1" in result.output and "Traceback" not in result.output
+
+
+def test_a_checker_failure_is_listed_not_fatal(
+    client: Client, spec: Spec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from giptemplate.web import checking
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("pool died")
+
+    monkeypatch.setattr(checking, "collect", broken)
+    client.upload(("1.xlsx", workbook(spec, tmp_path, "某某县第1局", 1)))
+    page = client.http.get("/returned").text
+    assert "无法读取" in page and "内部错误（RuntimeError）" in page
+    monkeypatch.undo()
+    client.upload(("2.xlsx", workbook(spec, tmp_path, "某某县第2局", 2)))
+    assert client.state.state().result.counts["通过"] == 1  # the checker goes on

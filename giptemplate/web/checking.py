@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import logging
 import os
 import threading
 from collections.abc import Sequence
@@ -19,10 +20,19 @@ from pathlib import Path
 
 from giptemplate.errors import GipError
 from giptemplate.merge import MergeResult, build_result
-from giptemplate.merge.collect import FileResult, Found, PreviousRef, collect, discover, find_inputs
+from giptemplate.merge.collect import (
+    INTERNAL_ERROR,
+    FileResult,
+    Found,
+    PreviousRef,
+    collect,
+    discover,
+    find_inputs,
+)
 from giptemplate.roster import RosterEntry, read_roster
 from giptemplate.web.workspace import Workspace, file_hash
 
+logger = logging.getLogger("giptemplate.web")
 BATCH = 256  # files handed to one collect() call: large enough to keep the workers busy
 
 
@@ -174,7 +184,12 @@ class Checker:
                 base = self._done_in_round
             paths = [Path(p) for p, _ in batch]
             progress = functools.partial(self._advance, base)
-            results = collect(paths, jobs=self.jobs, previous=self._refs, on_progress=progress)
+            try:
+                results = collect(paths, jobs=self.jobs, previous=self._refs, on_progress=progress)
+            except Exception as exc:  # the checker must go on: the files are listed as 无法读取 with the reason
+                logger.error("checking failed: %s: %s", type(exc).__name__, exc)
+                message = f"校验时发生内部错误（{type(exc).__name__}），请重新上传或重启页面"
+                results = [FileResult(str(p), 0, 0.0, error_code=INTERNAL_ERROR, error_message=message) for p in paths]
             with self._lock:
                 for (key, stamp), result in zip(batch, results, strict=True):
                     self._results[key] = (stamp, result)
