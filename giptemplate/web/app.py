@@ -8,10 +8,13 @@ statuses, ``write_return_copy`` for return copies, ``write_summary``/``write_lon
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
+import multiprocessing
 import threading
 import zipfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -503,9 +506,19 @@ def create_app(
         Route("/login", app.login, methods=["GET", "POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        # Stopping the page (Ctrl+C, or the service manager's SIGTERM) must not leave checking workers behind.
+        app.checker.stop()
+        for child in multiprocessing.active_children():
+            child.terminate()
+
     starlette = Starlette(
         routes=routes,
         exception_handlers={HTTPException: http_error, Exception: server_error},
+        lifespan=lifespan,
     )
     starlette.add_middleware(GuardMiddleware, guard=guard, refuse=refuse)
     starlette.state.app = app
