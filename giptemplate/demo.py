@@ -29,13 +29,15 @@ from giptemplate.paths import unit_filename
 from giptemplate.roster import RosterEntry, write_roster_templates
 from giptemplate.sample import consistent_values
 from giptemplate.spec import Relation, Spec, spec_for_year
+from giptemplate.web import workspace
+from giptemplate.web.workspace import Workspace
 from giptemplate.writer import DEFAULT_SCOPE, SUMMARY_SCOPE, write_template
 
 YEAR = 2021  # the year of the seed report the demo is built around
 COUNTY = "郑县"
 OFFICE = "郑县人民政府"
 REGION = "419900"  # a made-up administrative division code for the sample county
-RETURN_SUFFIX = "_退回修改.xlsx"
+RETURN_SUFFIX = workspace.RETURN_SUFFIX
 
 Step = Callable[[str], None]
 
@@ -263,17 +265,18 @@ def run_demo(out_dir: str | Path, *, on_step: Step | None = None, jobs: int | No
     out = Path(out_dir)
     spec = spec_for_year(YEAR)
     arithmetic = arithmetic_for(spec)
+    # The folder is a workspace of the web page: `giptemplate serve --workspace DIR` opens on it.
+    space = Workspace(out)
+    space.create(year=YEAR, office=OFFICE)
     result = DemoResult(
         out_dir=out,
-        roster=out / "单位名单.csv",
-        templates=out / "1-模板",
-        returned=out / "2-收回",
-        returns=out / "3-退回修改",
-        summary=out / "4-汇总" / "汇总.xlsx",
-        long=out / "4-汇总" / "汇总长表.csv",
+        roster=space.folder(workspace.ROSTER) / f"{workspace.ROSTER_STEM}.csv",
+        templates=space.folder(workspace.TEMPLATES),
+        returned=space.folder(workspace.RETURNED),
+        returns=space.folder(workspace.RETURNS),
+        summary=space.folder(workspace.SUMMARY) / workspace.SUMMARY_FILE,
+        long=space.folder(workspace.SUMMARY) / f"{workspace.LONG_STEM}.csv",
     )
-    for folder in (out, result.templates, result.returned, result.returns, result.summary.parent, out / "5-报告"):
-        folder.mkdir(parents=True, exist_ok=True)
     for stale in (*result.returned.glob("*"), *result.returns.glob("*")):
         if stale.is_file():
             stale.unlink()
@@ -294,7 +297,7 @@ def run_demo(out_dir: str | Path, *, on_step: Step | None = None, jobs: int | No
     fills: list[tuple[int, DemoUnit, Path]] = [(i, u, t) for i, (u, t) in enumerate(zip(UNITS, templates, strict=True))]
     # The unit that copies goes after the one it copies from.
     fills.sort(key=lambda f: f[1].scenario == "copies")
-    off_template = out / "1-模板" / "_名单外" / unit_filename(unit_code(99), OFF_ROSTER.name)
+    off_template = result.templates / "_名单外" / unit_filename(unit_code(99), OFF_ROSTER.name)
     off_template.parent.mkdir(exist_ok=True)
     write_template(off_template, year=YEAR, unit_name=OFF_ROSTER.name, unit_code=unit_code(99), scope="", spec=spec)
     fills.append((99, OFF_ROSTER, off_template))
@@ -378,9 +381,10 @@ def run_demo(out_dir: str | Path, *, on_step: Step | None = None, jobs: int | No
     counts = "，".join(f"{k} {v}" for k, v in merged.counts.items() if v)
     step(f"汇总：{counts}；计入 {len(merged.included)} 个单位 → {result.summary}")
 
-    result.reports = _reports(spec, merged, out / "5-报告", result)
+    reports = space.folder(workspace.REPORTS)
+    result.reports = _reports(spec, merged, reports, result)
     if result.reports:
-        step(f"年度报告：{'、'.join(p.name for p in result.reports)} → {out / '5-报告'}")
+        step(f"年度报告：{'、'.join(p.name for p in result.reports)} → {reports}")
     return result
 
 

@@ -108,7 +108,7 @@ def test_cli_demo(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["demo", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "汇总" in result.output and str(out) in result.output
-    assert (out / "4-汇总" / "汇总.xlsx").is_file()
+    assert (out / "汇总" / "汇总.xlsx").is_file()
     file = tmp_path / "file"
     file.write_text("x")
     refused = CliRunner().invoke(main, ["demo", "-o", str(file)])

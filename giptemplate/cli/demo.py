@@ -47,6 +47,8 @@ def demo(output: Path) -> None:
             f"用时 {time.perf_counter() - started:.1f} 秒。打开 {result.summary} 查看汇总表、报送情况和校验问题。"
         )
     )
+    console.print()
+    console.print(Text(f"在浏览器中查看（示例文件夹就是一个工作区）：giptemplate serve --workspace {output}"))
 
 
 def _units() -> tuple[object, ...]:
