@@ -265,7 +265,11 @@ def charts(result: MergeResult) -> list[Chart]:
         v = indicator_value(lead, unit.mapping(keys))
         number = float(v.numerator) if v.numerator is not None else 0.0
         per_unit.append(
-            Bar(unit.name or unit.code or "（未填单位名称）", number, format_value(v.numerator, "count", 0))
+            Bar(
+                unit.name or unit.code or "（未填单位名称）",
+                number,
+                format_value(v.numerator, spec.cell_types["count"]),
+            )
         )
     per_unit.sort(key=lambda b: -b.value)
     note = f"按数量排列的前 {CHART_UNITS} 个单位" if len(per_unit) > CHART_UNITS else ""
