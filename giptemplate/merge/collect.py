@@ -401,7 +401,9 @@ def _context() -> multiprocessing.context.BaseContext:
     # from a clean server that has already imported the reader, so workers start fast.
     if sys.platform.startswith("linux") and "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["giptemplate.merge.collect", "giptemplate.reader", "giptemplate.checks"])
+        context.set_forkserver_preload(
+            ["giptemplate.merge.collect", "giptemplate.reader", "giptemplate.checks", "datasketch"]
+        )
         return context
     return multiprocessing.get_context("spawn")
 
