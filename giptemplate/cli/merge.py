@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from giptemplate.cli._common import console, err_console, progress
+from giptemplate.cli._common import console, engine_options, err_console, progress
 from giptemplate.errors import InputError
 from giptemplate.findings import SEVERITY_LABELS
 from giptemplate.merge import INCLUDED_TEXT, PASSED, STATUSES, MergeResult, write_long, write_summary
@@ -40,7 +40,7 @@ SHOWN_PROBLEMS = 20
     default=None,
     help="另存全部单位的长表数据（.parquet 或 .csv）。",
 )
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="并行进程数（默认：全部 CPU 核心）。")
+@engine_options
 @click.option("--office", default="", help="汇总单位名称（写在汇总表封面，默认“汇总”）。")
 def merge(
     inputs: tuple[Path, ...],
@@ -49,6 +49,8 @@ def merge(
     previous: tuple[Path, ...],
     long_output: Path | None,
     jobs: int | None,
+    engine: str,
+    scheduler: str | None,
     office: str,
 ) -> None:
     """汇总收回的报表 (merge returned workbooks: statuses, checks, totals, summary workbook).
@@ -96,6 +98,8 @@ def merge(
             jobs=jobs,
             on_progress=advance,
             office=office,
+            engine=engine,
+            scheduler=scheduler,
         )
     try:
         write_summary(result, output)

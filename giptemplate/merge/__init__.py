@@ -257,13 +257,17 @@ def merge(
     on_progress: Progress | None = None,
     office: str = "",
     exclude: Iterable[str | Path] = (),
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> MergeResult:
     """Read, check and merge returned workbooks (files and folders, recursively).
 
     ``roster`` (a CSV/XLSX path or entries) lists the units expected; ``previous`` (files or folders) holds last
     year's returns, read first, for the cross-year checks and the aggregate carry-over (M407); ``jobs`` is the
     number of processes (default: all cores); ``exclude`` names files never to read (the outputs, when they are
-    written into an input folder). Raises :class:`InputError` when no input file is found.
+    written into an input folder); ``engine`` "dask" reads on a Dask cluster (the one at ``scheduler``, else a
+    LocalCluster of ``jobs`` workers) instead of a local process pool. Raises :class:`InputError` when no input
+    file is found.
 
     Worker processes start the way Windows and macOS always do (and Linux here): a script that calls
     :func:`merge` must guard its top level with ``if __name__ == "__main__":``.
@@ -297,10 +301,24 @@ def merge(
     if previous is not None:
         # Last year's files are read once here (in parallel) for the carry-over of the totals and to tell the
         # workers where each unit's file is; a worker reads only the one file it needs.
-        earlier = collect(previous_files, jobs=jobs, check=False, on_progress=progress(0), explicit=previous_named)
+        earlier = collect(
+            previous_files,
+            jobs=jobs,
+            check=False,
+            on_progress=progress(0),
+            explicit=previous_named,
+            engine=engine,
+            scheduler=scheduler,
+        )
         refs = [PreviousRef.of(r) for r in earlier if r.readable]
     results = collect(
-        files, jobs=jobs, previous=refs, on_progress=progress(len(previous_files)), explicit=named_files(inputs)
+        files,
+        jobs=jobs,
+        previous=refs,
+        on_progress=progress(len(previous_files)),
+        explicit=named_files(inputs),
+        engine=engine,
+        scheduler=scheduler,
     )
     return build_result(results, roster=entries, office=office, skipped=skipped, previous=earlier)
 
