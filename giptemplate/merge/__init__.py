@@ -35,6 +35,7 @@ from giptemplate.merge.aggregate import (
 )
 from giptemplate.merge.collect import GENERATED_TEXT, FileResult, PreviousRef, collect, find_inputs, named_files
 from giptemplate.merge.copies import copy_findings
+from giptemplate.merge.lower import LowerSummary
 from giptemplate.roster import RosterEntry, read_roster
 from giptemplate.spec import Spec, spec_by_id
 from giptemplate.writer import SUMMARY_SCOPE
@@ -525,6 +526,9 @@ def build_result(
         entries.append(StatusEntry(status, included=True, reason="", **base))
         included.append(r)
         groups.append((entry.group if entry else "") or UNGROUPED)
+        if r.lower is not None:
+            entries.extend(carried_entries(r, r.lower))
+            findings.extend(carried_findings(r, r.lower))
 
     if book is not None:
         present = {matched[r.path].code for r in readable if r.path in current and matched.get(r.path)}  # type: ignore[union-attr]
@@ -574,6 +578,46 @@ def build_result(
         previous_files=len(previous) if previous is not None else None,
         previous_unreadable=[r.name for r in previous or [] if not r.readable],
     )
+
+
+def carried_entries(r: FileResult, lower: LowerSummary) -> list[StatusEntry]:
+    """A lower summary's 报送情况 rows, as rows of this one: grouped under the lower office (its own groups after
+    it), the reason saying whose merge decided the status."""
+    office = r.unit_name or r.name
+    return [
+        StatusEntry(
+            e.status,
+            e.unit_name,
+            e.unit_code,
+            group=f"{office}／{e.group}" if e.group else office,
+            included=e.included,
+            reason=f"{office}汇总：{e.reason}" if e.reason else f"{office}汇总",
+            file=e.file,
+            errors=e.errors,
+            explains=e.explains,
+            warnings=e.warnings,
+            infos=e.infos,
+            saved_at=e.saved_at,
+            sha256=e.sha256,
+        )
+        for e in lower.entries
+    ]
+
+
+def carried_findings(r: FileResult, lower: LowerSummary) -> list[Finding]:
+    """A lower summary's findings; those about its totals name the lower office instead of 汇总."""
+    import dataclasses
+
+    office = r.unit_name or r.name
+    return [
+        dataclasses.replace(
+            f,
+            unit_name=office if f.unit_name == AGGREGATE_UNIT else f.unit_name,
+            file=f.file or r.name,
+            extra={**f.extra, "via": r.name},
+        )
+        for f in lower.findings
+    ]
 
 
 def _unit_key(r: FileResult) -> str:

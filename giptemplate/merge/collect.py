@@ -24,6 +24,7 @@ from giptemplate.arithmetic import Number
 from giptemplate.errors import IntakeError
 from giptemplate.findings import Finding, make
 from giptemplate.merge.copies import TextPrint, copy_checked_parts, fingerprint
+from giptemplate.merge.lower import SUMMARY_KIND, LowerSummary, kept_for_summary, read_lower
 from giptemplate.spec import Spec, spec_by_id
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class FileResult:
     findings: tuple[Finding, ...] = ()
     texts: tuple[TextPrint, ...] = field(default=(), repr=False)  # the copy-checked parts (N605)
     tally: RelationTally | None = None  # outcomes of the relation checks (None when not checked)
+    lower: LowerSummary | None = field(default=None, repr=False)  # a lower level's summary: its statuses, findings
     kind: str = ""  # identity kind ("template", "return", "summary"; "findings" for a check report)
     generated: bool = False  # one of this tool's own outputs as written: listed, never taken as a submission
 
@@ -341,10 +343,15 @@ def process_file(path: str | Path) -> FileResult:
     try:
         findings: tuple[Finding, ...] = ()
         tally = None
+        lower = None
         if _check:
             report = check_file(submission, _previous_for(submission), previous_expected=_previous_expected)
             findings = tuple(report.findings)
             tally = report.tally
+        lower = None
+        if submission.meta.get("kind", "") == SUMMARY_KIND:  # a lower level's summary, named to be merged
+            findings = kept_for_summary(findings)
+            lower = read_lower(path)
     except Exception as exc:
         findings = (
             make(
@@ -385,6 +392,7 @@ def process_file(path: str | Path) -> FileResult:
         findings=findings,
         texts=texts,
         tally=tally,
+        lower=lower,
     )
 
 
