@@ -36,12 +36,12 @@ from giptemplate.merge.aggregate import (
 from giptemplate.merge.collect import GENERATED_TEXT, FileResult, PreviousRef, collect, find_inputs, named_files
 from giptemplate.merge.copies import copy_findings
 from giptemplate.merge.lower import LowerSummary
-from giptemplate.roster import RosterEntry, read_roster
 from giptemplate.spec import Spec, spec_by_id
-from giptemplate.writer import SUMMARY_SCOPE
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from giptemplate.roster import RosterEntry
 
 PASSED = "通过"
 HAS_ERRORS = "有错误"
@@ -328,6 +328,8 @@ def _roster_entries(roster: str | Path | Sequence[RosterEntry] | None) -> list[R
     if roster is None:
         return None
     if isinstance(roster, (str, Path)):
+        from giptemplate.roster import read_roster  # the roster module writes templates too (xlsxwriter)
+
         return read_roster(roster)
     return list(roster)
 
@@ -381,6 +383,8 @@ def build_result(
 
     ``previous``: last year's files as read (values only), for the aggregate carry-over (M407).
     """
+    from giptemplate.writer import SUMMARY_SCOPE  # xlsxwriter: not for the check command, which shares collect
+
     book = _Roster(roster) if roster is not None else None
     findings: list[Finding] = []
     readable = [r for r in results if r.readable]
