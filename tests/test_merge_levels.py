@@ -75,3 +75,31 @@ def test_city_of_county_summaries_equals_the_merge_of_all_units(
         assert [r["计入汇总"] for r in rows if r["单位名称"] == f"第{c}县"] == ["是"]
         units = [r for r in rows if r["单位名称"].startswith(f"县{c}第")]
         assert len(units) == UNITS and {r["分组"] for r in units} == {f"第{c}县"}
+
+
+def test_long_data_grows_as_a_dataset_partitioned_by_year_and_region(
+    counties: tuple[list[Path], list[Path]], tmp_path: Path
+) -> None:
+    import dataclasses
+
+    import pandas as pd
+
+    from giptemplate.merge import build_result, write_dataset
+    from giptemplate.merge.collect import collect
+
+    folders, _ = counties
+    dataset = tmp_path / "长表"
+    county0 = collect(sorted(folders[0].glob("*.xlsx")), jobs=1)
+    last_year = build_result([dataclasses.replace(r, year=2023) for r in county0])
+    write_dataset(last_year, dataset, region="第0县")
+    write_dataset(build_result(county0), dataset, region="第0县")
+    write_dataset(merge([folders[1]], jobs=1), dataset, region="第1县")
+    write_dataset(build_result(county0), dataset, region="第0县")  # a rerun replaces its own partition only
+    frame = pd.read_parquet(dataset)
+    cells = len(build_result(county0).spec.cells)
+    counts = frame.groupby(["year", "region"], observed=True).size().to_dict()
+    assert counts == {(2023, "第0县"): 4 * cells, (2024, "第0县"): 4 * cells, (2024, "第1县"): 3 * cells}
+    assert {p.name for p in dataset.iterdir()} == {"year=2023", "year=2024"}
+    # A series across years is one query.
+    applications = pd.read_parquet(dataset, filters=[("region", "==", "第0县"), ("cell_key", "==", "t3.R1.c7")])
+    assert sorted(applications["year"].astype(int).unique()) == [2023, 2024]

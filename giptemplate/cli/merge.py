@@ -12,7 +12,7 @@ from rich.text import Text
 from giptemplate.cli._common import console, engine_options, err_console, progress
 from giptemplate.errors import InputError
 from giptemplate.findings import SEVERITY_LABELS
-from giptemplate.merge import INCLUDED_TEXT, PASSED, STATUSES, MergeResult, write_long, write_summary
+from giptemplate.merge import INCLUDED_TEXT, PASSED, STATUSES, MergeResult, write_dataset, write_long, write_summary
 from giptemplate.merge import merge as run_merge
 
 SHOWN_PROBLEMS = 20
@@ -40,6 +40,13 @@ SHOWN_PROBLEMS = 20
     default=None,
     help="另存全部单位的长表数据（.parquet 或 .csv）。",
 )
+@click.option(
+    "--dataset",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="把长表数据加入按年度、地区分区的 Parquet 数据集文件夹（同年度同地区的旧数据被替换，其他保留，逐年累积）。",
+)
+@click.option("--region", default="", help="数据集中的地区名（默认为 --office）。")
 @engine_options
 @click.option("--office", default="", help="汇总单位名称（写在汇总表封面，默认“汇总”）。")
 def merge(
@@ -48,6 +55,8 @@ def merge(
     roster: Path | None,
     previous: tuple[Path, ...],
     long_output: Path | None,
+    dataset: Path | None,
+    region: str,
     jobs: int | None,
     engine: str,
     scheduler: str | None,
@@ -105,9 +114,13 @@ def merge(
         write_summary(result, output)
         if long_output is not None:
             write_long(result, long_output)
+        if dataset is not None:
+            write_dataset(result, dataset, region=region)
     except OSError as exc:
         raise InputError(f"无法写入输出文件：{exc.filename or output}：{exc.strerror} (cannot write output)") from None
     _print(result, output, long_output)
+    if dataset is not None:
+        console.print(Text(f"长表数据集 → {dataset}"))
     sys.exit(result.exit_code)
 
 

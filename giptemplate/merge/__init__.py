@@ -744,6 +744,14 @@ def write_long(result: MergeResult, path: str | Path) -> None:
     _write(result, path)
 
 
+def write_dataset(result: MergeResult, folder: str | Path, *, region: str = "") -> None:
+    """Add the long frame to a Parquet dataset partitioned by year and region (this merge's office by default),
+    replacing only this year's and region's partition."""
+    from giptemplate.merge.longframe import write_dataset as _write
+
+    _write(result, folder, region=region or result.office or "汇总")
+
+
 __all__ = [
     "DUPLICATE",
     "GENERATED",
@@ -762,6 +770,7 @@ __all__ = [
     "build_result",
     "display_value",
     "merge",
+    "write_dataset",
     "write_long",
     "write_summary",
 ]
