@@ -71,6 +71,18 @@ def clustered_texts(part_keys: list[str], cluster: int, member: int) -> dict[str
     return texts
 
 
+def own_texts(part_keys: list[str], i: int) -> dict[str, str]:
+    """Texts of the same length as the clustered ones, every unit writing its own."""
+    texts = {}
+    for n, key in enumerate(part_keys):
+        rng = random.Random(f"own-{i}-{n}")
+        sentences = [text(rng, 1) for _ in range(MODEL_SENTENCES)]
+        at = rng.randrange(len(sentences))
+        sentences[at] = sentences[at][:-1] + "，" + rng.choice(OUTCOMES) + "。"
+        texts[key] = "".join(sentences)
+    return texts
+
+
 def _generate_chunk(folder: str, variant: str, indexes: list[int]) -> int:
     spec = spec_for_year(YEAR)
     arithmetic_for(spec)
@@ -80,9 +92,9 @@ def _generate_chunk(folder: str, variant: str, indexes: list[int]) -> int:
         if path.exists():
             continue
         rng = random.Random(i)
-        own = {k: text(rng, rng.randint(2, 4)) for k in keys}
-        texts = own if variant == "own" else clustered_texts(keys, *cluster_of(i))
-        texts["s6"] = own["s6"] + "本年度未收取信息处理费。"
+        short = {k: text(rng, rng.randint(2, 4)) for k in keys}  # drawn in both variants: the same figures follow
+        texts = own_texts(keys, i) if variant == "own" else clustered_texts(keys, *cluster_of(i))
+        texts["s6"] = short["s6"] + "本年度未收取信息处理费。"
         values = consistent_values(spec, rng, density=rng.uniform(0.05, 0.5), scale=rng.choice([5, 50, 500]))
         partial = path.with_suffix(".tmp")
         write_template(

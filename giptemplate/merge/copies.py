@@ -25,6 +25,7 @@ import hashlib
 import re
 import unicodedata
 import zlib
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -41,6 +42,7 @@ NUM_PERM = 64
 BANDS = 16  # 4 rows a band: texts 80% alike share a bucket with probability 0.9998, 50% alike 0.64, 20% alike 0.025
 SENTENCE_DIGEST = 8
 NEAR_MAX = 0.99  # shown for texts whose letters differ, however close the estimate is
+SENTENCE_FLOOR = 0.6  # below this shingle estimate, texts cannot share 80% of their sentences: not worth a look
 PAIR_CHUNK = 200_000  # candidate pairs compared at once (bounds the temporary arrays)
 LISTED = 10
 
@@ -142,7 +144,7 @@ def near_pairs(prints: Sequence[TextPrint]) -> tuple[np.ndarray[Any, np.dtype[np
         chunk = pairs[start : start + PAIR_CHUNK]
         estimates = (signatures[chunk[:, 0]] == signatures[chunk[:, 1]]).mean(axis=1)
         # Texts sharing most of their sentences may have reworded the rest: their exact sentence index decides too.
-        doubtful = np.flatnonzero((estimates < COPY_THRESHOLD) & (estimates >= COPY_THRESHOLD / 2))
+        doubtful = np.flatnonzero((estimates < COPY_THRESHOLD) & (estimates >= SENTENCE_FLOOR))
         for k, (a, b) in zip(doubtful.tolist(), chunk[doubtful].tolist(), strict=True):
             estimates[k] = max(estimates[k], _sentence_jaccard(prints[a].sentences, prints[b].sentences))
         keep = estimates >= COPY_THRESHOLD
@@ -176,27 +178,30 @@ def copy_findings(spec: Spec, included: Sequence[FileResult]) -> list[Finding]:
     findings: list[Finding] = []
     file_names = [r.name for r in included]
     unit_names = [r.unit_name or name for r, name in zip(included, file_names, strict=True)]
+    distinct_by_part: dict[str, dict[bytes, list[int]]] = {k: {} for k in parts}  # digest -> units with the text
+    prints_by_part: dict[str, dict[bytes, TextPrint]] = {k: {} for k in parts}
+    for i, r in enumerate(included):
+        for fp in r.texts:
+            if fp.part in parts:
+                distinct_by_part[fp.part].setdefault(fp.digest, []).append(i)
+                prints_by_part[fp.part].setdefault(fp.digest, fp)
     for part_key, part in parts.items():
-        distinct: dict[bytes, list[int]] = {}  # text digest -> units with that text
-        prints: dict[bytes, TextPrint] = {}
-        for i, r in enumerate(included):
-            for fp in r.texts:
-                if fp.part == part_key:
-                    distinct.setdefault(fp.digest, []).append(i)
-                    prints.setdefault(fp.digest, fp)
+        distinct, prints = distinct_by_part[part_key], prints_by_part[part_key]
         order = list(prints)
         roots, best = copy_groups([prints[d] for d in order])
-        members: dict[int, list[int]] = {}  # group root -> its units, in input order
+        sizes = Counter(roots)
+        members: dict[int, list[int]] = {}  # group root -> its units, in input order (groups of copies only)
         for n, digest in enumerate(order):
-            members.setdefault(roots[n], []).extend(distinct[digest])
+            if sizes[roots[n]] > 1 or len(distinct[digest]) > 1:
+                members.setdefault(roots[n], []).extend(distinct[digest])
         for group in members.values():
             group.sort()
         place = layout.parts[part_key]
         listings: dict[tuple[int, int], str] = {}  # (group root, the unit or -1 for any unit not named) -> names
         for n, digest in enumerate(order):
-            group = members[roots[n]]
+            group = members.get(roots[n], [])
             count = len(group) - 1
-            if not count:
+            if count <= 0:
                 continue
             similarity = 1.0 if len(distinct[digest]) > 1 else best[n]
             for i in distinct[digest]:
