@@ -103,3 +103,23 @@ def test_long_data_grows_as_a_dataset_partitioned_by_year_and_region(
     # A series across years is one query.
     applications = pd.read_parquet(dataset, filters=[("region", "==", "第0县"), ("cell_key", "==", "t3.R1.c7")])
     assert sorted(applications["year"].astype(int).unique()) == [2023, 2024]
+
+
+def test_a_roster_column_for_the_level_above_groups_the_subtotals(
+    counties: tuple[list[Path], list[Path]], tmp_path: Path
+) -> None:
+    from giptemplate.merge.aggregate import aggregate
+    from giptemplate.roster import read_roster
+
+    folders, _ = counties
+    roster = tmp_path / "名单.csv"
+    lines = ["单位名称,单位代码,上级"]
+    for c in range(COUNTIES):
+        lines += [f"县{c}第{i}局,{unit_code(f'1141010{c}MB{i:07d}')},第{c}县" for i in range(UNITS)]
+    roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    province = merge(folders, roster=read_roster(roster), jobs=1)
+    assert province.has_groups and set(province.groups) == {f"第{c}县" for c in range(COUNTIES)}
+    for c, folder in enumerate(folders):
+        members = [u for u, g in zip(province.aggregate.units, province.groups, strict=True) if g == f"第{c}县"]
+        assert aggregate(province.spec, members).values == merge([folder], jobs=1).totals_values
+    assert province.counts[MISSING] == 1
