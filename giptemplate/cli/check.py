@@ -10,12 +10,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from giptemplate import atomic
 from giptemplate.checks import FileReport, unreadable_report
 from giptemplate.cli._common import console, engine_options, err_console, progress
 from giptemplate.errors import GipError, InputError
 from giptemplate.findings import CODES
 from giptemplate.merge.collect import FileResult, PreviousRef, collect
-from giptemplate.paths import safe_component, unit_filename
+from giptemplate.paths import display_text, safe_component, unit_filename
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
 FORMATS = ("table", "json", "csv", "xlsx")
@@ -99,7 +100,7 @@ def _print_verdict(report: FileReport, where: Console) -> None:
     where.print(line)
 
 
-def _write_returns(reports: list[FileReport], folder: Path) -> tuple[int, list[str]]:
+def _write_returns(reports: list[FileReport], sources: list[Path], folder: Path) -> tuple[int, list[str]]:
     from giptemplate.merge.collect import generated_file
     from giptemplate.review import RETURN_KIND, write_return_copy
 
@@ -107,11 +108,11 @@ def _write_returns(reports: list[FileReport], folder: Path) -> tuple[int, list[s
     used: set[str] = set()
     from giptemplate.reader import read_workbook
 
-    for report in reports:
+    for report, source in zip(reports, sources, strict=True):
         if not report.needs_return:
             continue
         try:
-            sub = report.submission or read_workbook(report.file)
+            sub = report.submission or read_workbook(source)
         except (GipError, OSError) as exc:
             failures.append(f"{report.file}：无法生成退回修改件（{exc}）")
             continue
@@ -211,6 +212,7 @@ def check(
             raise InputError("--previous 中没有可读取的上年度文件 (no readable previous-year file)")
 
     reports: list[FileReport] = []
+    sources: list[Path] = []  # the file each report is about (its display name may differ)
     generated = 0
     with progress("读取并校验") as bar:
         task = bar.add_task("", total=len(files))
@@ -228,7 +230,9 @@ def check(
         if result.generated:
             generated += 1
         else:
-            reports.append(_report(result, str(path)))
+            # A GBK name from an unzipped archive must not stop the csv/json/xlsx writer: shown decoded.
+            reports.append(_report(result, display_text(str(path))))
+            sources.append(path)
     if not reports:
         raise InputError(f"没有要校验的报送：{generated} 个文件都是本工具生成的文件 (only our own outputs found)")
 
@@ -245,7 +249,7 @@ def check(
                 assert output is not None
                 to_xlsx(reports, output)
             elif output is not None:
-                output.write_text(text, encoding="utf-8-sig" if chosen == "csv" else "utf-8")
+                atomic.write_text(output, text, encoding="utf-8-sig" if chosen == "csv" else "utf-8")
             else:
                 click.echo(text, nl=False)
         except OSError as exc:
@@ -255,7 +259,7 @@ def check(
 
     summary_console = console if chosen == "table" or output is not None else err_console
     if return_dir is not None:
-        written, failures = _write_returns(reports, return_dir)
+        written, failures = _write_returns(reports, sources, return_dir)
         for line in failures:
             err_console.print(Text(line, style="red"))
         summary_console.print(Text(f"已生成 {written} 个退回修改件 → {return_dir}"))

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from giptemplate import atomic
 from giptemplate.errors import InputError
 from giptemplate.layout import layout_for
 from giptemplate.render import neutralise
@@ -98,7 +99,7 @@ def _text_value(value: object) -> str | None:
 
 def _write_csv(result: MergeResult, target: Path) -> None:
     # utf-8-sig: Excel on Chinese Windows reads a BOM-less CSV as GBK and garbles it.
-    with target.open("w", encoding="utf-8-sig", newline="") as fh:
+    with atomic.atomic_path(target) as temporary, temporary.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(COLUMNS)
         for record in long_records(result):
@@ -151,7 +152,7 @@ def _write_parquet(result: MergeResult, target: Path) -> None:
     import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
     schema = _schema(result)
-    with pq.ParquetWriter(target, schema) as writer:
+    with atomic.atomic_path(target) as temporary, pq.ParquetWriter(temporary, schema) as writer:
         for table in _batches(result, schema):
             writer.write_table(table)
 
