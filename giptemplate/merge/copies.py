@@ -25,7 +25,6 @@ import hashlib
 import re
 import unicodedata
 import zlib
-from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -123,7 +122,8 @@ def _candidate_pairs(signatures: np.ndarray[Any, np.dtype[np.uint32]]) -> np.nda
     pairs = np.concatenate(found).astype(np.int64)
     pairs.sort(axis=1)
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    codes = np.unique(pairs[:, 0] * n + pairs[:, 1])
+    codes = np.sort(pairs[:, 0] * n + pairs[:, 1])
+    codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))]  # unique: a sort beats numpy's hash here
     return np.stack([codes // n, codes % n], axis=1)
 
 
@@ -153,7 +153,7 @@ def near_pairs(prints: Sequence[TextPrint]) -> tuple[np.ndarray[Any, np.dtype[np
     return np.concatenate(found), np.concatenate(scores)
 
 
-def copy_groups(prints: Sequence[TextPrint]) -> tuple[list[int], list[float]]:
+def copy_groups(prints: Sequence[TextPrint]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """For each distinct text, its group of texts copied from one another (connected components of the near pairs,
     numbered) and its highest similarity to another text of the group (0 when alone)."""
     import numpy as np
@@ -167,10 +167,12 @@ def copy_groups(prints: Sequence[TextPrint]) -> tuple[list[int], list[float]]:
     np.maximum.at(best, pairs[:, 1], scores)
     graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
-    return labels.tolist(), best.tolist()
+    return labels, best
 
 
 def copy_findings(spec: Spec, included: Sequence[FileResult]) -> list[Finding]:
+    import numpy as np
+
     from giptemplate.layout import layout_for
 
     layout = layout_for(spec)
@@ -182,32 +184,41 @@ def copy_findings(spec: Spec, included: Sequence[FileResult]) -> list[Finding]:
     prints_by_part: dict[str, dict[bytes, TextPrint]] = {k: {} for k in parts}
     for i, r in enumerate(included):
         for fp in r.texts:
-            if fp.part in parts:
-                distinct_by_part[fp.part].setdefault(fp.digest, []).append(i)
-                prints_by_part[fp.part].setdefault(fp.digest, fp)
+            units = distinct_by_part[fp.part].get(fp.digest) if fp.part in parts else None
+            if units is None:
+                if fp.part in parts:
+                    distinct_by_part[fp.part][fp.digest] = [i]
+                    prints_by_part[fp.part][fp.digest] = fp
+            else:
+                units.append(i)
     for part_key, part in parts.items():
         distinct, prints = distinct_by_part[part_key], prints_by_part[part_key]
         order = list(prints)
-        roots, best = copy_groups([prints[d] for d in order])
-        sizes = Counter(roots)
-        members: dict[int, list[int]] = {}  # group root -> its units, in input order (groups of copies only)
-        for n, digest in enumerate(order):
-            if sizes[roots[n]] > 1 or len(distinct[digest]) > 1:
-                members.setdefault(roots[n], []).extend(distinct[digest])
+        labels, best_of = copy_groups([prints[d] for d in order])
+        # Only texts in a group of copies, or held by several units, are looked at one by one.
+        shared = np.flatnonzero(np.bincount(labels)[labels] > 1).tolist() if len(order) else []
+        shared = sorted({*shared, *(n for n, d in enumerate(order) if len(distinct[d]) > 1)})
+        roots = {n: int(labels[n]) for n in shared}
+        best = {n: float(best_of[n]) for n in shared}
+        members: dict[int, list[int]] = {}  # group -> its units, in input order
+        for n in shared:
+            members.setdefault(roots[n], []).extend(distinct[order[n]])
         for group in members.values():
             group.sort()
         place = layout.parts[part_key]
+        sheet, a1, title = place.sheet, place.a1, part.display_title  # the same for every finding of the part
         listings: dict[tuple[int, int], str] = {}  # (group root, the unit or -1 for any unit not named) -> names
-        for n, digest in enumerate(order):
-            group = members.get(roots[n], [])
+        for n in shared:
+            digest = order[n]
+            group = members[roots[n]]
             count = len(group) - 1
             if count <= 0:
                 continue
             similarity = 1.0 if len(distinct[digest]) > 1 else best[n]
+            head = group[: LISTED + 1]
             for i in distinct[digest]:
                 # Name a few of the others: the message stays short however large the batch is. Units past the
                 # first few all see the same names, so their listing is made once.
-                head = group[: LISTED + 1]
                 listing_key = (roots[n], i if i in head else -1)
                 listed = listings.get(listing_key)
                 if listed is None:
@@ -218,12 +229,12 @@ def copy_findings(spec: Spec, included: Sequence[FileResult]) -> list[Finding]:
                 findings.append(
                     make(
                         "N605",
-                        f"「{part.display_title}」与本批其他单位雷同（相似度 {similarity:.0%}）：{listed}。",
+                        f"「{title}」与本批其他单位雷同（相似度 {similarity:.0%}）：{listed}。",
                         file=file_names[i],
                         unit_name=r.unit_name,
                         unit_code=r.unit_code,
-                        sheet=place.sheet,
-                        cell=place.a1,
+                        sheet=sheet,
+                        cell=a1,
                         extra={"part": part_key, "similarity": similarity, "units": count},
                     )
                 )
