@@ -3,6 +3,9 @@ python_calamine"`` (the reader's engine), both in fresh processes, interleaved; 
 difference (target: within 0.25 s).
 
     python scripts/bench_startup.py [FILE] [--runs 15]
+
+With PYTHONDONTWRITEBYTECODE set (as in some sandboxes) every run compiles giptemplate's sources again, which an
+installed copy never does: the script says so; unset it to measure what users see.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ def main() -> None:
         for _ in range(args.runs):
             floor.append(timed(floor_command))
             check.append(timed(check_command))
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        print("PYTHONDONTWRITEBYTECODE is set: every run compiles the sources (unset it to measure what users see)")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; medians of {args.runs} runs, wall / CPU")
     for title, runs in (("import python_calamine", floor), ("giptemplate check FILE", check)):
         wall, cpu = (statistics.median(r[i] for r in runs) for i in (0, 1))

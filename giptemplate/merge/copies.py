@@ -21,6 +21,7 @@ differ is never reported as 100% alike.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import re
 import unicodedata
@@ -171,6 +172,18 @@ def copy_groups(prints: Sequence[TextPrint]) -> tuple[np.ndarray[Any, Any], np.n
 
 
 def copy_findings(spec: Spec, included: Sequence[FileResult]) -> list[Finding]:
+    # Up to one finding per unit and part, made amid every unit's values (millions of objects in a large merge): the
+    # cyclic garbage collector would walk that heap again and again while they are made, and they hold no cycles.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _copy_findings(spec, included)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _copy_findings(spec: Spec, included: Sequence[FileResult]) -> list[Finding]:
     import numpy as np
 
     from giptemplate.layout import layout_for
