@@ -429,9 +429,23 @@ def build_result(
             )
     if book is None:
         _unroster_conflicts(readable, keys, conflicts)
+    # Files by code and by name, so that naming the others of each conflict stays linear in a large batch.
+    by_path = {x.path: x for x in readable}
+    position = {x.path: i for i, x in enumerate(readable)}
+    same_code: dict[str, list[FileResult]] = {}
+    same_name: dict[str, list[FileResult]] = {}
+    if conflicts:
+        for x in readable:
+            if x.unit_code:
+                same_code.setdefault(x.unit_code, []).append(x)
+            if x.unit_name.strip():
+                same_name.setdefault(_normal_name(x.unit_name), []).append(x)
     for path, why in conflicts.items():
-        bad = next(x for x in readable if x.path == path)
-        others = [x for x in readable if x.path != path and _shares_identity(x, bad)]
+        bad = by_path[path]
+        near = {x.path for x in same_code.get(bad.unit_code, []) if bad.unit_code}
+        near |= {x.path for x in same_name.get(_normal_name(bad.unit_name), []) if bad.unit_name.strip()}
+        ranked = sorted(near - {path}, key=position.__getitem__)  # in input order, as before
+        others = [by_path[p] for p in ranked if _shares_identity(by_path[p], bad)]
         also = "；同一代码或名称的其他文件：" + "、".join(x.name for x in others) if others else ""
         findings.append(
             make(
