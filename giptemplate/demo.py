@@ -226,6 +226,9 @@ def fill_template(
     import openpyxl
     from openpyxl.writer.excel import ExcelWriter
 
+    # openpyxl parses through defusedxml when it is installed; it must never parse a workbook without it.
+    assert openpyxl.DEFUSEDXML, "defusedxml must be installed (XML entity bombs)"
+
     layout = layout_for(spec)
     wb = openpyxl.load_workbook(template)
     for key, value in values.items():

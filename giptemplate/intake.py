@@ -23,15 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal, NamedTuple
 
-import openpyxl
 import python_calamine
 
 from giptemplate.errors import IntakeError
 from giptemplate.extent import MAX_BOOK_CELLS, MAX_SHEET_CELLS, Extent, ods_extents, xls_extents
 from giptemplate.paths import display_name
-
-# openpyxl parses through defusedxml when it is installed; a template reader must never run without it.
-assert openpyxl.DEFUSEDXML, "defusedxml must be installed (XML entity bombs)"
 
 MAX_FILE_BYTES = 20 * 2**20
 MAX_ENTRIES = 500

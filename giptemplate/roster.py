@@ -23,7 +23,9 @@ GROUP_COLUMN = "分组"
 COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
     NAME_COLUMN: (NAME_COLUMN, "单位全称", "机关名称", "单位"),
     CODE_COLUMN: (CODE_COLUMN, "统一社会信用代码", "社会信用代码", "信用代码", "机构代码"),
-    GROUP_COLUMN: (GROUP_COLUMN, "类别", "单位类别"),
+    # Without a 分组 column, the level above (a province's roster of every unit with its county) groups the
+    # subtotals: totals by the roster's hierarchy.
+    GROUP_COLUMN: (GROUP_COLUMN, "类别", "单位类别", "上级", "上级单位", "所属地区"),
 }
 MAX_ROSTER_BYTES = 20 * 2**20
 MAX_NAME_CHARS = 100  # the longest real unit names have about 40 characters

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import Any
@@ -15,8 +16,30 @@ from giptemplate.errors import GipError, InputError
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
+# Each subcommand is imported only when it runs (or when help lists them): a one-file check must not pay for the
+# modules of merge, report or new (xlsxwriter, pandas, the roster).
+COMMANDS = {
+    "new": "giptemplate.cli.new",
+    "check": "giptemplate.cli.check",
+    "merge": "giptemplate.cli.merge",
+    "report": "giptemplate.cli.report",
+    "demo": "giptemplate.cli.demo",
+    "serve": "giptemplate.cli.serve",
+}
+
+
 class _Group(click.Group):
-    """Turns every expected failure into one line on stderr and exit code 2; never a traceback."""
+    """Loads subcommands lazily; turns every expected failure into one line on stderr and exit code 2, never a
+    traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            module = importlib.import_module(COMMANDS[cmd_name])
+            self.add_command(getattr(module, cmd_name))
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -51,21 +74,5 @@ def main() -> None:
     Templates, checks, merge and report for the annual government information disclosure reports.
     """
 
-
-def _register() -> None:
-    from giptemplate.cli import new
-
-    main.add_command(new.new)
-    for name in ("check", "merge", "report", "demo", "serve"):
-        try:
-            module = __import__(f"giptemplate.cli.{name}", fromlist=[name])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"giptemplate.cli.{name}":
-                raise
-            continue
-        main.add_command(getattr(module, name))
-
-
-_register()
 
 __all__ = ["EXIT_FINDINGS", "EXIT_OK", "EXIT_USAGE", "console", "err_console", "main"]

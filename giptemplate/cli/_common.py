@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+FC = TypeVar("FC", bound=Callable[..., Any])
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -19,3 +25,26 @@ def progress(description: str) -> Progress:
         console=err_console,
         transient=True,
     )
+
+
+def engine_options(command: FC) -> FC:
+    """--jobs, --engine and --scheduler: how the per-file pipeline is run over many files."""
+    options = (
+        click.option("--jobs", type=click.IntRange(min=1), default=None, help="并行进程数（默认：全部 CPU 核心）。"),
+        click.option(
+            "--engine",
+            type=click.Choice(("local", "dask")),
+            default="local",
+            show_default=True,
+            help="local：本机进程池；dask：Dask 集群（需 pip install 'giptemplate[dask]'）。",
+        ),
+        click.option(
+            "--scheduler",
+            default=None,
+            metavar="ADDRESS",
+            help="Dask 调度器地址（如 tcp://10.0.0.5:8786）；不指定时在本机启动 LocalCluster。",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -12,11 +11,12 @@ from rich.table import Table
 from rich.text import Text
 
 from giptemplate import atomic
-from giptemplate.checks import FileReport, check_file, unreadable_report
-from giptemplate.cli._common import console, err_console, progress
-from giptemplate.errors import GipError, InputError, IntakeError
+from giptemplate.checks import FileReport, unreadable_report
+from giptemplate.cli._common import console, engine_options, err_console, progress
+from giptemplate.errors import GipError, InputError
+from giptemplate.findings import CODES
+from giptemplate.merge.collect import FileResult, PreviousRef, collect
 from giptemplate.paths import display_text, safe_component, unit_filename
-from giptemplate.previous import PreviousIndex, load_previous, previous_for
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
 FORMATS = ("table", "json", "csv", "xlsx")
@@ -52,28 +52,19 @@ def _format_for(fmt: str | None, output: Path | None) -> str:
     return chosen
 
 
-def _check_one(path: Path, previous: PreviousIndex | None, previous_expected: bool, named: bool) -> FileReport | None:
-    """Read and check one file; never raises for a bad file (the report says why it could not be read).
-
-    None for one of our own outputs found in a folder (an unsaved return copy, a summary, a check report): it is
-    counted, not checked as a submission. A file named explicitly is always checked."""
-    from giptemplate.merge.collect import generated_file, is_generated
-    from giptemplate.reader import read_workbook
-
-    display = display_text(str(path))  # a GBK name from an unzipped archive must not stop the csv/json/xlsx writer
-    try:
-        submission = read_workbook(path)
-    except IntakeError as exc:
-        if not named and generated_file(path):
-            return None
-        return unreadable_report(display, exc.code, exc.message)
-    except Exception as exc:  # a reader bug must not stop the batch; the file is listed with the reason
-        return unreadable_report(display, "F005", f"{path.name}：读取时发生内部错误（{type(exc).__name__}: {exc}）")
-    if not named and is_generated(submission.meta.get("kind", ""), submission.saved_at):
-        return None
-    last_year = previous_for(previous, submission) if previous is not None else None
-    report = check_file(submission, last_year, previous_expected=previous_expected)
-    return dataclasses.replace(report, file=display)
+def _report(result: FileResult, display: str) -> FileReport:
+    """The checks' report of one file read by the per-file pipeline (the submission is read again only when a
+    return copy is written)."""
+    if not result.readable:
+        code = result.error_code if result.error_code in CODES else "F005"
+        return unreadable_report(display, code, result.error_message)
+    return FileReport(
+        file=display,
+        findings=result.findings,
+        tally=result.tally,
+        unit_name=result.unit_name,
+        unit_code=result.unit_code,
+    )
 
 
 def _print_table(reports: list[FileReport]) -> None:
@@ -109,15 +100,21 @@ def _print_verdict(report: FileReport, where: Console) -> None:
     where.print(line)
 
 
-def _write_returns(reports: list[FileReport], folder: Path) -> tuple[int, list[str]]:
+def _write_returns(reports: list[FileReport], sources: list[Path], folder: Path) -> tuple[int, list[str]]:
     from giptemplate.merge.collect import generated_file
     from giptemplate.review import RETURN_KIND, write_return_copy
 
     written, failures = 0, []
     used: set[str] = set()
-    for report in reports:
-        sub = report.submission
-        if sub is None or not report.needs_return:
+    from giptemplate.reader import read_workbook
+
+    for report, source in zip(reports, sources, strict=True):
+        if not report.needs_return:
+            continue
+        try:
+            sub = report.submission or read_workbook(source)
+        except (GipError, OSError) as exc:
+            failures.append(f"{report.file}：无法生成退回修改件（{exc}）")
             continue
         if sub.unit_name.strip() or sub.unit_code.strip():
             name = unit_filename(sub.unit_code, sub.unit_name, RETURN_SUFFIX)
@@ -155,8 +152,16 @@ def _write_returns(reports: list[FileReport], folder: Path) -> tuple[int, list[s
     default=None,
     help="为有错误或需说明的文件生成退回修改件（预填原数据、标注问题单元格、附退回意见）的文件夹。",
 )
+@engine_options
 def check(
-    inputs: tuple[Path, ...], previous: tuple[Path, ...], fmt: str | None, output: Path | None, return_dir: Path | None
+    inputs: tuple[Path, ...],
+    previous: tuple[Path, ...],
+    fmt: str | None,
+    output: Path | None,
+    return_dir: Path | None,
+    jobs: int | None,
+    engine: str,
+    scheduler: str | None,
 ) -> None:
     """校验收回的报表 (check returned workbooks and list the findings per file).
 
@@ -186,28 +191,48 @@ def check(
         except OSError as exc:
             raise InputError(f"无法创建文件夹 {return_dir}：{exc.strerror} (cannot create folder)") from None
 
-    index: PreviousIndex | None = None
+    refs: list[PreviousRef] | None = None
     if previous:
         with progress("读取上年度文件") as bar:
             task = bar.add_task("", total=None)
-            index = load_previous(previous, on_file=lambda _: bar.advance(task))
-        for _, reason in index.refused:
-            err_console.print(Text(f"上年度文件无法读取：{reason}"))
-        if not len(index):
+            earlier = collect(
+                find_inputs(previous)[0],
+                check=False,
+                explicit=named_files(previous),
+                on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+                jobs=jobs,
+                engine=engine,
+                scheduler=scheduler,
+            )
+        for r in earlier:
+            if r.error_code:
+                err_console.print(Text(f"上年度文件无法读取：{r.error_message}"))
+        refs = [PreviousRef.of(r) for r in earlier if r.readable]
+        if not refs:
             raise InputError("--previous 中没有可读取的上年度文件 (no readable previous-year file)")
 
-    named = {p.resolve() for p in named_files(inputs)}
     reports: list[FileReport] = []
+    sources: list[Path] = []  # the file each report is about (its display name may differ)
     generated = 0
     with progress("读取并校验") as bar:
         task = bar.add_task("", total=len(files))
-        for path in files:
-            report = _check_one(path, index, bool(previous), path.resolve() in named)
-            if report is None:
-                generated += 1
-            else:
-                reports.append(report)
-            bar.advance(task)
+        results = collect(
+            files,
+            previous=refs,
+            explicit=named_files(inputs),
+            fingerprints=False,
+            on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+            jobs=jobs,
+            engine=engine,
+            scheduler=scheduler,
+        )
+    for path, result in zip(files, results, strict=True):
+        if result.generated:
+            generated += 1
+        else:
+            # A GBK name from an unzipped archive must not stop the csv/json/xlsx writer: shown decoded.
+            reports.append(_report(result, display_text(str(path))))
+            sources.append(path)
     if not reports:
         raise InputError(f"没有要校验的报送：{generated} 个文件都是本工具生成的文件 (only our own outputs found)")
 
@@ -234,7 +259,7 @@ def check(
 
     summary_console = console if chosen == "table" or output is not None else err_console
     if return_dir is not None:
-        written, failures = _write_returns(reports, return_dir)
+        written, failures = _write_returns(reports, sources, return_dir)
         for line in failures:
             err_console.print(Text(line, style="red"))
         summary_console.print(Text(f"已生成 {written} 个退回修改件 → {return_dir}"))

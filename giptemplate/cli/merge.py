@@ -9,10 +9,10 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from giptemplate.cli._common import console, err_console, progress
+from giptemplate.cli._common import console, engine_options, err_console, progress
 from giptemplate.errors import InputError
 from giptemplate.findings import SEVERITY_LABELS
-from giptemplate.merge import INCLUDED_TEXT, PASSED, STATUSES, MergeResult, write_long, write_summary
+from giptemplate.merge import INCLUDED_TEXT, PASSED, STATUSES, MergeResult, write_dataset, write_long, write_summary
 from giptemplate.merge import merge as run_merge
 
 SHOWN_PROBLEMS = 20
@@ -40,7 +40,14 @@ SHOWN_PROBLEMS = 20
     default=None,
     help="另存全部单位的长表数据（.parquet 或 .csv）。",
 )
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="并行进程数（默认：全部 CPU 核心）。")
+@click.option(
+    "--dataset",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="把长表数据加入按年度、地区分区的 Parquet 数据集文件夹（同年度同地区的旧数据被替换，其他保留，逐年累积）。",
+)
+@click.option("--region", default="", help="数据集中的地区名（默认为 --office）。")
+@engine_options
 @click.option("--office", default="", help="汇总单位名称（写在汇总表封面，默认“汇总”）。")
 def merge(
     inputs: tuple[Path, ...],
@@ -48,7 +55,11 @@ def merge(
     roster: Path | None,
     previous: tuple[Path, ...],
     long_output: Path | None,
+    dataset: Path | None,
+    region: str,
     jobs: int | None,
+    engine: str,
+    scheduler: str | None,
     office: str,
 ) -> None:
     """汇总收回的报表 (merge returned workbooks: statuses, checks, totals, summary workbook).
@@ -96,14 +107,20 @@ def merge(
             jobs=jobs,
             on_progress=advance,
             office=office,
+            engine=engine,
+            scheduler=scheduler,
         )
     try:
         write_summary(result, output)
         if long_output is not None:
             write_long(result, long_output)
+        if dataset is not None:
+            write_dataset(result, dataset, region=region)
     except OSError as exc:
         raise InputError(f"无法写入输出文件：{exc.filename or output}：{exc.strerror} (cannot write output)") from None
     _print(result, output, long_output)
+    if dataset is not None:
+        console.print(Text(f"长表数据集 → {dataset}"))
     sys.exit(result.exit_code)
 
 

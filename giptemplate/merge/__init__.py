@@ -46,13 +46,14 @@ from giptemplate.merge.collect import (
     named_files,
 )
 from giptemplate.merge.copies import copy_findings
+from giptemplate.merge.lower import LowerSummary
 from giptemplate.paths import display_text
-from giptemplate.roster import RosterEntry, read_roster
 from giptemplate.spec import CellType, Spec, spec_by_id
-from giptemplate.writer import SUMMARY_SCOPE
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from giptemplate.roster import RosterEntry
 
 PASSED = "通过"
 HAS_ERRORS = "有错误"
@@ -271,20 +272,24 @@ def merge(
     on_progress: Progress | None = None,
     office: str = "",
     exclude: Iterable[str | Path] = (),
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> MergeResult:
     """Read, check and merge returned workbooks (files and folders, recursively).
 
     ``roster`` (a CSV/XLSX path or entries) lists the units expected; ``previous`` (files or folders) holds last
     year's returns, read first, for the cross-year checks and the aggregate carry-over (M407); ``jobs`` is the
     number of processes (default: all cores); ``exclude`` names files never to read (the outputs, when they are
-    written into an input folder). Raises :class:`InputError` when no input file is found.
+    written into an input folder); ``engine`` "dask" reads on a Dask cluster (the one at ``scheduler``, else a
+    LocalCluster of ``jobs`` workers) instead of a local process pool. Raises :class:`InputError` when no input
+    file is found.
 
     Worker processes start the way Windows and macOS always do (and Linux here): a script that calls
     :func:`merge` must guard its top level with ``if __name__ == "__main__":``.
     """
     inputs = list(inputs)
     with tempfile.TemporaryDirectory(prefix="giptemplate-unzip-") as scratch:
-        return _merge(inputs, Path(scratch), roster, previous, jobs, on_progress, office, exclude)
+        return _merge(inputs, Path(scratch), roster, previous, jobs, on_progress, office, exclude, engine, scheduler)
 
 
 def _merge(
@@ -296,6 +301,8 @@ def _merge(
     on_progress: Progress | None,
     office: str,
     exclude: Iterable[str | Path],
+    engine: str,
+    scheduler: str | None,
 ) -> MergeResult:
     excluded = {Path(p).resolve() for p in exclude}
     found = [f for f in discover(inputs, unpack_into=scratch) if f.path.resolve() not in excluded]
@@ -324,10 +331,24 @@ def _merge(
     if previous is not None:
         # Last year's files are read once here (in parallel) for the carry-over of the totals and to tell the
         # workers where each unit's file is; a worker reads only the one file it needs.
-        earlier = collect(previous_files, jobs=jobs, check=False, on_progress=progress(0), explicit=previous_named)
+        earlier = collect(
+            previous_files,
+            jobs=jobs,
+            check=False,
+            on_progress=progress(0),
+            explicit=previous_named,
+            engine=engine,
+            scheduler=scheduler,
+        )
         refs = [PreviousRef.of(r) for r in earlier if r.readable]
     read = collect(
-        files, jobs=jobs, previous=refs, on_progress=progress(len(previous_files)), explicit=named_files(inputs)
+        files,
+        jobs=jobs,
+        previous=refs,
+        on_progress=progress(len(previous_files)),
+        explicit=named_files(inputs),
+        engine=engine,
+        scheduler=scheduler,
     )
     by_path = {r.path: r for r in read}
     results = []
@@ -344,6 +365,8 @@ def _roster_entries(roster: str | Path | Sequence[RosterEntry] | None) -> list[R
     if roster is None:
         return None
     if isinstance(roster, (str, Path)):
+        from giptemplate.roster import read_roster  # the roster module writes templates too (xlsxwriter)
+
         return read_roster(roster)
     return list(roster)
 
@@ -402,6 +425,8 @@ def build_result(
 
     ``previous``: last year's files as read (values only), for the aggregate carry-over (M407).
     """
+    from giptemplate.writer import SUMMARY_SCOPE  # xlsxwriter: not for the check command, which shares collect
+
     book = _Roster(roster) if roster is not None else None
     findings: list[Finding] = []
     readable = [r for r in results if r.readable]
@@ -421,9 +446,23 @@ def build_result(
             )
     if book is None:
         _unroster_conflicts(readable, keys, conflicts)
+    # Files by code and by name, so that naming the others of each conflict stays linear in a large batch.
+    by_path = {x.path: x for x in readable}
+    position = {x.path: i for i, x in enumerate(readable)}
+    same_code: dict[str, list[FileResult]] = {}
+    same_name: dict[str, list[FileResult]] = {}
+    if conflicts:
+        for x in readable:
+            if x.unit_code:
+                same_code.setdefault(x.unit_code, []).append(x)
+            if x.unit_name.strip():
+                same_name.setdefault(_normal_name(x.unit_name), []).append(x)
     for path, why in conflicts.items():
-        bad = next(x for x in readable if x.path == path)
-        others = [x for x in readable if x.path != path and _shares_identity(x, bad)]
+        bad = by_path[path]
+        near = {x.path for x in same_code.get(bad.unit_code, []) if bad.unit_code}
+        near |= {x.path for x in same_name.get(_normal_name(bad.unit_name), []) if bad.unit_name.strip()}
+        ranked = sorted(near - {path}, key=position.__getitem__)  # in input order, as before
+        others = [by_path[p] for p in ranked if _shares_identity(by_path[p], bad)]
         also = "；同一代码或名称的其他文件：" + "、".join(x.name for x in others) if others else ""
         findings.append(
             make(
@@ -567,6 +606,9 @@ def build_result(
         entries.append(StatusEntry(status, included=True, reason="", **base))
         included.append(r)
         groups.append((entry.group if entry else "") or UNGROUPED)
+        if r.lower is not None:
+            entries.extend(carried_entries(r, r.lower))
+            findings.extend(carried_findings(r, r.lower))
 
     if book is not None:
         present = {matched[r.path].code for r in readable if r.path in current and matched.get(r.path)}  # type: ignore[union-attr]
@@ -618,6 +660,46 @@ def build_result(
     )
 
 
+def carried_entries(r: FileResult, lower: LowerSummary) -> list[StatusEntry]:
+    """A lower summary's 报送情况 rows, as rows of this one: grouped under the lower office (its own groups after
+    it), the reason saying whose merge decided the status."""
+    office = r.unit_name or r.name
+    return [
+        StatusEntry(
+            e.status,
+            e.unit_name,
+            e.unit_code,
+            group=f"{office}／{e.group}" if e.group else office,
+            included=e.included,
+            reason=f"{office}汇总：{e.reason}" if e.reason else f"{office}汇总",
+            file=e.file,
+            errors=e.errors,
+            explains=e.explains,
+            warnings=e.warnings,
+            infos=e.infos,
+            saved_at=e.saved_at,
+            sha256=e.sha256,
+        )
+        for e in lower.entries
+    ]
+
+
+def carried_findings(r: FileResult, lower: LowerSummary) -> list[Finding]:
+    """A lower summary's findings; those about its totals name the lower office instead of 汇总."""
+    import dataclasses
+
+    office = r.unit_name or r.name
+    return [
+        dataclasses.replace(
+            f,
+            unit_name=office if f.unit_name == AGGREGATE_UNIT else f.unit_name,
+            file=f.file or r.name,
+            extra={**f.extra, "via": r.name},
+        )
+        for f in lower.findings
+    ]
+
+
 def _identity_key(r: FileResult, entry: RosterEntry | None) -> str:
     """Which unit a file is for: its roster row, else its code, else its name, else the file itself (files whose
     code and name disagree with each other's are keyed apart afterwards: :func:`_unroster_conflicts`)."""
@@ -640,21 +722,38 @@ def _unroster_conflicts(readable: Sequence[FileResult], keys: dict[str, str], co
     """Without a roster: files that share a unit code under different names, or a name under different codes.
 
     None of them may replace another as a duplicate (乙局's data in a file carrying 甲局's code must not drop 甲局's
-    report), and which one is right cannot be told: each is its own unit, and all of them get M412."""
-    for r in readable:
-        for other in readable:
-            if other.path == r.path or not (r.unit_code and other.unit_code) or not (r.unit_name and other.unit_name):
-                continue
-            same_code = r.unit_code == other.unit_code
-            same_name = _normal_name(r.unit_name) == _normal_name(other.unit_name)
-            if same_code != same_name:
-                keys[r.path] = f"file:{r.path}"
-                what = (
-                    f"单位代码 {r.unit_code} 相同而单位名称不同（“{r.unit_name}”与“{other.unit_name}”）"
-                    if same_code
-                    else f"单位名称“{r.unit_name}”相同而单位代码不同（{r.unit_code} 与 {other.unit_code}）"
-                )
-                conflicts.setdefault(r.path, f"{_label(r)} 与 {other.name} {what}")
+    report), and which one is right cannot be told: each is its own unit, and all of them get M412.
+
+    Linear in the files: each file is compared with the first file of its code that has another name and the first
+    of its name that has another code (the first in input order, as the message names it).
+    """
+    named = [(i, r) for i, r in enumerate(readable) if r.unit_code and r.unit_name]
+    # code -> the first file of each of its first two distinct names (and name -> of its first two codes)
+    by_code: dict[str, list[tuple[str, int]]] = {}
+    by_name: dict[str, list[tuple[str, int]]] = {}
+    for i, r in named:
+        for index, key, value in (
+            (by_code, r.unit_code, _normal_name(r.unit_name)),
+            (by_name, _normal_name(r.unit_name), r.unit_code),
+        ):
+            firsts = index.setdefault(key, [])
+            if len(firsts) < 2 and all(seen != value for seen, _ in firsts):
+                firsts.append((value, i))
+    for _, r in named:
+        name = _normal_name(r.unit_name)
+        code_clash = next((j for value, j in by_code[r.unit_code] if value != name), None)
+        name_clash = next((j for value, j in by_name[name] if value != r.unit_code), None)
+        clashes = [j for j in (code_clash, name_clash) if j is not None]
+        if not clashes:
+            continue
+        other = readable[min(clashes)]
+        keys[r.path] = f"file:{r.path}"
+        what = (
+            f"单位代码 {r.unit_code} 相同而单位名称不同（“{r.unit_name}”与“{other.unit_name}”）"
+            if other.unit_code == r.unit_code
+            else f"单位名称“{r.unit_name}”相同而单位代码不同（{r.unit_code} 与 {other.unit_code}）"
+        )
+        conflicts.setdefault(r.path, f"{_label(r)} 与 {other.name} {what}")
 
 
 def _unit_key(r: FileResult) -> str:
@@ -816,6 +915,14 @@ def write_long(result: MergeResult, path: str | Path) -> None:
     _write(result, path)
 
 
+def write_dataset(result: MergeResult, folder: str | Path, *, region: str = "") -> None:
+    """Add the long frame to a Parquet dataset partitioned by year and region (this merge's office by default),
+    replacing only this year's and region's partition."""
+    from giptemplate.merge.longframe import write_dataset as _write
+
+    _write(result, folder, region=region or result.office or "汇总")
+
+
 __all__ = [
     "DUPLICATE",
     "GENERATED",
@@ -835,6 +942,7 @@ __all__ = [
     "build_result",
     "display_value",
     "merge",
+    "write_dataset",
     "write_long",
     "write_summary",
 ]

@@ -25,10 +25,12 @@ from giptemplate.arithmetic import Number
 from giptemplate.errors import IntakeError
 from giptemplate.findings import Finding, make
 from giptemplate.merge.copies import TextPrint, copy_checked_parts, fingerprint
+from giptemplate.merge.lower import SUMMARY_KIND, LowerSummary, kept_for_summary, read_lower
 from giptemplate.paths import display_name, display_text, safe_component
 from giptemplate.spec import Spec, spec_by_id
 
 if TYPE_CHECKING:
+    from giptemplate.checks import RelationTally
     from giptemplate.submission import Submission
 
 SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".et"})
@@ -66,6 +68,8 @@ class FileResult:
     moved: tuple[tuple[str, str, str], ...] = ()  # (cell key, sheet, A1) where the file differs from the layout
     findings: tuple[Finding, ...] = ()
     texts: tuple[TextPrint, ...] = field(default=(), repr=False)  # the copy-checked parts (N605)
+    tally: RelationTally | None = None  # outcomes of the relation checks (None when not checked)
+    lower: LowerSummary | None = field(default=None, repr=False)  # a lower level's summary: its statuses, findings
     kind: str = ""  # identity kind ("template", "return", "summary"; "findings" for a check report)
     generated: bool = False  # one of this tool's own outputs as written: listed, never taken as a submission
     shown: str = ""  # the path as people see it: relative to its input folder, always valid UTF-8
@@ -344,16 +348,26 @@ class PreviousRef:
         )
 
 
-# Per worker process, set by the pool initializer: whether to check, and last year's files by unit.
+# Per worker process, set by the pool initializer: whether to check and to fingerprint the texts for N605, and last
+# year's files by unit.
 _check = True
+_fingerprints = True
 _previous: Any = None
 _previous_expected = False
 _explicit: frozenset[str] = frozenset()
 
+Setup = tuple[bool, "list[PreviousRef] | None", frozenset[str], bool]
 
-def _init_worker(check: bool, previous: Sequence[PreviousRef] | None, explicit: frozenset[str] = frozenset()) -> None:
-    global _check, _previous, _previous_expected, _explicit
+
+def _init_worker(
+    check: bool,
+    previous: Sequence[PreviousRef] | None,
+    explicit: frozenset[str] = frozenset(),
+    fingerprints: bool = True,
+) -> None:
+    global _check, _fingerprints, _previous, _previous_expected, _explicit
     _check = check
+    _fingerprints = fingerprints
     _explicit = explicit
     _previous_expected = previous is not None
     _previous = None
@@ -427,9 +441,16 @@ def process_file(path: str | Path) -> FileResult:
         return FileResult(str(path), size, mtime, error_code=INTERNAL_ERROR, error_message=message)
     try:
         findings: tuple[Finding, ...] = ()
+        tally = None
+        lower = None
         if _check:
             report = check_file(submission, _previous_for(submission), previous_expected=_previous_expected)
             findings = tuple(report.findings)
+            tally = report.tally
+        lower = None
+        if submission.meta.get("kind", "") == SUMMARY_KIND:  # a lower level's summary, named to be merged
+            findings = kept_for_summary(findings)
+            lower = read_lower(path)
     except Exception as exc:
         findings = (
             make(
@@ -449,7 +470,7 @@ def process_file(path: str | Path) -> FileResult:
             if actual != place:
                 moved.append((key, actual.sheet, actual.a1))
     texts: tuple[TextPrint, ...] = ()
-    if _check:
+    if _check and _fingerprints:
         prints = (fingerprint(k, submission.texts[k]) for k in copy_checked_parts(spec) if submission.texts.get(k))
         texts = tuple(p for p in prints if p is not None)
     return FileResult(
@@ -469,6 +490,8 @@ def process_file(path: str | Path) -> FileResult:
         moved=tuple(moved),
         findings=findings,
         texts=texts,
+        tally=tally,
+        lower=lower,
     )
 
 
@@ -483,6 +506,13 @@ def _report_year(submission: Submission) -> int | None:
 
 def _process_chunk(paths: Sequence[str]) -> list[FileResult]:
     return [process_file(p) for p in paths]
+
+
+def process_chunk_with(setup: Setup, paths: Sequence[str]) -> list[FileResult]:
+    """:func:`process_file` over ``paths`` in a worker set up as ``setup`` says: one task of another engine (Dask),
+    where no pool initializer runs."""
+    _init_worker(*setup)
+    return _process_chunk(paths)
 
 
 # ---------------------------------------------------------------------------------------------- many files
@@ -500,7 +530,9 @@ def _context() -> multiprocessing.context.BaseContext:
     # from a clean server that has already imported the reader, so workers start fast.
     if sys.platform.startswith("linux") and "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["giptemplate.merge.collect", "giptemplate.reader", "giptemplate.checks"])
+        context.set_forkserver_preload(
+            ["giptemplate.merge.collect", "giptemplate.reader", "giptemplate.checks", "datasketch"]
+        )
         return context
     return multiprocessing.get_context("spawn")
 
@@ -519,16 +551,26 @@ def collect(
     check: bool = True,
     on_progress: Progress | None = None,
     explicit: Iterable[str | Path] = (),
+    fingerprints: bool = True,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> list[FileResult]:
     """Read and check every file (in input order); with ``check`` False only read it.
 
     ``explicit``: the files named one by one (not found in a folder), read even when they are our own outputs.
     ``previous`` lists last year's files (an empty list still asks for the cross-year checks, which then say
-    the year is missing); ``jobs`` None: all cores, in-process for a handful of files.
+    the year is missing); ``jobs`` None: all cores, in-process for a handful of files. ``fingerprints`` False
+    skips what only the merge's copy check needs. ``engine`` "dask" maps the same per-file pipeline over a Dask
+    cluster (:mod:`giptemplate.merge.engines`): the one at ``scheduler``, else a LocalCluster of ``jobs`` workers.
     """
     names = [str(p) for p in paths]
     total = len(names)
-    setup = (check, list(previous) if previous is not None else None, frozenset(str(p) for p in explicit))
+    previous_list = list(previous) if previous is not None else None
+    setup: Setup = (check, previous_list, frozenset(str(p) for p in explicit), fingerprints)
+    if engine == "dask":
+        from giptemplate.merge.engines import collect_dask
+
+        return collect_dask(names, setup, jobs=jobs, scheduler=scheduler, on_progress=on_progress)
     workers = jobs if jobs is not None else (default_jobs() if total >= SMALL_BATCH else 1)
     workers = max(1, min(workers, total or 1))
     if workers == 1:
@@ -541,7 +583,7 @@ def collect(
                     on_progress(i, total)
             return results
         finally:
-            _init_worker(True, None, frozenset())
+            _init_worker(True, None)
     results_by_path: dict[str, FileResult] = {}
     progress = _Counter(total, on_progress)
     failed = _run_pool(_chunks(names, workers), workers, setup, results_by_path, progress)
@@ -574,7 +616,7 @@ class _Counter:
 def _run_pool(
     chunks: list[list[str]],
     workers: int,
-    setup: tuple[bool, list[PreviousRef] | None, frozenset[str]],
+    setup: Setup,
     into: dict[str, FileResult],
     progress: _Counter,
 ) -> list[str]:

@@ -1,31 +1,49 @@
 """N605: narrative parts copied from another unit of the same batch, found in near-linear time.
 
-Workers fingerprint each free narrative part (:func:`fingerprint`): the text with its digest after dropping
-whitespace, punctuation, symbols and digits (years and counts change in a copy) and the digests of its sentences.
-The merge then groups identical texts by digest, pairs distinct texts that share at least half of their
-sentences, and confirms those pairs with the checks' similarity measure (the same one N604 uses against last
-year). Sentences found in more than :data:`COPY_COMMON` texts are boilerplate and pair nobody. A copy reworded in
-every sentence is not found this way.
+Workers fingerprint each free narrative part once (:func:`fingerprint`): the digest of its letters-only text
+(whitespace, punctuation, symbols and digits dropped: years and counts change in a copy), the digests of its
+sentences, and a MinHash signature (datasketch) of its character 5-gram shingles, the shingles the checks'
+similarity measure uses against last year (N604). The merge never compares texts pair by pair:
+
+- identical texts are grouped by digest;
+- distinct texts become candidates by locality-sensitive hashing of their signatures (:data:`BANDS` bands): within
+  each bucket a text is paired with the bucket's first text and with the one before it, so a cluster of k copies
+  gives O(k) pairs, not k²;
+- a candidate pair is a copy when the larger of its estimated shingle Jaccard index and its exact sentence Jaccard
+  index reaches the checks' COPY_THRESHOLD; copies are joined into groups (union-find), and each unit is told how
+  many units share its group.
+
+Every step is vectorised over all the texts of a part (numpy) or linear in the pairs, whatever the texts. The shingle
+similarity is an estimate (standard error about 0.04 near the threshold with 64 permutations); a pair whose letters
+differ is never reported as 100% alike.
 """
 
 from __future__ import annotations
 
+import functools
+import gc
 import hashlib
 import re
 import unicodedata
-from collections import Counter
+import zlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from giptemplate.findings import Finding, make
 from giptemplate.spec import Spec
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from giptemplate.merge.collect import FileResult
 
 COPY_MIN_CHARS = 50  # texts shorter than this (letters only) are too short to call a copy
-COPY_COMMON = 50  # a sentence found in more texts than this is boilerplate: it pairs no texts
-MIN_SENTENCE = 8
+NUM_PERM = 64
+BANDS = 16  # 4 rows a band: texts 80% alike share a bucket with probability 0.9998, 50% alike 0.64, 20% alike 0.025
+SENTENCE_DIGEST = 8
+NEAR_MAX = 0.99  # shown for texts whose letters differ, however close the estimate is
+SENTENCE_FLOOR = 0.6  # below this shingle estimate, texts cannot share 80% of their sentences: not worth a look
+PAIR_CHUNK = 200_000  # candidate pairs compared at once (bounds the temporary arrays)
 LISTED = 10
 
 _SENTENCE_END = re.compile(r"[。；！？;!?\n]+")
@@ -34,13 +52,21 @@ _NOT_LETTERS = re.compile(r"[\W\d_]+")
 
 class TextPrint(NamedTuple):
     part: str
-    text: str
     digest: bytes  # of the letters-only text
-    sentences: tuple[bytes, ...]  # digests of its letters-only sentences
+    sentences: bytes  # SENTENCE_DIGEST-byte digests of its distinct letters-only sentences, concatenated
+    signature: bytes  # MinHash of its shingles: NUM_PERM little-endian uint32
 
 
-def _digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).digest()
+def _digest(text: str, size: int = 12) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=size).digest()
+
+
+@functools.cache
+def _empty_minhash() -> Any:
+    from datasketch import MinHash
+
+    # Seeded permutations and a fixed hash (crc32): every worker process computes the same signature for a text.
+    return MinHash(num_perm=NUM_PERM, seed=1, hashfunc=zlib.crc32, scheme="affine32")
 
 
 def copy_checked_parts(spec: Spec) -> tuple[str, ...]:
@@ -50,70 +76,178 @@ def copy_checked_parts(spec: Spec) -> tuple[str, ...]:
 
 def fingerprint(part: str, text: str) -> TextPrint | None:
     """The fingerprint of one part's text, or None when it is too short to compare."""
+    from giptemplate.checks import SHINGLE_SIZE
+
     normal = unicodedata.normalize("NFKC", text)
     letters = _NOT_LETTERS.sub("", normal)
     if len(letters) < COPY_MIN_CHARS:
         return None
-    sentences = {_NOT_LETTERS.sub("", s) for s in _SENTENCE_END.split(normal)}
-    return TextPrint(part, text, _digest(letters), tuple(_digest(s) for s in sentences if len(s) >= MIN_SENTENCE))
+    cleaned = {_NOT_LETTERS.sub("", s) for s in _SENTENCE_END.split(normal)}
+    sentences = sorted(_digest(s, SENTENCE_DIGEST) for s in cleaned if s)
+    minhash = _empty_minhash().copy()
+    minhash.update_batch(letters[i : i + SHINGLE_SIZE].encode("utf-8") for i in range(len(letters) - SHINGLE_SIZE + 1))
+    signature = minhash.hashvalues.astype("<u4").tobytes()
+    return TextPrint(part, _digest(letters), b"".join(sentences), signature)
+
+
+def _sentence_jaccard(a: bytes, b: bytes) -> float:
+    sa = {a[i : i + SENTENCE_DIGEST] for i in range(0, len(a), SENTENCE_DIGEST)}
+    sb = {b[i : i + SENTENCE_DIGEST] for i in range(0, len(b), SENTENCE_DIGEST)}
+    return len(sa & sb) / len(sa | sb) if sa or sb else 0.0
+
+
+def _candidate_pairs(signatures: np.ndarray[Any, np.dtype[np.uint32]]) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Pairs (i < j, unique) of texts that share a bucket in at least one band: each text with its bucket's first
+    text and with the text before it, so a bucket of k texts gives at most 2k pairs."""
+    import numpy as np
+
+    n = len(signatures)
+    rows = NUM_PERM // BANDS
+    found = []
+    for band in range(BANDS):
+        block = signatures[:, band * rows : (band + 1) * rows].astype(np.uint64)
+        key = block[:, 0]
+        for r in range(1, rows):
+            key = key * np.uint64(0x100000001B3) ^ block[:, r]  # a collision only adds a pair that is then compared
+        order = np.argsort(key, kind="stable")
+        ranked = key[order]
+        same = ranked[1:] == ranked[:-1]
+        if not same.any():
+            continue
+        firsts = order[np.searchsorted(ranked, ranked)]
+        later = order[1:][same]
+        found.append(np.stack([order[:-1][same], later], axis=1))
+        found.append(np.stack([firsts[1:][same], later], axis=1))
+    if not found:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.concatenate(found).astype(np.int64)
+    pairs.sort(axis=1)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    codes = np.sort(pairs[:, 0] * n + pairs[:, 1])
+    codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))]  # unique: a sort beats numpy's hash here
+    return np.stack([codes // n, codes % n], axis=1)
+
+
+def near_pairs(prints: Sequence[TextPrint]) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, Any]]:
+    """The pairs of distinct texts (indexes into ``prints``, shape (m, 2)) alike enough to be copies, and their
+    similarities."""
+    import numpy as np
+
+    from giptemplate.checks import COPY_THRESHOLD
+
+    found: list[np.ndarray[Any, np.dtype[np.int64]]] = [np.empty((0, 2), dtype=np.int64)]
+    scores: list[np.ndarray[Any, Any]] = [np.empty(0)]
+    if len(prints) < 2:
+        return found[0], scores[0]
+    signatures = np.frombuffer(b"".join(p.signature for p in prints), dtype="<u4").reshape(len(prints), NUM_PERM)
+    pairs = _candidate_pairs(signatures)
+    for start in range(0, len(pairs), PAIR_CHUNK):
+        chunk = pairs[start : start + PAIR_CHUNK]
+        estimates = (signatures[chunk[:, 0]] == signatures[chunk[:, 1]]).mean(axis=1)
+        # Texts sharing most of their sentences may have reworded the rest: their exact sentence index decides too.
+        doubtful = np.flatnonzero((estimates < COPY_THRESHOLD) & (estimates >= SENTENCE_FLOOR))
+        for k, (a, b) in zip(doubtful.tolist(), chunk[doubtful].tolist(), strict=True):
+            estimates[k] = max(estimates[k], _sentence_jaccard(prints[a].sentences, prints[b].sentences))
+        keep = estimates >= COPY_THRESHOLD
+        found.append(chunk[keep])
+        scores.append(np.minimum(estimates[keep], NEAR_MAX))
+    return np.concatenate(found), np.concatenate(scores)
+
+
+def copy_groups(prints: Sequence[TextPrint]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """For each distinct text, its group of texts copied from one another (connected components of the near pairs,
+    numbered) and its highest similarity to another text of the group (0 when alone)."""
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(prints)
+    pairs, scores = near_pairs(prints)
+    best = np.zeros(n)
+    np.maximum.at(best, pairs[:, 0], scores)
+    np.maximum.at(best, pairs[:, 1], scores)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    return labels, best
 
 
 def copy_findings(spec: Spec, included: Sequence[FileResult]) -> list[Finding]:
-    from giptemplate.checks import COPY_THRESHOLD, text_similarity
+    # Up to one finding per unit and part, made amid every unit's values (millions of objects in a large merge): the
+    # cyclic garbage collector would walk that heap again and again while they are made, and they hold no cycles.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _copy_findings(spec, included)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _copy_findings(spec: Spec, included: Sequence[FileResult]) -> list[Finding]:
+    import numpy as np
+
     from giptemplate.layout import layout_for
 
     layout = layout_for(spec)
     parts = {p.key: p for p in spec.parts if p.key in copy_checked_parts(spec)}
     findings: list[Finding] = []
+    file_names = [r.name for r in included]
+    unit_names = [r.unit_name or name for r, name in zip(included, file_names, strict=True)]
+    distinct_by_part: dict[str, dict[bytes, list[int]]] = {k: {} for k in parts}  # digest -> units with the text
+    prints_by_part: dict[str, dict[bytes, TextPrint]] = {k: {} for k in parts}
+    for i, r in enumerate(included):
+        for fp in r.texts:
+            units = distinct_by_part[fp.part].get(fp.digest) if fp.part in parts else None
+            if units is None:
+                if fp.part in parts:
+                    distinct_by_part[fp.part][fp.digest] = [i]
+                    prints_by_part[fp.part][fp.digest] = fp
+            else:
+                units.append(i)
     for part_key, part in parts.items():
-        distinct: dict[bytes, list[int]] = {}  # text digest -> units with that text
-        prints: dict[bytes, TextPrint] = {}
-        for i, r in enumerate(included):
-            for fp in r.texts:
-                if fp.part == part_key:
-                    distinct.setdefault(fp.digest, []).append(i)
-                    prints.setdefault(fp.digest, fp)
-        holders: dict[bytes, list[bytes]] = {}
-        for digest, fp in prints.items():
-            for sentence in fp.sentences:
-                holders.setdefault(sentence, []).append(digest)
-        shared: Counter[tuple[bytes, bytes]] = Counter()
-        for texts in holders.values():
-            if 1 < len(texts) <= COPY_COMMON:
-                shared.update((a, b) if a < b else (b, a) for n, a in enumerate(texts) for b in texts[n + 1 :])
-        near: dict[bytes, dict[bytes, float]] = {}
-        for (a, b), n in shared.items():
-            if 2 * n < max(len(prints[a].sentences), len(prints[b].sentences)):
-                continue
-            score = text_similarity(prints[a].text, prints[b].text)
-            if score >= COPY_THRESHOLD:
-                near.setdefault(a, {})[b] = score
-                near.setdefault(b, {})[a] = score
+        distinct, prints = distinct_by_part[part_key], prints_by_part[part_key]
+        order = list(prints)
+        labels, best_of = copy_groups([prints[d] for d in order])
+        # Only texts in a group of copies, or held by several units, are looked at one by one.
+        shared = np.flatnonzero(np.bincount(labels)[labels] > 1).tolist() if len(order) else []
+        shared = sorted({*shared, *(n for n, d in enumerate(order) if len(distinct[d]) > 1)})
+        roots = {n: int(labels[n]) for n in shared}
+        best = {n: float(best_of[n]) for n in shared}
+        members: dict[int, list[int]] = {}  # group -> its units, in input order
+        for n in shared:
+            members.setdefault(roots[n], []).extend(distinct[order[n]])
+        for group in members.values():
+            group.sort()
         place = layout.parts[part_key]
-        for digest, members in distinct.items():
-            others_near = sorted(near.get(digest, {}).items())
-            count_near = sum(len(distinct[d]) for d, _ in others_near)
-            for i in members:
-                count = len(members) - 1 + count_near
-                if not count:
-                    continue
-                # Name a few of the others: the message stays short however large the batch is.
-                shown = [included[j] for j in members[: LISTED + 1] if j != i][:LISTED]
-                for d, _ in others_near:
-                    shown.extend(included[j] for j in distinct[d][: max(0, LISTED - len(shown))])
-                names = [o.unit_name or o.name for o in shown]
-                listed = "、".join(names) + (f" 等 {count} 个单位" if count > len(names) else "")
-                similarity = 1.0 if len(members) > 1 else max(score for _, score in others_near)
+        sheet, a1, title = place.sheet, place.a1, part.display_title  # the same for every finding of the part
+        listings: dict[tuple[int, int], str] = {}  # (group root, the unit or -1 for any unit not named) -> names
+        for n in shared:
+            digest = order[n]
+            group = members[roots[n]]
+            count = len(group) - 1
+            if count <= 0:
+                continue
+            similarity = 1.0 if len(distinct[digest]) > 1 else best[n]
+            head = group[: LISTED + 1]
+            for i in distinct[digest]:
+                # Name a few of the others: the message stays short however large the batch is. Units past the
+                # first few all see the same names, so their listing is made once.
+                listing_key = (roots[n], i if i in head else -1)
+                listed = listings.get(listing_key)
+                if listed is None:
+                    names = [unit_names[j] for j in head if j != i][:LISTED]
+                    listed = "、".join(names) + (f" 等 {count} 个单位" if count > len(names) else "")
+                    listings[listing_key] = listed
                 r = included[i]
                 findings.append(
                     make(
                         "N605",
-                        f"「{part.display_title}」与本批其他单位雷同（相似度 {similarity:.0%}）：{listed}。",
-                        file=r.name,
+                        f"「{title}」与本批其他单位雷同（相似度 {similarity:.0%}）：{listed}。",
+                        file=file_names[i],
                         unit_name=r.unit_name,
                         unit_code=r.unit_code,
-                        sheet=place.sheet,
-                        cell=place.a1,
+                        sheet=sheet,
+                        cell=a1,
                         extra={"part": part_key, "similarity": similarity, "units": count},
                     )
                 )

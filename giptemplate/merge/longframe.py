@@ -132,28 +132,75 @@ def _write_csv(result: MergeResult, target: Path) -> None:
             writer.writerow(row)
 
 
-def _write_parquet(result: MergeResult, target: Path) -> None:
+def _schema(result: MergeResult) -> Any:
     import pyarrow as pa  # type: ignore[import-untyped]
-    import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-    schema = pa.schema(
+    return pa.schema(
         [(c, pa.bool_() if c == "derived" else pa.int32() if c == "year" else pa.string()) for c in COLUMNS],
         metadata={
             b"value": _value_note(result.spec).encode(),
             b"giptemplate.spec": result.spec.id.encode(),
         },
     )
+
+
+def _batches(result: MergeResult, schema: Any) -> Iterator[Any]:
+    """The long records as Arrow tables of :data:`BATCH_UNITS` units (at least one table, maybe empty)."""
+    import pyarrow as pa
+
+    batch: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+    count = 0
+    for record in long_records(result):
+        for c in COLUMNS:
+            value = record[c]
+            batch[c].append(_text_value(value) if c == "value" else value)
+        count += 1
+        if count >= BATCH_UNITS * len(result.spec.cells):
+            yield pa.table(batch, schema=schema)
+            batch = {c: [] for c in COLUMNS}
+            count = 0
+    if count or not result.included:
+        yield pa.table(batch, schema=schema)
+
+
+def _write_parquet(result: MergeResult, target: Path) -> None:
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    schema = _schema(result)
     with atomic.atomic_path(target) as temporary, pq.ParquetWriter(temporary, schema) as writer:
-        batch: dict[str, list[Any]] = {c: [] for c in COLUMNS}
-        count = 0
-        for record in long_records(result):
-            for c in COLUMNS:
-                value = record[c]
-                batch[c].append(_text_value(value) if c == "value" else value)
-            count += 1
-            if count >= BATCH_UNITS * len(result.spec.cells):
-                writer.write_table(pa.table(batch, schema=schema))
-                batch = {c: [] for c in COLUMNS}
-                count = 0
-        if count or not result.included:
-            writer.write_table(pa.table(batch, schema=schema))
+        for table in _batches(result, schema):
+            writer.write_table(table)
+
+
+def write_dataset(result: MergeResult, folder: str | Path, *, region: str) -> None:
+    """Add this merge's long data to a Parquet dataset partitioned by year and region (``year=2024/region=…/``).
+
+    The partition of this merge's year and region is replaced and every other one kept, so one folder grows year
+    by year and across regions, and a multi-year series is one query:
+    ``pandas.read_parquet(folder, filters=[("region", "==", "某县")])``.
+    """
+    import pyarrow as pa
+    import pyarrow.dataset as ds  # type: ignore[import-untyped]
+
+    from giptemplate.paths import safe_component
+
+    place = safe_component(region)
+    schema = _schema(result).append(pa.field("region", pa.string()))
+
+    def tagged() -> Iterator[Any]:
+        for table in _batches(result, _schema(result)):
+            yield table.append_column("region", pa.array([place] * table.num_rows, pa.string())).to_batches()
+
+    def batches() -> Iterator[Any]:
+        for group in tagged():
+            yield from group
+
+    ds.write_dataset(
+        batches(),
+        Path(folder),
+        schema=schema,
+        format="parquet",
+        partitioning=ds.partitioning(pa.schema([("year", pa.int32()), ("region", pa.string())]), flavor="hive"),
+        existing_data_behavior="delete_matching",
+        basename_template=f"{safe_component(result.spec.id)}-{{i}}.parquet",
+    )

@@ -1,0 +1,77 @@
+"""N605 at scale: copies found in groups, the pairs compared bounded however many units copy one text."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from giptemplate.checks import COPY_THRESHOLD, text_similarity
+from giptemplate.merge.collect import FileResult
+from giptemplate.merge.copies import _candidate_pairs, copy_findings, fingerprint
+from giptemplate.spec import Spec
+
+PHRASES = (
+    "严格落实保密审查制度",
+    "及时更新网站栏目内容",
+    "认真办理依申请公开事项",
+    "加强政策解读工作",
+    "规范政务新媒体管理",
+    "开展业务培训",
+    "梳理主动公开事项清单",
+    "完善信息发布流程",
+    "清理行政规范性文件",
+    "推进决策公开",
+    "做好建议提案办理结果公开",
+    "健全公开属性认定机制",
+    "群众满意度明显提升",
+    "答复质量进一步提高",
+    "社会关切得到及时回应",
+)
+
+
+def sentence(rng: random.Random) -> str:
+    return "，".join(rng.sample(PHRASES, 3)) + "。"
+
+
+def unit(i: int, part: str, text: str) -> FileResult:
+    return FileResult(
+        f"/in/u{i}.xlsx", 1, 1.0, unit_name=f"单位{i}", unit_code=f"C{i}", texts=(fingerprint(part, text),)
+    )  # type: ignore[arg-type]
+
+
+def edited(model: list[str], rng: random.Random) -> str:
+    """The model text with one sentence edited (a phrase appended), as units that copy a model text do."""
+    sentences = list(model)
+    at = rng.randrange(len(sentences))
+    sentences[at] = sentences[at][:-1] + "，" + rng.choice(PHRASES) + "。"
+    return "".join(sentences)
+
+
+def test_a_cluster_of_edited_copies_is_one_group_and_others_stay_apart(spec: Spec) -> None:
+    part = next(p.key for p in spec.parts if p.key != "s6")
+    rng = random.Random(5)
+    model = [sentence(rng) for _ in range(8)]
+    copies = [edited(model, random.Random(i)) for i in range(40)]
+    own = []
+    for i in range(20):
+        own_rng = random.Random(1000 + i)
+        own.append("".join(sentence(own_rng) for _ in range(4)))
+    # By the exact measure: the copies are alike, the own texts are not copies of anything.
+    assert all(text_similarity(copies[0], c) >= COPY_THRESHOLD for c in copies[1:])
+    assert all(text_similarity(o, t) < COPY_THRESHOLD for o in own for t in copies[:5] + own if t != o)
+    findings = copy_findings(spec, [unit(i, part, t) for i, t in enumerate(copies + own)])
+    flagged = {f.unit_name: f for f in findings}
+    assert set(flagged) == {f"单位{i}" for i in range(40)}
+    assert {f.extra["units"] for f in flagged.values()} == {39}
+    for name, f in flagged.items():
+        twins = copies.count(copies[int(name.removeprefix("单位"))])
+        assert (f.extra["similarity"] == 1.0) == (twins > 1) and f.extra["similarity"] >= COPY_THRESHOLD
+    assert "等 39 个单位" in flagged["单位0"].message
+
+
+def test_candidate_pairs_grow_linearly_with_the_cluster() -> None:
+    signatures = np.tile(np.arange(64, dtype=np.uint32), (500, 1))  # 500 identical signatures: one bucket a band
+    pairs = _candidate_pairs(signatures)
+    assert len(pairs) <= 2 * 500  # star and chain, not 500 * 499 / 2
+    assert {int(b) for _, b in pairs} == set(range(1, 500))
