@@ -38,7 +38,9 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 
-FileFormat = Literal["xlsx", "xlsm", "xls", "ods"]
+FileFormat = Literal["xlsx", "xlsm", "xls", "ods", "docx", "pdf", "html", "text"]
+DOCUMENT_FORMATS: frozenset[str] = frozenset({"docx", "pdf", "html", "text"})  # published reports (published/)
+TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
 ENTITY_DECLARATION = b"<!ENTITY"
 
 
@@ -184,7 +186,7 @@ def _sniff_text(path: Path, head: bytes) -> IntakeError:
     return _refuse("F001", path, "不是电子表格文件（无法识别文件类型）", "not a spreadsheet: unknown file type")
 
 
-def _check_zip(path: Path, data: bytes) -> tuple[FileFormat, dict[str, ZipMember]]:
+def _check_zip(path: Path, data: bytes, documents: bool = False) -> tuple[FileFormat, dict[str, ZipMember]]:
     entries = _central_directory(data)
     if entries is None:
         entries = _zipfile_directory(path, data)
@@ -213,6 +215,8 @@ def _check_zip(path: Path, data: bytes) -> tuple[FileFormat, dict[str, ZipMember
         types = members.get("[Content_Types].xml")
         content_types = _inflate(path, data, "[Content_Types].xml", types) if types is not None else b""
         return ("xlsm" if b"macroEnabled" in content_types else "xlsx"), members
+    if "word/document.xml" in members and documents:
+        return "docx", members
     if "word/document.xml" in members:
         raise _refuse("F001", path, "是 Word 文档，不是 Excel 工作簿", "a Word document, not a spreadsheet")
     raise _refuse("F001", path, "是压缩包，但不是 Excel 工作簿", "a zip archive that is not a workbook")
@@ -235,8 +239,23 @@ def _check_ole(path: Path, data: bytes) -> FileFormat:
     return "xls"
 
 
-def admit(path: str | Path) -> Intake:
-    """Read a file's bytes and decide whether it may be parsed; raises :class:`IntakeError` otherwise."""
+def _document_format(path: Path, head: bytes) -> FileFormat | None:
+    """A published report's format sniffed from its first bytes: web page (HTML, MHTML), PDF, or a text copy."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<html", b"<!doctype", b"mime-version:")) or b"<html" in text[:512]:
+        return "html"
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if path.suffix.lower() in TEXT_SUFFIXES and b"\x00" not in head:
+        return "text"
+    return None
+
+
+def admit(path: str | Path, *, documents: bool = False) -> Intake:
+    """Read a file's bytes and decide whether it may be parsed; raises :class:`IntakeError` otherwise.
+
+    With ``documents``, published reports (Word, PDF, web page, text copy) are admitted too, as formats of
+    :data:`DOCUMENT_FORMATS` for :mod:`giptemplate.published`."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -250,13 +269,16 @@ def admit(path: str | Path) -> Intake:
     head = data[:1024]
     members: dict[str, ZipMember] = {}
     if head.startswith(ZIP_MAGIC):
-        file_format, members = _check_zip(path, data)
+        file_format, members = _check_zip(path, data, documents)
     elif head.startswith(OLE_MAGIC):
         file_format = _check_ole(path, data)
     elif head.startswith(b"PK"):
         raise _refuse("F005", path, "文件不完整或已损坏", "corrupt zip")
     else:
-        raise _sniff_text(path, head)
+        document = _document_format(path, head) if documents else None
+        if document is None:
+            raise _sniff_text(path, head)
+        file_format = document
     return Intake(path, data, hashlib.sha256(data).hexdigest(), file_format, members)
 
 

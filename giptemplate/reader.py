@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from giptemplate.errors import IntakeError
-from giptemplate.intake import Intake, admit, calamine_refusal, open_calamine
+from giptemplate.intake import DOCUMENT_FORMATS, Intake, admit, calamine_refusal, open_calamine
 from giptemplate.layout import CHECK_SHEET, IDENTITY_KEYS, IDENTITY_SHEET, REVIEW_SHEET, Layout, Place, layout_for
 from giptemplate.normalise import field_text, is_near_miss, label_key, parse_value, parse_year
 from giptemplate.spec import CellType, Spec, Table, all_specs
@@ -1040,11 +1040,16 @@ def _read_texts(book: _Book, plan: _Plan, sheet: str | None) -> dict[str, str]:
 
 def read_workbook(path: str | Path) -> Submission:
     """Read a returned workbook; a file that cannot be read at all raises :class:`IntakeError` (F001–F007)."""
-    return read_intake(admit(path))
+    return read_intake(admit(path, documents=True))
 
 
 def read_intake(intake: Intake) -> Submission:
-    """Read a file that already passed :func:`giptemplate.intake.admit`."""
+    """Read a file that already passed :func:`giptemplate.intake.admit` (a published report is read by
+    :mod:`giptemplate.published` into the same kind of submission)."""
+    if intake.file_format in DOCUMENT_FORMATS:
+        from giptemplate.published import read_document
+
+        return read_document(intake)
     book = _Book(intake)
     props, application, saved_at = book.properties()
     spec, identity = _identify(book, props)

@@ -56,7 +56,7 @@ def _register() -> None:
     from giptemplate.cli import new
 
     main.add_command(new.new)
-    for name in ("check", "merge", "report", "demo"):
+    for name in ("check", "merge", "report", "demo", "extract"):
         try:
             module = __import__(f"giptemplate.cli.{name}", fromlist=[name])
         except ModuleNotFoundError as exc:

@@ -1,0 +1,76 @@
+"""The hand transcriptions of tests/data/published/ and Word documents drafted from them.
+
+A transcription gives each printed row as the document prints it; :func:`expected_cells` turns it into spec cell
+key -> text as printed ("" where the cell prints blank, absent where the row is not printed). The Word document is
+drafted the way agencies draft theirs: the official table grids (merged header cells included, taken from the
+spec, which is the official template as data) with the transcribed values typed in.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import docx
+from docx.shared import Pt
+
+from giptemplate.spec import Spec
+
+DATA = Path(__file__).parent / "data" / "published"
+FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "published"
+if not FIXTURES.is_dir():
+    FIXTURES = Path("/work/shared/fixtures/published")
+
+
+def transcriptions(fmt: str = "2021") -> list[dict[str, Any]]:
+    cases = [tomllib.loads(p.read_text(encoding="utf-8")) | {"name": p.stem} for p in sorted(DATA.glob("*.toml"))]
+    return [c for c in cases if c["format"] == fmt]
+
+
+def expected_cells(spec: Spec, case: dict[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for table in spec.tables:
+        printed = case.get(table.key, {})
+        for row in table.rows:
+            if row.key not in printed:
+                continue
+            texts = ["" if t == "_" else t for t in printed[row.key].split()]
+            cells = [c for c in table.cells if c.row.key == row.key]
+            assert len(cells) == len(texts), (case["name"], row.key)
+            for cell, text in zip(cells, texts, strict=True):
+                out[cell.key] = text
+    return out
+
+
+def draft_docx(spec: Spec, case: dict[str, Any], target: Path) -> Path:
+    """A Word report: title, the narrative headings with a sentence each, and the three tables with merged cells."""
+    values = expected_cells(spec, case)
+    document = docx.Document()
+    style = document.styles["Normal"]
+    style.font.size = Pt(10)
+    document.add_paragraph(f"{case['unit']}{case['year']}年政府信息公开工作年度报告")
+    for heading, section in zip(case["headings"], spec.sections, strict=True):
+        document.add_paragraph(heading)
+        if section.table is None:
+            document.add_paragraph(case.get("texts", {}).get(section.key, f"{heading[2:]}的内容。"))
+            continue
+        table = spec.table(section.table)
+        grid = document.add_table(rows=table.height, cols=table.width)
+        grid.style = "Table Grid"
+        placed: list[tuple[Any, str]] = [(label.at, label.text) for label in table.labels]
+        placed += [(row.label_at, row.label) for row in table.rows if row.label_at is not None]
+        placed += [(col.header_at, col.label) for col in table.columns if col.header_at is not None]
+        placed += [(cell.at, values.get(cell.key, "")) for cell in table.cells]
+        for at, text in placed:
+            first = grid.cell(at.first_row, at.first_col)
+            if at.is_merged:
+                first = first.merge(grid.cell(at.last_row, at.last_col))
+            first.text = text
+        # Rows the report does not print (规章 missing, 2019-style single （六）) are removed from the grid.
+        for row in reversed(table.rows):
+            if row.label_at is not None and not any(k.startswith(f"{table.key}.{row.key}.") for k in values):
+                tr = grid.rows[row.row]._tr
+                tr.getparent().remove(tr)
+    document.save(target)
+    return target
