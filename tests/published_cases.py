@@ -53,7 +53,7 @@ def draft_docx(spec: Spec, case: dict[str, Any], target: Path) -> Path:
     for heading, section in zip(case["headings"], spec.sections, strict=True):
         document.add_paragraph(heading)
         if section.table is None:
-            document.add_paragraph(case.get("texts", {}).get(section.key, f"{heading[2:]}的内容。"))
+            document.add_paragraph(case["texts"][section.key])
             continue
         table = spec.table(section.table)
         grid = document.add_table(rows=table.height, cols=table.width)

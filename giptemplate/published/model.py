@@ -33,6 +33,7 @@ class DocTable:
     index: int  # 1-based, in reading order
     grid: list[list[DocCell | None]]
     pages: tuple[int, ...] = ()
+    x_edges: tuple[float, ...] = ()  # PDF: the column boundaries on the page, left to right
 
     @property
     def width(self) -> int:
