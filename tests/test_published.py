@@ -82,7 +82,9 @@ def test_single_other_row_and_old_labels_are_reported() -> None:
     submission = read_workbook(FIXTURES / "pingtan_haitan_pianqu_2023.html")
     findings = check_file(submission).findings
     s107 = [f.actual for f in findings if f.code == "S107"]
-    assert s107 == ["（六）其他处理", "规范性文件"] or sorted(s107) == sorted(["（六）其他处理", "规范性文件"])
+    assert sorted(s107) == sorted(["（六）其他处理", "规范性文件"])
+    s108 = [(f.actual, f.expected) for f in findings if f.code == "S108"]
+    assert s108 == [("先行有效件数", "现行有效件数")]  # the header's typo, read as 现行有效件数
     assert all(submission.values[f"t3.R21.c{i}"] is None for i in range(1, 8))
 
 
@@ -135,3 +137,44 @@ def test_scanned_pdf_is_refused_with_one_line(tmp_path: Path) -> None:
         read_workbook(path)
     assert caught.value.code == "P801"
     assert "\n" not in caught.value.message and "扫描件" in caught.value.message
+
+
+def _text_copy(case: dict[str, Any], runs: dict[str, str]) -> str:
+    """A report copied from its web page as plain text: a title, headings, and each table row as one line."""
+    spec_rows = {(t.key, r.key): r.label for t in SPEC.tables for r in t.rows}
+    lines = [f"{case['unit']}{case['year']}年政府信息公开工作年度报告", case["headings"][0], case["texts"]["s1"]]
+    for heading, table in zip(case["headings"][1:4], ("t2", "t3", "t4"), strict=True):
+        lines.append(heading)
+        for row_key, printed in case[table].items():
+            if (table, row_key) in spec_rows and table != "t4":
+                lines.append(f"{spec_rows[(table, row_key)]} {runs.get(row_key, printed)}")
+    lines += [case["headings"][4], case["texts"]["s5"], case["headings"][5], case["texts"]["s6"]]
+    return "\n".join(lines) + "\n"
+
+
+def test_text_copy_with_digits_run_together(tmp_path: Path) -> None:
+    case = next(c for c in CASES if c["name"] == "pingtan_zrzyyshjj_2023")
+    path = tmp_path / "copy.txt"
+    # 一 run together as "19 00000 19": one way fits (19 = 19 + 0…); （一）予以公开 "6 0000 06"-like runs are
+    # split the same way; 行政规范性文件 "2 135" (2, 1, 35 or 2, 13, 5: no relation decides) stays blank.
+    runs = {"R1": "19 00000 19", "R3": "600000 6", "norm": "2 135"}
+    path.write_text(_text_copy(case, runs), encoding="gb18030")
+    submission = read_workbook(path)
+    assert submission.file_format == "text" and submission.unit_name == case["unit"]
+    assert [submission.values[f"t3.R1.c{i}"] for i in range(1, 8)] == [19, 0, 0, 0, 0, 0, 19]
+    assert [submission.values[f"t3.R3.c{i}"] for i in range(1, 8)] == [6, 0, 0, 0, 0, 0, 6]
+    assert submission.values["t3.R13.c1"] == 4 and submission.values["t2.licensing.decisions"] == 315
+    assert [submission.values[f"t2.norm.{c}"] for c in ("issued", "repealed", "in_force")] == [None, None, None]
+    p803 = [f for f in check_file(submission).findings if f.code == "P803"]
+    assert len(p803) == 1 and p803[0].cell_key == "t2.norm.issued"
+    assert "可读作 2 1 35" in p803[0].message and "可读作 2 13 5" in p803[0].message
+    assert "文本第" in p803[0].message
+
+
+def test_issue_example_run_splits_only_one_way() -> None:
+    from giptemplate.published.digits import read_text_rows
+    from giptemplate.published.model import Paragraph
+
+    rows = read_text_rows([Paragraph("二、上年结转政府信息公开申请数量 230 000023")], SPEC)
+    assert [rows.matched.printed[f"t3.R2.c{i}"].text for i in range(1, 8)] == ["23", "0", "0", "0", "0", "0", "23"]
+    assert not rows.uncertain

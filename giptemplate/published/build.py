@@ -16,6 +16,7 @@ from giptemplate.errors import IntakeError
 from giptemplate.intake import Intake
 from giptemplate.layout import layout_for
 from giptemplate.normalise import YUAN_PER_WAN, parse_text
+from giptemplate.published.digits import read_text_rows
 from giptemplate.published.match import Matched, Printed, match_document
 from giptemplate.published.model import Document, Paragraph
 from giptemplate.published.narrative import Heading, narrative_texts
@@ -62,6 +63,8 @@ def place_words(spec: Spec, p: Printed) -> str:
     page = f"第{p.page}页 " if p.page else ""
     row = p.row_label or cell.row.label
     table = table_name(spec, cell.table)
+    if p.table == 0:  # a row of a plain-text copy: its line
+        return f"{table}（文本第{p.row}行）「{row}」行「{column_name(spec, p.key)}」列"
     return f"{page}{table}（文中第{p.table}个表格第{p.row}行）「{row}」行「{column_name(spec, p.key)}」列"
 
 
@@ -95,6 +98,11 @@ def submission_from_document(document: Document, intake: Intake) -> Extraction:
             "no text layer: a scanned document or images",
         )
     spec, matched = _choose_spec(document, year, path)
+    text_rows = read_text_rows(paragraphs, spec) if document.kind == "text" else None
+    if text_rows is not None:
+        for key, printed in text_rows.matched.printed.items():
+            matched.printed.setdefault(key, printed)
+        matched.tables_found |= text_rows.matched.tables_found
     if not matched.printed:
         if document.kind == "pdf" and not document.tables:
             raise _refuse(
@@ -114,6 +122,8 @@ def submission_from_document(document: Document, intake: Intake) -> Extraction:
         texts=texts,
         sheet_names=(),
     )
+    if text_rows is not None:
+        submission.uncertain.update(text_rows.uncertain)
     for key, printed in matched.printed.items():
         cell = spec.cells[key]
         parsed = parse_text(printed.text, cell.type)
@@ -136,7 +146,8 @@ def submission_from_document(document: Document, intake: Intake) -> Extraction:
             state = parsed.state if key not in submission.uncertain else "blank"
             submission.cells[key] = CellValue(key, place, printed.text, value, state, norms, parsed.note)
     for odd in matched.odd:
-        first = next(c for c in spec.table(odd.table_key).cells if c.row.key == odd.row_key) if odd.row_key else None
+        cells = spec.table(odd.table_key).cells
+        first = next((c for c in cells if c.row.key == odd.row_key or c.column.key == odd.col_key), None)
         where = layout.cells[first.key] if first else None
         kind = "obsolete" if odd.kind == "single_row" else odd.kind
         expected = odd.expected

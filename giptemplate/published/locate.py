@@ -48,7 +48,7 @@ def located_in_document(findings: Iterable[Finding], submission: Submission) -> 
         out.append(
             make(
                 "P803",
-                f"{place}：文档中此处印有不同的数字（{'、'.join(readings)}），无法确定，已留空，请核对原文后填写。",
+                f"{place}：文档中此处的数字无法确定（{'；'.join(readings)}），已留空，请核对原文后填写。",
                 file=submission.file,
                 cell_key=key,
                 sheet=submission.spec.cells[key].table

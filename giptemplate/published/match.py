@@ -48,6 +48,7 @@ class OddLabel:
     row: int
     page: int | None
     row_key: str = ""  # the spec row (or group's first row) concerned
+    col_key: str = ""  # the spec column, for a header label
 
 
 @dataclass
@@ -211,11 +212,22 @@ def _match_table(
             if best.by_col:
                 current = best
                 out.tables_found.add(best.table.key)
+                _note_header_typos(best, table, r, out)
             continue
         if current is None:
             continue
         _match_row(table, r, current, out, unlabelled_done)
     return current
+
+
+def _note_header_typos(colmap: _ColumnMap, table: DocTable, r: int, out: Matched) -> None:
+    seen = {(o.table_key, o.col_key) for o in out.odd}
+    for column, how, text in colmap.by_col.values():
+        key = (colmap.table.key, column.key)
+        if how == "typo" and key not in seen:
+            seen.add(key)
+            page = next((c.page for c in table.row_cells(r)), None)
+            out.odd.append(OddLabel(key[0], column.label, text, "typo", table.index, r + 1, page, col_key=column.key))
 
 
 def _match_row(table: DocTable, r: int, colmap: _ColumnMap, out: Matched, unlabelled_done: set[str]) -> None:
