@@ -74,3 +74,39 @@ def draft_docx(spec: Spec, case: dict[str, Any], target: Path) -> Path:
                 tr.getparent().remove(tr)
     document.save(target)
     return target
+
+
+def draft_html(spec: Spec, values: dict[str, str], *, title: str, headings: list[str], texts: dict[str, str]) -> str:
+    """A web page with the official grids as HTML tables (rowspan/colspan from the spec), each inside a layout
+    table as some CMS templates nest them, with the given texts as printed in the cells."""
+    parts = [f"<html><head><meta charset='utf-8'><title>{title}</title></head><body>", f"<p>{title}</p>"]
+    for heading, section in zip(headings, spec.sections, strict=True):
+        parts.append(f"<p>{heading}</p>")
+        if section.table is None:
+            parts.append(f"<p>{texts[section.key]}</p>")
+            continue
+        table = spec.table(section.table)
+        placed: dict[tuple[int, int], tuple[Any, str]] = {}
+        for label in table.labels:
+            placed[(label.at.first_row, label.at.first_col)] = (label.at, label.text)
+        for row in table.rows:
+            if row.label_at is not None:
+                placed[(row.label_at.first_row, row.label_at.first_col)] = (row.label_at, row.label)
+        for col in table.columns:
+            if col.header_at is not None:
+                placed[(col.header_at.first_row, col.header_at.first_col)] = (col.header_at, col.label)
+        for cell in table.cells:
+            placed[(cell.at.first_row, cell.at.first_col)] = (cell.at, values.get(cell.key, "0"))
+        rows = []
+        for r in range(table.height):
+            tds = []
+            for c in range(table.width):
+                if (r, c) in placed:
+                    at, text = placed[(r, c)]
+                    span = f" rowspan={at.last_row - at.first_row + 1}" if at.last_row > at.first_row else ""
+                    span += f' colspan="{at.last_col - at.first_col + 1}"' if at.last_col > at.first_col else ""
+                    tds.append(f"<td{span}><p>{text}</p></td>")
+            rows.append("<tr>" + "".join(tds) + "</tr>")
+        parts.append("<table border=0><tr><td><table>" + "".join(rows) + "</table></td></tr></table>")
+    parts.append("</body></html>")
+    return "".join(parts)

@@ -178,3 +178,54 @@ def test_issue_example_run_splits_only_one_way() -> None:
     rows = read_text_rows([Paragraph("二、上年结转政府信息公开申请数量 230 000023")], SPEC)
     assert [rows.matched.printed[f"t3.R2.c{i}"].text for i in range(1, 8)] == ["23", "0", "0", "0", "0", "0", "23"]
     assert not rows.uncertain
+
+
+def test_values_as_printed_in_a_web_page(tmp_path: Path) -> None:
+    from tests.published_cases import draft_html
+
+    headings = [s.heading for s in SPEC.sections]
+    texts = {
+        "s1": "（二）依申请公开。本年共收到政府信息公开申请75件。",
+        "s5": "问题与改进。",
+        "s6": "未收取信息处理费。",
+    }
+    values = {
+        "t2.norm.issued": "22（其中修订16件）",  # annotation split off
+        "t2.norm.repealed": "&nbsp;",  # blank stays blank
+        "t2.norm.in_force": "/",  # a blank word, recorded as printed
+        "t2.fees.amount": "251000元",  # 元 in a 万元 cell: converted
+        "t3.R1.c1": "74",
+        "t3.R1.c7": "74",
+        "t3.R3.c1": "—",
+    }
+    page = draft_html(SPEC, values, title="某县某局2024年政府信息公开工作年度报告", headings=headings, texts=texts)
+    path = tmp_path / "page.html"
+    path.write_text(page, encoding="utf-8")
+    submission = read_workbook(path)
+    assert (submission.unit_name, submission.year) == ("某县某局", 2024)
+    cells = submission.cells
+    assert cells["t2.norm.issued"].value == 22 and "修订16件" in cells["t2.norm.issued"].note
+    assert cells["t2.norm.repealed"].value is None and cells["t2.norm.repealed"].state == "blank"
+    assert cells["t2.norm.in_force"].value is None and cells["t2.norm.in_force"].raw == "/"
+    assert str(cells["t2.fees.amount"].value) == "25.1" and "unit_converted" in cells["t2.fees.amount"].normalisations
+    assert cells["t3.R3.c1"].value is None and cells["t3.R3.c1"].raw == "—"
+    assert submission.values["t2.licensing.decisions"] == 0  # a merged B:D value cell counted once
+    findings = check_file(submission).findings
+    t901 = [f for f in findings if f.code == "T901"]
+    assert len(t901) == 1 and "75" in t901[0].message and "为 74" in t901[0].message
+    v206 = [f for f in findings if f.code == "V206" and f.cell_key == "t2.norm.issued"]
+    assert v206 and v206[0].message.startswith("表二（文中第")
+
+
+def test_a_header_in_yuan_converts_the_fee(tmp_path: Path) -> None:
+    from tests.published_cases import draft_html
+
+    headings = [s.heading for s in SPEC.sections]
+    texts = {"s1": "总体情况。", "s5": "问题。", "s6": "未收取信息处理费。"}
+    values = {"t2.fees.amount": "75394432.52"}
+    page = draft_html(SPEC, values, title="某局2024年政府信息公开工作年度报告", headings=headings, texts=texts)
+    page = page.replace("本年收费金额（单位：万元）", "本年收费金额（单位：元）")
+    path = tmp_path / "yuan.html"
+    path.write_text(page, encoding="utf-8")
+    submission = read_workbook(path)
+    assert str(submission.cells["t2.fees.amount"].value) == "7539.443252"

@@ -279,6 +279,11 @@ def _match_row(table: DocTable, r: int, colmap: _ColumnMap, out: Matched, unlabe
             if cell is not None and not any(cell is d for _, d in distinct):
                 distinct.append((j, cell))
         filled = [(j, c) for j, c in distinct if c.text.strip()]
+        if len(filled) > 1:
+            # A cell that straddles into another column's span (a Word paste's colSpan off by one) belongs to
+            # that other column; the cell wholly under this header is this column's value.
+            own = [(j, c) for j, c in filled if _columns_of(table, r, c, colmap) == {col_key}]
+            filled = own if len(own) == 1 else filled
         j, cell = (filled or distinct or [(slots[0][0], None)])[0]  # type: ignore[list-item]
         col_text = slots[0][3]
         header_says_yuan = "元" in col_text and "万元" not in col_text
@@ -303,6 +308,10 @@ def _match_row(table: DocTable, r: int, colmap: _ColumnMap, out: Matched, unlabe
             out.conflicts.setdefault(key, [previous]).append(printed)
         if previous is None:
             out.printed[key] = printed
+
+
+def _columns_of(table: DocTable, r: int, cell: DocCell, colmap: _ColumnMap) -> set[str]:
+    return {colmap.by_col[j][0].key for j, c in enumerate(table.grid[r]) if c is cell and j in colmap.by_col}
 
 
 def _which_row(labels: _TableLabels, cells: Sequence[DocCell]) -> tuple[str, str, str]:
