@@ -229,3 +229,15 @@ def test_a_header_in_yuan_converts_the_fee(tmp_path: Path) -> None:
     path.write_text(page, encoding="utf-8")
     submission = read_workbook(path)
     assert str(submission.cells["t2.fees.amount"].value) == "7539.443252"
+
+
+def test_word_file_with_an_entity_declaration_is_refused(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa">]><d>&a;</d>')
+    with pytest.raises(IntakeError) as caught:
+        read_workbook(path)
+    assert caught.value.code == "F004"

@@ -24,6 +24,8 @@ def load(intake: Intake) -> Document:
 
     loaders = {"html": load_html, "docx": load_docx, "pdf": load_pdf, "text": load_text}
     kind = intake.file_format
+    if kind == "docx":
+        intake.part("word/document.xml")  # refuses an XML entity declaration (F004), as for workbooks
     try:
         return loaders[kind](intake.data)
     except Exception as exc:

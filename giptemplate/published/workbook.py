@@ -13,11 +13,13 @@ from pathlib import Path
 from giptemplate.atomic import write_bytes
 from giptemplate.layout import layout_for
 from giptemplate.published.build import Extraction
+from giptemplate.textwidth import fitted_height
 from giptemplate.writer import Fill, TemplateWriter
 
 SOURCE_SHEET = "来源"
 EXTRACTED_KIND = "extracted"
 _HEADER = ("单元格", "表格", "行", "列", "数值", "原文位置", "原文印为")
+_WIDTHS = (10.0, 6.0, 30.0, 14.0, 9.0, 58.0, 12.0)
 
 
 def write_extraction(extraction: Extraction, target: Path) -> bytes:
@@ -32,7 +34,8 @@ def write_extraction(extraction: Extraction, target: Path) -> bytes:
     writer = TemplateWriter(io.BytesIO(), spec)
     writer.write(fill, kind=EXTRACTED_KIND, lock_unit=False)
     sheet = writer.add_worksheet(SOURCE_SHEET)
-    bold = writer.workbook.add_format({"bold": True})
+    bold = writer.workbook.add_format({"bold": True, "border": 1, "bg_color": "#D9D9D9", "text_wrap": True})
+    wrap = writer.workbook.add_format({"text_wrap": True, "valign": "top", "border": 1})
     for c, title in enumerate(_HEADER):
         sheet.write_string(0, c, title, bold)
     layout = layout_for(spec)
@@ -41,17 +44,27 @@ def write_extraction(extraction: Extraction, target: Path) -> bytes:
         place = layout.cells[key]
         printed = extraction.matched.printed.get(key)
         value = submission.values.get(key)
-        sheet.write_string(r, 0, f"{place.sheet}!{place.a1}")
-        sheet.write_string(r, 1, spec.table(cell.table).sheet)
-        sheet.write_string(r, 2, cell.row.label)
-        sheet.write_string(r, 3, cell.column.label)
-        sheet.write_string(r, 4, "" if value is None else str(value))
-        sheet.write_string(r, 5, submission.provenance.get(key, "文档中未印出"))
-        sheet.write_string(r, 6, printed.text if printed else "")
+        texts = (
+            f"{place.sheet}!{place.a1}",
+            spec.table(cell.table).sheet,
+            cell.row.label,
+            cell.column.label,
+            "" if value is None else str(value),
+            submission.provenance.get(key, "文档中未印出"),
+            printed.text if printed else "",
+        )
+        for c, text in enumerate(texts):
+            sheet.write_string(r, c, text, wrap)
+        sheet.set_row(r, fitted_height(list(zip(texts, _WIDTHS, strict=True))))
         r += 1
-    sheet.set_column(0, 0, 10)
-    sheet.set_column(2, 2, 36)
-    sheet.set_column(5, 5, 70)
+    # One page wide in landscape, header repeated: the clerk prints it beside the document to compare.
+    for c, width in enumerate(_WIDTHS):
+        sheet.set_column(c, c, width)
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
+    sheet.freeze_panes(1, 0)
     data = writer.close()
     write_bytes(target, data)
     return data
