@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from giptemplate import uscc
+from giptemplate import atomic, uscc
 from giptemplate.arithmetic import Number, arithmetic_for
 from giptemplate.demo_texts import POOLS, S6_EXTRAS, S6_MISSING, S6_NO_FEE, SEED_TEXTS, SEED_UNIT, SEED_VALUES
 from giptemplate.layout import layout_for
@@ -393,7 +393,7 @@ def _reports(spec: Spec, merged: Any, folder: Path, result: DemoResult) -> list[
         data = ReportData.from_submission(read_workbook(seed_file))
         for fmt in ("docx", "md"):
             target = folder / f"{SEED_UNIT}{YEAR}年政府信息公开工作年度报告.{fmt}"
-            target.write_bytes(render(data, fmt))
+            atomic.write_bytes(target, render(data, fmt))
             written.append(target)
     inputs = {c.key: merged.aggregate.values.get(c.key) for c in spec.input_cells}
     county = ReportData.from_inputs(
@@ -406,7 +406,7 @@ def _reports(spec: Spec, merged: Any, folder: Path, result: DemoResult) -> list[
         scope=SUMMARY_SCOPE,
     )
     target = folder / f"{OFFICE}{YEAR}年政府信息公开工作年度报告（汇总）.docx"
-    target.write_bytes(render(county, "docx", draft=merged.exit_code != 0))
+    atomic.write_bytes(target, render(county, "docx", draft=merged.exit_code != 0))
     written.append(target)
     return written
 

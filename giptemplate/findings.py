@@ -49,7 +49,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "V208": ("warning", "金额超过 4 位小数"),
     "V209": ("error", "单元格为错误值"),
     "V210": ("info", "本级以下单位的规章数不为 0"),
-    "V212": ("warning", "数值超出模板允许范围"),
+    "V212": ("error", "数值超出模板允许范围"),
     "A301": ("error", "总计不等于各类申请人之和"),
     "A302": ("error", "（七）总计不等于各项之和"),
     "A303": ("error", "一+二 不等于 （七）+四"),
@@ -76,6 +76,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "M408": ("warning", "名单外单位"),
     "M409": ("warning", "汇总单元格部分单位缺数"),
     "M411": ("error", "报告年度与本次汇总不同"),
+    "M412": ("error", "单位名称与单位代码不一致"),
     # Published reports (Word, PDF, web page) and their text against their tables (issue 11).
     "P801": ("error", "文档为扫描件或表格为图片，无法读取"),
     "P803": ("warning", "文档中的数字无法确定，已留空"),

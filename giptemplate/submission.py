@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from giptemplate.arithmetic import Number, arithmetic_for
 from giptemplate.intake import DOCUMENT_FORMATS, FileFormat
 from giptemplate.layout import Place
+from giptemplate.paths import display_name
 from giptemplate.spec import Spec
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ class Submission:
 
     @property
     def file(self) -> str:
-        return self.path.name
+        return display_name(self.path)
 
     @property
     def unit_name(self) -> str:

@@ -24,7 +24,7 @@ from xlsxwriter.utility import quote_sheetname, xl_cell_to_rowcol, xl_rowcol_to_
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple, Worksheet
 
-from giptemplate import __version__, uscc
+from giptemplate import __version__, atomic, uscc
 from giptemplate.arithmetic import FAIL_MARK, NOT_ASSESSABLE, PASS_MARK, Number, a1_ranges, arithmetic_for
 from giptemplate.errors import WriterError
 from giptemplate.layout import (
@@ -286,7 +286,7 @@ class TemplateWriter:
         self.workbook.close()
         data = self._buffer.getvalue()
         if isinstance(self._target, (str, Path)):
-            Path(self._target).write_bytes(data)
+            atomic.write_bytes(self._target, data)
         else:
             self._target.write(data)
         return data
@@ -947,7 +947,7 @@ class TemplateStamp:
                 members.append((member.info, member.data))
         data = _zip(members)
         if isinstance(target, (str, Path)):
-            Path(target).write_bytes(data)
+            atomic.write_bytes(target, data)
         else:
             target.write(data)
         self.stamped += 1

@@ -7,12 +7,19 @@ also returns what the extract command writes (the provenance of every value and 
 from __future__ import annotations
 
 from giptemplate.errors import IntakeError
-from giptemplate.intake import Intake
+from giptemplate.intake import FOREIGN_FORMATS, Intake
 from giptemplate.published.build import Extraction, submission_from_document
 from giptemplate.published.model import Document
 from giptemplate.submission import Submission
 
-KIND_WORDS = {"html": "是网页文件（HTML）", "pdf": "是 PDF 文件", "docx": "是 Word 文档", "text": "是文本文件"}
+FOREIGN_KINDS = {"html": "html", "pdf": "pdf", "docx": "word"}  # intake's words for a file that is no workbook
+
+
+def not_a_report(intake: Intake, chinese: str, english: str) -> IntakeError:
+    """F001 for a document that is not a readable report: intake's line for that kind of file, and why."""
+    kind = FOREIGN_KINDS.get(intake.file_format)
+    code, base_cn, base_en = FOREIGN_FORMATS[kind] if kind else ("F001", "是文本文件，不是 Excel 工作簿", "a text file")
+    return IntakeError(code, f"{intake.path.name}：{base_cn}；{chinese} ({base_en}; {english})")
 
 
 def load(intake: Intake) -> Document:
@@ -29,11 +36,7 @@ def load(intake: Intake) -> Document:
     try:
         return loaders[kind](intake.data)
     except Exception as exc:
-        raise IntakeError(
-            "F001",
-            f"{intake.path.name}：{KIND_WORDS[kind]}，无法解析其内容（{type(exc).__name__}），也不是 Excel 工作簿"
-            f" (a {kind} document that cannot be parsed)",
-        ) from None
+        raise not_a_report(intake, f"其内容无法解析（{type(exc).__name__}）", "its content cannot be parsed") from None
 
 
 def extract(intake: Intake) -> Extraction:
@@ -44,10 +47,8 @@ def extract(intake: Intake) -> Extraction:
     except IntakeError as exc:
         if exc.code != "F001":
             raise
-        raise IntakeError(
-            "F001",
-            f"{intake.path.name}：{KIND_WORDS[intake.file_format]}，其中未找到政府信息公开工作年度报告的统计表格，"
-            f"也不是 Excel 工作簿 (a {intake.file_format} document without report tables)",
+        raise not_a_report(
+            intake, "其中也未找到政府信息公开工作年度报告的统计表格", "no report tables found in it"
         ) from None
 
 
