@@ -362,6 +362,8 @@ def _document_format(path: Path, head: bytes) -> FileFormat | None:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<html", b"<!doctype", b"mime-version:")) or b"<html" in text[:512]:
         return "html"
+    if b"mime-version:" in text and b"multipart/related" in text:  # MHTML as browsers save it ("From: <Saved…")
+        return "html"
     if head.startswith(b"%PDF") or b"%PDF-" in head[:1024]:
         return "pdf"
     if path.suffix.lower() in TEXT_SUFFIXES and b"\x00" not in head:

@@ -241,3 +241,52 @@ def test_word_file_with_an_entity_declaration_is_refused(tmp_path: Path) -> None
     with pytest.raises(IntakeError) as caught:
         read_workbook(path)
     assert caught.value.code == "F004"
+
+
+def test_mhtml_saved_by_a_browser(tmp_path: Path) -> None:
+    import quopri
+
+    case = next(c for c in CASES if c["name"] == "pingtan_shsyj_2025")
+    html = quopri.encodestring((FIXTURES / case["source"]).read_bytes())
+    # As Chromium's "Save as… single file" writes it: a mail header, then the page quoted-printable.
+    head = (
+        b"From: <Saved by Blink>\r\nSnapshot-Content-Location: https://example.gov.cn/a.htm\r\nSubject: report\r\n"
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/related;\r\n\ttype="text/html";\r\n'
+        b'\tboundary="----MultipartBoundary--x--"\r\n\r\n------MultipartBoundary--x--\r\n'
+        b"Content-Type: text/html\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+    )
+    path = tmp_path / "saved.mhtml"
+    path.write_bytes(head + html + b"\r\n------MultipartBoundary--x----\r\n")
+    submission = read_workbook(path)
+    assert submission.file_format == "html"
+    assert_cells(submission, case)
+
+
+def test_retitled_and_renumbered_sections_are_found() -> None:
+    from giptemplate.published.model import Paragraph
+    from giptemplate.published.narrative import narrative_texts
+
+    lines = [
+        "某局2024年政府信息公开工作年度报告",
+        "一、2024年政府信息公开工作概述",  # retitled: found by its number
+        "（一）主动公开情况。全年主动公开政府信息120条。",
+        "（二）依申请公开情况。全年收到申请3件。",
+        "二、主动公开政府信息情况",
+        "第二十条第（一）项",  # a table caption: not narrative
+        "三、收到和处理政府信息公开申请情况",
+        "四、政府信息公开行政复议、行政诉讼情况",
+        "五、存在的主要问题及改进措施",
+        "问题是……改进是……",
+        "六、其他需要报告的事项",
+        "本年度未收取信息处理费。",
+        "某局",
+        "2025年1月20日",
+        "网站地图 | 联系我们",  # the page's footer after the signature
+    ]
+    texts, headings = narrative_texts([Paragraph(t) for t in lines], SPEC, "某局")
+    assert [h.section for h in headings] == ["s1", "s2", "s3", "s4", "s5", "s6"]
+    assert texts["s1_1"] == "（一）主动公开情况。全年主动公开政府信息120条。"
+    assert texts["s1_2"] == "（二）依申请公开情况。全年收到申请3件。"
+    assert texts["s5"] == "问题是……改进是……"
+    assert texts["s6"] == "本年度未收取信息处理费。"
+    assert all("第二十条" not in t for t in texts.values())

@@ -212,7 +212,7 @@ def _text_length(element: etree._Element) -> int:
 
 def load_html(data: bytes) -> Document:
     """Parse a page's bytes (already admitted: bounded in size) into paragraphs and tables."""
-    if data.lstrip()[:40].lower().startswith(b"mime-version:") or b"multipart/related" in data[:2048].lower():
+    if b"multipart/related" in data[:2048].lower() and b"mime-version:" in data[:2048].lower():
         data = mhtml_html(data)
     text = decode_html(data)
     parser = lxml.html.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
