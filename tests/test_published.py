@@ -113,8 +113,8 @@ def test_gb18030_page_reads_the_same(tmp_path: Path) -> None:
     assert_cells(read_workbook(path), case)
 
 
-def test_scanned_pdf_is_refused_with_one_line(tmp_path: Path) -> None:
-    # A page with only a drawing (what a scan's image page is to a text extractor): no characters at all.
+def scanned_pdf() -> bytes:
+    """A one-page PDF holding only a drawing: what a scan's image page is to a text extractor."""
     content = b"0 0 m 300 300 l S"
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -131,8 +131,12 @@ def test_scanned_pdf_is_refused_with_one_line(tmp_path: Path) -> None:
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out
+
+
+def test_scanned_pdf_is_refused_with_one_line(tmp_path: Path) -> None:
     path = tmp_path / "scan.pdf"
-    path.write_bytes(out)
+    path.write_bytes(scanned_pdf())
     with pytest.raises(IntakeError) as caught:
         read_workbook(path)
     assert caught.value.code == "P801"

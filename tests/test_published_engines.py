@@ -11,12 +11,14 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import docx
 import openpyxl
 import pytest
 from click.testing import CliRunner
 
 from giptemplate.checks import check_file
 from giptemplate.cli import main
+from giptemplate.errors import IntakeError
 from giptemplate.intake import admit
 from giptemplate.merge import merge
 from giptemplate.published import extract
@@ -43,10 +45,24 @@ def require_chromium() -> str:
     return binary
 
 
+IMAGES = "tables_as_images"  # a report whose tables were pasted as pictures: its PDF has text, but no table
+
+
 @pytest.fixture(scope="module")
 def word_documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("word")
-    return {c["name"]: draft_docx(SPEC, c, folder / f"{c['name']}.docx") for c in CASES}
+    documents = {c["name"]: draft_docx(SPEC, c, folder / f"{c['name']}.docx") for c in CASES}
+    images = docx.Document()
+    for line in (
+        "某局2024年政府信息公开工作年度报告",
+        "一、总体情况",
+        "本年共收到申请3件。",
+        "二、主动公开政府信息情况",
+    ):
+        images.add_paragraph(line)
+    images.save(folder / f"{IMAGES}.docx")
+    documents[IMAGES] = folder / f"{IMAGES}.docx"
+    return documents
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +103,28 @@ def test_libreoffice_pdf_cell_for_cell(libreoffice_pdfs: dict[str, Path], name: 
     submission = read_workbook(libreoffice_pdfs[name])
     pages = {p.split("页")[0] for p in submission.provenance.values()}
     assert len(pages) >= 2 and all(p.startswith("第") for p in pages)
+
+
+@pytest.mark.soffice
+def test_pdf_whose_tables_are_images_is_refused(libreoffice_pdfs: dict[str, Path]) -> None:
+    with pytest.raises(IntakeError) as caught:
+        read_workbook(libreoffice_pdfs[IMAGES])
+    assert caught.value.code == "P801" and "\n" not in caught.value.message
+    assert "表格是图片" in caught.value.message
+
+
+def test_extract_goes_on_past_a_refused_document(tmp_path: Path) -> None:
+    from tests.test_published import scanned_pdf
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "scan.pdf").write_bytes(scanned_pdf())
+    (folder / "page.html").write_bytes((FIXTURES / "pingtan_gaj_2022.html").read_bytes())
+    result = CliRunner().invoke(main, ["extract", str(folder), "-o", str(tmp_path / "out")], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "✗ scan.pdf：" in result.output and "扫描件" in result.output
+    assert "✓ page.html" in result.output and (tmp_path / "out" / "page.xlsx").exists()
+    assert "共 2 份报告：提取 1 份，无法读取 1 份。" in result.output
 
 
 @pytest.mark.slow
