@@ -14,6 +14,7 @@ from typing import Any
 
 import docx
 from docx.shared import Pt
+from docx.table import _Cell
 
 from giptemplate.spec import Spec
 
@@ -62,10 +63,12 @@ def draft_docx(spec: Spec, case: dict[str, Any], target: Path) -> Path:
         placed += [(row.label_at, row.label) for row in table.rows if row.label_at is not None]
         placed += [(col.header_at, col.label) for col in table.columns if col.header_at is not None]
         placed += [(cell.at, values.get(cell.key, "")) for cell in table.cells]
+        # The cells are taken once before merging (python-docx's table.cell() re-lays the whole grid per call).
+        cells = [[_Cell(tc, grid) for tc in tr.tc_lst] for tr in grid._tbl.tr_lst]
         for at, text in placed:
-            first = grid.cell(at.first_row, at.first_col)
+            first = cells[at.first_row][at.first_col]
             if at.is_merged:
-                first = first.merge(grid.cell(at.last_row, at.last_col))
+                first = first.merge(cells[at.last_row][at.last_col])
             first.text = text
         # Rows the report does not print (规章 missing, 2019-style single （六）) are removed from the grid.
         for row in reversed(table.rows):
