@@ -172,14 +172,14 @@ def test_text_copy_with_digits_run_together(tmp_path: Path) -> None:
     p803 = [f for f in check_file(submission).findings if f.code == "P803"]
     assert len(p803) == 1 and p803[0].cell_key == "t2.norm.issued"
     assert "可读作 2 1 35" in p803[0].message and "可读作 2 13 5" in p803[0].message
-    assert "文本第" in p803[0].message
+    assert "表二（文本第" in p803[0].message and "段）「行政规范性文件」行" in p803[0].message
 
 
 def test_issue_example_run_splits_only_one_way() -> None:
-    from giptemplate.published.digits import read_text_rows
+    from giptemplate.published.digits import lines_of, read_text_rows
     from giptemplate.published.model import Paragraph
 
-    rows = read_text_rows([Paragraph("二、上年结转政府信息公开申请数量 230 000023")], SPEC)
+    rows = read_text_rows(lines_of([Paragraph("二、上年结转政府信息公开申请数量 230 000023")]), SPEC)
     assert [rows.matched.printed[f"t3.R2.c{i}"].text for i in range(1, 8)] == ["23", "0", "0", "0", "0", "0", "23"]
     assert not rows.uncertain
 
@@ -294,3 +294,24 @@ def test_retitled_and_renumbered_sections_are_found() -> None:
     assert texts["s5"] == "问题是……改进是……"
     assert texts["s6"] == "本年度未收取信息处理费。"
     assert all("第二十条" not in t for t in texts.values())
+
+
+SEED = FIXTURES.parent.parent / "seed" / "000_8a5c167a3bf215e4.txt"
+
+
+def test_seed_text_copy_with_columns_out_of_line() -> None:
+    """The seed report is a text copy whose Markdown tables lost their merges and slid their columns out of line
+    with the header (rows of 表三 after the page break start one or two cells later); read by hand: every count 0
+    except 行政许可 627, and 表三's row 2.其他法律法规禁止公开 mis-typed."""
+    submission = read_workbook(SEED)
+    assert (submission.unit_name, submission.year, submission.file_format) == ("教体局", 2021, "text")
+    expected = {key: 0 for key in SPEC.cells} | {"t2.licensing.decisions": 627}
+    assert {k: submission.values[k] for k in SPEC.cells} == expected
+    findings = check_file(submission).findings
+    assert [(f.code, f.actual) for f in findings if f.code.startswith(("S", "A", "V2", "T9", "P8"))] == [
+        ("S108", "2.其他法律法规禁止公开")
+    ]
+    assert (
+        submission.texts["s1_2"].startswith("(二) 依申请公开办理情况")
+        or "未收到依申请公开件" in submission.texts["s1_2"]
+    )

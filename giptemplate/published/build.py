@@ -16,9 +16,9 @@ from giptemplate.errors import IntakeError
 from giptemplate.intake import Intake
 from giptemplate.layout import layout_for
 from giptemplate.normalise import YUAN_PER_WAN, parse_text
-from giptemplate.published.digits import read_text_rows
+from giptemplate.published.digits import TextLine, lines_of, read_text_rows
 from giptemplate.published.match import Matched, Printed, match_document
-from giptemplate.published.model import Document, Paragraph
+from giptemplate.published.model import Document
 from giptemplate.published.narrative import Heading, narrative_texts
 from giptemplate.published.title import unit_and_year
 from giptemplate.spec import Spec, all_specs, spec_for_year
@@ -63,8 +63,8 @@ def place_words(spec: Spec, p: Printed) -> str:
     page = f"第{p.page}页 " if p.page else ""
     row = p.row_label or cell.row.label
     table = table_name(spec, cell.table)
-    if p.table == 0:  # a row of a plain-text copy: its line
-        return f"{table}（文本第{p.row}行）「{row}」行「{column_name(spec, p.key)}」列"
+    if p.table == 0:  # a row of a plain-text copy: its paragraph
+        return f"{table}（文本第{p.row}段）「{row}」行「{column_name(spec, p.key)}」列"
     return f"{page}{table}（文中第{p.table}个表格第{p.row}行）「{row}」行「{column_name(spec, p.key)}」列"
 
 
@@ -85,6 +85,16 @@ def _choose_spec(document: Document, year: int | None, path: Path) -> tuple[Spec
     return max(tried, key=lambda sm: len(sm[1].printed))
 
 
+def _row_lines(document: Document) -> list[TextLine]:
+    """The rows of a text copy's pipe tables as lines: a copy whose columns slid out of line with its header is
+    read row by row, by label (see :mod:`giptemplate.published.digits`)."""
+    return [
+        TextLine(" | ".join(c.text for c in table.row_cells(r)), table.index, r + 1)
+        for table in document.tables
+        for r in range(len(table.grid))
+    ]
+
+
 def submission_from_document(document: Document, intake: Intake) -> Extraction:
     """The submission of a published report; raises :class:`IntakeError` when it holds no report table."""
     path = intake.path
@@ -98,11 +108,14 @@ def submission_from_document(document: Document, intake: Intake) -> Extraction:
             "no text layer: a scanned document or images",
         )
     spec, matched = _choose_spec(document, year, path)
-    text_rows = read_text_rows(paragraphs, spec) if document.kind == "text" else None
+    text_rows = (
+        read_text_rows([*lines_of(paragraphs), *_row_lines(document)], spec) if document.kind == "text" else None
+    )
     if text_rows is not None:
         for key, printed in text_rows.matched.printed.items():
             matched.printed.setdefault(key, printed)
         matched.tables_found |= text_rows.matched.tables_found
+        matched.odd.extend(o for o in text_rows.matched.odd if o.row_key not in {x.row_key for x in matched.odd})
     if not matched.printed:
         if document.kind == "pdf" and not document.tables:
             raise _refuse(
@@ -158,7 +171,3 @@ def submission_from_document(document: Document, intake: Intake) -> Extraction:
             LabelMismatch(where.sheet if where else "", where.a1 if where else "", expected, odd.found, kind)
         )
     return Extraction(submission, document, matched, headings)
-
-
-def paragraphs_of(document: Document) -> list[Paragraph]:
-    return list(document.paragraphs)

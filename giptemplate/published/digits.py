@@ -17,8 +17,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from giptemplate.normalise import label_key
-from giptemplate.published.match import Matched, Printed
+from giptemplate.normalise import is_near_miss, label_key, similarity
+from giptemplate.published.match import Matched, OddLabel, Printed
 from giptemplate.published.model import Paragraph
 from giptemplate.spec import Cell, Relation, Spec
 
@@ -81,18 +81,75 @@ def _holds(relations: Sequence[Relation], values: dict[str, int]) -> bool:
     return True
 
 
-def read_text_rows(paragraphs: Sequence[Paragraph], spec: Spec) -> TextRows:
+def _split_line(text: str) -> tuple[list[str], list[str]] | None:
+    """(label parts, number tokens) of a row line: "label 1 0 2" or a pipe row "| | label | | 1 | 0 | 2 |"."""
+    if "|" in text:
+        parts = [p.strip() for p in text.strip().strip("|").split("|")]
+        numbers = [p for p in parts if p and re.fullmatch(r"[\d\s]+", p)]
+        labels = [p for p in parts if p and p not in numbers]
+        tokens = [t for n in numbers for t in n.split()]
+        return (labels, tokens) if labels and tokens else None
+    found = _TAIL.match(text)
+    return ([found.group("label").strip()], found.group("nums").split()) if found else None
+
+
+def _which_row(labels: Sequence[str], rows: dict[str, tuple[str, list[Cell]]]) -> tuple[str, str, bool]:
+    """(row label key, printed label) for a line's label parts: the last part that is a spec row's label, exactly
+    or mis-typed (gip-format.md C3), else the parts joined."""
+    candidates = [*reversed(labels), "".join(labels)]
+    for text in candidates:
+        if label_key(text) in rows:
+            return label_key(text), text, False
+    for text in candidates:
+        key = label_key(text)
+        near = [k for k in rows if is_near_miss(key, k)]
+        if near:
+            return max(near, key=lambda k: similarity(key, k)), text, True
+    return "", "", False
+
+
+@dataclass(frozen=True, slots=True)
+class TextLine:
+    """A line that may be a table row: its text and where it is (table 0: the n-th paragraph of the text)."""
+
+    text: str
+    table: int
+    row: int
+    page: int | None = None
+
+
+def lines_of(paragraphs: Sequence[Paragraph]) -> list[TextLine]:
+    return [TextLine(p.text, 0, i, p.page) for i, p in enumerate(paragraphs, start=1)]
+
+
+def read_text_rows(lines: Sequence[TextLine], spec: Spec) -> TextRows:
     rows = _row_cells(spec)
+    unlabelled = [
+        (t.key, [c for c in t.cells if c.row.key == r.key]) for t in spec.tables for r in t.rows if r.label_at is None
+    ]
     out = TextRows()
-    for line_no, paragraph in enumerate(paragraphs, start=1):
-        found = _TAIL.match(paragraph.text)
-        if found is None:
-            continue
-        key = label_key(found.group("label"))
-        if key not in rows:
-            continue
-        table_key, cells = rows[key]
-        tokens = found.group("nums").split()
+    for line in lines:
+        split = _split_line(line.text)
+        if split is None:
+            whole = line.text.replace("|", " ").split()
+            # A row without a label (表四's one row of counts): a line of exactly its numbers, once.
+            fits = [u for u in unlabelled if whole and all(t.isdigit() for t in whole) and len(whole) == len(u[1])]
+            if not fits or fits[0][1][0].key in out.matched.printed:
+                continue
+            split = ([""], whole)
+            key, label = "", ""
+            table_key, cells = fits[0]
+        else:
+            key, label, typo = _which_row(split[0], rows)
+            if not key:
+                continue
+            table_key, cells = rows[key]
+            if typo:
+                row = cells[0].row
+                out.matched.odd.append(
+                    OddLabel(table_key, row.label, label, "typo", line.table, line.row, line.page, row.key)
+                )
+        tokens = split[1]
         keys = {c.key for c in cells}
         relations = [r for r in spec.relations if set(r.lhs) | set(r.rhs) <= keys]
         ways: list[list[str]] = []
@@ -104,11 +161,10 @@ def read_text_rows(paragraphs: Sequence[Paragraph], spec: Spec) -> TextRows:
                 break
             if _holds(relations, {c.key: int(v) for c, v in zip(cells, way, strict=True)}):
                 ways.append(way)
-        label = found.group("label").strip()
         for j, cell in enumerate(cells):
             text = ways[0][j] if len(ways) == 1 else ""
             out.matched.printed.setdefault(
-                cell.key, Printed(cell.key, text, 0, line_no, j + 1, paragraph.page, label, cell.column.label)
+                cell.key, Printed(cell.key, text, line.table, line.row, j + 1, line.page, label, cell.column.label)
             )
         if len(ways) != 1:
             printed = " ".join(tokens)

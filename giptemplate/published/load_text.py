@@ -1,9 +1,8 @@
 """Load a plain-text or Markdown copy of a report: lines are paragraphs, Markdown pipe tables are tables.
 
-A table row copied from a web page as plain text ("一、本年新收政府信息公开申请数量 1 0 0 0 0 0 1") is a line
-whose tail is numbers: consecutive such lines form one table of label + value cells. Where the copy ran a row's
-digits together ("230 000023") the value cells are fewer than the columns; :mod:`giptemplate.published.digits`
-splits them only when the format's relations leave exactly one way.
+A table row copied from a web page as plain text ("一、本年新收政府信息公开申请数量 1 0 0 0 0 0 1") stays a
+paragraph here; :mod:`giptemplate.published.digits` reads such lines against the spec's row labels (and splits
+digits that the copy ran together only when the format's relations leave exactly one way).
 """
 
 from __future__ import annotations
