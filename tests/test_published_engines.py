@@ -198,3 +198,20 @@ def test_extracted_workbook_holds_values_texts_and_sources(tmp_path: Path) -> No
     blank = next(r for r in rows[1:] if r[2] == "四、结转下年度继续办理" and r[3] == "商业企业")
     assert blank[4] in ("", None) and "表三（文中第2个表格第28行）" in blank[5]
     assert any("文档中未印出" in (r[5] or "") for r in by_cell.values())  # the 规章 row is not printed
+
+
+def test_extract_a_folder_in_parallel_and_report_from_a_page(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["extract", str(FIXTURES), "-o", str(out), "--jobs", "2"], catch_exceptions=False)
+    assert "共 8 份报告" in result.output
+    for case in CASES:  # every 2021-format report, each read as by itself
+        workbook = out / f"{case['name']}.xlsx"
+        assert workbook.exists(), result.output
+        assert read_workbook(workbook).unit_name == case["unit"]
+    report = tmp_path / "report.md"
+    result = CliRunner().invoke(
+        main, ["report", str(FIXTURES / "pingtan_gaj_2022.html"), "-o", str(report)], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    text = report.read_text(encoding="utf-8")
+    assert "平潭综合实验区公安局" in text and "行政处罚" in text and "157" in text
