@@ -46,6 +46,7 @@ def require_chromium() -> str:
 
 
 IMAGES = "tables_as_images"  # a report whose tables were pasted as pictures: its PDF has text, but no table
+UNRULED = "tables_without_rules"
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +63,13 @@ def word_documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         images.add_paragraph(line)
     images.save(folder / f"{IMAGES}.docx")
     documents[IMAGES] = folder / f"{IMAGES}.docx"
+    # The same report with its tables drawn without rules (the "Normal Table" style of Word: no borders).
+    case = next(c for c in CASES if c["name"] == "pingtan_zrzyyshjj_2023")
+    unruled = docx.Document(draft_docx(SPEC, case, folder / f"{UNRULED}.docx"))
+    for table in unruled.tables:
+        table.style = unruled.styles["Normal Table"]
+    unruled.save(folder / f"{UNRULED}.docx")
+    documents[UNRULED] = folder / f"{UNRULED}.docx"
     return documents
 
 
@@ -111,6 +119,13 @@ def test_pdf_whose_tables_are_images_is_refused(libreoffice_pdfs: dict[str, Path
         read_workbook(libreoffice_pdfs[IMAGES])
     assert caught.value.code == "P801" and "\n" not in caught.value.message
     assert "表格是图片" in caught.value.message
+
+
+@pytest.mark.soffice
+def test_pdf_whose_tables_have_no_rules_is_refused_not_guessed(libreoffice_pdfs: dict[str, Path]) -> None:
+    with pytest.raises(IntakeError) as caught:
+        read_workbook(libreoffice_pdfs[UNRULED])
+    assert caught.value.code == "P802" and "没有框线" in caught.value.message
 
 
 def test_extract_goes_on_past_a_refused_document(tmp_path: Path) -> None:

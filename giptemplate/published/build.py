@@ -15,10 +15,10 @@ from pathlib import Path
 from giptemplate.errors import IntakeError
 from giptemplate.intake import Intake
 from giptemplate.layout import layout_for
-from giptemplate.normalise import YUAN_PER_WAN, parse_text
+from giptemplate.normalise import YUAN_PER_WAN, label_key, parse_text
 from giptemplate.published.digits import TextLine, lines_of, read_text_rows
 from giptemplate.published.match import Matched, Printed, match_document
-from giptemplate.published.model import Document
+from giptemplate.published.model import Document, Paragraph
 from giptemplate.published.narrative import Heading, narrative_texts
 from giptemplate.published.title import unit_and_year
 from giptemplate.spec import Spec, all_specs, spec_for_year
@@ -85,6 +85,13 @@ def _choose_spec(document: Document, year: int | None, path: Path) -> tuple[Spec
     return max(tried, key=lambda sm: len(sm[1].printed))
 
 
+def _prints_table_labels(paragraphs: list[Paragraph], spec: Spec) -> bool:
+    """Whether the text prints the tables' header labels (the tables are there as text, only not ruled)."""
+    keys = {label_key(label.text) for table in spec.tables for label in table.labels if label.role == "header"}
+    text = label_key("".join(p.text for p in paragraphs))
+    return sum(1 for k in keys if k and k in text) >= 3
+
+
 def _row_lines(document: Document) -> list[TextLine]:
     """The rows of a text copy's pipe tables as lines: a copy whose columns slid out of line with its header is
     read row by row, by label (see :mod:`giptemplate.published.digits`)."""
@@ -117,6 +124,13 @@ def submission_from_document(document: Document, intake: Intake) -> Extraction:
         matched.tables_found |= text_rows.matched.tables_found
         matched.odd.extend(o for o in text_rows.matched.odd if o.row_key not in {x.row_key for x in matched.odd})
     if not matched.printed:
+        if document.kind == "pdf" and not document.tables and _prints_table_labels(paragraphs, spec):
+            raise _refuse(
+                "P802",
+                path,
+                "PDF 中的表格没有框线，无法按单元格可靠读取，请提供 Word、网页版本或带框线的 PDF",
+                "the tables have no rules: cells cannot be told apart reliably",
+            )
         if document.kind == "pdf" and not document.tables:
             raise _refuse(
                 "P801", path, "文档中的表格是图片或没有文字层，无法读取表格数据", "the tables are images, not text"
