@@ -18,6 +18,7 @@ from giptemplate.published.model import DocCell, DocTable, Document
 from giptemplate.spec import Column, Spec, Table
 
 LabelKind = Literal["typo", "obsolete", "variant", "single_row"]
+How = Literal["", "exact", "variant", "prefix", "typo", "obsolete"]  # how a printed label matched a spec label
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,7 @@ class _TableLabels:
         return key in self.header_keys or self.names_column(key) or any(is_near_miss(key, h) for h in self.header_keys)
 
 
-def _label_match(found: str, expected: str, variants: set[str] | frozenset[str] = frozenset()) -> str:
+def _label_match(found: str, expected: str, variants: set[str] | frozenset[str] = frozenset()) -> How:
     """ "exact", "variant", "prefix" (the label with a note after it), "typo" or "" (no match)."""
     if not found or not expected:
         return ""
@@ -256,16 +257,13 @@ def _match_row(table: DocTable, r: int, colmap: _ColumnMap, out: Matched, unlabe
                 )
             return
         unlabelled = [row for row, _ in labels.rows if row.label_at is None and row.key not in unlabelled_done]
-        if not unlabelled or not any(
-            table.grid[r][j] is not None and table.grid[r][j].text.strip()  # type: ignore[union-attr]
-            for j in value_cols
-        ):
+        if not unlabelled or not any((cell := table.grid[r][j]) is not None and cell.text.strip() for j in value_cols):
             return
         row_key, printed_label = unlabelled[0].key, ""
         unlabelled_done.add(row_key)
-    elif how in ("typo", "obsolete", "variant"):
+    elif how == "typo" or how == "obsolete" or how == "variant":
         expected = next(row.label for row, _ in labels.rows if row.key == row_key)
-        out.odd.append(OddLabel(spec_table.key, expected, printed_label, how, table.index, r + 1, first_page, row_key))  # type: ignore[arg-type]
+        out.odd.append(OddLabel(spec_table.key, expected, printed_label, how, table.index, r + 1, first_page, row_key))
     seen_cols: dict[str, list[tuple[int, DocCell | None, str, str]]] = {}
     for j, (column, col_how, col_text) in sorted(colmap.by_col.items()):
         cell = table.grid[r][j] if j < len(table.grid[r]) else None
@@ -284,7 +282,8 @@ def _match_row(table: DocTable, r: int, colmap: _ColumnMap, out: Matched, unlabe
             # that other column; the cell wholly under this header is this column's value.
             own = [(j, c) for j, c in filled if _columns_of(table, r, c, colmap) == {col_key}]
             filled = own if len(own) == 1 else filled
-        j, cell = (filled or distinct or [(slots[0][0], None)])[0]  # type: ignore[list-item]
+        options: list[tuple[int, DocCell | None]] = [*filled] or [*distinct] or [(slots[0][0], None)]
+        j, cell = options[0]
         col_text = slots[0][3]
         header_says_yuan = "元" in col_text and "万元" not in col_text
         printed = Printed(
@@ -314,12 +313,12 @@ def _columns_of(table: DocTable, r: int, cell: DocCell, colmap: _ColumnMap) -> s
     return {colmap.by_col[j][0].key for j, c in enumerate(table.grid[r]) if c is cell and j in colmap.by_col}
 
 
-def _which_row(labels: _TableLabels, cells: Sequence[DocCell]) -> tuple[str, str, str]:
+def _which_row(labels: _TableLabels, cells: Sequence[DocCell]) -> tuple[str, How, str]:
     """(spec row key, how matched, printed label) for a row's label cells; ("", "", "") when none matches."""
     candidates = [(label_key(c.text), c.text) for c in cells]
     if len(cells) > 1:
         candidates.append((label_key("".join(c.text for c in cells)), "".join(c.text for c in cells)))
-    best: tuple[float, str, str, str] | None = None
+    best: tuple[float, str, How, str] | None = None
     for found, text in reversed(candidates):
         for row, rk in labels.rows:
             how = _label_match(found, rk)
