@@ -24,8 +24,10 @@ from giptemplate.arithmetic import Number, Outcome, arithmetic_for
 from giptemplate.findings import SEVERITY_LABELS, SEVERITY_ORDER, Finding, Severity, make, sort_findings
 from giptemplate.layout import CHECK_SHEET, IDENTITY_SHEET, REVIEW_SHEET, Place, layout_for
 from giptemplate.normalise import parse_value
+from giptemplate.published.locate import located_in_document
 from giptemplate.spec import Cell, Part, Relation, Section, Spec
 from giptemplate.submission import CellValue, Submission
+from giptemplate.textclaims import claim_findings
 
 # A part with ``require_any`` that mentions none of its words (六 without the 信息处理费 statement).
 REQUIRE_CODE = "N602"
@@ -1018,6 +1020,11 @@ def check_file(
     )
     checker.cover()
     checker.narrative()
+    checker.findings.extend(
+        claim_findings(submission.spec, submission.texts, shown, places=submission.provenance, where=checker.where)
+    )
+    if submission.is_document:
+        checker.findings[:] = located_in_document(checker.findings, submission)
     if previous is not None:
         checker.across_years(previous)
     elif previous_expected:

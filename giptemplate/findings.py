@@ -78,6 +78,12 @@ CODES: dict[str, tuple[Severity, str]] = {
     "M409": ("warning", "汇总单元格部分单位缺数"),
     "M411": ("error", "报告年度与本次汇总不同"),
     "M412": ("error", "单位名称与单位代码不一致"),
+    # Published reports (Word, PDF, web page) and their text against their tables (issue 11).
+    "P801": ("error", "文档为扫描件或表格为图片，无法读取"),
+    "P802": ("error", "PDF 表格没有框线，无法可靠读取"),
+    "P803": ("warning", "文档中的数字无法确定，已留空"),
+    "T901": ("explain", "文字部分与表格数字不一致"),
+    "T902": ("info", "文字部分所述范围与表格不同"),
 }
 
 

@@ -39,7 +39,9 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 
-FileFormat = Literal["xlsx", "xlsm", "xls", "ods"]
+FileFormat = Literal["xlsx", "xlsm", "xls", "ods", "docx", "pdf", "html", "text"]
+DOCUMENT_FORMATS: frozenset[str] = frozenset({"docx", "pdf", "html", "text"})  # published reports (published/)
+TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
 ENTITY_DECLARATION = b"<!ENTITY"
 
 
@@ -241,9 +243,9 @@ def _sniff_text(path: Path, head: bytes) -> IntakeError:
     return foreign(path, "unknown")
 
 
-def _check_zip(path: Path, data: bytes) -> tuple[FileFormat, dict[str, ZipMember]]:
+def _check_zip(path: Path, data: bytes, documents: bool = False) -> tuple[FileFormat, dict[str, ZipMember]]:
     members = _bounded_members(path, data)
-    return _zip_format(path, data, members), members
+    return _zip_format(path, data, members, documents), members
 
 
 def _bounded_members(path: Path, data: bytes) -> dict[str, ZipMember]:
@@ -271,7 +273,7 @@ def _bounded_members(path: Path, data: bytes) -> dict[str, ZipMember]:
     return members
 
 
-def _zip_format(path: Path, data: bytes, members: dict[str, ZipMember]) -> FileFormat:
+def _zip_format(path: Path, data: bytes, members: dict[str, ZipMember], documents: bool = False) -> FileFormat:
     _refuse_declarations(path, data, members)
     if "mimetype" in members:
         if _inflate(path, data, "mimetype", members["mimetype"]).strip() != ODS_MIME:
@@ -288,6 +290,8 @@ def _zip_format(path: Path, data: bytes, members: dict[str, ZipMember]) -> FileF
         return "xlsm" if b"macroEnabled" in content_types else "xlsx"
     if "xl/workbook.bin" in members:
         raise foreign(path, "xlsb")
+    if "word/document.xml" in members and documents:
+        return "docx"
     if "word/document.xml" in members:
         raise foreign(path, "word")
     if "Index/Document.iwa" in members or "Index.zip" in members:
@@ -397,6 +401,20 @@ def unpack_archive(path: Path) -> list[tuple[str, bytes]]:
     return [(name, _inflate(path, data, name, member)) for name, member in members.items() if not name.endswith("/")]
 
 
+def _document_format(path: Path, head: bytes) -> FileFormat | None:
+    """A published report's format sniffed from its first bytes: web page (HTML, MHTML), PDF, or a text copy."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<html", b"<!doctype", b"mime-version:")) or b"<html" in text[:512]:
+        return "html"
+    if b"mime-version:" in text and b"multipart/related" in text:  # MHTML as browsers save it ("From: <Saved…")
+        return "html"
+    if head.startswith(b"%PDF") or b"%PDF-" in head[:1024]:
+        return "pdf"
+    if path.suffix.lower() in TEXT_SUFFIXES and b"\x00" not in head:
+        return "text"
+    return None
+
+
 def read_bounded(path: Path) -> bytes:
     """The bytes of a regular file of at most :data:`MAX_FILE_BYTES`; anything else is refused, never opened in a
     way that could block (a FIFO), or read past the limit (a link to /dev/zero, a file that grows)."""
@@ -419,8 +437,11 @@ def read_bounded(path: Path) -> bytes:
     return data
 
 
-def admit(path: str | Path) -> Intake:
-    """Read a file's bytes and decide whether it may be parsed; raises :class:`IntakeError` otherwise."""
+def admit(path: str | Path, *, documents: bool = False) -> Intake:
+    """Read a file's bytes and decide whether it may be parsed; raises :class:`IntakeError` otherwise.
+
+    With ``documents``, published reports (Word, PDF, web page, text copy) are admitted too, as formats of
+    :data:`DOCUMENT_FORMATS` for :mod:`giptemplate.published`."""
     path = Path(path)
     data = read_bounded(path)
     if not data:
@@ -428,13 +449,16 @@ def admit(path: str | Path) -> Intake:
     head = data[:1024]
     members: dict[str, ZipMember] = {}
     if head.startswith(ZIP_MAGIC):
-        file_format, members = _check_zip(path, data)
+        file_format, members = _check_zip(path, data, documents)
     elif head.startswith(OLE_MAGIC):
         file_format = _check_ole(path, data)
     elif head.startswith(b"PK"):
         raise _refuse("F005", path, "文件不完整或已损坏", "corrupt zip")
     else:
-        raise _sniff_text(path, head)
+        document = _document_format(path, head) if documents else None
+        if document is None:
+            raise _sniff_text(path, head)
+        file_format = document
     return Intake(path, data, hashlib.sha256(data).hexdigest(), file_format, members)
 
 

@@ -23,7 +23,15 @@ from typing import Any, Final, Literal
 
 from giptemplate.errors import IntakeError
 from giptemplate.extent import MAX_BOOK_CELLS, MAX_CANDIDATE_CELLS, MAX_SHEET_CELLS, Extent, xlsx_extent
-from giptemplate.intake import Intake, admit, calamine_refusal, is_parser_panic, open_calamine, too_large
+from giptemplate.intake import (
+    DOCUMENT_FORMATS,
+    Intake,
+    admit,
+    calamine_refusal,
+    is_parser_panic,
+    open_calamine,
+    too_large,
+)
 from giptemplate.layout import CHECK_SHEET, IDENTITY_KEYS, IDENTITY_SHEET, REVIEW_SHEET, Layout, Place, layout_for
 from giptemplate.normalise import ABSURD, field_text, is_near_miss, label_key, parse_value, parse_year
 from giptemplate.paths import display_name
@@ -1106,11 +1114,16 @@ def _read_texts(book: _Book, plan: _Plan, sheet: str | None) -> dict[str, str]:
 
 def read_workbook(path: str | Path) -> Submission:
     """Read a returned workbook; a file that cannot be read at all raises :class:`IntakeError` (F001–F007)."""
-    return read_intake(admit(path))
+    return read_intake(admit(path, documents=True))
 
 
 def read_intake(intake: Intake) -> Submission:
-    """Read a file that already passed :func:`giptemplate.intake.admit`."""
+    """Read a file that already passed :func:`giptemplate.intake.admit` (a published report is read by
+    :mod:`giptemplate.published` into the same kind of submission)."""
+    if intake.file_format in DOCUMENT_FORMATS:
+        from giptemplate.published import read_document
+
+        return read_document(intake)
     book = _Book(intake)
     props, application, saved_at = book.properties()
     spec, identity = _identify(book, props)

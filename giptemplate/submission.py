@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from giptemplate.arithmetic import Number, arithmetic_for
+from giptemplate.intake import DOCUMENT_FORMATS, FileFormat
 from giptemplate.layout import Place
 from giptemplate.paths import display_name
 from giptemplate.spec import Spec
@@ -87,7 +88,7 @@ class Submission:
     path: Path
     sha256: str
     spec: Spec
-    file_format: Literal["xlsx", "xlsm", "xls", "ods"]
+    file_format: FileFormat
     # unit_name, unit_code, year, scope, filler, phone, date (as typed, stripped) and identity data:
     # template_id, format_version, spec_digest, file_id, generator_version, kind, report_year (identity year)
     meta: dict[str, str] = field(default_factory=dict)
@@ -104,6 +105,14 @@ class Submission:
     unprotected_sheets: tuple[str, ...] = ()
     label_mismatches: list[LabelMismatch] = field(default_factory=list)
     moves: list[TableMove] = field(default_factory=list)
+    # A published document (giptemplate.published): where each cell key was printed, in words, and the cells
+    # whose number could not be known (cell key -> the readings that fit, as printed); empty for workbooks.
+    provenance: dict[str, str] = field(default_factory=dict)
+    uncertain: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def is_document(self) -> bool:
+        return self.file_format in DOCUMENT_FORMATS
 
     @property
     def file(self) -> str:

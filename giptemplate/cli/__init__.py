@@ -25,6 +25,7 @@ COMMANDS = {
     "report": "giptemplate.cli.report",
     "demo": "giptemplate.cli.demo",
     "serve": "giptemplate.cli.serve",
+    "extract": "giptemplate.cli.extract",
 }
 
 

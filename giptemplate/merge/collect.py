@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from giptemplate.submission import Submission
 
 SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".et"})
+# Published reports, read by giptemplate.published (text copies are read only when named).
+DOCUMENT_SUFFIXES = frozenset({".docx", ".pdf", ".html", ".htm", ".mhtml", ".mht"})
 INTERNAL_ERROR = "X000"  # not a finding code: the reader failed unexpectedly on this file
 SMALL_BATCH = 8  # below this many files, starting worker processes costs more than it saves
 FINDINGS_KIND = "findings"  # the check command's xlsx report (render.to_xlsx)
@@ -305,7 +307,7 @@ def find_inputs(inputs: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
         if path.is_dir():
             for child in sorted(_walk(path)):
                 name = child.name
-                if name.startswith(("~$", ".")) or child.suffix.lower() not in SPREADSHEET_SUFFIXES:
+                if name.startswith(("~$", ".")) or child.suffix.lower() not in SPREADSHEET_SUFFIXES | DOCUMENT_SUFFIXES:
                     add(child, skipped)
                 else:
                     add(child, files)

@@ -1,0 +1,203 @@
+"""Load a PDF with a text layer into a :class:`Document` through pdfplumber.
+
+Each page's ruled tables are found by their lines (what Word, WPS and LibreOffice exports and browser prints of
+bordered tables draw); a merged cell is one cell, whatever columns or rows it covers. The text outside the
+tables becomes paragraphs, one per printed line, in reading order with the tables. A table cut by a page break
+is two tables here; :mod:`giptemplate.published.match` continues the first with the second. A PDF with no
+characters at all is a scan (refused by the caller).
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import logging
+import re
+import unicodedata
+from typing import Any
+
+import pdfplumber
+
+from giptemplate.published.load_html import clean
+from giptemplate.published.model import DocCell, DocTable, Document, Paragraph
+
+MAX_PAGES = 300
+# pdfminer warns on every odd font descriptor (Chromium's CJK subsets): noise for a reader of many files.
+logging.getLogger("pdfminer").setLevel(logging.ERROR)
+# Chromium and some PDF writers map common ideographs to CJK/Kangxi radicals (⼀ U+2F00 for 一, ⼆ for 二): the
+# text layer then differs from what the page shows. NFKC folds them back.
+_RADICALS = re.compile("[\u2e80-\u2fdf]")
+_NUMBER = re.compile(r"^[\d.,，\s%-]+$")
+
+
+def _text(text: str) -> str:
+    return clean(_RADICALS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text))
+
+
+_TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines", "intersection_tolerance": 4}
+
+
+def _cell_texts(table: Any) -> dict[tuple[float, ...], str]:
+    """Each cell box's text (pdfplumber assigns characters to cells by their centre)."""
+    texts: dict[tuple[float, ...], str] = {}
+    for row, row_texts in zip(table.rows, table.extract(x_tolerance=1.5), strict=False):
+        for bbox, text in zip(row.cells, row_texts, strict=False):
+            if bbox is not None:
+                # Lines inside a cell are one label or number broken by the cell width ("（二）部分公开（区分…").
+                texts[tuple(bbox)] = _text((text or "").replace("\n", ""))
+    return texts
+
+
+def _grid(table: Any, page_no: int) -> tuple[list[list[DocCell | None]], tuple[float, ...]]:
+    """The table's grid with each merged cell placed in every slot its box covers, and its column edges."""
+    texts = _cell_texts(table)
+    xs = sorted({round(x, 1) for cell in table.cells for x in (cell[0], cell[2])})
+    ys = sorted({round(y, 1) for cell in table.cells for y in (cell[1], cell[3])})
+    cols = _edges(xs)
+    rows = _edges(ys)
+    grid: list[list[DocCell | None]] = [[None] * (len(cols) - 1) for _ in range(len(rows) - 1)]
+    for box in table.cells:
+        c0, c1 = _index(cols, box[0]), _index(cols, box[2])
+        r0, r1 = _index(rows, box[1]), _index(rows, box[3])
+        if c1 <= c0 or r1 <= r0:
+            continue
+        cell = DocCell(texts.get(tuple(box), ""), r0, c0, page_no)
+        for r in range(r0, r1):
+            for c in range(c0, c1):
+                grid[r][c] = cell
+    return grid, tuple(cols)
+
+
+def _edges(values: list[float], tolerance: float = 2.0) -> list[float]:
+    edges: list[float] = []
+    for v in values:
+        if not edges or v - edges[-1] > tolerance:
+            edges.append(v)
+    return edges
+
+
+def _index(edges: list[float], value: float) -> int:
+    return min(range(len(edges)), key=lambda i: abs(edges[i] - value))
+
+
+def _find_tables(page: Any) -> list[Any]:
+    """The page's ruled tables, closed where a page break left them open: browsers and WPS draw no rule above
+    the first row of a table continued on a new page (or below its last row), and without it that row is lost.
+    Where a table's vertical rules run on past its top or bottom, a rule is added at their end."""
+    tables = page.find_tables(_TABLE_SETTINGS)
+    extra: list[float] = []
+    for table in tables:
+        x0, top, x1, bottom = table.bbox
+        edges = [e for e in page.vertical_edges if x0 - 1 <= e["x0"] <= x1 + 1]
+        above = [e["top"] for e in edges if e["top"] < top - 1 and e["bottom"] >= top - 1]
+        below = [e["bottom"] for e in edges if e["bottom"] > bottom + 1 and e["top"] <= bottom + 1]
+        extra += [min(above)] if above else []
+        extra += [max(below)] if below else []
+    if not extra:
+        return list(tables)
+    return list(page.find_tables({**_TABLE_SETTINGS, "explicit_horizontal_lines": extra}))
+
+
+def load_pdf(data: bytes) -> Document:
+    document = Document("pdf")
+    index = 0
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        document.pages = len(pdf.pages)
+        document.title = clean(str((pdf.metadata or {}).get("Title", "") or ""))
+        for page_no, page in enumerate(pdf.pages[:MAX_PAGES], start=1):
+            if not page.chars:
+                continue
+            tables = _find_tables(page)
+            boxes = [t.bbox for t in tables]
+
+            def outside(obj: dict[str, Any], boxes: list[tuple[float, float, float, float]] = boxes) -> bool:
+                x = (obj["x0"] + obj["x1"]) / 2
+                y = (obj["top"] + obj["bottom"]) / 2
+                return not any(b[0] <= x <= b[2] and b[1] <= y <= b[3] for b in boxes)
+
+            items: list[tuple[float, Paragraph | DocTable]] = []
+            for line in page.filter(outside).extract_text_lines(x_tolerance=1.5):
+                text = _text(line["text"])
+                if text:
+                    items.append((line["top"], Paragraph(text, page_no)))
+            for table in tables:
+                index += 1
+                grid, edges = _grid(table, page_no)
+                items.append((table.bbox[1], DocTable(index, grid, (page_no,), edges)))
+            items.sort(key=lambda item: item[0])
+            document.blocks.extend(block for _, block in items)
+            page.flush_cache()
+    _join_split_rows(document)
+    _renumber(document)
+    return document
+
+
+def _align_columns(before: DocTable, after: DocTable) -> None:
+    """Give the two parts of a table cut by a page break the same columns: a browser draws no rule where a
+    merged cell covers a column boundary on that page, so one part may show fewer columns than the other."""
+    if not before.x_edges or not after.x_edges or len(after.x_edges) == len(before.x_edges):
+        return
+    coarse, fine = (after, before) if len(after.x_edges) < len(before.x_edges) else (before, after)
+    _widen(coarse, fine.x_edges)
+
+
+def _widen(table: DocTable, edges: tuple[float, ...], tolerance: float = 2.0) -> None:
+    index = []
+    for x in table.x_edges:
+        found = [i for i, e in enumerate(edges) if abs(e - x) <= tolerance]
+        if not found:
+            return
+        index.append(found[0])
+    width = len(edges) - 1
+    grid: list[list[DocCell | None]] = []
+    for row in table.grid:
+        wide: list[DocCell | None] = [None] * width
+        for j, cell in enumerate(row):
+            for k in range(index[j], index[j + 1]):
+                wide[k] = cell
+        grid.append(wide)
+    table.grid = grid
+    table.x_edges = edges
+
+
+def _columns(row: list[DocCell | None], cell: DocCell | None) -> list[int]:
+    return [j for j, c in enumerate(row) if c is cell]
+
+
+def _join_split_rows(document: Document) -> None:
+    """Rejoin table rows that a page break cut in two (Word and WPS let a row break across pages by default).
+
+    The next page's table then opens with a fragment: text only under cells that have text too (the rest of a
+    long label or header), never a number, and blank where the cut row printed its short values. Its texts are
+    appended to the cells above and the fragment row is dropped.
+    """
+    tables = document.tables
+    for before, after in itertools.pairwise(tables):
+        if not before.pages or not after.pages or after.pages[0] != before.pages[-1] + 1:
+            continue
+        _align_columns(before, after)
+        if not before.grid or not after.grid or before.width != after.width:
+            continue
+        first = after.grid[0]
+        last = before.grid[-1]
+        pairs = list(zip(last, first, strict=True))
+        continues = [(a, b) for a, b in pairs if b is not None and b.text]
+        # Text continues text: every printed fragment cell sits under a cell with text, and neither is a number.
+        if not continues or any(a is None or not a.text or _NUMBER.match(a.text) for a, _ in continues):
+            continue
+        if any(_NUMBER.match(b.text) for _, b in continues):
+            continue
+        # A cut cell keeps its columns on the next page; a new row under a wider cell (a caption) does not.
+        if any(_columns(last, a) != _columns(first, b) for a, b in continues):
+            continue
+        done: list[DocCell] = []
+        for a, b in continues:
+            if a is not None and not any(a is d for d in done):
+                a.text += b.text
+                done.append(a)
+        after.grid.pop(0)
+
+
+def _renumber(document: Document) -> None:
+    for i, table in enumerate(document.tables, start=1):
+        table.index = i

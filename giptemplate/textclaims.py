@@ -1,0 +1,189 @@
+"""Text against tables: the numbers a report's narrative states about its own tables, read and compared.
+
+The recogniser is data (templates/claims/<spec id>.toml): each claim names the cells whose sum a sentence states
+and the patterns that read the number. A sentence that contradicts the tables gives T901 (需说明) quoting both
+places; one whose scope differs (全区, 代表区政府…) gives T902 (提示). Runs on the 文字内容 of returned workbooks
+and on the narrative of published reports alike.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from giptemplate.arithmetic import Number
+from giptemplate.findings import Finding, make
+from giptemplate.spec import Spec, templates_dir
+
+_FRAGMENTS = {
+    "{N}": r"(?P<n>\d+|[零〇一二两三四五六七八九十百千]+)",
+    "{U}": r"\s*(?:件|项|个|宗|份|起|次)",
+    "{G}": r"[^0-9０-９。；;，,零〇一二两三四五六七八九十百千]{0,16}?",
+}
+_SENTENCE = re.compile(r"[^。；;！!？?\n]+")
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+
+@dataclass(frozen=True)
+class Claim:
+    key: str
+    title: str
+    cells: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+    zero_patterns: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
+class Claims:
+    claims: tuple[Claim, ...]
+    scope_words: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One number a sentence states: which claim, the number, the sentence, and whether its scope differs."""
+
+    claim: str
+    number: int
+    sentence: str
+    other_scope: bool = False
+
+
+def chinese_number(text: str) -> int | None:
+    """ "19" -> 19, "十二" -> 12, "二十一" -> 21, "零" -> 0; None for anything else."""
+    if text.isdigit():
+        return int(text)
+    total, digit = 0, None
+    for ch in text:
+        if ch in _DIGITS:
+            digit = _DIGITS[ch]
+        elif ch in _UNITS:
+            total += (digit if digit is not None else 1) * _UNITS[ch]
+            digit = None
+        else:
+            return None
+    return total + (digit or 0)
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    for name, fragment in _FRAGMENTS.items():
+        pattern = pattern.replace(name, fragment)
+    return re.compile(pattern)
+
+
+@functools.lru_cache(maxsize=8)
+def claims_for(spec_id: str) -> Claims:
+    """The claims of a format (no claims when the format has no claims file)."""
+    path: Path = templates_dir() / "claims" / f"{spec_id}.toml"
+    if not path.is_file():
+        return Claims((), ())
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    claims = tuple(
+        Claim(
+            key=c["key"],
+            title=c["title"],
+            cells=tuple(c.get("cells", ())),
+            patterns=tuple(_compile(p) for p in c.get("patterns", ())),
+            zero_patterns=tuple(_compile(p) for p in c.get("zero_patterns", ())),
+        )
+        for c in data.get("claims", ())
+    )
+    return Claims(claims, tuple(data.get("scope_words", ())))
+
+
+def read_claims(text: str, claims: Claims) -> list[Reading]:
+    """Every number the text states about a claim, sentence by sentence (the first reading of a claim in a
+    sentence; a number in a scope other than the unit's own is marked)."""
+    readings: list[Reading] = []
+    for found in _SENTENCE.finditer(text):
+        sentence = found.group(0).strip()
+        if not sentence:
+            continue
+        other_scope = any(w in sentence for w in claims.scope_words)
+        taken: list[tuple[int, int]] = []
+        for claim in claims.claims:
+            reading = _read_one(claim, sentence, taken)
+            if reading is not None:
+                readings.append(Reading(claim.key, reading, sentence, other_scope))
+    return readings
+
+
+def _read_one(claim: Claim, sentence: str, taken: list[tuple[int, int]]) -> int | None:
+    for pattern in claim.patterns:
+        for m in pattern.finditer(sentence):
+            span = m.span("n")
+            if any(a <= span[0] < b for a, b in taken):
+                continue
+            number = chinese_number(m.group("n"))
+            if number is not None:
+                taken.append(span)
+                return number
+    if any(p.search(sentence) for p in claim.zero_patterns):
+        return 0
+    return None
+
+
+def claim_findings(
+    spec: Spec,
+    texts: Mapping[str, str],
+    shown: Mapping[str, Number | None],
+    *,
+    places: Mapping[str, str] | None = None,
+    where: Mapping[str, Any] | None = None,
+) -> list[Finding]:
+    """T901/T902 for every sentence of the narrative whose number differs from the tables' (as printed)."""
+    claims = claims_for(spec.id)
+    if not claims.claims:
+        return []
+    by_key = {c.key: c for c in claims.claims}
+    findings: list[Finding] = []
+    parts = {p.key: p.display_title for p in spec.parts}
+    for part_key, text in texts.items():
+        for reading in read_claims(text or "", claims):
+            claim = by_key[reading.claim]
+            if not claim.cells:
+                continue
+            values = [shown.get(k) for k in claim.cells]
+            if any(v is None for v in values):
+                continue
+            table_value = sum((Decimal(v) for v in values if v is not None), Decimal(0))
+            if table_value == reading.number:
+                continue
+            cells = _cells_words(spec, claim.cells, places)
+            code = "T902" if reading.other_scope else "T901"
+            tail = "（该句所述范围与本表不同，请确认）" if reading.other_scope else "，两处应一致，请核对后说明"
+            findings.append(
+                make(
+                    code,
+                    f"“{parts.get(part_key, part_key)}”中“{reading.sentence}”称{claim.title} {reading.number}，"
+                    f"{cells}为 {_fmt(table_value)}{tail}。",
+                    cell_key=claim.cells[0],
+                    expected=_fmt(table_value),
+                    actual=str(reading.number),
+                    diff=_fmt(Decimal(reading.number) - table_value),
+                    extra={"claim": claim.key, "sentence": reading.sentence, "part": part_key},
+                    **(where or {}),
+                )
+            )
+    return findings
+
+
+def _cells_words(spec: Spec, keys: Sequence[str], places: Mapping[str, str] | None) -> str:
+    first = keys[0]
+    if places and first in places:
+        return places[first] if len(keys) == 1 else f"{places[first]}等 {len(keys)} 项合计"
+    cell = spec.cells[first]
+    table = spec.table(cell.table)
+    what = cell.row.group if len(keys) > 1 and cell.row.group else cell.row.label
+    return f"{table.sheet}「{what}」「{cell.column.label}」"
+
+
+def _fmt(value: Decimal) -> str:
+    return str(int(value)) if value == value.to_integral_value() else str(value.normalize())

@@ -1,0 +1,124 @@
+"""The text-against-table recogniser on real sentences (from the fixtures' narratives and the seed report), and the
+T901/T902 checks on returned workbooks' 文字内容 as on published documents."""
+
+from __future__ import annotations
+
+import pytest
+
+from giptemplate.checks import check_file
+from giptemplate.spec import Spec, spec_by_id
+from giptemplate.textclaims import chinese_number, claim_findings, claims_for, read_claims
+from tests.submission_factory import build, good_texts
+
+CLAIMS = claims_for("gip2021")
+
+# (sentence as printed in a real report, expected readings {claim: number}); {} means: says nothing about a cell.
+SENTENCES: list[tuple[str, dict[str, int]]] = [
+    # pingtan_gaj_2022
+    (
+        "2022年，我局收到政府信息公开申请1件，已按照相关法规，逐级审查办理，区分可以公开和不予公开部分内容后，作出答复",
+        {"new": 1},
+    ),
+    ("结转上年度政府信息公开申请1件，因申请人无正当理由逾期不补正，不再处理其政府信息公开申请", {"carried": 1}),
+    (
+        "全年没有应公开而不予公开的情况，没有因政府信息公开针对区公安局申请行政复议或行政诉讼的事项",
+        {"review": 0, "litigation": 0},
+    ),
+    ("全年累计主动公开公安政府信息179条，全文电子化达100%", {}),
+    ("2022年，无收取信息处理费情况", {"processing_fee": 0}),
+    ("年内，制发《平潭综合实验区公安局关于进一步规范政府信息公开工作的通知》", {}),
+    # pingtan_zrzyyshjj_2023
+    ("全年政府信息主动公开52条，其中政策及规范性文件类3条，国土资源城乡建设环保能源类信息 45，其他类4条", {}),
+    ("办理依申请公开19件", {"closed": 19}),
+    # pingtan_jinjing_pianqu_2024
+    ("2024年共收到依申请公开8件，均已按期答复办结", {"new": 8}),
+    ("全年未发生因政府信息公开工作被申请行政复议或提起行政诉讼的情况", {"review": 0, "litigation": 0}),
+    ("严格按照政府信息公开的相关规定要求，2024年累计主动公开政府信息37条，其中重大建设项目的批准和实施情况1条", {}),
+    # pingtan_shsyj_2025
+    ("全年受理依申请公开3件，均在法定时限内办结，答复准确率100%", {"new": 3}),
+    ("（一） 信息制作与管理：全年制发公文类政府信息383条，其中主动公开54条、依申请公开316条、不予公开13条", {}),
+    ("2025年度我局无向申请人收取政府信息公开费用的情况，无因政府信息公开工作被追责问责的情况", {"processing_fee": 0}),
+    ("政务新媒体（微信公众号）发布推文787篇，累计阅读量3241654万次", {}),
+    # pingtan_haitan_pianqu_2023
+    ("2023年我局未收到依申请公开事宜", {"new": 0}),
+    (
+        "按照《国务院办公厅关于印发<政府信息公开信息处理费管理办法>的通知》国办函〔2020〕109号）规定的按件、按量收费标准，"
+        "本年度没有产生信息公开处理费",
+        {"processing_fee": 0},
+    ),
+    ("2023年共推送主题教育、文明创建、平安建设等文章877余篇", {}),
+    # pingtan_jinjing_pianqu_2021
+    ("本年度收到依申请公开事项0项", {"new": 0}),
+    ("全年公开公文类政府信息共118条，其中行政法规、规章和规范性文件1条", {}),
+    # the seed report (教体局 2021)
+    ("全年我局未收到依申请公开件", {"new": 0}),
+    ("截至2021年底，郑县教育体育局官方微信公共号关注用户达到15298人次，全年官方微信公众号公布共146期教育领域信息", {}),
+    # the issue's examples of contradictions
+    ("本年共收到申请75件", {"new": 75}),
+    ("现行有效行政规范性文件393件", {"norm_in_force": 393}),
+    ("区政府办代表区政府受理政府信息公开申请17件", {"new": 17}),
+    (
+        "本年度共受理政府信息公开申请二十一件，上年结转3件，结转下年度继续办理2件",
+        {"new": 21, "carried": 3, "carry_forward": 2},
+    ),
+]
+
+
+@pytest.mark.parametrize(("sentence", "expected"), SENTENCES, ids=[s[:16] for s, _ in SENTENCES])
+def test_real_sentences_are_read(sentence: str, expected: dict[str, int]) -> None:
+    readings = read_claims(sentence, CLAIMS)
+    assert {r.claim: r.number for r in readings} == expected
+
+
+def test_at_least_twenty_real_sentences() -> None:
+    assert len(SENTENCES) >= 20 and sum(1 for _, e in SENTENCES if e) >= 15
+
+
+def test_scope_words_mark_another_scope() -> None:
+    (reading,) = read_claims("区政府办代表区政府受理政府信息公开申请17件", CLAIMS)
+    assert reading.other_scope
+    (own,) = read_claims("本年共收到申请75件", CLAIMS)
+    assert not own.other_scope
+
+
+@pytest.mark.parametrize(
+    ("text", "number"), [("19", 19), ("十二", 12), ("二十一", 21), ("零", 0), ("两", 2), ("一百零五", 105)]
+)
+def test_chinese_numbers(text: str, number: int) -> None:
+    assert chinese_number(text) == number
+
+
+def _values(spec: Spec, **cells: int) -> dict[str, int | None]:
+    values: dict[str, int | None] = {c.key: 0 for c in spec.cells.values()}
+    values.update({k.replace("__", "."): v for k, v in cells.items()})
+    return values
+
+
+def test_contradiction_is_explain_and_other_scope_is_info() -> None:
+    spec = spec_by_id("gip2021")
+    shown = _values(spec, t3__R1__c7=74, t2__norm__in_force=470)
+    texts = {"s1_2": "本年共收到申请75件。现行有效行政规范性文件393件。区政府办代表区政府受理政府信息公开申请17件。"}
+    findings = claim_findings(spec, texts, shown)
+    by_code = sorted((f.code, f.actual, f.expected) for f in findings)
+    assert by_code == [("T901", "393", "470"), ("T901", "75", "74"), ("T902", "17", "74")]
+    t901 = next(f for f in findings if f.actual == "75")
+    assert (
+        t901.severity == "explain"
+        and "本年共收到申请75件" in t901.message
+        and "表三「一、本年新收政府信息公开申请数量」「总计」为 74" in t901.message
+    )
+    assert not claim_findings(spec, {"s1_2": "本年共收到申请74件。"}, shown)
+
+
+def test_returned_workbook_narrative_is_checked(spec: Spec) -> None:
+    values = {c.key: 0 for c in spec.input_cells} | {"t3.R1.c1": 5, "t3.R3.c1": 5}
+
+    def texts(sentence: str) -> dict[str, str]:
+        return good_texts(spec) | {"s1_2": sentence}
+
+    consistent = build(spec, values, texts=texts("本年共收到政府信息公开申请5件，均已办结。"))
+    assert not [f for f in check_file(consistent).findings if f.code.startswith("T9")]
+    wrong = build(spec, values, texts=texts("本年共收到政府信息公开申请7件，均已办结。"))
+    t901 = [f for f in check_file(wrong).findings if f.code == "T901"]
+    assert len(t901) == 1 and t901[0].actual == "7" and t901[0].expected == "5"
+    assert t901[0].sheet is None or t901[0].file == wrong.file
