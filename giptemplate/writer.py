@@ -82,6 +82,8 @@ class Fill:
     date: str = ""
     values: Mapping[str, Number | None] = field(default_factory=dict)
     texts: Mapping[str, str] = field(default_factory=dict)
+    # text a unit typed into number cells, written back as text in a return copy (so its live checks see it)
+    typed: Mapping[str, str] = field(default_factory=dict)
 
     def meta(self, key: str) -> str | int:
         value: str | int = getattr(self, key)
@@ -514,6 +516,8 @@ class TemplateWriter:
                 _check(sheet.merge_range(r0, c0, r1, c1, "", fmt), key)
             if formula is not None:
                 _check(sheet.write_formula(r0, c0, formula, fmt, _excel_number(value)), key)
+            elif value is None and key in fill.typed:
+                _check(sheet.write_string(r0, c0, fill.typed[key], fmt), key)
             elif value is None:
                 _check(sheet.write_blank(r0, c0, None, fmt), key)
             else:
@@ -816,7 +820,7 @@ class TemplateWriter:
             else:
                 formula = "=" + live.usable_expression(cell, parsed)
                 code_formula = "=" + live.code_expression(spec, cell, ref, parsed)
-                codes[cell.key] = live.value_code(spec, cell, value)
+                codes[cell.key] = "V201" if cell.key in fill.typed else live.value_code(spec, cell, value)
                 value = live.usable(spec, cell, value)
             cached: str | int | float = "" if value is None else _excel_number(value)
             _check(sheet.write_formula(mirror.row, mirror.col, formula, None, cached), f"mirror of {cell.key}")
