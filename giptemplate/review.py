@@ -180,7 +180,7 @@ def _write_review_sheet(
     summary: str,
 ) -> None:
     f = writer.formats
-    widths = (6, 8, 7, 22, 16, 80)
+    widths = (6, 8, 7, 20, 26, 72)
     for col, width in enumerate(widths):
         sheet.set_column(col, col, width)
     last = len(widths) - 1
@@ -209,12 +209,12 @@ def _write_review_sheet(
     for i, (first, group) in enumerate(_grouped(findings), start=1):
         row = header_row + i
         places = [marked.get(id(x)) for x in group]
-        wheres = [p.display if p is not None else x.location for p, x in zip(places, group, strict=True)]
         if len(group) == 1:
-            where, message = wheres[0], first.message
+            where, message = places[0].display if places[0] is not None else first.location, first.message
         else:
-            where = _cell_list([p for p in places if p is not None]) or "；".join(dict.fromkeys(wheres))
-            message = f"共 {len(group)} 处（已在各单元格标注）。例如：{first.message}"
+            where = _cell_list(group)
+            noted = "（已在各单元格标注）" if all(p is not None for p in places) else ""
+            message = f"共 {len(group)} 处{noted}。例如：{first.message}"
         kind = CODES.get(first.code, ("", ""))[1]
         _ok(sheet.write_number(row, 0, i, f.cell), "write_number")
         _ok(sheet.write_string(row, 1, first.severity_label, f.cell), "write_string")
@@ -254,12 +254,14 @@ def _grouped(findings: Sequence[Finding]) -> list[tuple[Finding, list[Finding]]]
     return out
 
 
-def _cell_list(places: Sequence[Place]) -> str:
-    """Cells by sheet: 表三 C7、C8、D9；表四 B6."""
+def _cell_list(findings: Sequence[Finding]) -> str:
+    """The findings' cells by sheet: 表三 C7、C8、D9；表四 B6."""
     by_sheet: dict[str, list[str]] = {}
-    for place in places:
-        by_sheet.setdefault(place.sheet, []).append(place.a1)
-    return "；".join(f"{sheet} {'、'.join(dict.fromkeys(cells))}" for sheet, cells in by_sheet.items())
+    for finding in findings:
+        by_sheet.setdefault(finding.sheet or "", []).append(finding.cell or "")
+    return "；".join(
+        f"{sheet} {'、'.join(c for c in dict.fromkeys(cells) if c)}".strip() for sheet, cells in by_sheet.items()
+    )
 
 
 __all__ = ["copy_findings", "filed_values", "place_of_finding", "write_return_copy"]

@@ -710,8 +710,10 @@ class TemplateWriter:
                 formula = live.count_status_formula(count)
                 cached = live.count_status(sum(1 for c in codes.values() if c == code))
                 cells = "填报单元格" if kind == "value" else "合计单元格（应为公式）"
-                description = "、".join(tl.sheet for tl in layout.tables.values()) + f"的{cells}（标红处）"
-                where = "各表标红的单元格"
+                blank = code == "V203"
+                description = "、".join(tl.sheet for tl in layout.tables.values()) + f"的{cells}"
+                description += "（空白处；没有发生的填 0）" if blank else "（标红处）"
+                where = "各表空白的填报单元格" if blank else "各表标红的单元格"
             elif kind == "cover":
                 code = live.COVER_CODES[key]
                 severity = live.severity(code)
