@@ -234,7 +234,7 @@ def _lock_inputs(writer: TemplateWriter) -> None:
     # A summary is a result, not a form: the template's input formats are locked before the workbook is packed
     # (xlsxwriter resolves formats only when it closes), so the totals cannot be typed over.
     f = writer.formats
-    for fmt in (f.count_input, f.fee_input, f.count_marked, f.fee_marked, f.text_input, f.text_marked):
+    for fmt in (f.count_input, f.fee_input, f.count_marked, f.fee_marked):
         fmt.set_locked(True)
     for fmt in (f.field_input, f.field_marked):
         fmt.set_locked(True)
