@@ -575,7 +575,7 @@ class _Checker:
         self.add(
             "V212",
             f"{cell_name(self.spec, cell.key)}为 {fmt(number)}，超过模板允许的上限 {fmt(self.bound(cell))}"
-            "（数据有效性被绕过，如粘贴），请核对。",
+            "（数据有效性被绕过，如粘贴），不能使用，请核对后重新填写。",
             key=cell.key,
             at=at,
             actual=fmt(number),

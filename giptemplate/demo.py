@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from giptemplate import uscc
+from giptemplate import atomic, uscc
 from giptemplate.arithmetic import Number, arithmetic_for
 from giptemplate.demo_texts import POOLS, S6_EXTRAS, S6_MISSING, S6_NO_FEE, SEED_TEXTS, SEED_UNIT, SEED_VALUES
 from giptemplate.layout import layout_for
@@ -395,7 +395,7 @@ def _reports(spec: Spec, merged: Any, folder: Path, result: DemoResult) -> list[
         data = ReportData.from_submission(read_workbook(seed_file))
         for fmt in ("docx", "md"):
             target = folder / f"{SEED_UNIT}{YEAR}年政府信息公开工作年度报告.{fmt}"
-            target.write_bytes(render(data, fmt))
+            atomic.write_bytes(target, render(data, fmt))
             written.append(target)
     # The county's narrative as an office writes it, in a document beside the summary; the report is made from
     # the summary and that document the way `giptemplate report 汇总.xlsx --texts 文字内容.md` makes it.
@@ -405,7 +405,7 @@ def _reports(spec: Spec, merged: Any, folder: Path, result: DemoResult) -> list[
     summary.texts = read_texts(texts_file, spec)
     county = ReportData.from_submission(summary)
     target = folder / f"{OFFICE}{YEAR}年政府信息公开工作年度报告（汇总）.docx"
-    target.write_bytes(render(county, "docx", draft=merged.exit_code != 0))
+    atomic.write_bytes(target, render(county, "docx", draft=merged.exit_code != 0))
     written.append(target)
     return written
 

@@ -12,18 +12,22 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import stat
 import struct
 import zipfile
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Final, Literal, NamedTuple
 
 import openpyxl
 import python_calamine
 
 from giptemplate.errors import IntakeError
+from giptemplate.extent import MAX_BOOK_CELLS, MAX_SHEET_CELLS, Extent, ods_extents, xls_extents
+from giptemplate.paths import display_name
 
 # openpyxl parses through defusedxml when it is installed; a template reader must never run without it.
 assert openpyxl.DEFUSEDXML, "defusedxml must be installed (XML entity bombs)"
@@ -85,7 +89,7 @@ class Intake:
 
 
 def _refuse(code: str, path: Path, chinese: str, english: str) -> IntakeError:
-    return IntakeError(code, f"{path.name}：{chinese} ({english})")
+    return IntakeError(code, f"{display_name(path)}：{chinese} ({english})")
 
 
 def _inflate(path: Path, data: bytes, name: str, member: ZipMember) -> bytes:
@@ -161,27 +165,72 @@ def _zipfile_directory(path: Path, data: bytes) -> list[tuple[str, int, ZipMembe
     ]
 
 
+# What a file is when it is not a workbook we read: one place for every message about a foreign format, so
+# readers of other formats (published reports) can take some of them over.
+FOREIGN_FORMATS: Final[Mapping[str, tuple[str, str, str]]] = {
+    # kind: (code, Chinese, English)
+    "pdf": ("F001", "这是 PDF 文件，请报送 Excel 模板", "a PDF, not the workbook"),
+    "word": ("F001", "这是 Word 文档，请报送 Excel 模板", "a Word document, not the workbook"),
+    "html": (
+        "F001",
+        "是网页文件（HTML），不是 Excel 工作簿，请用 Excel 或 WPS 另存为 .xlsx 后重新报送",
+        "an HTML page saved with a spreadsheet name",
+    ),
+    "xml": (
+        "F001",
+        "是 XML 文件（如 Excel 2003 XML），不是 .xlsx 工作簿，请另存为 .xlsx 后重新报送",
+        "an XML file, not an xlsx workbook",
+    ),
+    "image": ("F001", "这是图片文件，请报送 Excel 模板", "an image, not the workbook"),
+    "xlsb": (
+        "F001",
+        "是 Excel 二进制工作簿（.xlsb），本程序不读取这种格式，请在 Excel 中另存为 .xlsx 后重新报送",
+        "an .xlsb workbook: please re-save as .xlsx",
+    ),
+    "numbers": (
+        "F001",
+        "是 Apple Numbers 表格，本程序不读取这种格式，请在 Numbers 中导出、另存为 .xlsx 后重新报送",
+        "a Numbers file: please export as .xlsx",
+    ),
+    "et": (
+        "F001",
+        "是 WPS 表格专用格式（.et），本程序不读取这种格式，请在 WPS 中另存为 .xlsx 后重新报送",
+        "a WPS .et file: please re-save as .xlsx",
+    ),
+    "opendocument": ("F001", "是其他类型的文档，不是电子表格", "an OpenDocument file that is not a spreadsheet"),
+    "archive": (
+        "F001",
+        "是压缩包，但不是 Excel 工作簿；请解压后报送其中的 Excel 模板",
+        "a zip archive that is not a workbook",
+    ),
+    "ole": (
+        "F001",
+        "是其他 Office 文件，不是 Excel 工作簿，请报送 Excel 模板",
+        "an Office file that is not a workbook",
+    ),
+    "unknown": ("F001", "不是电子表格文件（无法识别文件类型）", "not a spreadsheet: unknown file type"),
+}
+
+
+def foreign(path: Path, kind: str) -> IntakeError:
+    """The refusal of a file of another format (a key of :data:`FOREIGN_FORMATS`)."""
+    code, chinese, english = FOREIGN_FORMATS[kind]
+    return _refuse(code, path, chinese, english)
+
+
 def _sniff_text(path: Path, head: bytes) -> IntakeError:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<html", b"<!doctype", b"mime-version:")) or b"<html" in text[:512]:
-        return _refuse(
-            "F001",
-            path,
-            "是网页文件（HTML），不是 Excel 工作簿，请用 Excel 或 WPS 另存为 .xlsx 后重新报送",
-            "an HTML page saved with a spreadsheet name",
-        )
+        return foreign(path, "html")
     if text.startswith(b"<?xml"):
-        return _refuse(
-            "F001",
-            path,
-            "是 XML 文件（如 Excel 2003 XML），不是 .xlsx 工作簿，请另存为 .xlsx 后重新报送",
-            "an XML file, not an xlsx workbook",
-        )
-    if head.startswith(b"%PDF"):
-        return _refuse("F001", path, "是 PDF 文件，不是 Excel 工作簿", "a PDF, not a spreadsheet")
+        return foreign(path, "xml")
+    if head.startswith(b"%PDF") or b"%PDF-" in head[:1024]:
+        return foreign(path, "pdf")
+    if head.startswith((b"{\\rtf",)):
+        return foreign(path, "word")
     if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM")):
-        return _refuse("F001", path, "是图片文件，不是 Excel 工作簿", "an image, not a spreadsheet")
-    return _refuse("F001", path, "不是电子表格文件（无法识别文件类型）", "not a spreadsheet: unknown file type")
+        return foreign(path, "image")
+    return foreign(path, "unknown")
 
 
 def _check_zip(path: Path, data: bytes) -> tuple[FileFormat, dict[str, ZipMember]]:
@@ -205,17 +254,83 @@ def _check_zip(path: Path, data: bytes) -> tuple[FileFormat, dict[str, ZipMember
         members[name] = member
     if total > MAX_INFLATED_BYTES:
         raise _refuse("F003", path, "解压后体积过大，疑似压缩炸弹", "uncompressed size too large: zip bomb")
+    _refuse_declarations(path, data, members)
     if "mimetype" in members:
-        if _inflate(path, data, "mimetype", members["mimetype"]).strip() == ODS_MIME:
-            return "ods", members
-        raise _refuse("F001", path, "是其他类型的文档，不是电子表格", "an OpenDocument file that is not a spreadsheet")
+        if _inflate(path, data, "mimetype", members["mimetype"]).strip() != ODS_MIME:
+            raise foreign(path, "opendocument")
+        manifest = members.get("META-INF/manifest.xml")
+        if manifest is not None and b"encryption-data" in _inflate(path, data, "META-INF/manifest.xml", manifest):
+            raise _refuse(
+                "F002", path, "文件设置了打开密码，请取消密码后重新报送", "the file is protected by a password"
+            )
+        return "ods", members
     if "xl/workbook.xml" in members:
         types = members.get("[Content_Types].xml")
         content_types = _inflate(path, data, "[Content_Types].xml", types) if types is not None else b""
         return ("xlsm" if b"macroEnabled" in content_types else "xlsx"), members
+    if "xl/workbook.bin" in members:
+        raise foreign(path, "xlsb")
     if "word/document.xml" in members:
-        raise _refuse("F001", path, "是 Word 文档，不是 Excel 工作簿", "a Word document, not a spreadsheet")
-    raise _refuse("F001", path, "是压缩包，但不是 Excel 工作簿", "a zip archive that is not a workbook")
+        raise foreign(path, "word")
+    if "Index/Document.iwa" in members or "Index.zip" in members:
+        raise foreign(path, "numbers")
+    raise foreign(path, "archive")
+
+
+PROLOG_BYTES = 4096  # a DOCTYPE can only stand before the root element: the head of each part tells
+_DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le"), "<!ENTITY".encode("utf-16-le"))
+
+
+def _refuse_declarations(path: Path, data: bytes, members: Mapping[str, ZipMember]) -> None:
+    """F004 for any XML part of the archive that declares a DOCTYPE or an entity, whoever parses it later
+    (calamine parses styles and content types that the reader never inflates itself)."""
+    for name, member in members.items():
+        if not name.lower().endswith((".xml", ".rels", ".vml")):
+            continue
+        head = _inflate_head(data, member)
+        if any(mark in head for mark in _DECLARATIONS):
+            raise _refuse(
+                "F004",
+                path,
+                "文件含有 XML 实体或 DOCTYPE 定义，已拒绝（XML 炸弹防护）",
+                "XML DOCTYPE or entity refused",
+            )
+
+
+def _inflate_head(data: bytes, member: ZipMember) -> bytes:
+    """The first bytes of a member (b"" when they cannot be read: the full read later says why)."""
+    start = member.offset
+    if data[start : start + 4] != ZIP_MAGIC:
+        return b""
+    name_len, extra_len = struct.unpack_from("<HH", data, start + 26)
+    start += 30 + name_len + extra_len
+    if member.method == zipfile.ZIP_STORED:
+        return data[start : start + min(member.compressed, PROLOG_BYTES)]
+    if member.method != zipfile.ZIP_DEFLATED:
+        return b""
+    try:
+        return zlib.decompressobj(-15).decompress(data[start : start + member.compressed], PROLOG_BYTES)
+    except zlib.error:
+        return b""
+
+
+_OLE_WORKBOOK_STREAMS = frozenset({"workbook", "book"})
+
+
+def _ole_kind(data: bytes) -> str:
+    """ "xls" for a legacy workbook, "word" for a Word document, "ole" for another OLE file; "" when unknown."""
+    import olefile  # type: ignore[import-untyped]
+
+    try:
+        with olefile.OleFileIO(data) as ole:
+            streams = {"/".join(entry).lower() for entry in ole.listdir(streams=True, storages=False)}
+    except Exception:  # a damaged container: calamine's refusal says it better
+        return ""
+    if streams & _OLE_WORKBOOK_STREAMS or "encryptedpackage" in streams:
+        return "xls"
+    if "worddocument" in streams:
+        return "word"
+    return "ole"
 
 
 def _check_ole(path: Path, data: bytes) -> FileFormat:
@@ -232,19 +347,38 @@ def _check_ole(path: Path, data: bytes) -> FileFormat:
         encrypted = False
     if encrypted:
         raise _refuse("F002", path, "文件设置了打开密码，请取消密码后重新报送", "the file is protected by a password")
+    kind = _ole_kind(data)
+    if kind in ("word", "ole"):
+        raise foreign(path, kind)
     return "xls"
+
+
+def read_bounded(path: Path) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_FILE_BYTES`; anything else is refused, never opened in a
+    way that could block (a FIFO), or read past the limit (a link to /dev/zero, a file that grows)."""
+    try:
+        info = path.stat()  # follows links: a link is read when it points to a regular file
+        if not stat.S_ISREG(info.st_mode):
+            raise _refuse("F005", path, "不是普通文件（文件夹、管道、设备或失效的链接），未读取", "not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise _refuse("F003", path, f"文件过大（{info.st_size >> 20} MiB），拒绝处理", "file too large")
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags)
+        with os.fdopen(fd, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):  # swapped since the stat above
+                raise _refuse("F005", path, "不是普通文件，未读取", "not a regular file")
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise _refuse("F005", path, f"无法读取文件：{exc.strerror or exc}", "cannot read the file") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise _refuse("F003", path, f"文件过大（超过 {MAX_FILE_BYTES >> 20} MiB），拒绝处理", "file too large")
+    return data
 
 
 def admit(path: str | Path) -> Intake:
     """Read a file's bytes and decide whether it may be parsed; raises :class:`IntakeError` otherwise."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise _refuse("F003", path, f"文件过大（{size >> 20} MiB），拒绝处理", "file too large")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise _refuse("F005", path, f"无法读取文件：{exc.strerror}", "cannot read the file") from None
+    data = read_bounded(path)
     if not data:
         raise _refuse("F005", path, "文件为空（0 字节）", "empty file")
     head = data[:1024]
@@ -260,12 +394,56 @@ def admit(path: str | Path) -> Intake:
     return Intake(path, data, hashlib.sha256(data).hexdigest(), file_format, members)
 
 
+def too_large(path: Path, sheet: str, extent: Extent) -> IntakeError:
+    """The refusal of a sheet whose cells reach too far for calamine to lay out (see :mod:`giptemplate.extent`)."""
+    where = f"工作表“{sheet}”" if sheet else "工作簿"
+    return _refuse(
+        "F003",
+        path,
+        f"{where}的内容延伸到 {extent.corner}（{extent.rows} 行 × {extent.cols} 列），远超报表范围，已拒绝；"
+        "请删除多余的行列后重新报送",
+        "a sheet reaches too far to be read",
+    )
+
+
+def _bound_layout(intake: Intake) -> None:
+    """Refuse an .xls or .ods whose sheets calamine would lay out too large: it lays them all out while opening."""
+    if intake.file_format == "ods":
+        content = intake.part("content.xml") or b""
+        extents = ods_extents(content)
+    elif intake.file_format == "xls":
+        extents = xls_extents(_biff_stream(intake.data))
+    else:
+        return  # .xlsx sheets are laid out one by one, and bounded by the reader before each
+    total = 0
+    for extent in extents:
+        total += extent.cells
+        if extent.cells > MAX_SHEET_CELLS or total > MAX_BOOK_CELLS:
+            raise too_large(intake.path, "", extent)
+
+
+def _biff_stream(data: bytes) -> bytes:
+    import olefile
+
+    try:
+        with olefile.OleFileIO(data) as ole:
+            for name in ("Workbook", "Book"):
+                if ole.exists(name):
+                    return bytes(ole.openstream(name).read())
+    except Exception:  # a damaged container: calamine's refusal says it better
+        return b""
+    return b""
+
+
 def open_calamine(intake: Intake) -> python_calamine.CalamineWorkbook:
     """Open an admitted file with calamine, turning its failures into intake refusals."""
+    _bound_layout(intake)
     try:
         return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(intake.data))
     except Exception as exc:
         refusal = calamine_refusal(intake.path, exc)
+        if refusal.code == "F005" and intake.path.suffix.lower() == ".et":
+            raise foreign(intake.path, "et") from None
         if refusal.code == "F005":
             # calamine tries every format in turn and reports only "Cannot detect file format", which hides
             # an entity it refused in shared strings or styles: look for the declaration ourselves.

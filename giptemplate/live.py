@@ -51,15 +51,17 @@ def parsed_expression(ref: str) -> str:
     return f'IF(ISNUMBER({ref}),{ref},IFERROR(VALUE(TRIM(SUBSTITUTE({ref},",",""))),""))'
 
 
-def usable_expression(cell: Cell, parsed: str) -> str:
-    """The number the checks use, "" when the cell earns an error (negative, or a fraction in a count)."""
-    whole = f'IF({parsed}<>INT({parsed}),"",{parsed})' if cell.type == "count" else parsed
+def usable_expression(spec: Spec, cell: Cell, parsed: str) -> str:
+    """The number the checks use, "" when the cell earns an error (negative, a fraction in a count, beyond the
+    template's limit)."""
+    within = f'IF({parsed}>{limit(spec, cell)},"",{parsed})'
+    whole = f'IF({parsed}<>INT({parsed}),"",{within})' if cell.type == "count" else within
     return f'IF(ISNUMBER({parsed}),IF({parsed}<0,"",{whole}),"")'
 
 
 def usable(spec: Spec, cell: Cell, value: Number | None) -> Number | None:
     """What :func:`usable_expression` gives for a number written by our own writer."""
-    return value if value_code(spec, cell, value) in ("", "V212") else None
+    return value if value_code(spec, cell, value) == "" else None
 
 
 def code_expression(spec: Spec, cell: Cell, ref: str, parsed: str) -> str:

@@ -93,7 +93,10 @@ _NUMBER: Final = re.compile(r"([+-]?)(\d{1,3}(?:,\d{3})+|\d*)(?:\.(\d+))?")
 _FULL_WIDTH: Final = re.compile(r"[\uff10-\uff19\uff0e]")  # full-width digits and ．
 _ERROR_TEXT: Final = re.compile(r"#(?:DIV/0!|N/A|NAME\?|NULL!|NUM!|REF!|VALUE!|GETTING_DATA|SPILL!|CALC!)|Err:\d+")
 
-Problem = str  # "not_number" / "negative" / "not_whole" / "not_finite", "" when fine
+Problem = str  # "not_number" / "negative" / "not_whole" / "not_finite" / "too_large", "" when fine
+# Beyond anything a report holds, and beyond what a spreadsheet stores exactly (15 significant digits): a number
+# larger than this is never used, whatever the cell (the spec's own limits are tighter for typed cells).
+ABSURD: Final = 10**15
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +116,22 @@ _NOT_NUMBER: Final = Parsed(None, "invalid", problem="not_number")
 
 
 def _fee_from_float(x: float) -> Decimal:
-    # repr() is the shortest text that reads back as the same double: what the spreadsheet displayed.
-    return Decimal(repr(x))
+    # Excel and WPS show at most 15 significant digits: 0.1 + 0.2 is displayed, and meant, as 0.3, not as the
+    # binary 0.30000000000000004 that the file stores.
+    return Decimal(format(x, ".15g"))
 
 
-def _finish(number: Decimal | int, cell_type: CellType, norms: tuple[Normalisation, ...], note: str) -> Parsed:
-    """Type a parsed number for its cell: counts become int (integral only), fees Decimal; negatives invalid."""
+def _finish(
+    number: Decimal | int,
+    cell_type: CellType,
+    norms: tuple[Normalisation, ...],
+    note: str,
+    maximum: int = ABSURD,
+) -> Parsed:
+    """Type a parsed number for its cell: counts become int (integral only), fees Decimal; negatives and numbers
+    above ``maximum`` invalid."""
+    if number > maximum:
+        return Parsed(None, "invalid", norms, note, number, "too_large")
     if cell_type == "fee":
         fee = number if isinstance(number, Decimal) else Decimal(number)
         if fee < 0:
@@ -133,10 +146,11 @@ def _finish(number: Decimal | int, cell_type: CellType, norms: tuple[Normalisati
     return Parsed(number, "ok", norms, note, number)
 
 
-def parse_value(raw: object, cell_type: CellType = "count") -> Parsed:
+def parse_value(raw: object, cell_type: CellType = "count", maximum: int = ABSURD) -> Parsed:
     """Read one cell's content as the number it stands for, recording each normalisation applied.
 
-    ``raw`` is what the spreadsheet reader returned: None or "" (empty), int, float, str, bool, a date.
+    ``raw`` is what the spreadsheet reader returned: None or "" (empty), int, float, str, bool, a date. A number
+    above ``maximum`` (the template's limit for the cell) is read as invalid (``too_large``), never as a value.
     """
     if raw is None or raw == "":
         return BLANK
@@ -145,22 +159,26 @@ def parse_value(raw: object, cell_type: CellType = "count") -> Parsed:
         x: float = raw  # type: ignore[assignment]
         if not math.isfinite(x):
             return Parsed(None, "invalid", problem="not_finite")
+        if x > maximum:
+            return Parsed(None, "invalid", number=_fee_from_float(x), problem="too_large")
         if cell_type == "fee":
-            return _finish(_fee_from_float(x), cell_type, (), "")
+            return _finish(_fee_from_float(x), cell_type, (), "", maximum)
         if x.is_integer():
-            return _finish(int(x), cell_type, (), "")
-        return _finish(_fee_from_float(x), cell_type, (), "")
+            return _finish(int(x), cell_type, (), "", maximum)
+        return _finish(_fee_from_float(x), cell_type, (), "", maximum)
     if kind is int:
-        return _finish(raw, cell_type, (), "")  # type: ignore[arg-type]
+        return _finish(raw, cell_type, (), "", maximum)  # type: ignore[arg-type]
     if isinstance(raw, Decimal):
-        return _finish(raw, cell_type, (), "")
+        if not raw.is_finite():
+            return Parsed(None, "invalid", problem="not_finite")
+        return _finish(raw, cell_type, (), "", maximum)
     if isinstance(raw, str):
-        return parse_text(raw, cell_type)
+        return parse_text(raw, cell_type, maximum)
     # bool, dates and times: "1-2" typed into a cell becomes a date, never a count
     return _NOT_NUMBER
 
 
-def parse_text(text: str, cell_type: CellType = "count") -> Parsed:
+def parse_text(text: str, cell_type: CellType = "count", maximum: int = ABSURD) -> Parsed:
     """Read a number typed as text (C2): spaces, full-width forms, separators, unit words, annotations."""
     norms: list[Normalisation] = []
     cleaned = text.translate(_INVISIBLE)
@@ -193,7 +211,7 @@ def parse_text(text: str, cell_type: CellType = "count") -> Parsed:
     except InvalidOperation:  # pragma: no cover - the pattern only lets digits through
         return _NOT_NUMBER
     if not rest:
-        return _finish(number, cell_type, tuple(norms), "")
+        return _finish(number, cell_type, tuple(norms), "", maximum)
     note = ""
     unit, rest = _split_unit(rest, cell_type)
     if unit == "yuan":
@@ -208,7 +226,7 @@ def parse_text(text: str, cell_type: CellType = "count") -> Parsed:
             return Parsed(None, "invalid", tuple(norms), "", number, "not_number")
         note = rest.strip(_NOTE_BRACKETS)
         norms.append("annotation")
-    return _finish(number, cell_type, tuple(norms), note)
+    return _finish(number, cell_type, tuple(norms), note, maximum)
 
 
 def _split_unit(rest: str, cell_type: CellType) -> tuple[str, str]:

@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from giptemplate.errors import IntakeError
-from giptemplate.intake import Intake, admit, calamine_refusal, open_calamine
+from giptemplate.extent import MAX_BOOK_CELLS, MAX_CANDIDATE_CELLS, MAX_SHEET_CELLS, Extent, xlsx_extent
+from giptemplate.intake import Intake, admit, calamine_refusal, open_calamine, too_large
 from giptemplate.layout import CHECK_SHEET, IDENTITY_KEYS, IDENTITY_SHEET, REVIEW_SHEET, Layout, Place, layout_for
-from giptemplate.normalise import field_text, is_near_miss, label_key, parse_value, parse_year
+from giptemplate.normalise import ABSURD, field_text, is_near_miss, label_key, parse_value, parse_year
+from giptemplate.paths import display_name
 from giptemplate.spec import CellType, Spec, Table, all_specs
 from giptemplate.submission import CellValue, LabelMismatch, StoredTotal, Submission, TableMove
 
@@ -56,7 +58,7 @@ OLD_FORMAT_TELL_TALES: Final = 2  # distinct 2019 labels that make a workbook wi
 
 
 def _refuse(code: str, path: Path, chinese: str, english: str) -> IntakeError:
-    return IntakeError(code, f"{path.name}：{chinese} ({english})")
+    return IntakeError(code, f"{display_name(path)}：{chinese} ({english})")
 
 
 # ---------------------------------------------------------------------------------------------- per-spec plan
@@ -84,6 +86,7 @@ class _CellPlan:
     type: CellType
     place: Place  # the layout's place
     ref: bytes  # its A1 reference there, as the sheet XML spells it
+    maximum: int  # the largest number the cell may hold; above it a value is invalid, never used
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)  # raw -> reading at ``place``
 
 
@@ -154,7 +157,11 @@ def _plan(spec: Spec) -> _Plan:
 
         def cell_plan(cell: Any, tl: Any = tl) -> _CellPlan:
             place = tl.place(cell)
-            return _CellPlan(cell.key, cell.at.first_row, cell.at.first_col, cell.type, place, place.a1.encode())
+            # typed cells are bound by the template's limits; totals (sums of them) only by what is absurd
+            maximum = ABSURD if cell.derived else (spec.fee_max if cell.type == "fee" else spec.count_max)
+            return _CellPlan(
+                cell.key, cell.at.first_row, cell.at.first_col, cell.type, place, place.a1.encode(), maximum
+            )
 
         inputs = tuple(cell_plan(c) for c in table.cells if not c.derived)
         derived = tuple(cell_plan(c) for c in table.cells if c.derived)
@@ -403,14 +410,38 @@ class _Book:
         self._keys: dict[str, dict[str, list[Position]]] = {}
         self._xml: dict[str, _SheetXml] = {}
         self._parts: dict[str, str] | None = None
+        self._part_bytes: dict[str, bytes | None] = {}
+        self._extents: dict[str, Extent] = {}
+        self._laid_out = 0  # cells of the grids read so far
 
     @property
     def is_ooxml(self) -> bool:
         return self.format in ("xlsx", "xlsm")
 
+    def extent(self, name: str) -> Extent | None:
+        """How far an .xlsx sheet reaches, from its part (None for other formats: bounded when opened)."""
+        if not self.is_ooxml:
+            return None
+        found = self._extents.get(name)
+        if found is None:
+            xml = self._sheet_part(name)
+            if xml is not None:
+                found = xlsx_extent(xml)
+            else:  # a part we cannot name, which calamine might still find: assume the largest
+                parts = [n for n in self.intake.members if n.startswith("xl/") and n.endswith(".xml")]
+                extents = [xlsx_extent(self.intake.part(n) or b"") for n in parts]
+                found = max(extents, key=lambda e: e.cells, default=Extent(0, 0))
+            self._extents[name] = found
+        return found
+
     def grid(self, name: str) -> Grid:
         grid = self._grids.get(name)
         if grid is None:
+            extent = self.extent(name)
+            if extent is not None:
+                if extent.cells > MAX_SHEET_CELLS or self._laid_out + extent.cells > MAX_BOOK_CELLS:
+                    raise too_large(self.path, name, extent)
+                self._laid_out += extent.cells
             try:
                 grid = self.calamine.get_sheet_by_name(name).to_python(skip_empty_area=False)
             except Exception as exc:
@@ -423,6 +454,18 @@ class _Book:
         if index is None:
             index = self._keys[name] = _key_index(self.grid(name))
         return index
+
+    def candidate_keys(self, name: str) -> Mapping[str, list[Position]]:
+        """The texts of a sheet searched for a table or cover it may hold under another name; nothing for a sheet
+        too large to be one (a data sheet someone added must not cost seconds, nor refuse the file)."""
+        extent = self.extent(name)
+        if extent is not None and extent.cells > MAX_CANDIDATE_CELLS:
+            return {}
+        if extent is None:
+            grid = self.grid(name)
+            if len(grid) * max((len(r) for r in grid), default=0) > MAX_CANDIDATE_CELLS:
+                return {}
+        return self.keys(name)
 
     def sheet_parts(self) -> dict[str, str]:
         """Sheet name -> worksheet part of an xlsx/xlsm."""
@@ -442,8 +485,10 @@ class _Book:
         return self._parts
 
     def _sheet_part(self, name: str) -> bytes | None:
-        part = self.sheet_parts().get(name)
-        return self.intake.part(part) if part else None
+        if name not in self._part_bytes:
+            part = self.sheet_parts().get(name)
+            self._part_bytes[name] = self.intake.part(part) if part else None
+        return self._part_bytes[name]
 
     def sheet_xml(self, name: str) -> _SheetXml:
         """Formulas, error values and protection of a worksheet, from its part's bytes."""
@@ -589,7 +634,7 @@ def _spec_from_labels(book: _Book) -> Spec:
     for spec in all_specs():
         plan = _plan(spec)
         for name in candidates:
-            keys = book.keys(name)
+            keys = book.candidate_keys(name)
             old_labels.update(k for k in plan.tell_tales if k in keys)
             for tp in plan.tables:
                 for group, members in tp.groups:
@@ -597,7 +642,7 @@ def _spec_from_labels(book: _Book) -> Spec:
                         collapsed = True
         shares = []
         for tp in plan.tables:
-            share = max((_found_share(tp, book.keys(n)) for n in candidates), default=0.0)
+            share = max((_found_share(tp, book.candidate_keys(n)) for n in candidates), default=0.0)
             shares.append(share)
         score = max(shares, default=0.0)
         if best is None or score > best[0]:
@@ -642,7 +687,7 @@ def _map_sheets(book: _Book, plan: _Plan) -> dict[str, str]:
             wanted_keys = plan.field_keys
         else:
             wanted_keys = plan.part_keys
-        scored = [(sum(1 for k in wanted_keys if k in book.keys(n)), n) for n in free]
+        scored = [(sum(1 for k in wanted_keys if k in book.candidate_keys(n)), n) for n in free]
         scored = [s for s in scored if s[0] >= max(2, LOCATED_SHARE * len(wanted_keys))]
         if scored:
             _, found = max(scored)
@@ -859,12 +904,12 @@ class _TableRead:
 def _input_value(cp: _CellPlan, place: Place, raw: Any) -> CellValue:
     if raw == "":
         return CellValue(cp.key, place, None, None, "blank")
-    parsed = parse_value(raw, cp.type)
+    parsed = parse_value(raw, cp.type, cp.maximum)
     return CellValue(cp.key, place, raw, parsed.value, parsed.state, parsed.normalisations, parsed.note)
 
 
 def _stored_value(cp: _CellPlan, place: Place, raw: Any, has_formula: bool | None) -> StoredTotal:
-    parsed = parse_value(raw, cp.type)
+    parsed = parse_value(raw, cp.type, cp.maximum)
     return StoredTotal(cp.key, place, parsed.value, has_formula, parsed.state)
 
 

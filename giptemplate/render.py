@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import xlsxwriter
 
-from giptemplate import __version__
+from giptemplate import __version__, atomic
 from giptemplate.checks import FileReport
 from giptemplate.findings import CODES, SEVERITY_LABELS, Finding
 
@@ -247,7 +247,7 @@ def to_xlsx(reports: Sequence[FileReport], target: str | Path | IO[bytes] | None
     workbook.close()
     data = buffer.getvalue()
     if isinstance(target, (str, Path)):
-        Path(target).write_bytes(data)
+        atomic.write_bytes(target, data)
     elif target is not None:
         target.write(data)
     return data

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,10 +69,19 @@ def _rows_from_sheet(path: Path) -> list[list[str]]:
     return [[_cell_text(v) for v in row] for row in rows]
 
 
+EXACT_FLOAT_DIGITS = 2**53  # below this a whole number stored as a float keeps every digit
+
+
 def _cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        # A code typed into a number cell: short ones keep every digit; an 18-digit one has lost its last digits
+        # (and its letters never were), so it is shown as Excel shows it and refused by check_unit.
+        return str(int(value)) if abs(value) < EXACT_FLOAT_DIGITS else format(value, ".15G")
     return "" if value is None else str(value)
+
+
+# What Excel makes of a long code in a number cell ("9.11100001000079E+17"), also once saved back to a CSV.
+_SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]*)?E\+?[0-9]+")
 
 
 def read_roster(path: str | Path) -> list[RosterEntry]:
@@ -106,7 +117,12 @@ def _column(header: Sequence[str], column: str) -> int | None:
 
 def check_unit(name: str, code: str, where: str) -> tuple[str, str]:
     """A unit's name and code made canonical, or a :class:`RosterError` saying what is wrong at ``where``."""
-    name, code = name.strip(), code.strip().upper()
+    name, code = name.strip(), unicodedata.normalize("NFKC", code).strip().upper()  # full-width letters and digits
+    if _SCIENTIFIC.fullmatch(code):
+        raise RosterError(
+            f"{where}：{name} 的单位代码 {code} 已被 Excel 改成科学计数法，原代码无法恢复；"
+            "请将单位代码列设为文本格式后重新保存 (unit code mangled by Excel: format the column as text)"
+        )
     if not name:
         raise RosterError(f"{where}：单位名称为空 (empty unit name)")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in name + code):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from giptemplate.arithmetic import Number, arithmetic_for
 from giptemplate.layout import Place
+from giptemplate.paths import display_name
 from giptemplate.spec import Spec
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ class Submission:
 
     @property
     def file(self) -> str:
-        return self.path.name
+        return display_name(self.path)
 
     @property
     def unit_name(self) -> str:

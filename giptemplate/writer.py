@@ -24,7 +24,7 @@ from xlsxwriter.utility import quote_sheetname, xl_cell_to_rowcol, xl_rowcol_to_
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple, Worksheet
 
-from giptemplate import __version__, live, uscc
+from giptemplate import __version__, atomic, live, uscc
 from giptemplate.arithmetic import (
     FAIL_MARK,
     NOT_ASSESSABLE,
@@ -319,7 +319,7 @@ class TemplateWriter:
         self.workbook.close()
         data = self._buffer.getvalue()
         if isinstance(self._target, (str, Path)):
-            Path(self._target).write_bytes(data)
+            atomic.write_bytes(self._target, data)
         else:
             self._target.write(data)
         return data
@@ -820,7 +820,7 @@ class TemplateWriter:
                 formula = f"=IF(_xlfn.ISFORMULA({ref}),{self.arithmetic.strict_formula(cell.key, position)},{parsed})"
                 code_formula, codes[cell.key] = "=" + live.typed_expression(ref), ""
             else:
-                formula = "=" + live.usable_expression(cell, parsed)
+                formula = "=" + live.usable_expression(spec, cell, parsed)
                 code_formula = "=" + live.code_expression(spec, cell, ref, parsed)
                 codes[cell.key] = "V201" if cell.key in fill.typed else live.value_code(spec, cell, value)
                 value = live.usable(spec, cell, value)
@@ -1130,7 +1130,7 @@ class TemplateStamp:
                 members.append((member.info, member.data))
         data = _zip(members)
         if isinstance(target, (str, Path)):
-            Path(target).write_bytes(data)
+            atomic.write_bytes(target, data)
         else:
             target.write(data)
         self.stamped += 1

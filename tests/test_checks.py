@@ -301,7 +301,7 @@ def test_format_without_formula_information(spec: Spec) -> None:
         ("1,234", 1234, "ok", ("text_number", "thousands"), "V205", "info"),
         ("12件", 12, "ok", ("text_number", "unit_word"), "V205", "info"),
         ("#DIV/0!", None, "error", (), "V209", "error"),
-        (1e9, 10**9, "ok", (), "V212", "warning"),
+        (1e9, 10**9, "ok", (), "V212", "error"),
     ],
 )
 def test_count_cell_values(
@@ -341,7 +341,7 @@ def test_annotation_needs_explanation_and_keeps_note(spec: Spec) -> None:
         ("1.2万元", Decimal("1.2"), ("unit_matches",), [("V207", "info")]),
         (12.345678, Decimal("12.345678"), (), [("V208", "warning")]),
         (12.3456, Decimal("12.3456"), (), []),
-        (1e12, Decimal("1000000000000"), (), [("V212", "warning")]),
+        (1e12, Decimal("1000000000000"), (), [("V212", "error")]),
         (-1.5, Decimal("-1.5"), (), [("V202", "error")]),
     ],
 )

@@ -106,9 +106,34 @@ def test_invalid_values_keep_the_number_they_spell(raw: object, cell_type: str, 
     assert (parsed.number, parsed.problem) == (number, problem)
 
 
-def test_fee_from_float_is_exact_decimal() -> None:
+def test_fee_from_float_is_the_decimal_excel_displays() -> None:
+    # the cell stores the binary 0.30000000000000004; Excel and WPS show (and the filler meant) 0.3
     parsed = parse_value(0.1 + 0.2, "fee")
-    assert parsed.value == Decimal("0.30000000000000004")  # what the cell holds, not a rounded float
+    assert parsed.value == Decimal("0.3")
+    assert parse_value(12345.6789, "fee").value == Decimal("12345.6789")
+    assert parse_value(1 / 3, "fee").value == Decimal("0.333333333333333")  # 15 significant digits, then V208
+
+
+@pytest.mark.parametrize(
+    ("raw", "cell_type", "maximum"),
+    [
+        ("9" * 401, "count", 99_999_999),
+        (1e308, "fee", 99_999_999),
+        (100_000_000, "count", 99_999_999),
+        ("100000000", "count", 99_999_999),
+        (1e16, "count", 10**15),
+    ],
+)
+def test_numbers_beyond_the_limit_are_never_values(raw: object, cell_type: str, maximum: int) -> None:
+    parsed = parse_value(raw, cell_type, maximum)  # type: ignore[arg-type]
+    assert (parsed.state, parsed.value, parsed.problem) == ("invalid", None, "too_large")
+    assert parsed.number is not None and parsed.number > maximum
+    assert parse_value(maximum, cell_type, maximum).value == maximum  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("raw", [True, False])
+def test_booleans_are_not_numbers(raw: bool) -> None:
+    assert parse_value(raw, "count").state == "invalid"
 
 
 @pytest.mark.parametrize(

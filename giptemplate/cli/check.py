@@ -11,10 +11,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from giptemplate import atomic
 from giptemplate.checks import FileReport, check_file, unreadable_report
 from giptemplate.cli._common import console, err_console, progress
 from giptemplate.errors import GipError, InputError, IntakeError
-from giptemplate.paths import safe_component, unit_filename
+from giptemplate.paths import display_text, safe_component, unit_filename
 from giptemplate.previous import PreviousIndex, load_previous, previous_for
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
@@ -59,7 +60,7 @@ def _check_one(path: Path, previous: PreviousIndex | None, previous_expected: bo
     from giptemplate.merge.collect import generated_file, is_generated
     from giptemplate.reader import read_workbook
 
-    display = str(path)
+    display = display_text(str(path))  # a GBK name from an unzipped archive must not stop the csv/json/xlsx writer
     try:
         submission = read_workbook(path)
     except IntakeError as exc:
@@ -223,7 +224,7 @@ def check(
                 assert output is not None
                 to_xlsx(reports, output)
             elif output is not None:
-                output.write_text(text, encoding="utf-8-sig" if chosen == "csv" else "utf-8")
+                atomic.write_text(output, text, encoding="utf-8-sig" if chosen == "csv" else "utf-8")
             else:
                 click.echo(text, nl=False)
         except OSError as exc:

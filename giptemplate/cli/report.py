@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from rich.text import Text
 
+from giptemplate import atomic
 from giptemplate.cli._common import console, err_console, progress
 from giptemplate.errors import GipError, InputError, IntakeError
 from giptemplate.findings import Finding
@@ -85,8 +86,15 @@ def _one(
     except GipError as exc:
         return _Outcome(path, "未生成", reason=str(exc), errors=errors)
     out = target if target is not None else folder / _file_name(data, path, SUFFIXES[fmt], used)
+    if out.exists() and not force:
+        return _Outcome(
+            path,
+            "未生成",
+            reason=f"{out} 已存在，拒绝覆盖（可能是手工修改过的报告）；请换一个文件名，或加 --force 覆盖",
+            errors=errors,
+        )
     try:
-        out.write_bytes(content)
+        atomic.write_bytes(out, content)
     except OSError as exc:
         return _Outcome(path, "未生成", reason=f"无法写入 {out}：{exc.strerror}", errors=errors)
     return _Outcome(path, "草稿" if errors else "已生成", target=out, errors=errors)
@@ -123,7 +131,11 @@ def _print(outcome: _Outcome) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(FORMATS), default=None, help="报告格式（默认按输出文件扩展名，否则 docx）。"
 )
-@click.option("--force", is_flag=True, help=f"校验有错误时仍生成报告，每页标注“{DRAFT_MARK}”。")
+@click.option(
+    "--force",
+    is_flag=True,
+    help=f"校验有错误时仍生成报告（每页标注“{DRAFT_MARK}”），并允许覆盖已存在的输出文件。",
+)
 @click.option(
     "--texts",
     type=click.Path(path_type=Path, dir_okay=False),

@@ -10,6 +10,7 @@ Which statuses contribute to the totals is fixed and stated on every output: 通
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import unicodedata
@@ -33,8 +34,18 @@ from giptemplate.merge.aggregate import (
     cell_keys,
     cell_title,
 )
-from giptemplate.merge.collect import GENERATED_TEXT, FileResult, PreviousRef, collect, find_inputs, named_files
+from giptemplate.merge.collect import (
+    GENERATED_TEXT,
+    FileResult,
+    PreviousRef,
+    _stat,
+    collect,
+    discover,
+    find_inputs,
+    named_files,
+)
 from giptemplate.merge.copies import copy_findings
+from giptemplate.paths import display_text
 from giptemplate.roster import RosterEntry, read_roster
 from giptemplate.spec import Spec, spec_by_id
 from giptemplate.writer import SUMMARY_SCOPE
@@ -49,11 +60,13 @@ DUPLICATE = "重复报送"
 OFF_ROSTER = "名单外"
 MISSING = "未报送"
 GENERATED = "已跳过（本工具生成）"
-STATUSES = (PASSED, HAS_ERRORS, UNREADABLE, DUPLICATE, OFF_ROSTER, MISSING, GENERATED)
+SKIPPED = "已跳过"
+STATUSES = (PASSED, HAS_ERRORS, UNREADABLE, DUPLICATE, OFF_ROSTER, MISSING, GENERATED, SKIPPED)
 INCLUDED = (PASSED, HAS_ERRORS)
 INCLUDED_TEXT = (
     "计入汇总的状态：通过、有错误（有错误的单位仍计入，请在退回修改后重新汇总）；"
-    "无法读取、重复报送（较早的文件）、名单外、未报送、本工具生成的文件均不计入。"
+    "无法读取、重复报送（较早的文件）、名单外、未报送、已跳过的文件（本工具生成、锁文件、隐藏文件）均不计入；"
+    "单位名称与单位代码不一致的文件（M412）不计入。"
     "统计口径为“本级政府汇总”的报送与本机关报送同时出现时不计入（M405，避免重复计算）；"
     "报告年度与本次汇总不同的报送不计入（M411）。"
 )
@@ -269,10 +282,9 @@ def merge(
     :func:`merge` must guard its top level with ``if __name__ == "__main__":``.
     """
     inputs = list(inputs)
-    files, skipped = find_inputs(inputs)
     excluded = {Path(p).resolve() for p in exclude}
-    files = [f for f in files if f.resolve() not in excluded]
-    skipped = [f for f in skipped if f.resolve() not in excluded]
+    found = [f for f in discover(inputs) if f.path.resolve() not in excluded]
+    files = [f.path for f in found if not f.skip]
     if not files:
         raise InputError("没有找到要汇总的文件 (no input files found)")
     entries = _roster_entries(roster)
@@ -299,10 +311,18 @@ def merge(
         # workers where each unit's file is; a worker reads only the one file it needs.
         earlier = collect(previous_files, jobs=jobs, check=False, on_progress=progress(0), explicit=previous_named)
         refs = [PreviousRef.of(r) for r in earlier if r.readable]
-    results = collect(
+    read = collect(
         files, jobs=jobs, previous=refs, on_progress=progress(len(previous_files)), explicit=named_files(inputs)
     )
-    return build_result(results, roster=entries, office=office, skipped=skipped, previous=earlier)
+    by_path = {r.path: r for r in read}
+    results = []
+    for f in found:
+        if f.skip:
+            size, mtime = _stat(f.path)
+            results.append(FileResult(str(f.path), size, mtime, shown=f.shown, skipped=f.skip))
+        else:
+            results.append(dataclasses.replace(by_path[str(f.path)], shown=f.shown))
+    return build_result(results, roster=entries, office=office, previous=earlier)
 
 
 def _roster_entries(roster: str | Path | Sequence[RosterEntry] | None) -> list[RosterEntry] | None:
@@ -349,6 +369,11 @@ class _Roster:
             return self.by_name.get(_normal_name(result.unit_name))
         return None
 
+    def other_unit(self, result: FileResult, entry: RosterEntry) -> RosterEntry | None:
+        """The roster unit a file names when its code is ``entry``'s: another unit's data in this unit's template."""
+        named = self.by_name.get(_normal_name(result.unit_name))
+        return named if named is not None and named.code != entry.code else None
+
 
 def build_result(
     results: Sequence[FileResult],
@@ -365,20 +390,33 @@ def build_result(
     book = _Roster(roster) if roster is not None else None
     findings: list[Finding] = []
     readable = [r for r in results if r.readable]
-    # Identity: the roster entry, else the code, else the name, else the file itself.
     matched: dict[str, RosterEntry | None] = {}
     keys: dict[str, str] = {}
+    conflicts: dict[str, str] = {}  # path -> why its unit name and code disagree (M412: not counted)
     for r in readable:
         entry = book.match(r) if book is not None else None
         matched[r.path] = entry
-        keys[r.path] = (
-            f"code:{entry.code}"
-            if entry
-            else f"code:{r.unit_code}"
-            if r.unit_code
-            else f"name:{_normal_name(r.unit_name)}"
-            if r.unit_name.strip()
-            else f"file:{r.path}"
+        keys[r.path] = _identity_key(r, entry)
+        other = book.other_unit(r, entry) if book is not None and entry is not None else None
+        if entry is not None and other is not None:
+            keys[r.path] = f"file:{r.path}"
+            conflicts[r.path] = (
+                f"{_label(r)} 的单位代码 {r.unit_code} 属于名单中的“{entry.name}”，单位名称却是名单中的另一单位"
+                f"“{other.name}”（{other.code}）"
+            )
+    if book is None:
+        _unroster_conflicts(readable, keys, conflicts)
+    for path, why in conflicts.items():
+        bad = next(x for x in readable if x.path == path)
+        others = [x for x in readable if x.path != path and _shares_identity(x, bad)]
+        also = "；同一代码或名称的其他文件：" + "、".join(x.name for x in others) if others else ""
+        findings.append(
+            make(
+                "M412",
+                f"{why}{also}。可能是用了其他单位的模板，或填错了单位名称或代码；本文件未计入汇总，"
+                "也不替代其他文件，请核实后重新报送。",
+                **_where(bad, matched),
+            )
         )
     by_key: dict[str, list[FileResult]] = {}
     for r in readable:
@@ -413,11 +451,11 @@ def build_result(
         )
         chosen = ordered[0]
         current[chosen.path] = chosen
-        for other in ordered[1:]:
-            superseded[other.path] = chosen
+        for later in ordered[1:]:
+            superseded[later.path] = chosen
 
     candidates = [r for r in readable if r.path in current]
-    exclusions: dict[str, str] = {}
+    exclusions: dict[str, str] = {p: "单位名称与单位代码不一致（M412），不计入" for p in conflicts}
     for r in candidates:
         if book is not None and matched[r.path] is None:
             continue
@@ -442,13 +480,19 @@ def build_result(
     included: list[FileResult] = []
     groups: list[str] = []
     for r in results:
+        shown_path = display_text(r.path)
+        if r.skipped:
+            entries.append(StatusEntry(SKIPPED, "", "", reason=r.skipped, file=r.listed, path=shown_path))
+            continue
         if r.generated:
-            entries.append(StatusEntry(GENERATED, "", "", reason=GENERATED_TEXT, file=r.name, path=r.path))
+            entries.append(StatusEntry(GENERATED, "", "", reason=GENERATED_TEXT, file=r.listed, path=shown_path))
             continue
         if not r.readable:
             code = r.error_code if r.error_code in CODES else "F005"
             findings.append(make(code, r.error_message, file=r.name))
-            entries.append(StatusEntry(UNREADABLE, "", "", reason=r.error_message, file=r.name, path=r.path, errors=1))
+            entries.append(
+                StatusEntry(UNREADABLE, "", "", reason=r.error_message, file=r.listed, path=shown_path, errors=1)
+            )
             continue
         entry = matched.get(r.path)
         counts = r.severity_counts()
@@ -456,9 +500,9 @@ def build_result(
             "unit_name": entry.name if entry else r.unit_name,
             "unit_code": entry.code if entry else r.unit_code,
             "group": entry.group if entry else "",
-            "file": r.name,
-            "path": r.path,
-            "errors": counts["error"],
+            "file": r.listed,
+            "path": shown_path,
+            "errors": counts["error"] + (1 if r.path in conflicts else 0),
             "explains": counts["explain"],
             "warnings": counts["warning"],
             "infos": counts["info"],
@@ -500,7 +544,7 @@ def build_result(
             )
             entries.append(StatusEntry(OFF_ROSTER, reason="不在单位名单中，不计入", **base))
             continue
-        status = HAS_ERRORS if counts["error"] else PASSED
+        status = HAS_ERRORS if base["errors"] else PASSED
         if r.path in exclusions:
             entries.append(StatusEntry(status, included=False, reason=exclusions[r.path], **base))
             continue
@@ -556,6 +600,45 @@ def build_result(
         previous_files=len(previous) if previous is not None else None,
         previous_unreadable=[r.name for r in previous or [] if not r.readable],
     )
+
+
+def _identity_key(r: FileResult, entry: RosterEntry | None) -> str:
+    """Which unit a file is for: its roster row, else its code, else its name, else the file itself (files whose
+    code and name disagree with each other's are keyed apart afterwards: :func:`_unroster_conflicts`)."""
+    if entry is not None:
+        return f"code:{entry.code}"
+    if r.unit_code:
+        return f"code:{r.unit_code}"
+    name = _normal_name(r.unit_name)
+    return f"name:{name}" if name else f"file:{r.path}"
+
+
+def _shares_identity(a: FileResult, b: FileResult) -> bool:
+    return bool(
+        (a.unit_code and a.unit_code == b.unit_code)
+        or (a.unit_name.strip() and _normal_name(a.unit_name) == _normal_name(b.unit_name))
+    )
+
+
+def _unroster_conflicts(readable: Sequence[FileResult], keys: dict[str, str], conflicts: dict[str, str]) -> None:
+    """Without a roster: files that share a unit code under different names, or a name under different codes.
+
+    None of them may replace another as a duplicate (乙局's data in a file carrying 甲局's code must not drop 甲局's
+    report), and which one is right cannot be told: each is its own unit, and all of them get M412."""
+    for r in readable:
+        for other in readable:
+            if other.path == r.path or not (r.unit_code and other.unit_code) or not (r.unit_name and other.unit_name):
+                continue
+            same_code = r.unit_code == other.unit_code
+            same_name = _normal_name(r.unit_name) == _normal_name(other.unit_name)
+            if same_code != same_name:
+                keys[r.path] = f"file:{r.path}"
+                what = (
+                    f"单位代码 {r.unit_code} 相同而单位名称不同（“{r.unit_name}”与“{other.unit_name}”）"
+                    if same_code
+                    else f"单位名称“{r.unit_name}”相同而单位代码不同（{r.unit_code} 与 {other.unit_code}）"
+                )
+                conflicts.setdefault(r.path, f"{_label(r)} 与 {other.name} {what}")
 
 
 def _unit_key(r: FileResult) -> str:
@@ -688,6 +771,7 @@ __all__ = [
     "OFF_ROSTER",
     "PASSED",
     "SEVERITY_LABELS",
+    "SKIPPED",
     "STATUSES",
     "UNREADABLE",
     "FileResult",

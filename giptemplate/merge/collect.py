@@ -12,6 +12,7 @@ import importlib
 import multiprocessing
 import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -24,6 +25,7 @@ from giptemplate.arithmetic import Number
 from giptemplate.errors import IntakeError
 from giptemplate.findings import Finding, make
 from giptemplate.merge.copies import TextPrint, copy_checked_parts, fingerprint
+from giptemplate.paths import display_name, display_text
 from giptemplate.spec import Spec, spec_by_id
 
 if TYPE_CHECKING:
@@ -66,15 +68,24 @@ class FileResult:
     texts: tuple[TextPrint, ...] = field(default=(), repr=False)  # the copy-checked parts (N605)
     kind: str = ""  # identity kind ("template", "return", "summary"; "findings" for a check report)
     generated: bool = False  # one of this tool's own outputs as written: listed, never taken as a submission
+    shown: str = ""  # the path as people see it: relative to its input folder, always valid UTF-8
+    skipped: str = ""  # why the file was not read at all (a lock file, a hidden file, a second link to a file)
 
     @property
     def readable(self) -> bool:
-        """Read as a submission (a generated file is neither readable nor 无法读取: it is skipped)."""
-        return not self.error_code and not self.generated
+        """Read as a submission (a generated or skipped file is neither readable nor 无法读取)."""
+        return not self.error_code and not self.generated and not self.skipped
 
     @property
     def name(self) -> str:
-        return Path(self.path).name
+        """The file's name as messages show it (never text a writer cannot store)."""
+        return display_name(self.path)
+
+    @property
+    def listed(self) -> str:
+        """How the status table lists the file: its path relative to the input folder, so that two 报表.xlsx from
+        different subfolders stay apart."""
+        return self.shown or self.name
 
     @property
     def spec(self) -> Spec:
@@ -179,6 +190,63 @@ def check_output(output: Path, inputs: Iterable[Path], named: Iterable[Path], *,
         raise InputError(f"{output} 已存在且是电子表格，拒绝覆盖；请换一个文件名 (refusing to overwrite a spreadsheet)")
 
 
+@dataclass(frozen=True)
+class Found:
+    """One file found under the inputs: where it is, how it is shown, and why it is not read (empty: it is)."""
+
+    path: Path
+    shown: str
+    skip: str = ""
+
+
+LOCK_PREFIX = "~$"
+SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
+
+
+def discover(inputs: Iterable[str | Path]) -> list[Found]:
+    """Every file under the inputs, each once, in a stable order: what a merge must account for.
+
+    Unlike :func:`find_inputs`, files of any type are taken (a PDF sent instead of the workbook must be listed
+    as 无法读取, not vanish); Office lock files, hidden and system files are listed as skipped with the reason, and
+    so is a second path to a file already found (a link, or the file named twice). Links are followed only to
+    what they point to: the reader refuses anything that is not a regular file.
+    """
+    found: list[Found] = []
+    first: dict[tuple[int, int], str] = {}
+
+    def add(path: Path, shown: str) -> None:
+        name = path.name
+        if name.startswith(LOCK_PREFIX):
+            found.append(Found(path, shown, "Office 锁文件（文件在 Excel/WPS 中打开时生成），不是报送"))
+            return
+        if name.startswith(".") or name.lower() in SYSTEM_FILES:
+            found.append(Found(path, shown, "隐藏文件或系统文件，未读取"))
+            return
+        try:
+            info = path.stat()
+        except OSError:
+            found.append(Found(path, shown))  # a broken link: the reader says why it cannot be read
+            return
+        if stat.S_ISDIR(info.st_mode):
+            found.append(Found(path, shown, "是指向文件夹的链接，未进入读取"))
+            return
+        key = (info.st_dev, info.st_ino)
+        if key in first:
+            found.append(Found(path, shown, f"与 {first[key]} 是同一个文件（链接或重复指定），只读取一次"))
+            return
+        first[key] = shown
+        found.append(Found(path, shown))
+
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            for child in sorted(_walk(path, links=True)):
+                add(child, display_text(child.relative_to(path).as_posix()))
+        else:
+            add(path, display_name(path))
+    return found
+
+
 def named_files(inputs: Iterable[str | Path]) -> list[Path]:
     """The inputs that name a file rather than a folder."""
     return [Path(p) for p in inputs if not Path(p).is_dir()]
@@ -215,9 +283,13 @@ def find_inputs(inputs: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
     return files, skipped
 
 
-def _walk(folder: Path) -> Iterator[Path]:
+def _walk(folder: Path, *, links: bool = False) -> Iterator[Path]:
+    """Files under a folder (hidden folders left out); with ``links``, also links to folders, which are listed
+    but never entered (a link back up the tree would never end)."""
     for root, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        if links:
+            names = [*names, *(d for d in dirs if os.path.islink(os.path.join(root, d)))]
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not os.path.islink(os.path.join(root, d)))
         for name in names:
             yield Path(root) / name
 
@@ -324,7 +396,7 @@ def process_file(path: str | Path) -> FileResult:
             return FileResult(str(path), size, mtime, kind=kind, generated=True)
         return FileResult(str(path), size, mtime, error_code=exc.code, error_message=exc.message)
     except Exception as exc:  # a reader bug must not stop the merge; the file is listed with the reason
-        message = f"{path.name}：读取时发生内部错误（{type(exc).__name__}: {exc}）"
+        message = display_text(f"{display_name(path)}：读取时发生内部错误（{type(exc).__name__}: {exc}）")
         return FileResult(str(path), size, mtime, error_code=INTERNAL_ERROR, error_message=message)
     try:
         findings: tuple[Finding, ...] = ()
@@ -335,9 +407,9 @@ def process_file(path: str | Path) -> FileResult:
         findings = (
             make(
                 "F005",
-                f"{path.name}：校验时发生内部错误（{type(exc).__name__}: {exc}），结果不完整",
+                display_text(f"{display_name(path)}：校验时发生内部错误（{type(exc).__name__}: {exc}），结果不完整"),
                 severity="error",
-                file=path.name,
+                file=display_name(path),
             ),
         )
     spec = submission.spec
@@ -506,5 +578,5 @@ def _run_pool(
 def _crashed(name: str) -> FileResult:
     path = Path(name)
     size, mtime = _stat(path)
-    message = f"{path.name}：读取该文件的进程异常退出（可能文件损坏或过于复杂）"
+    message = f"{display_name(path)}：读取该文件的进程异常退出（可能文件损坏或过于复杂）"
     return FileResult(name, size, mtime, error_code=INTERNAL_ERROR, error_message=message)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from giptemplate import atomic
 from giptemplate.errors import InputError
 from giptemplate.layout import layout_for
 from giptemplate.render import neutralise
@@ -98,7 +99,7 @@ def _text_value(value: object) -> str | None:
 
 def _write_csv(result: MergeResult, target: Path) -> None:
     # utf-8-sig: Excel on Chinese Windows reads a BOM-less CSV as GBK and garbles it.
-    with target.open("w", encoding="utf-8-sig", newline="") as fh:
+    with atomic.atomic_path(target) as temporary, temporary.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(COLUMNS)
         for record in long_records(result):
@@ -127,7 +128,7 @@ def _write_parquet(result: MergeResult, target: Path) -> None:
             b"giptemplate.spec": result.spec.id.encode(),
         },
     )
-    with pq.ParquetWriter(target, schema) as writer:
+    with atomic.atomic_path(target) as temporary, pq.ParquetWriter(temporary, schema) as writer:
         batch: dict[str, list[Any]] = {c: [] for c in COLUMNS}
         count = 0
         for record in long_records(result):
