@@ -84,6 +84,9 @@ class Fill:
     texts: Mapping[str, str] = field(default_factory=dict)
     # text a unit typed into number cells, written back as text in a return copy (so its live checks see it)
     typed: Mapping[str, str] = field(default_factory=dict)
+    # the cover's notes: the spec's instructions to a filler unless the workbook is something else (a summary)
+    instructions: tuple[str, ...] | None = None
+    instructions_title: str = "填报说明"
 
     def meta(self, key: str) -> str | int:
         value: str | int = getattr(self, key)
@@ -401,11 +404,12 @@ class TemplateWriter:
                 )
                 self._conditional_bad(sheet, f"{status.a1}")
         row = max(p.row for p in self.layout.fields.values()) + 2
-        _check(sheet.write_string(row, 0, "填报说明", f.bold), "instructions heading")
-        for i, line in enumerate(spec.instructions, start=1):
+        _check(sheet.write_string(row, 0, fill.instructions_title, f.bold), "instructions heading")
+        instructions = spec.instructions if fill.instructions is None else fill.instructions
+        for i, line in enumerate(instructions, start=1):
             _check(sheet.merge_range(row + i, 0, row + i, 2, f"{i}. {line}", f.plain), "instruction")
-            sheet.set_row(row + i, fitted_height([(line, 30 + 48 + 24)]))
-        sheet.print_area(0, 0, row + len(spec.instructions), 2)
+            sheet.set_row(row + i, fitted_height([(f"{i}. {line}", 30 + 48 + 24 - 2)]))
+        sheet.print_area(0, 0, row + len(instructions), 2)
         sheet.fit_to_pages(1, 0)
         sheet.activate()
         self._protect(sheet)
@@ -679,7 +683,7 @@ class TemplateWriter:
         """
         spec, f, layout = self.spec, self.formats, self.layout
         sheet = self._sheet(CHECK_SHEET)
-        widths = (6, 22, 64, 24, 22)
+        widths = (6, 32, 60, 24, 22)
         for col, width in enumerate(widths):
             sheet.set_column(col, col, width)
         _check(sheet.merge_range(0, 0, 0, 4, "校验结果", f.title), "check title")

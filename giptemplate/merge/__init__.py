@@ -251,8 +251,8 @@ class MergeResult:
 
 
 def display_value(value: Number | None, cell_type: str, fee_decimals: int) -> str:
-    """How a total reads: as the report prints it (the fee with at least ``fee_decimals`` places, never rounded);
-    blank when there is no value."""
+    """How a total reads: as the report prints it (the fee with the decimals it has, never rounded); blank when
+    there is no value."""
     from giptemplate.report import format_value
 
     return "" if value is None else format_value(value, cell_type, fee_decimals)
