@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import re
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -95,44 +96,60 @@ def xlsx_extent(xml: bytes) -> Extent:
 
 # ---------------------------------------------------------------------------------------------- xls (BIFF8)
 
-_BOF: Final = 0x0809
 _EOF: Final = 0x000A
 _DIMENSIONS: Final = 0x0200
 _MULTI: Final = frozenset({0x00BD, 0x00BE})  # MULRK, MULBLANK: row, first column, ..., last column
 _CELLS: Final = frozenset({0x0006, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E, 0x00D6, 0x0406})
 
 
+_BOUNDSHEET: Final = 0x0085
+
+
 def xls_extents(stream: bytes) -> list[Extent]:
-    """The extent of each substream of a BIFF workbook stream (globals included, harmlessly empty)."""
-    out: list[Extent] = []
-    rows = cols = 0
-    at, end = 0, len(stream)
-    while at + 4 <= end:
+    """The extent of each sheet of a BIFF workbook stream.
+
+    Sheets are found as calamine finds them: by the offsets that the workbook globals' BOUNDSHEET records give,
+    each read from its BOF to its EOF; the globals themselves and a stream without BOUNDSHEET records are
+    scanned from the start as well, so that no cell record escapes the count.
+    """
+    offsets = [0]
+    for kind, body, length in _records(stream, 0):
+        if kind == _BOUNDSHEET and length >= 4:
+            offsets.append(struct.unpack_from("<I", stream, body)[0])
+        elif kind == _EOF:
+            break
+    out = []
+    for offset in offsets:
+        rows = cols = 0
+        for kind, body, length in _records(stream, offset):
+            if kind in _CELLS and length >= 4:
+                row, col = struct.unpack_from("<HH", stream, body)
+                rows, cols = max(rows, row + 1), max(cols, col + 1)
+            elif kind in _MULTI and length >= 6:
+                row = struct.unpack_from("<H", stream, body)[0]
+                last = struct.unpack_from("<H", stream, body + length - 2)[0]
+                rows, cols = max(rows, row + 1), max(cols, last + 1)
+            elif kind == _DIMENSIONS and length >= 12:
+                # calamine sizes the sheet from both ends: a first row beyond the last is as far as a far cell
+                row_start, row_end, col_start, col_end = struct.unpack_from("<IIHH", stream, body)
+                rows, cols = max(rows, row_start + 1, row_end), max(cols, col_start + 1, col_end)
+            elif kind == _EOF:
+                break
+        if rows or cols:
+            out.append(Extent(rows, cols))
+    return out
+
+
+def _records(stream: bytes, at: int) -> Iterator[tuple[int, int, int]]:
+    """(type, offset of the body, length) of each record from ``at``, up to one that runs past the end."""
+    end = len(stream)
+    while at >= 0 and at + 4 <= end:
         kind, length = struct.unpack_from("<HH", stream, at)
         body = at + 4
+        if body + length > end:
+            return
+        yield kind, body, length
         at = body + length
-        if at > end:  # a record cut short by the end of the stream: calamine refuses it, nothing to lay out
-            break
-        if kind == _BOF:
-            if rows or cols:
-                out.append(Extent(rows, cols))
-            rows = cols = 0
-        elif kind == _EOF:
-            out.append(Extent(rows, cols))
-            rows = cols = 0
-        elif kind in _CELLS and length >= 4:
-            row, col = struct.unpack_from("<HH", stream, body)
-            rows, cols = max(rows, row + 1), max(cols, col + 1)
-        elif kind in _MULTI and length >= 6:
-            row = struct.unpack_from("<H", stream, body)[0]
-            last = struct.unpack_from("<H", stream, body + length - 2)[0]
-            rows, cols = max(rows, row + 1), max(cols, last + 1)
-        elif kind == _DIMENSIONS and length >= 12:
-            _, row_end, _, col_end = struct.unpack_from("<IIHH", stream, body)
-            rows, cols = max(rows, row_end), max(cols, col_end)
-    if rows or cols:
-        out.append(Extent(rows, cols))
-    return out
 
 
 # ---------------------------------------------------------------------------------------------- ods

@@ -435,12 +435,20 @@ def _biff_stream(data: bytes) -> bytes:
     return b""
 
 
+def is_parser_panic(exc: BaseException) -> bool:
+    """A Rust panic inside calamine (pyo3's PanicException derives from BaseException, not Exception): a damaged
+    file, to be refused like any other, never a reason to stop the process."""
+    return type(exc).__name__ == "PanicException"
+
+
 def open_calamine(intake: Intake) -> python_calamine.CalamineWorkbook:
     """Open an admitted file with calamine, turning its failures into intake refusals."""
     _bound_layout(intake)
     try:
         return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(intake.data))
-    except Exception as exc:
+    except BaseException as exc:
+        if not isinstance(exc, Exception) and not is_parser_panic(exc):
+            raise
         refusal = calamine_refusal(intake.path, exc)
         if refusal.code == "F005" and intake.path.suffix.lower() == ".et":
             raise foreign(intake.path, "et") from None
@@ -453,7 +461,7 @@ def open_calamine(intake: Intake) -> python_calamine.CalamineWorkbook:
         raise refusal from None
 
 
-def calamine_refusal(path: Path, exc: Exception) -> IntakeError:
+def calamine_refusal(path: Path, exc: BaseException) -> IntakeError:
     """The intake refusal for a python-calamine failure (opening the workbook or reading one of its sheets)."""
     if isinstance(exc, python_calamine.PasswordError):
         return _refuse("F002", path, "文件设置了打开密码，请取消密码后重新报送", "the file is protected by a password")

@@ -23,7 +23,7 @@ from typing import Any, Final, Literal
 
 from giptemplate.errors import IntakeError
 from giptemplate.extent import MAX_BOOK_CELLS, MAX_CANDIDATE_CELLS, MAX_SHEET_CELLS, Extent, xlsx_extent
-from giptemplate.intake import Intake, admit, calamine_refusal, open_calamine, too_large
+from giptemplate.intake import Intake, admit, calamine_refusal, is_parser_panic, open_calamine, too_large
 from giptemplate.layout import CHECK_SHEET, IDENTITY_KEYS, IDENTITY_SHEET, REVIEW_SHEET, Layout, Place, layout_for
 from giptemplate.normalise import ABSURD, field_text, is_near_miss, label_key, parse_value, parse_year
 from giptemplate.paths import display_name
@@ -444,7 +444,9 @@ class _Book:
                 self._laid_out += extent.cells
             try:
                 grid = self.calamine.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            except Exception as exc:
+            except BaseException as exc:
+                if not isinstance(exc, Exception) and not is_parser_panic(exc):
+                    raise
                 raise calamine_refusal(self.path, exc) from None
             self._grids[name] = grid
         return grid

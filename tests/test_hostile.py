@@ -479,3 +479,20 @@ def test_a_biff_record_cut_short_is_no_internal_error() -> None:
     assert xls_extents(stream) == []
     cell = struct.pack("<HHHHH", 0x0203, 14, 3, 7, 0) + b"\x00" * 8
     assert [(e.rows, e.cols) for e in xls_extents(stream[:8] + cell)] == [(4, 8)]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "fuzz_dimensions_first_row.xls",  # DIMENSIONS with its first row above its last: a 634 GB allocation abort
+        "fuzz_cfb_panic.xls",  # a damaged OLE directory: a Rust panic (a BaseException) out of calamine
+        "fuzz_boundsheet_far.xls",  # far cells in a sheet reached only through its BOUNDSHEET offset: 22 GB
+    ],
+)
+def test_fuzzer_finds_are_refused(name: str, tmp_path: Path) -> None:
+    """Mutants of a LibreOffice .xls found by scripts/fuzz.py; each aborted or killed the process before."""
+    path = tmp_path / name
+    path.write_bytes((Path(__file__).parent / "data" / name).read_bytes())
+    done = run_cli("check", str(path), timeout=60)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "无法读取" in done.stdout and "Traceback" not in done.stderr
