@@ -87,6 +87,7 @@ class Fill:
     # the cover's notes: the spec's instructions to a filler unless the workbook is something else (a summary)
     instructions: tuple[str, ...] | None = None
     instructions_title: str = "填报说明"
+    cover_title: str = ""  # the spec's cover title unless the workbook is something else (a summary)
 
     def meta(self, key: str) -> str | int:
         value: str | int = getattr(self, key)
@@ -345,7 +346,7 @@ class TemplateWriter:
         sheet.set_column(0, 0, 30)
         sheet.set_column(1, 1, 48)
         sheet.set_column(2, 2, 24)
-        _check(sheet.merge_range(0, 0, 0, 2, spec.cover_title, f.title), "cover title")
+        _check(sheet.merge_range(0, 0, 0, 2, fill.cover_title or spec.cover_title, f.title), "cover title")
         sheet.set_row(0, 30)
         _check(sheet.write_string(1, 0, f"报告格式：{spec.title}（{spec.document}）", f.subtitle), "cover format line")
         for spec_field in spec.cover_fields:

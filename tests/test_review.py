@@ -13,6 +13,7 @@ import pytest
 from soffice import convert
 from submission_factory import build, cell_value, good_texts, typed_total, unit_code
 
+from giptemplate import live
 from giptemplate.arithmetic import arithmetic_for
 from giptemplate.checks import check_file
 from giptemplate.errors import InputError
@@ -222,3 +223,15 @@ def test_libreoffice_recalculates_the_copy_to_the_same_checks(
         status = layout.status_of(relation)
         expected = arithmetic.evaluate(relation, back.values).status_text
         assert shown[status.sheet][status.a1].value == expected, relation.rule_id
+    # the copy's own 校验 sheet shows exactly the errors its 退回意见 lists (a typed total is restored, not listed)
+    submission, findings, _ = copy
+    listed = {f.code for f in copy_findings(submission, findings) if f.severity == "error"} - {"S105"}
+    check_sheet = shown["校验"]
+    failing = set()
+    for _, row in layout.check_rules:
+        code = str(check_sheet.cell(row + 1, 2).value).split()[0]
+        if str(check_sheet.cell(row + 1, 5).value).startswith("✗") and live.severity(code) == "error":
+            failing.add(code)
+    assert failing == listed
+    overall = check_sheet.cell(layout.check_overall.row + 1, layout.check_overall.col + 1).value
+    assert overall.startswith(f"{len(listed)} 项错误未通过")

@@ -106,4 +106,5 @@ def test_cover_describes_the_summary(spec: Spec, printed: tuple[Path, list[str],
     texts = [str(c.value) for row in cover.iter_rows() for c in row if isinstance(c.value, str)]
     assert "汇总说明" in texts and "填报说明" not in texts
     assert not any(instruction in text for instruction in spec.instructions for text in texts)
-    assert any("汇总表" in text for text in texts)
+    assert cover.cell(1, 1).value.endswith("年政府信息公开工作年度报告（汇总表）")
+    assert spec.cover_title not in texts

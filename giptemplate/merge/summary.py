@@ -258,6 +258,7 @@ def write_summary(result: MergeResult, path: str | Path) -> bytes:
         values=values,
         instructions=_summary_instructions(result, office, year),
         instructions_title="汇总说明",
+        cover_title=spec.report_title.format(unit=office, year=year) + "（汇总表）",
     )
     writer.write(fill, kind="summary")
     _lock_inputs(writer)
