@@ -208,11 +208,24 @@ class Arithmetic:
             f'IF({left}{EXCEL_OPERATOR[relation.op]}{right},"{PASS_MARK}","{FAIL_MARK} 差"&({left}-({right}))))'
         )
 
-    @staticmethod
-    @functools.cache
-    def missing_count_formula(positions: tuple[Position, ...]) -> str:
-        """Number of input cells that hold no number (blank, or text that slipped past validation)."""
-        return f"={len(positions)}-COUNT({','.join(a1_ranges(list(positions)))})"
+    @functools.cache  # noqa: B019
+    def strict_formula(self, key: str, position: Callable[[str], Position]) -> str:
+        """A derived cell as :meth:`derive` computes it without ``blank_as_zero``: "" when a part is blank."""
+        rhs = self.formula_of[key].rhs
+        counted = ",".join(a1_ranges([position(k) for k in rhs]))
+        return f'IF(COUNT({counted})<{len(rhs)},"",{self.sum_formula(rhs, position)})'
+
+    @functools.cache  # noqa: B019
+    def filed_status_formula(self, relation: Relation, position: Callable[[str], Position]) -> str:
+        """The status of an instance as :meth:`evaluate` with ``depend_on_inputs=False`` judges it (its own cells
+        only), over cells that hold the values as filed (derived strictly, typed totals as typed)."""
+        left = self.sum_formula(relation.lhs, position)
+        right = self.sum_formula(relation.rhs, position)
+        counted = ",".join(a1_ranges([position(k) for k in relation.cells]))
+        return (
+            f'=IF(COUNT({counted})<{len(relation.cells)},"{NOT_ASSESSABLE}",'
+            f'IF({left}={right},"{PASS_MARK}","{FAIL_MARK} 差"&({left}-({right}))))'
+        )
 
 
 def a1_ranges(positions: list[Position]) -> list[str]:

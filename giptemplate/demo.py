@@ -31,11 +31,12 @@ from giptemplate.sample import consistent_values
 from giptemplate.spec import Relation, Spec, spec_for_year
 from giptemplate.web import workspace
 from giptemplate.web.workspace import Workspace
-from giptemplate.writer import DEFAULT_SCOPE, SUMMARY_SCOPE, write_template
+from giptemplate.writer import DEFAULT_SCOPE, write_template
 
 YEAR = 2021  # the year of the seed report the demo is built around
 COUNTY = "郑县"
 OFFICE = "郑县人民政府"
+COUNTY_TEXTS = "文字内容.md"  # the county narrative the demo writes beside the summary
 REGION = "419900"  # a made-up administrative division code for the sample county
 RETURN_SUFFIX = workspace.RETURN_SUFFIX
 
@@ -396,6 +397,7 @@ def _reports(spec: Spec, merged: Any, folder: Path, result: DemoResult) -> list[
     still has 错误."""
     from giptemplate.reader import read_workbook
     from giptemplate.report import ReportData, render
+    from giptemplate.texts_file import read_texts
 
     written = []
     seed_file = next((p for p in result.returned_files if SEED_UNIT in p.name), None)
@@ -405,20 +407,29 @@ def _reports(spec: Spec, merged: Any, folder: Path, result: DemoResult) -> list[
             target = folder / f"{SEED_UNIT}{YEAR}年政府信息公开工作年度报告.{fmt}"
             atomic.write_bytes(target, render(data, fmt))
             written.append(target)
-    inputs = {c.key: merged.aggregate.values.get(c.key) for c in spec.input_cells}
-    county = ReportData.from_inputs(
-        spec,
-        unit_name=OFFICE,
-        year=YEAR,
-        date=f"{YEAR + 1}年3月20日",
-        inputs=inputs,
-        texts=_county_texts(spec, merged),
-        scope=SUMMARY_SCOPE,
-    )
+    # The county's narrative as an office writes it, in a document beside the summary; the report is made from
+    # the summary and that document the way `giptemplate report 汇总.xlsx --texts 文字内容.md` makes it.
+    texts_file = result.summary.parent / COUNTY_TEXTS
+    atomic.write_text(texts_file, _texts_document(spec, _county_texts(spec, merged)))
+    summary = read_workbook(result.summary)
+    summary.texts = read_texts(texts_file, spec)
+    county = ReportData.from_submission(summary)
     target = folder / f"{OFFICE}{YEAR}年政府信息公开工作年度报告（汇总）.docx"
     atomic.write_bytes(target, render(county, "docx", draft=merged.exit_code != 0))
     written.append(target)
     return written
+
+
+def _texts_document(spec: Spec, texts: dict[str, str]) -> str:
+    """A narrative as a Markdown document with the report's headings (what `report --texts` reads)."""
+    lines = [f"# {OFFICE}{YEAR}年政府信息公开工作年度报告", ""]
+    for section in spec.sections:
+        lines += [f"## {section.heading}", ""]
+        for part in section.parts:
+            if part.title:
+                lines += [f"### {part.title}", ""]
+            lines += [texts.get(part.key, ""), ""]
+    return "\n".join(lines)
 
 
 def _county_texts(spec: Spec, merged: Any) -> dict[str, str]:

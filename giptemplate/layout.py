@@ -22,8 +22,20 @@ COVER_FIRST_FIELD = 2
 NARRATIVE_FIRST_PART = 2
 CHECK_OVERALL_ROW = 1
 CHECK_FIRST_RULE = 4
+# The 校验 sheet's hidden working area starts at this column: each table's cells as the checks read them
+# (numbers parsed, totals strict, typed totals kept), the code each cell earns, and each relation's status.
+MIRROR_LEFT = 8
+# Rows each narrative part spans (merged), so that a filler can make room for 5,000 characters and more: one
+# row is at most 409 points high in Excel.
+NARRATIVE_PART_ROWS = 6
 # Width (in Excel character units) the label of a table's missing-count cell needs on one line.
 MISSING_LABEL_WIDTH = 30.0
+
+# Codes of the 校验 sheet's value rows, in order, and of its typed-total row (see giptemplate.live).
+VALUE_RULES = ("V203", "V201", "V202", "V204", "V209", "V212")
+TYPED_RULE = "S105"
+# Cover fields with a live check beside them: the unit (C701), the year (C702) and the code (C703).
+COVER_CHECKED = ("unit_name", "year", "unit_code")
 
 # Keys of the identity sheet, in order.
 IDENTITY_KEYS = (
@@ -113,9 +125,18 @@ class Layout:
     fields: dict[str, Place]
     field_status: dict[str, Place]
     parts: dict[str, Place]
-    check_rules: tuple[tuple[str, int], ...]  # ("rel:<relation key>" / "missing:<table>" / "field:<key>", row)
+    # ("rel:<relation key>" / "value:<code>" / "typed:S105" / "cover:<field key>" / "text:<section key>" /
+    # "require:<part key>", row)
+    check_rules: tuple[tuple[str, int], ...]
     check_overall: Place
     identity: dict[str, Place]
+    mirror: dict[str, Place]  # cell key -> its value as the checks read it (校验 sheet, hidden)
+    codes: dict[str, Place]  # cell key -> the code it earns ("" when fine)
+    mirror_status: dict[str, Place]  # rule_id -> the relation's status on those values
+    cover_status: dict[str, Place]  # cover field key -> its live check, beside it
+    text_status: dict[str, Place]  # section key -> its live length check (N601), beside its first part
+    require_status: dict[str, Place]  # part key -> its live required-words check (N602), beside it
+    later_row: int  # the 校验 row naming what the office checks after collecting
 
     def position(self, key: str) -> tuple[int, int]:
         place = self.cells[key]
@@ -175,19 +196,41 @@ def layout_for(spec: Spec) -> Layout:
 
     fields = {f.key: Place(spec.cover_sheet, COVER_FIRST_FIELD + i, 1) for i, f in enumerate(spec.cover_fields)}
     field_status = {f.key: Place(spec.cover_sheet, fields[f.key].row, 2) for f in spec.cover_fields if f.kind == "uscc"}
-    parts = {p.key: Place(spec.narrative_sheet, NARRATIVE_FIRST_PART + i, 1) for i, p in enumerate(spec.parts)}
+    parts = {
+        p.key: Place(spec.narrative_sheet, NARRATIVE_FIRST_PART + i * NARRATIVE_PART_ROWS, 1)
+        for i, p in enumerate(spec.parts)
+    }
+    cover_status = {
+        f.key: Place(spec.cover_sheet, fields[f.key].row, 2) for f in spec.cover_fields if f.key in COVER_CHECKED
+    }
+    text_status: dict[str, Place] = {}
+    require_status: dict[str, Place] = {}
+    for section in spec.sections:
+        required = [p for p in section.parts if p.require_any]
+        for part in required:
+            require_status[part.key] = Place(spec.narrative_sheet, parts[part.key].row, 3)
+        if section.parts and not required:
+            text_status[section.key] = Place(spec.narrative_sheet, parts[section.parts[0].key].row, 3)
+
+    mirror: dict[str, Place] = {}
+    codes: dict[str, Place] = {}
+    left = MIRROR_LEFT
+    for table in spec.tables:
+        for cell in table.cells:
+            place = cells[cell.key]
+            mirror[cell.key] = Place(CHECK_SHEET, place.row, left + place.col)
+            codes[cell.key] = Place(CHECK_SHEET, place.row, left + table.width + place.col)
+        left += 2 * table.width + 1
+    mirror_status = {r.rule_id: Place(CHECK_SHEET, GRID_TOP + i, left) for i, r in enumerate(spec.relations)}
 
     check_rules: list[tuple[str, int]] = []
-    row = CHECK_FIRST_RULE
-    for relation_key in dict.fromkeys(r.key for r in spec.relations):
-        check_rules.append((f"rel:{relation_key}", row))
-        row += 1
-    for table in spec.tables:
-        check_rules.append((f"missing:{table.key}", row))
-        row += 1
-    for key in field_status:
-        check_rules.append((f"field:{key}", row))
-        row += 1
+    rules = [f"rel:{key}" for key in dict.fromkeys(r.key for r in spec.relations)]
+    rules += [f"value:{code}" for code in VALUE_RULES]
+    rules += [f"typed:{TYPED_RULE}"]
+    rules += [f"cover:{key}" for key in cover_status]
+    rules += [f"text:{key}" for key in text_status] + [f"require:{key}" for key in require_status]
+    for row, rule in enumerate(rules, start=CHECK_FIRST_RULE):
+        check_rules.append((rule, row))
     identity = {key: Place(IDENTITY_SHEET, i, 1) for i, key in enumerate(IDENTITY_KEYS)}
     return Layout(
         spec=spec,
@@ -199,4 +242,11 @@ def layout_for(spec: Spec) -> Layout:
         check_rules=tuple(check_rules),
         check_overall=Place(CHECK_SHEET, CHECK_OVERALL_ROW, 1),
         identity=identity,
+        mirror=mirror,
+        codes=codes,
+        mirror_status=mirror_status,
+        cover_status=cover_status,
+        text_status=text_status,
+        require_status=require_status,
+        later_row=CHECK_FIRST_RULE + len(rules) + 1,
     )

@@ -42,6 +42,9 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]
 _DATE = re.compile(r"^\s*(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?\s*$")
 
 
+_COUNT_WORDS = {4: "四", 5: "五", 6: "六", 7: "七", 8: "八"}
+
+
 def clean_text(text: str) -> str:
     """Submitted text without characters a document cannot hold; line structure kept."""
     return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
@@ -66,14 +69,15 @@ def format_date(text: str) -> str:
 
 
 def format_value(value: Number | None, cell_type: CellType) -> str:
-    """A data cell as printed: counts as integers, an amount with at least its type's places (never rounded)."""
+    """A data cell as printed: counts as integers, an amount with the decimals it has (0 is 0, 1.5 is 1.5), never
+    rounded and never in exponent form."""
     if value is None:
         return MISSING_VALUE
     if not cell_type.integral:
         amount = Decimal(value)
-        exponent = amount.as_tuple().exponent
-        places = max(cell_type.decimals, -exponent if isinstance(exponent, int) else 0)
-        return f"{amount:.{places}f}"
+        if amount == amount.to_integral_value():
+            return str(int(amount))
+        return format(amount.normalize(), "f")
     return str(value)
 
 
@@ -92,10 +96,11 @@ class ReportData:
     texts: Mapping[str, str] = field(default_factory=dict)
     values: Mapping[str, Number | None] = field(default_factory=dict)  # every cell key, totals included
     unit_code: str = ""
+    phone: str = ""  # the contact number printed in the opening paragraph
 
     def __post_init__(self) -> None:
         # Submitted text may hold characters no document format can carry; every renderer gets clean text.
-        for name in ("unit_name", "date", "scope", "unit_code"):
+        for name in ("unit_name", "date", "scope", "unit_code", "phone"):
             object.__setattr__(self, name, clean_text(getattr(self, name)).strip())
         object.__setattr__(self, "texts", {k: clean_text(v) for k, v in self.texts.items()})
 
@@ -114,6 +119,20 @@ class ReportData:
     def title_lines(self, per_line: int) -> list[str]:
         """The title broken for a line of ``per_line`` full-width characters (one line when it fits)."""
         return [self.title] if display_width(self.title) <= per_line * 2 else self.title_parts()
+
+    @property
+    def preamble(self) -> str:
+        """The customary opening paragraph: the basis, what the report holds, the statistical period, where it is
+        published and whom to ask."""
+        spec, unit = self.spec, self.unit_name or MISSING_UNIT
+        parts = "、".join(s.heading.split("、", 1)[-1] for s in spec.sections)
+        contact = f"（联系电话：{self.phone}）" if self.phone else ""
+        return (
+            f"本报告根据《中华人民共和国政府信息公开条例》和《{spec.title}》（{spec.document}）要求编制，"
+            f"包括{parts}{_COUNT_WORDS.get(len(spec.sections), str(len(spec.sections)))}个部分。"
+            f"本报告所列数据的统计期限自{self.year}年1月1日起至{self.year}年12月31日止。"
+            f"本报告电子版在{unit}门户网站政府信息公开专栏公布。如对本报告有疑问，请与{unit}联系{contact}。"
+        )
 
     @property
     def missing_values(self) -> tuple[str, ...]:
@@ -161,6 +180,7 @@ class ReportData:
             texts=dict(sub.texts),
             values=dict(sub.values),
             unit_code=sub.unit_code,
+            phone=sub.meta.get("phone", ""),
         )
 
 

@@ -46,6 +46,7 @@ BODY_SIZE = Pt(16)  # 三号
 LINE = Pt(28)  # fixed line pitch of the body (22 lines per page in GB/T 9704)
 TABLE_SIZE = {"portrait": Pt(12), "landscape": Pt(10)}  # 小四 / 10 pt so 15 columns fit a landscape page
 TABLE_LINE = {"portrait": Pt(18), "landscape": Pt(14)}
+DENSE_COLUMNS = 6  # tables wider than this print in the smaller size
 HEADING_FILL = "E7E6E6"
 DRAFT_RED = RGBColor(0xC0, 0x00, 0x00)
 
@@ -298,7 +299,20 @@ def _text_width(section: Any) -> int:
 # ---------------------------------------------------------------------------------------------- table
 
 
-def _grid_table(document: Any, grid: Grid, width: int) -> Any:
+def _orientation(grid: Grid, portrait: Any) -> str:
+    """Portrait unless the table cannot fit it: every column must hold two characters of the small table size
+    (so 表三 and 表四 flow with the text, as published reports print them)."""
+    column = 2 * TABLE_SIZE["landscape"] + Pt(3)
+    return "portrait" if grid.n_cols * column <= _text_width(portrait) else "landscape"
+
+
+def _table_size(grid: Grid, orientation: str) -> tuple[Pt, Pt]:
+    """The larger table type for a few columns, the smaller for a wide table (表三, 表四), as published."""
+    key = "landscape" if orientation == "landscape" or grid.n_cols > DENSE_COLUMNS else "portrait"
+    return TABLE_SIZE[key], TABLE_LINE[key]
+
+
+def _grid_table(document: Any, grid: Grid, width: int, orientation: str) -> Any:
     table = document.add_table(rows=grid.n_rows, cols=grid.n_cols)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -319,7 +333,7 @@ def _grid_table(document: Any, grid: Grid, width: int) -> Any:
             before[spec_cell.row * grid.n_cols + spec_cell.col].merge(last)
     after = table._cells
     style_id = document.styles[STYLE_TABLE].style_id
-    size, line = TABLE_SIZE[grid.orientation], TABLE_LINE[grid.orientation]
+    size, line = _table_size(grid, orientation)
     for spec_cell in grid.cells:
         # Every row but the last keeps with the next: a table that fits a page is never split from its heading
         # or torn across a page break (a longer one still breaks, under its repeated header rows).
@@ -386,20 +400,21 @@ def render_docx(data: ReportData, *, draft: bool = False) -> bytes:
         if i:
             title.add_run().add_break()
         title.add_run(line)
+    document.add_paragraph(data.preamble, style=STYLE_BODY)
 
     tables = grids(data)
     orientation = "portrait"
     last: Any = None
     for spec_section in data.spec.sections:
         grid = tables[spec_section.table] if spec_section.table is not None else None
-        wanted = grid.orientation if grid is not None else "portrait"
+        wanted = _orientation(grid, document.sections[0]) if grid is not None else "portrait"
         if wanted != orientation:
             section = document.add_section(WD_SECTION.NEW_PAGE)
             _frame(section, wanted, draft)
             orientation = wanted
         document.add_heading(spec_section.heading, level=1)
         if grid is not None:
-            _grid_table(document, grid, _text_width(section))
+            _grid_table(document, grid, _text_width(section), orientation)
             last = None
         for part in spec_section.parts:
             if part.title:

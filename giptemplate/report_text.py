@@ -94,7 +94,7 @@ def render_markdown(data: ReportData, *, draft: bool = False) -> str:
     lines: list[str] = []
     if draft:
         lines += [f"> **{DRAFT_MARK}**", ""]
-    lines += [f"# {md_escape(data.title)}", ""]
+    lines += [f"# {md_escape(data.title)}", "", md_escape(data.preamble), ""]
     tables = grids(data)
     for section in data.spec.sections:
         lines += [f"## {md_escape(section.heading)}", ""]
@@ -202,7 +202,7 @@ def render_html(data: ReportData, *, draft: bool = False) -> str:
             f'<div class="watermark" aria-hidden="true">{_esc(DRAFT_MARK)}</div>',
         ]
     pieces = "".join(f'<span class="title-part">{_esc(part)}</span>' for part in data.title_parts())
-    body += ["<main>", f"<h1>{pieces}</h1>"]
+    body += ["<main>", f"<h1>{pieces}</h1>", f"<p>{_esc(data.preamble)}</p>"]
     tables = grids(data)
     for section in data.spec.sections:
         wide = section.table is not None and tables[section.table].orientation == "landscape"

@@ -1,21 +1,29 @@
 """Return-for-correction copies (退回修改件): a fresh locked template pre-filled with what the unit sent.
 
 The copy is written by :mod:`giptemplate.writer`, so it has the same formulas, validations, live checks and
-protection as the template the unit first received. The unit's valid values and texts are filled in; cells with a
-problem are highlighted and carry a comment with the finding; a 退回意见 sheet lists every finding. Values that are
-not valid numbers are left blank (highlighted), so the copy never carries an invalid value forward.
+protection as the template the unit first received. It tells one story: the unit's values as filed (a negative
+count stays negative, a word typed into a number cell stays there), so the live checks show the same ✗ that the
+退回意见 sheet lists; a total typed over its formula gets its formula back, and the sheet says so with both
+numbers instead of listing the imbalance the typed number caused. Exactly the cells the findings name are
+highlighted, with a comment; repeated findings of one kind are one line listing their cells; the 退回意见 sheet
+comes first and is the only sheet selected.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import IO
 
-from giptemplate.arithmetic import Number
+from xlsxwriter.worksheet import Worksheet
+
+from giptemplate.arithmetic import Number, Outcome, arithmetic_for
+from giptemplate.checks import cell_name
 from giptemplate.errors import InputError, WriterError
 from giptemplate.findings import SEVERITY_LABELS, Finding, code_title, sort_findings
 from giptemplate.layout import REVIEW_SHEET, Layout, Place, layout_for
+from giptemplate.normalise import parse_value
 from giptemplate.submission import Submission
 from giptemplate.textwidth import fitted_height
 from giptemplate.writer import DEFAULT_PASSWORD, Fill, Note, TemplateWriter
@@ -25,6 +33,10 @@ MARKED_SEVERITIES = ("error", "explain", "warning")
 MAX_CELL_CHARS = 32767  # Excel's limit for one cell
 MAX_COMMENT_CHARS = 2000  # a comment box stays readable
 RETURN_KIND = "return"
+# Findings of one code at more cells than this are one line on the 退回意见 sheet, listing the cells.
+GROUP_FROM = 3
+# Consequences, not causes: a relation that cannot be judged names blank cells that carry their own finding.
+UNMARKED_CODES = ("A390",)
 
 
 def _ok(result: object, what: str) -> None:
@@ -47,16 +59,49 @@ def place_of_finding(layout: Layout, finding: Finding) -> Place | None:
     return None
 
 
-def valid_values(submission: Submission, findings: Sequence[Finding]) -> dict[str, Number | None]:
-    """The input values worth carrying into the copy: numbers read without an error finding at their cell."""
-    rejected = {f.cell_key for f in findings if f.severity == "error" and f.code.startswith("V") and f.cell_key}
-    out: dict[str, Number | None] = {}
+def filed_values(submission: Submission) -> tuple[dict[str, Number | None], dict[str, str]]:
+    """The unit's numbers as filed (negative and fractional ones included) and the text it typed into number
+    cells; blanks, blank words ("—") and error values stay blank."""
+    values: dict[str, Number | None] = {}
+    typed: dict[str, str] = {}
     for cell in submission.spec.input_cells:
         read = submission.cells.get(cell.key)
-        if read is None or read.state != "ok" or read.value is None or cell.key in rejected:
-            out[cell.key] = None
-        else:
-            out[cell.key] = read.value
+        values[cell.key] = None
+        if read is None or read.state in ("blank", "error"):
+            continue
+        if read.value is not None:
+            values[cell.key] = read.value
+        elif read.state == "invalid":
+            spelled = parse_value(read.raw, cell.type).number
+            if spelled is not None:
+                values[cell.key] = spelled
+            elif isinstance(read.raw, str) and read.raw.strip():
+                typed[cell.key] = read.raw[:MAX_CELL_CHARS]
+    return values, typed
+
+
+def copy_findings(submission: Submission, findings: Sequence[Finding]) -> list[Finding]:
+    """The findings as the copy shows them: a typed-over total explained with both numbers (its formula is back);
+    an imbalance that only the typed number caused is gone with it."""
+    spec = submission.spec
+    arithmetic = arithmetic_for(spec)
+    restored = {f.cell_key for f in findings if f.code == "S105" and f.cell_key}
+    out = []
+    for finding in findings:
+        if finding.code == "S105" and finding.cell_key:
+            typed = finding.actual if finding.actual is not None else "（空）"
+            computed = f"按明细计算为 {finding.expected}，" if finding.expected is not None else ""
+            name = cell_name(spec, finding.cell_key)
+            message = f"{name}合计栏原填 {typed}，{computed}已恢复公式，请核对明细。"
+            out.append(replace(finding, message=message))
+            continue
+        relation = next((r for r in spec.relations if r.rule_id == finding.rule), None)
+        if relation is not None and restored & set(relation.cells) and finding.code != "A390":
+            # judged again on the restored formulas: an imbalance the typed number alone caused is explained above
+            evaluation = arithmetic.evaluate(relation, submission.values, depend_on_inputs=False)
+            if evaluation.outcome is Outcome.PASS:
+                continue
+        out.append(finding)
     return out
 
 
@@ -89,8 +134,9 @@ def write_return_copy(
     """
     spec = submission.spec
     layout = layout_for(spec)
-    findings = sort_findings(findings)
+    findings = sort_findings(copy_findings(submission, findings))
     meta = submission.meta
+    values, typed = filed_values(submission)
     about_unit = any(f.extra.get("field") in ("unit_name", "unit_code") for f in findings)
     fill = Fill(
         year=_report_year(submission),
@@ -100,17 +146,19 @@ def write_return_copy(
         filler=meta.get("filler", "")[:MAX_CELL_CHARS],
         phone=meta.get("phone", "")[:MAX_CELL_CHARS],
         date=meta.get("date", "")[:MAX_CELL_CHARS],
-        values=valid_values(submission, findings),
+        values=values,
         texts={p.key: submission.texts.get(p.key, "")[:MAX_CELL_CHARS] for p in spec.parts},
+        typed=typed,
     )
     by_place: dict[Place, list[Finding]] = {}
     for finding in findings:
         place = place_of_finding(layout, finding)
-        if place is not None and finding.severity in MARKED_SEVERITIES:
+        if place is not None and finding.severity in MARKED_SEVERITIES and finding.code not in UNMARKED_CODES:
             by_place.setdefault(place, []).append(finding)
     notes = [Note(p.sheet, p.row, p.col, _note_text(fs)) for p, fs in by_place.items()]
 
     writer = TemplateWriter(target, spec, password=password)
+    review = writer.add_worksheet(REVIEW_SHEET)  # first, so that it is what the unit sees on opening
     writer.write(
         fill,
         kind=RETURN_KIND,
@@ -119,20 +167,20 @@ def write_return_copy(
         notes=notes,
         title_suffix="（退回修改）",
     )
-    _write_review_sheet(writer, submission, findings, by_place, summary)
+    _write_review_sheet(writer, review, submission, findings, by_place, summary)
     return writer.close()
 
 
 def _write_review_sheet(
     writer: TemplateWriter,
+    sheet: Worksheet,
     submission: Submission,
     findings: Sequence[Finding],
     by_place: dict[Place, list[Finding]],
     summary: str,
 ) -> None:
     f = writer.formats
-    sheet = writer.add_worksheet(REVIEW_SHEET)
-    widths = (6, 8, 7, 22, 16, 80)
+    widths = (6, 8, 7, 20, 26, 72)
     for col, width in enumerate(widths):
         sheet.set_column(col, col, width)
     last = len(widths) - 1
@@ -148,8 +196,8 @@ def _write_review_sheet(
     _ok(sheet.merge_range(2, 0, 2, last, "", f.subtitle), "merge_range")
     _ok(sheet.write_string(2, 0, f"校验结论：{summary}"[:MAX_CELL_CHARS], f.subtitle), "write_string")
     guide = (
-        "请按下列意见修改本工作簿中黄色标注的单元格（鼠标移到单元格上可查看批注），修改后重新报送；"
-        "“需说明”的问题请随报送附书面说明。未能读取为有效数字的单元格已留空，请重新填写。"
+        "请按下列意见修改标注的单元格（鼠标移到单元格上可查看批注）。各表的校验栏和“校验”工作表随修改即时更新，"
+        "显示“全部校验通过”后再报送；“需说明”的问题请随报送附书面说明。"
     )
     _ok(sheet.merge_range(3, 0, 3, last, "", f.plain), "merge_range")
     _ok(sheet.write_string(3, 0, guide, f.plain), "write_string")
@@ -158,18 +206,23 @@ def _write_review_sheet(
     for col, text in enumerate(("序号", "级别", "代码", "问题类型", "位置", "说明")):
         _ok(sheet.write_string(header_row, col, text, f.table_header), "write_string")
     marked = {id(x): p for p, xs in by_place.items() for x in xs}
-    for i, finding in enumerate(findings, start=1):
+    for i, (first, group) in enumerate(_grouped(findings), start=1):
         row = header_row + i
-        place = marked.get(id(finding))
-        where = place.display if place is not None else finding.location
+        places = [marked.get(id(x)) for x in group]
+        if len(group) == 1:
+            where, message = places[0].display if places[0] is not None else first.location, first.message
+        else:
+            where = _cell_list(group)
+            noted = "（已在各单元格标注）" if all(p is not None for p in places) else ""
+            message = f"共 {len(group)} 处{noted}。例如：{first.message}"
+        kind = code_title(first.code)
         _ok(sheet.write_number(row, 0, i, f.cell), "write_number")
-        _ok(sheet.write_string(row, 1, finding.severity_label, f.cell), "write_string")
-        _ok(sheet.write_string(row, 2, finding.code, f.cell), "write_string")
-        _ok(sheet.write_string(row, 3, code_title(finding.code), f.cell), "write_string")
-        _ok(sheet.write_string(row, 4, where, f.cell), "write_string")
-        _ok(sheet.write_string(row, 5, finding.message[:MAX_CELL_CHARS], f.cell), "write_string")
-        kind = code_title(finding.code)
-        sheet.set_row(row, fitted_height([(kind, widths[3]), (where, widths[4]), (finding.message, widths[5])]))
+        _ok(sheet.write_string(row, 1, first.severity_label, f.cell), "write_string")
+        _ok(sheet.write_string(row, 2, first.code, f.cell), "write_string")
+        _ok(sheet.write_string(row, 3, kind, f.cell), "write_string")
+        _ok(sheet.write_string(row, 4, where[:MAX_CELL_CHARS], f.cell), "write_string")
+        _ok(sheet.write_string(row, 5, message[:MAX_CELL_CHARS], f.cell), "write_string")
+        sheet.set_row(row, fitted_height([(kind, widths[3]), (where, widths[4]), (message, widths[5])]))
     if not findings:
         _ok(sheet.write_string(header_row + 1, 5, "无问题", f.cell), "write_string")
     sheet.freeze_panes(header_row + 1, 0)
@@ -177,7 +230,38 @@ def _write_review_sheet(
     sheet.fit_to_pages(1, 0)
     sheet.repeat_rows(header_row)
     sheet.protect(writer.password, {"select_locked_cells": True, "select_unlocked_cells": True})
+    for other in writer.workbook.worksheets():
+        other.selected = 0  # one selected sheet: several would open in Excel's group mode, typing into all
     sheet.activate()
+    sheet.set_first_sheet()
 
 
-__all__ = ["place_of_finding", "valid_values", "write_return_copy"]
+def _grouped(findings: Sequence[Finding]) -> list[tuple[Finding, list[Finding]]]:
+    """Findings in order, those of one code and severity at more than GROUP_FROM cells as one group."""
+    by_code: dict[tuple[str, str], list[Finding]] = {}
+    for finding in findings:
+        by_code.setdefault((finding.code, finding.severity), []).append(finding)
+    out: list[tuple[Finding, list[Finding]]] = []
+    done: set[tuple[str, str]] = set()
+    for finding in findings:
+        key = (finding.code, finding.severity)
+        group = by_code[key]
+        if len(group) <= GROUP_FROM:
+            out.append((finding, [finding]))
+        elif key not in done:
+            done.add(key)
+            out.append((finding, group))
+    return out
+
+
+def _cell_list(findings: Sequence[Finding]) -> str:
+    """The findings' cells by sheet: 表三 C7、C8、D9；表四 B6."""
+    by_sheet: dict[str, list[str]] = {}
+    for finding in findings:
+        by_sheet.setdefault(finding.sheet or "", []).append(finding.cell or "")
+    return "；".join(
+        f"{sheet} {'、'.join(c for c in dict.fromkeys(cells) if c)}".strip() for sheet, cells in by_sheet.items()
+    )
+
+
+__all__ = ["copy_findings", "filed_values", "place_of_finding", "write_return_copy"]

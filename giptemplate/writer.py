@@ -12,7 +12,7 @@ import io
 import re
 import uuid
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -24,15 +24,26 @@ from xlsxwriter.utility import quote_sheetname, xl_cell_to_rowcol, xl_rowcol_to_
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple, Worksheet
 
-from giptemplate import __version__, atomic, uscc
-from giptemplate.arithmetic import FAIL_MARK, NOT_ASSESSABLE, PASS_MARK, Number, a1_ranges, arithmetic_for
+from giptemplate import __version__, atomic, live, uscc
+from giptemplate.arithmetic import (
+    FAIL_MARK,
+    NOT_ASSESSABLE,
+    PASS_MARK,
+    Number,
+    Position,
+    a1_ranges,
+    arithmetic_for,
+)
 from giptemplate.errors import WriterError
+from giptemplate.findings import SEVERITY_LABELS
 from giptemplate.layout import (
     CHECK_FIRST_RULE,
     CHECK_SHEET,
     GRID_TOP,
     IDENTITY_KEYS,
     IDENTITY_SHEET,
+    MIRROR_LEFT,
+    NARRATIVE_PART_ROWS,
     Layout,
     Place,
     TableLayout,
@@ -71,6 +82,12 @@ class Fill:
     date: str = ""
     values: Mapping[str, Number | None] = field(default_factory=dict)
     texts: Mapping[str, str] = field(default_factory=dict)
+    # text a unit typed into number cells, written back as text in a return copy (so its live checks see it)
+    typed: Mapping[str, str] = field(default_factory=dict)
+    # the cover's notes: the spec's instructions to a filler unless the workbook is something else (a summary)
+    instructions: tuple[str, ...] | None = None
+    instructions_title: str = "填报说明"
+    cover_title: str = ""  # the spec's cover title unless the workbook is something else (a summary)
 
     def meta(self, key: str) -> str | int:
         value: str | int = getattr(self, key)
@@ -95,9 +112,29 @@ def _computed(spec: Spec, inputs: tuple[Number | None, ...]) -> tuple[dict[str, 
     """
     arithmetic = arithmetic_for(spec)
     values: dict[str, Number | None] = dict(zip((c.key for c in spec.input_cells), inputs, strict=True))
+    strict = _strict(spec, inputs)
     values.update(arithmetic.derive(values, blank_as_zero=True))
-    texts = {r.rule_id: arithmetic.evaluate(r, values).status_text for r in spec.relations}
+    texts = {r.rule_id: arithmetic.evaluate(r, strict, depend_on_inputs=False).status_text for r in spec.relations}
     return values, texts
+
+
+@functools.lru_cache(maxsize=64)
+def _strict(spec: Spec, inputs: tuple[Number | None, ...]) -> dict[str, Number | None]:
+    """Inputs and derived values as the checks read them: an unusable input (negative, a fraction in a count) is
+    none, and a total over none is none."""
+    values = {c.key: live.usable(spec, c, v) for c, v in zip(spec.input_cells, inputs, strict=True)}
+    return {**values, **arithmetic_for(spec).derive(values)}
+
+
+@functools.cache
+def _mirror_position(layout: Layout) -> Callable[[str], Position]:
+    """Where each cell's value as filed sits on the 校验 sheet (one function per layout, so formulas cache)."""
+
+    def position(key: str) -> Position:
+        place = layout.mirror[key]
+        return place.row, place.col
+
+    return position
 
 
 def _check(result: Any, what: str) -> None:
@@ -293,8 +330,9 @@ class TemplateWriter:
 
     # ------------------------------------------------------------------------------------------ sheets
 
-    def _protect(self, sheet: Worksheet) -> None:
-        sheet.protect(self.password, {"select_locked_cells": True, "select_unlocked_cells": True})
+    def _protect(self, sheet: Worksheet, *, rows_resizable: bool = False) -> None:
+        options = {"select_locked_cells": True, "select_unlocked_cells": True, "format_rows": rows_resizable}
+        sheet.protect(self.password, options)
 
     def _sheet(self, name: str) -> Worksheet:
         sheet = self.add_worksheet(name)
@@ -308,7 +346,7 @@ class TemplateWriter:
         sheet.set_column(0, 0, 30)
         sheet.set_column(1, 1, 48)
         sheet.set_column(2, 2, 24)
-        _check(sheet.merge_range(0, 0, 0, 2, spec.cover_title, f.title), "cover title")
+        _check(sheet.merge_range(0, 0, 0, 2, fill.cover_title or spec.cover_title, f.title), "cover title")
         sheet.set_row(0, 30)
         _check(sheet.write_string(1, 0, f"报告格式：{spec.title}（{spec.document}）", f.subtitle), "cover format line")
         for spec_field in spec.cover_fields:
@@ -343,6 +381,19 @@ class TemplateWriter:
                 else:
                     options.update({"validate": "any"})
                 _check(sheet.data_validation(place.row, place.col, place.row, place.col, options), spec_field.label)
+            live_place = self.layout.cover_status.get(spec_field.key)
+            if live_place is not None and spec_field.key not in self.layout.field_status:
+                _check(
+                    sheet.write_formula(
+                        live_place.row,
+                        live_place.col,
+                        live.cover_status_formula(spec_field.key, place.a1, fill.year),
+                        f.status,
+                        live.cover_status(spec_field.key, value, fill.year),
+                    ),
+                    f"{spec_field.label} check",
+                )
+                self._conditional_bad(sheet, live_place.a1)
             if spec_field.key in self.layout.field_status:
                 status = self.layout.field_status[spec_field.key]
                 cached = uscc.STATUS_TEXT[uscc.verify(str(value))]
@@ -354,41 +405,75 @@ class TemplateWriter:
                 )
                 self._conditional_bad(sheet, f"{status.a1}")
         row = max(p.row for p in self.layout.fields.values()) + 2
-        _check(sheet.write_string(row, 0, "填报说明", f.bold), "instructions heading")
-        for i, line in enumerate(spec.instructions, start=1):
+        _check(sheet.write_string(row, 0, fill.instructions_title, f.bold), "instructions heading")
+        instructions = spec.instructions if fill.instructions is None else fill.instructions
+        for i, line in enumerate(instructions, start=1):
             _check(sheet.merge_range(row + i, 0, row + i, 2, f"{i}. {line}", f.plain), "instruction")
-            sheet.set_row(row + i, fitted_height([(line, 30 + 48 + 24)]))
-        sheet.print_area(0, 0, row + len(spec.instructions), 2)
+            sheet.set_row(row + i, fitted_height([(f"{i}. {line}", 30 + 48 + 24 - 2)]))
+        sheet.print_area(0, 0, row + len(instructions), 2)
         sheet.fit_to_pages(1, 0)
         sheet.activate()
         self._protect(sheet)
 
     def _write_narrative(self, fill: Fill, marked: Mapping[tuple[str, int, int], str]) -> None:
-        spec, f = self.spec, self.formats
+        spec, f, layout = self.spec, self.formats, self.layout
         sheet = self._sheet(spec.narrative_sheet)
-        sheet.set_column(0, 0, 22)
-        sheet.set_column(1, 1, 90)
-        sheet.set_column(2, 2, 34)
-        _check(sheet.merge_range(0, 0, 0, 2, spec.narrative_title, f.title), "narrative title")
+        widths = (22, 90, 34, 16)
+        for col, width in enumerate(widths):
+            sheet.set_column(col, col, width)
+        last = len(widths) - 1
+        _check(sheet.merge_range(0, 0, 0, last, spec.narrative_title, f.title), "narrative title")
         sheet.set_row(0, 30)
-        for i, text in enumerate(("部分", "内容（在此填写）", "填写提示")):
+        for i, text in enumerate(("部分", "内容（在此填写）", "填写提示", "校验")):
             _check(sheet.write_string(1, i, text, f.header), "narrative header")
+        span = NARRATIVE_PART_ROWS - 1
         for part in spec.parts:
-            place = self.layout.parts[part.key]
-            _check(sheet.write_string(place.row, 0, part.display_title, f.field_label), part.key)
+            place = layout.parts[part.key]
+            top, bottom = place.row, place.row + span
+            _check(sheet.merge_range(top, 0, bottom, 0, part.display_title, f.field_label), part.key)
             text = fill.texts.get(part.key, "")
             fmt = f.text_marked if (place.sheet, place.row, place.col) in marked else f.text_input
+            _check(sheet.merge_range(top, place.col, bottom, place.col, "", fmt), part.key)
             if text:
-                _check(sheet.write_string(place.row, place.col, text, fmt), part.key)
-            else:
-                _check(sheet.write_blank(place.row, place.col, None, fmt), part.key)
-            _check(sheet.write_string(place.row, 2, part.hint, f.hint_cell), part.key)
-            sheet.set_row(place.row, max(120.0, min(409.0, POINTS_PER_LINE * wrapped_lines(text, 90) + 6)))
+                _check(sheet.write_string(top, place.col, text, fmt), part.key)
+            _check(sheet.merge_range(top, 2, bottom, 2, part.hint, f.hint_cell), part.key)
+            # Room for the text (one row holds at most 409 points); the filler may resize the rows.
+            needed = max(120.0, POINTS_PER_LINE * wrapped_lines(text, widths[1]) + 6)
+            for row in range(top, bottom + 1):
+                sheet.set_row(row, min(409.0, needed / NARRATIVE_PART_ROWS))
+        for section in spec.sections:
+            status = layout.text_status.get(section.key)
+            if status is None:
+                continue
+            refs = [layout.parts[p.key].a1 for p in section.parts]
+            texts = [fill.texts.get(p.key, "") for p in section.parts]
+            self._narrative_status(
+                sheet, status, live.section_status_formula(spec, refs), live.section_status(spec, texts)
+            )
+        for part in spec.parts:
+            status = layout.require_status.get(part.key)
+            if status is None:
+                continue
+            ref = layout.parts[part.key].a1
+            text = fill.texts.get(part.key, "")
+            self._narrative_status(
+                sheet,
+                status,
+                live.require_status_formula(part.require_any, ref),
+                live.require_status(part.require_any, text),
+            )
         sheet.freeze_panes(2, 0)
         sheet.set_landscape()
         sheet.fit_to_pages(1, 0)
         sheet.repeat_rows(1)
-        self._protect(sheet)
+        self._protect(sheet, rows_resizable=True)
+
+    def _narrative_status(self, sheet: Worksheet, place: Place, formula: str, cached: str) -> None:
+        span = NARRATIVE_PART_ROWS - 1
+        f = self.formats
+        _check(sheet.merge_range(place.row, place.col, place.row + span, place.col, "", f.status), "text check")
+        _check(sheet.write_formula(place.row, place.col, formula, f.status, cached), "text check")
+        self._conditional_bad(sheet, place.a1)
 
     def _write_table(
         self,
@@ -436,6 +521,8 @@ class TemplateWriter:
                 _check(sheet.merge_range(r0, c0, r1, c1, "", fmt), key)
             if formula is not None:
                 _check(sheet.write_formula(r0, c0, formula, fmt, _excel_number(value)), key)
+            elif value is None and key in fill.typed:
+                _check(sheet.write_string(r0, c0, fill.typed[key], fmt), key)
             elif value is None:
                 _check(sheet.write_blank(r0, c0, None, fmt), key)
             else:
@@ -481,7 +568,7 @@ class TemplateWriter:
         relations = [r for r in self.spec.relations if r.table == table.key]
         for relation in relations:
             place = tl.status[relation.rule_id]
-            formula = self.arithmetic.status_formula(relation, self.layout.position)
+            formula = f"={self.layout.mirror_status[relation.rule_id].ref}"
             _check(
                 sheet.write_formula(place.row, place.col, formula, f.status, self._status_texts[relation.rule_id]),
                 relation.rule_id,
@@ -500,7 +587,7 @@ class TemplateWriter:
                     ),
                     "relation highlight",
                 )
-        inputs = tuple(self.layout.position(c.key) for c in table.input_cells)
+        self._value_highlights(sheet, tl)
         missing = sum(1 for c in table.input_cells if values.get(c.key) is None)
         mc = tl.missing_count
         label = "未填写或非数字的填报单元格数"
@@ -510,9 +597,7 @@ class TemplateWriter:
             _check(sheet.write_string(mc.row, 0, label, f.status_label), label)
         label_width = sum(table.col_widths[: mc.col])
         sheet.set_row(mc.row, fitted_height([(label, label_width)], ROW_HEIGHT))
-        _check(
-            sheet.write_formula(mc.row, mc.col, self.arithmetic.missing_count_formula(inputs), f.status, missing), label
-        )
+        _check(sheet.write_formula(mc.row, mc.col, self._unusable_count_formula(tl), f.status, missing), label)
         _check(
             sheet.conditional_format(
                 mc.row, mc.col, mc.row, mc.col, {"type": "cell", "criteria": ">", "value": 0, "format": f.bad}
@@ -526,6 +611,51 @@ class TemplateWriter:
         _check(sheet.merge_range(tl.note_row, 0, tl.note_row, tl.last_col, note, f.hint), "note")
         total_width = sum(table.col_widths) + (11 if tl.status_col is not None else 0)
         sheet.set_row(tl.note_row, fitted_height([(note, total_width)]))
+
+    def _code_block(self, tl: TableLayout) -> str:
+        """The 校验 range holding the codes of a table's cells."""
+        places = [self.layout.codes[c.key] for c in tl.table.cells]
+        first = xl_rowcol_to_cell(min(p.row for p in places), min(p.col for p in places), True, True)
+        last = xl_rowcol_to_cell(max(p.row for p in places), max(p.col for p in places), True, True)
+        return f"{quote_sheetname(CHECK_SHEET)}!{first}:{last}"
+
+    def _unusable_count_formula(self, tl: TableLayout) -> str:
+        """Input cells that hold no usable number: blank, not a number, or an error value."""
+        block = self._code_block(tl)
+        return "=" + "+".join(f'COUNTIF({block},"{code}")' for code in ("V203", "V201", "V209"))
+
+    def _value_highlights(self, sheet: Worksheet, tl: TableLayout) -> None:
+        """Input cells that earn a code (other than blank) and typed-over totals turn red, live."""
+        spec = self.spec
+        groups: dict[str, list[tuple[int, int]]] = {}
+        for cell in tl.table.cells:
+            kind: str = "typed" if cell.derived else cell.type.key
+            groups.setdefault(kind, []).append(self.layout.position(cell.key))
+        for kind, positions in groups.items():
+            ranges = a1_ranges(positions)
+            first = ranges[0].split(":")[0]
+            if kind == "typed":
+                criteria = f'={live.typed_expression(first)}<>""'
+            else:
+                cell = next(c for c in tl.table.input_cells if c.type.key == kind)
+                code = live.code_expression(spec, cell, first, live.parsed_expression(first))
+                criteria = f'=AND({code}<>"",{code}<>"V203")'
+            r0, c0, r1, c1 = _bounds(ranges[0].split(":"))
+            _check(
+                sheet.conditional_format(
+                    r0,
+                    c0,
+                    r1,
+                    c1,
+                    {
+                        "type": "formula",
+                        "criteria": criteria,
+                        "format": self.formats.bad,
+                        "multi_range": " ".join(ranges),
+                    },
+                ),
+                "value highlight",
+            )
 
     def _conditional_bad(self, sheet: Worksheet, ranges: str) -> None:
         first = ranges.split()[0].split(":")
@@ -548,10 +678,13 @@ class TemplateWriter:
         )
 
     def _write_checks(self, fill: Fill, values: Mapping[str, Number | None]) -> None:
-        """The 校验 sheet: one row per rule with its live status, and the overall verdict."""
+        """The 校验 sheet: one row per rule `check` applies to the file alone, with its live status, and the verdict.
+
+        Its hidden columns hold the cells as the checks read them (see :mod:`giptemplate.live`).
+        """
         spec, f, layout = self.spec, self.formats, self.layout
         sheet = self._sheet(CHECK_SHEET)
-        widths = (6, 20, 64, 24, 22)
+        widths = (6, 32, 60, 24, 22)
         for col, width in enumerate(widths):
             sheet.set_column(col, col, width)
         _check(sheet.merge_range(0, 0, 0, 4, "校验结果", f.title), "check title")
@@ -559,59 +692,91 @@ class TemplateWriter:
         _check(sheet.write_string(layout.check_overall.row, 0, "总体", f.field_label), "overall label")
         for col, text in enumerate(("序号", "规则", "检查内容", "位置", "状态")):
             _check(sheet.write_string(CHECK_FIRST_RULE - 1, col, text, f.header), "check header")
-        failing = missing_total = 0
-        verdict_rows: list[int] = []
-        missing_rows: list[int] = []
+        codes = self._write_mirror(sheet, fill)
+        blocks = [self._code_block(tl) for tl in layout.tables.values()]
+        failing = warnings = 0
+        error_rows: list[int] = []
+        warning_rows: list[int] = []
         for number, (rule, row) in enumerate(layout.check_rules, start=1):
             kind, key = rule.split(":", 1)
-            cached: str | int
             if kind == "rel":
                 instances = [r for r in spec.relations if r.key == key]
                 statuses = [layout.status_of(r) for r in instances]
-                texts = [self._status_texts[r.rule_id] for r in instances]
-                cached = rule_status(texts)
+                cached = rule_status([self._status_texts[r.rule_id] for r in instances])
                 sheet_name = statuses[0].sheet
                 ranges = a1_ranges([(p.row, p.col) for p in statuses])
                 formula = _rule_status_formula([f"{quote_sheetname(sheet_name)}!{r}" for r in ranges])
-                code = f"{instances[0].code} {key}"
+                code, severity = instances[0].code, instances[0].severity
                 description = f"{sheet_name}：{_rule_title(instances)}（{len(instances)} 处）"
                 where = f"'{sheet_name}'!" + ",".join(ranges)
-                verdict_rows.append(row)
-            elif kind == "missing":
-                tl = layout.tables[key]
-                cached = sum(1 for c in tl.table.input_cells if values.get(c.key) is None)
-                missing_total += cached
-                formula = f"={tl.missing_count.ref}"
-                code, description, where = (
-                    "V203",
-                    f"{tl.sheet}：未填写或非数字的填报单元格数（应为 0）",
-                    tl.missing_count.display,
+            elif kind in ("value", "typed"):
+                code, severity = key, live.severity(key)
+                count = "+".join(f'COUNTIF({b},"{code}")' for b in blocks)
+                formula = live.count_status_formula(count)
+                cached = live.count_status(sum(1 for c in codes.values() if c == code))
+                cells = "填报单元格" if kind == "value" else "合计单元格（应为公式）"
+                blank = code == "V203"
+                description = "、".join(tl.sheet for tl in layout.tables.values()) + f"的{cells}"
+                description += "（空白处；没有发生的填 0）" if blank else "（标红处）"
+                where = "各表空白的填报单元格" if blank else "各表标红的单元格"
+            elif kind == "cover":
+                code = live.COVER_CODES[key]
+                severity = live.severity(code)
+                status = layout.cover_status[key]
+                cached = (
+                    uscc.STATUS_TEXT[uscc.verify(str(fill.unit_code))]
+                    if key in layout.field_status
+                    else live.cover_status(key, fill.meta(key), fill.year)
                 )
-                missing_rows.append(row)
-            else:
-                status = layout.field_status[key]
-                cached = uscc.STATUS_TEXT[uscc.verify(str(fill.meta(key)))]
                 formula = f"={status.ref}"
-                code, description, where = "C703", f"{spec.cover_sheet}：{spec.field(key).label}校验位", status.display
-                verdict_rows.append(row)
-            failing += str(cached).startswith(FAIL_MARK)
+                description, where = f"{spec.cover_sheet}：{spec.field(key).label}", status.display
+            else:
+                code = live.TEXT_CODE if kind == "text" else live.REQUIRE_CODE
+                severity = live.severity(code)
+                status = layout.text_status[key] if kind == "text" else layout.require_status[key]
+                if kind == "text":
+                    section = next(s for s in spec.sections if s.key == key)
+                    title = section.heading
+                    texts = [fill.texts.get(p.key, "") for p in section.parts]
+                    cached = live.section_status(spec, texts)
+                else:
+                    part = next(p for p in spec.parts if p.key == key)
+                    title = part.display_title
+                    cached = live.require_status(part.require_any, fill.texts.get(key, ""))
+                formula = f"={status.ref}"
+                description, where = f"{spec.narrative_sheet}：{title}", status.display
+            if severity == "error":
+                error_rows.append(row)
+                failing += cached.startswith(FAIL_MARK)
+            else:
+                warning_rows.append(row)
+                warnings += cached.startswith(FAIL_MARK)
             _check(sheet.write_number(row, 0, number, f.check_number), "number")
-            _check(sheet.write_string(row, 1, code, f.check_cell), "rule")
-            _check(sheet.write_string(row, 2, description, f.check_cell), "description")
+            _check(sheet.write_string(row, 1, live.rule_title(code), f.check_cell), "rule")
+            text = f"【{SEVERITY_LABELS[severity]}】{description}"
+            _check(sheet.write_string(row, 2, text, f.check_cell), "description")
             _check(sheet.write_string(row, 3, where, f.check_cell), "place")
             _check(sheet.write_formula(row, 4, formula, f.status, cached), "status")
-            sheet.set_row(row, fitted_height([(description, widths[2])], ROW_HEIGHT))
-        fails = "+".join(f'SUMPRODUCT(--(LEFT({_col_range(4, rows)},1)="{FAIL_MARK}"))' for rows in _runs(verdict_rows))
-        missing = "SUM(" + ",".join(_col_range(4, rows) for rows in _runs(missing_rows)) + ")"
-        overall = (
-            f'=IF(AND({fails}=0,{missing}=0),"{overall_status(0, 0)}",'
-            f'IF({fails}>0,{fails}&" 项未通过","")&IF(AND({fails}>0,{missing}>0),"；","")'
-            f'&IF({missing}>0,{missing}&" 个单元格未填写",""))'
-        )
+            sheet.set_row(
+                row,
+                fitted_height([(live.rule_title(code), widths[1]), (text, widths[2]), (where, widths[3])], ROW_HEIGHT),
+            )
+
+        def failures(rows: list[int]) -> str:
+            if not rows:
+                return "0"
+            return "+".join(f'SUMPRODUCT(--(LEFT({_col_range(4, run)},1)="{FAIL_MARK}"))' for run in _runs(rows))
+
         place = layout.check_overall
         _check(sheet.merge_range(place.row, place.col, place.row, 4, "", f.status), "overall")
         _check(
-            sheet.write_formula(place.row, place.col, overall, f.status, overall_status(failing, missing_total)),
+            sheet.write_formula(
+                place.row,
+                place.col,
+                live.overall_formula(failures(error_rows), failures(warning_rows)),
+                f.status,
+                live.overall_status(failing, warnings),
+            ),
             "overall",
         )
         sheet.set_row(place.row, 24)
@@ -621,28 +786,63 @@ class TemplateWriter:
                 place.col,
                 place.row,
                 place.col,
-                {"type": "text", "criteria": "not containing", "value": overall_status(0, 0), "format": f.bad},
+                {"type": "text", "criteria": "not containing", "value": live.overall_status(0), "format": f.bad},
             ),
             "overall highlight",
         )
         last_row = max(r for _, r in layout.check_rules)
         self._conditional_bad(sheet, f"E{CHECK_FIRST_RULE + 1}:E{last_row + 1}")
-        _check(
-            sheet.conditional_format(
-                CHECK_FIRST_RULE,
-                4,
-                last_row,
-                4,
-                {"type": "cell", "criteria": ">", "value": 0, "format": f.bad},
-            ),
-            "missing highlight",
+        later = live.later_text()
+        _check(sheet.merge_range(layout.later_row, 0, layout.later_row, 4, later, f.hint), "later checks")
+        sheet.set_row(layout.later_row, fitted_height([(later, sum(widths))]))
+        hint = "各表中每条关系旁的校验单元格显示具体位置和差额；填报单元格有问题时标红。"
+        _check(sheet.merge_range(layout.later_row + 1, 0, layout.later_row + 1, 4, hint, f.hint), "check hint")
+        sheet.set_column(
+            MIRROR_LEFT - 1, max(p.col for p in layout.mirror_status.values()), None, None, {"hidden": True}
         )
-        hint = "各表中每条关系旁的校验单元格显示具体位置和差额。"
-        _check(sheet.merge_range(last_row + 2, 0, last_row + 2, 4, hint, f.hint), "check hint")
+        sheet.print_area(0, 0, layout.later_row + 1, 4)
         sheet.freeze_panes(CHECK_FIRST_RULE, 0)
         sheet.set_landscape()
         sheet.fit_to_pages(1, 0)
         self._protect(sheet)
+
+    def _write_mirror(self, sheet: Worksheet, fill: Fill) -> dict[str, str]:
+        """Each table cell as the checks read it, the code it earns, and every relation's status on those values.
+
+        Returns the cached codes, by cell key.
+        """
+        spec, layout = self.spec, self.layout
+        inputs = tuple(fill.values.get(c.key) for c in spec.input_cells)
+        strict = _strict(spec, inputs)
+        position = _mirror_position(layout)
+        codes: dict[str, str] = {}
+        for cell in spec.cells.values():
+            ref = layout.cells[cell.key].ref.replace("$", "")
+            mirror, code_place = layout.mirror[cell.key], layout.codes[cell.key]
+            value = strict.get(cell.key)
+            parsed = live.parsed_expression(ref)
+            if cell.derived:
+                formula = f"=IF(_xlfn.ISFORMULA({ref}),{self.arithmetic.strict_formula(cell.key, position)},{parsed})"
+                code_formula, codes[cell.key] = "=" + live.typed_expression(ref), ""
+            else:
+                formula = "=" + live.usable_expression(spec, cell, parsed)
+                code_formula = "=" + live.code_expression(spec, cell, ref, parsed)
+                codes[cell.key] = "V201" if cell.key in fill.typed else live.value_code(spec, cell, value)
+                value = live.usable(spec, cell, value)
+            cached: str | int | float = "" if value is None else _excel_number(value)
+            _check(sheet.write_formula(mirror.row, mirror.col, formula, None, cached), f"mirror of {cell.key}")
+            _check(
+                sheet.write_formula(code_place.row, code_place.col, code_formula, None, codes[cell.key]),
+                f"code of {cell.key}",
+            )
+        for relation in spec.relations:
+            place = layout.mirror_status[relation.rule_id]
+            formula = self.arithmetic.filed_status_formula(relation, position)
+            _check(
+                sheet.write_formula(place.row, place.col, formula, None, self._status_texts[relation.rule_id]),
+                f"mirror status of {relation.rule_id}",
+            )
+        return codes
 
     def _instance_label(self, relation: Relation) -> str:
         table = self.spec.table(relation.table)
@@ -792,18 +992,6 @@ def _rule_status_formula(ranges: Sequence[str]) -> str:
 def unit_line(unit_name: str, year: int | str, scope: str) -> str:
     """The line above each table naming the unit, as its formula computes it from the cover."""
     return f"填报单位：{unit_name}　　报告年度：{year}　　统计口径：{scope}"
-
-
-def overall_status(failing: int, missing: int) -> str:
-    """The text of the 校验 sheet's overall cell, as its formula computes it."""
-    if failing == 0 and missing == 0:
-        return "全部校验通过"
-    parts = []
-    if failing:
-        parts.append(f"{failing} 项未通过")
-    if missing:
-        parts.append(f"{missing} 个单元格未填写")
-    return "；".join(parts)
 
 
 def _excel_number(value: Number | None) -> float | int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def test_seed_figures_end_to_end_in_markdown(spec: Spec, tmp_path: Path) -> None
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# 郑县教育体育局2021年政府信息公开工作年度报告\n")
     assert "| 行政许可 |              627 |" in text
-    assert "| 行政事业性收费 |                     0.0000 |" in text
+    assert re.search(r"\| 行政事业性收费 \| +0 \|", text)
     for paragraph in seed_fixture()["texts"]["s6"].splitlines():
         assert paragraph in text
 

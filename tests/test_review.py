@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import random
+from collections import Counter
 from pathlib import Path
 
 import openpyxl
@@ -12,13 +13,22 @@ import pytest
 from soffice import convert
 from submission_factory import build, cell_value, good_texts, typed_total, unit_code
 
+from giptemplate import live
 from giptemplate.arithmetic import arithmetic_for
 from giptemplate.checks import check_file
 from giptemplate.errors import InputError
 from giptemplate.findings import Finding
 from giptemplate.layout import REVIEW_SHEET, layout_for
 from giptemplate.reader import read_workbook
-from giptemplate.review import MARKED_SEVERITIES, place_of_finding, valid_values, write_return_copy
+from giptemplate.review import (
+    GROUP_FROM,
+    MARKED_SEVERITIES,
+    UNMARKED_CODES,
+    copy_findings,
+    filed_values,
+    place_of_finding,
+    write_return_copy,
+)
 from giptemplate.sample import consistent_values
 from giptemplate.spec import Spec
 from giptemplate.submission import Submission
@@ -64,14 +74,15 @@ def copy(spec: Spec, tmp_path_factory: pytest.TempPathFactory) -> tuple[Submissi
     return submission, list(report.findings), target
 
 
-def test_only_valid_values_are_carried(spec: Spec, copy: tuple[Submission, list[Finding], Path]) -> None:
-    submission, findings, _ = copy
-    values = valid_values(submission, findings)
-    for key in ("t3.R8.c2", "t3.R9.c3", "t3.R10.c4"):
-        assert values[key] is None
+def test_values_are_carried_as_filed(spec: Spec, copy: tuple[Submission, list[Finding], Path]) -> None:
+    submission, _, _ = copy
+    values, typed = filed_values(submission)
+    assert typed == {"t3.R8.c2": "若干"}  # a word typed into a number cell stays there, as text
+    assert values["t3.R9.c3"] == -2  # a negative count stays negative: the live check shows V202 like 退回意见
+    assert values["t3.R10.c4"] is None  # a blank word is blank
     assert values["t2.norm.issued"] == 12
     kept = {k for k, v in values.items() if v is not None}
-    assert kept == {k for k, c in submission.cells.items() if c.state == "ok"}
+    assert kept == {k for k, c in submission.cells.items() if c.state == "ok"} | {"t3.R9.c3"}
 
 
 def test_reading_the_copy_back_gives_the_same_values_and_texts(
@@ -79,7 +90,8 @@ def test_reading_the_copy_back_gives_the_same_values_and_texts(
 ) -> None:
     submission, findings, target = copy
     back = read_workbook(target)
-    assert back.inputs == valid_values(submission, findings)
+    assert back.inputs == {k: v for k, v in filed_values(submission)[0].items() if k != "t3.R9.c3"} | {"t3.R9.c3": None}
+    assert back.cells["t3.R9.c3"].raw == -2 and back.cells["t3.R8.c2"].raw == "若干"
     assert back.texts == {p.key: submission.texts.get(p.key, "") for p in spec.parts if submission.texts.get(p.key)}
     for key in ("unit_name", "unit_code", "scope", "filler", "year", "file_id"):
         assert back.meta.get(key, "") == submission.meta.get(key, ""), key
@@ -91,18 +103,38 @@ def test_reading_the_copy_back_gives_the_same_values_and_texts(
         (f.code, f.rule) for f in findings if f.code == "A303"
     }
     assert not [f for f in again.findings if f.code == "A304"]  # the typed total is a formula again
+    # the copy's own errors are the errors its 退回意见 lists
+    listed = {(f.code, f.cell_key) for f in copy_findings(submission, findings) if f.severity == "error"}
+    assert {(f.code, f.cell_key) for f in again.findings if f.severity == "error"} == listed - {
+        (f.code, f.cell_key) for f in findings if f.code == "S105"
+    }
+
+
+def test_typed_total_is_explained_not_listed_as_an_imbalance(
+    spec: Spec, copy: tuple[Submission, list[Finding], Path]
+) -> None:
+    submission, findings, target = copy
+    assert [f.code for f in findings if f.rule and f.rule.startswith("t4_group_total")] == ["A304"]
+    shown = copy_findings(submission, findings)
+    assert not [f for f in shown if f.code == "A304"]
+    (typed,) = [f for f in shown if f.code == "S105"]
+    assert "合计栏原填" in typed.message and "已恢复公式，请核对明细" in typed.message
+    review = openpyxl.load_workbook(target)[REVIEW_SHEET]
+    messages = [row[5] for row in review.iter_rows(min_row=7, values_only=True) if row[0] is not None]
+    assert typed.message in messages
 
 
 def test_problem_cells_are_marked_with_comments(spec: Spec, copy: tuple[Submission, list[Finding], Path]) -> None:
-    _, findings, target = copy
+    submission, findings, target = copy
+    findings = copy_findings(submission, findings)
     layout = layout_for(spec)
     workbook = openpyxl.load_workbook(target)
     marked: dict[tuple[str, str], list[Finding]] = {}
     for f in findings:
         place = place_of_finding(layout, f)
-        if place is not None and f.severity in MARKED_SEVERITIES:
+        if place is not None and f.severity in MARKED_SEVERITIES and f.code not in UNMARKED_CODES:
             marked.setdefault((place.sheet, place.a1), []).append(f)
-    assert len(marked) >= 8
+    assert len(marked) >= 7
     for (sheet, cell), fs in marked.items():
         comment = workbook[sheet][cell].comment
         assert comment is not None, (sheet, cell)
@@ -113,16 +145,24 @@ def test_problem_cells_are_marked_with_comments(spec: Spec, copy: tuple[Submissi
     clean = workbook["表三"][layout.cells["t3.R3.c1"].a1]
     assert bad.fill.fgColor.rgb != clean.fill.fgColor.rgb
     assert clean.comment is None
+    # exactly the cells the findings name carry a comment
+    commented = {
+        (ws.title, c.coordinate) for ws in workbook.worksheets for row in ws.iter_rows() for c in row if c.comment
+    }
+    assert commented == set(marked)
     # only findings about the file as a whole have no place
     unplaced = [f for f in findings if place_of_finding(layout, f) is None]
     assert all(f.cell_key is None for f in unplaced)
 
 
 def test_copy_stays_locked_and_text_stays_text(spec: Spec, copy: tuple[Submission, list[Finding], Path]) -> None:
-    _, findings, target = copy
+    submission, findings, target = copy
+    findings = copy_findings(submission, findings)
     layout = layout_for(spec)
     workbook = openpyxl.load_workbook(target)
-    assert workbook.sheetnames[-2:] == [REVIEW_SHEET, "_giptemplate"]
+    assert workbook.sheetnames[0] == REVIEW_SHEET and workbook.sheetnames[-1] == "_giptemplate"
+    assert [ws.title for ws in workbook.worksheets if ws.sheet_view.tabSelected] == [REVIEW_SHEET]
+    assert workbook.active.title == REVIEW_SHEET
     for ws in workbook.worksheets:
         assert ws.protection.sheet, ws.title
     part = next(s for s in spec.sections if len(s.parts) > 1).parts[0]
@@ -134,7 +174,16 @@ def test_copy_stays_locked_and_text_stays_text(spec: Spec, copy: tuple[Submissio
     assert code_field.protection.locked is False  # a wrong code must stay correctable
     review = workbook[REVIEW_SHEET]
     listed = [row for row in review.iter_rows(min_row=7, values_only=True) if row[0] is not None]
-    assert [(r[1], r[2]) for r in listed] == [(f.severity_label, f.code) for f in findings]
+    # one line per finding, except a kind repeated at more than GROUP_FROM cells: one line listing its cells
+    counts = Counter((f.severity_label, f.code) for f in findings)
+    rows = Counter((r[1], r[2]) for r in listed)
+    assert set(rows) == set(counts)
+    for key, n in counts.items():
+        assert rows[key] == (1 if n > GROUP_FROM else n), key
+    assert any(n > GROUP_FROM for n in counts.values())  # the fixture has a repeated kind (A390)
+    for r in listed:
+        if counts[r[1], r[2]] > GROUP_FROM:
+            assert f"共 {counts[r[1], r[2]]} 处" in r[5]
     assert all(
         isinstance(c.value, (str, int)) and c.data_type != "f" for row in review.iter_rows() for c in row if c.value
     )
@@ -174,3 +223,15 @@ def test_libreoffice_recalculates_the_copy_to_the_same_checks(
         status = layout.status_of(relation)
         expected = arithmetic.evaluate(relation, back.values).status_text
         assert shown[status.sheet][status.a1].value == expected, relation.rule_id
+    # the copy's own 校验 sheet shows exactly the errors its 退回意见 lists (a typed total is restored, not listed)
+    submission, findings, _ = copy
+    listed = {f.code for f in copy_findings(submission, findings) if f.severity == "error"} - {"S105"}
+    check_sheet = shown["校验"]
+    failing = set()
+    for _, row in layout.check_rules:
+        code = str(check_sheet.cell(row + 1, 2).value).split()[0]
+        if str(check_sheet.cell(row + 1, 5).value).startswith("✗") and live.severity(code) == "error":
+            failing.add(code)
+    assert failing == listed
+    overall = check_sheet.cell(layout.check_overall.row + 1, layout.check_overall.col + 1).value
+    assert overall.startswith(f"{len(listed)} 项错误未通过")

@@ -26,7 +26,7 @@ from workbook_expect import Case, expected_cells, mismatches, read_back
 from giptemplate import uscc
 from giptemplate.arithmetic import arithmetic_for
 from giptemplate.errors import WriterError
-from giptemplate.layout import CHECK_SHEET, IDENTITY_KEYS, IDENTITY_SHEET, layout_for
+from giptemplate.layout import CHECK_SHEET, IDENTITY_KEYS, IDENTITY_SHEET, NARRATIVE_PART_ROWS, layout_for
 from giptemplate.sample import consistent_values
 from giptemplate.spec import Spec
 from giptemplate.writer import (
@@ -297,18 +297,22 @@ STATUS = re.compile(
 )
 
 
-def test_status_cells_compare_the_relation_and_count_its_inputs(spec: Spec, wb: OpenpyxlWorkbook) -> None:
-    layout, arithmetic = layout_for(spec), arithmetic_for(spec)
+def test_status_cells_show_the_relation_on_the_values_as_filed(spec: Spec, wb: OpenpyxlWorkbook) -> None:
+    """Each status cell shows its relation judged on the 校验 sheet's hidden copy of the table: its own cells
+    counted (as `check` reads a filed table), each side summed from the copy."""
+    layout = layout_for(spec)
+    mirror = {key: (p.row, p.col) for key, p in layout.mirror.items()}
     for relation in spec.relations:
         place = layout.status_of(relation)
-        formula = value(wb[place.sheet], place.row, place.col)
+        assert value(wb[place.sheet], place.row, place.col) == f"={layout.mirror_status[relation.rule_id].ref}"
+        hidden = layout.mirror_status[relation.rule_id]
+        formula = value(wb[CHECK_SHEET], hidden.row, hidden.col)
         match = STATUS.fullmatch(formula)
         assert match, formula
-        inputs = {layout.position(k) for k in arithmetic.relation_inputs(relation)}
-        assert expand(match["counted"]) == inputs
-        assert int(match["n"]) == len(inputs)
-        assert expand(unsum(match["lhs"])) == {layout.position(k) for k in relation.lhs}
-        assert expand(unsum(match["rhs"])) == {layout.position(k) for k in relation.rhs}
+        assert expand(match["counted"]) == {mirror[k] for k in relation.cells}
+        assert int(match["n"]) == len(relation.cells)
+        assert expand(unsum(match["lhs"])) == {mirror[k] for k in relation.lhs}
+        assert expand(unsum(match["rhs"])) == {mirror[k] for k in relation.rhs}
 
 
 def test_missing_count_cells_count_every_input(spec: Spec, wb: OpenpyxlWorkbook) -> None:
@@ -317,10 +321,10 @@ def test_missing_count_cells_count_every_input(spec: Spec, wb: OpenpyxlWorkbook)
         tl = layout.tables[table.key]
         ws = wb[tl.sheet]
         formula = value(ws, tl.missing_count.row, tl.missing_count.col)
-        match = re.fullmatch(r"=(\d+)-COUNT\((.+)\)", formula)
-        assert match, formula
-        inputs = {layout.position(c.key) for c in table.input_cells}
-        assert int(match.group(1)) == len(inputs) and expand(match.group(2)) == inputs
+        counted = re.findall(r'COUNTIF\(校验!(\$[A-Z]+\$\d+:\$[A-Z]+\$\d+),"(V\d+)"\)', formula)
+        assert sorted(code for _, code in counted) == ["V201", "V203", "V209"], formula
+        block = expand(counted[0][0].replace("$", ""))
+        assert {(p.row, p.col) for k, p in layout.codes.items() if spec.cells[k].table == table.key} <= block
         label = ws.cell(tl.missing_count.row + 1, 1).value
         assert label == "未填写或非数字的填报单元格数"
         # the label has room: it spans every column left of the count
@@ -342,19 +346,41 @@ def test_check_sheet_lists_every_rule(spec: Spec, wb: OpenpyxlWorkbook) -> None:
     layout = layout_for(spec)
     ws = wb[CHECK_SHEET]
     rules = [ws.cell(row + 1, 2).value for _, row in layout.check_rules]
-    assert rules == ["A301 t3_row_total", "A302 t3_result_total", "A303 t3_balance", "A304 t4_group_total"] + [
-        "V203"
-    ] * 3 + ["C703"]
-    overall = value(ws, layout.check_overall.row, layout.check_overall.col)
-    assert overall.startswith("=IF(AND(")
-    # each rule row points at the status cells or counts of its table
+    assert rules == [
+        "A301 总计不等于各类申请人之和",
+        "A302 （七）总计不等于各项之和",
+        "A303 一+二 不等于 （七）+四",
+        "A304 表四总计不等于各项之和",
+        "V203 单元格未填写",
+        "V201 不是数字",
+        "V202 件数为负数",
+        "V204 件数不是整数",
+        "V209 单元格为错误值",
+        "V212 数值超出模板允许范围",
+        "S105 合计公式被改为数值",
+        "C701 缺少填报单位",
+        "C703 统一社会信用代码校验位错误",
+        "C702 报告年度缺失或与模板不符",
+        "N601 文字部分缺失或过短",
+        "N601 文字部分缺失或过短",
+        "N602 第六部分未说明信息处理费情况",
+    ]
+    # every rule is named with its severity, and what only the office can judge is named as checked later
+    assert all(str(ws.cell(row + 1, 3).value).startswith("【") for _, row in layout.check_rules)
+    later = ws.cell(layout.later_row + 1, 1).value
+    assert "Y501 上年结转与上年度结转下年度不一致" in later and "N605 文字部分与其他单位雷同" in later
+    # each rule row points at the status cells of its table, at its hidden codes, or at the live check beside it
     for rule, row in layout.check_rules:
         formula = value(ws, row, 4)
         kind, key = rule.split(":", 1)
-        if kind == "missing":
-            assert formula == f"={layout.tables[key].missing_count.ref}"
-        elif kind == "field":
-            assert formula == f"={layout.field_status[key].ref}"
+        if kind in ("value", "typed"):
+            assert formula.count(f'"{key}")') == 2 * len(spec.tables), formula  # tested, then shown
+        elif kind == "cover":
+            assert formula == f"={layout.cover_status[key].ref}"
+        elif kind == "text":
+            assert formula == f"={layout.text_status[key].ref}"
+        elif kind == "require":
+            assert formula == f"={layout.require_status[key].ref}"
         else:
             statuses = {(p.row, p.col) for r in spec.relations if r.key == key for p in [layout.status_of(r)]}
             refs = set(re.findall(r"LEFT\('?[^'!]+'?!([A-Z]+\d+(?::[A-Z]+\d+)?),1\)", formula))
@@ -369,7 +395,9 @@ def test_blank_template_caches_what_a_calculating_app_shows(spec: Spec, personal
     read = read_back(personal, expected_cells(spec, case))
     assert mismatches(spec, case, read) == []
     layout = layout_for(spec)
-    assert read[CHECK_SHEET, layout.check_overall.row, layout.check_overall.col] == "166 个单元格未填写"
+    # every number cell blank (V203), 一 and 五 unwritten (N601 twice); 六 unwritten is a warning (N602)
+    overall = read[CHECK_SHEET, layout.check_overall.row, layout.check_overall.col]
+    assert overall == "3 项错误未通过，请按下表标 ✗ 的行修改"
 
 
 def test_prefilled_template_caches_python_results(spec: Spec, tmp_path: Path) -> None:
@@ -454,7 +482,7 @@ def expected_unlocked(spec: Spec, locked_fields: set[str]) -> dict[str, Cells]:
     for f in spec.cover_fields:
         if f.kind != "year" and f.key not in locked_fields:
             out[spec.cover_sheet].add((layout.fields[f.key].row, layout.fields[f.key].col))
-    out[spec.narrative_sheet] = {(p.row, p.col) for p in layout.parts.values()}
+    out[spec.narrative_sheet] = {(p.row + i, p.col) for p in layout.parts.values() for i in range(NARRATIVE_PART_ROWS)}
     for table in spec.tables:
         tl = layout.tables[table.key]
         out[table.sheet] = set()

@@ -1,8 +1,9 @@
 """What every computed cell of a template must show for given inputs, computed with the Python side only.
 
 Shared by the cached-value tests (what xlsxwriter stores for non-calculating viewers) and the real-engine tests
-(what LibreOffice computes). Excel semantics where they differ from the strict checks: a derived total is a SUM,
-which skips blank and text cells; a status cell is "not assessable" while any input it depends on holds no number.
+(what LibreOffice computes). A derived total shows Excel's SUM, which skips blank and text cells; the status cells
+judge the values as the checks read them (see giptemplate.live): numbers typed as text count, unusable numbers
+(negative, fractional counts) do not, and a total over a blank is blank.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Any
 
 import openpyxl
 
-from giptemplate import uscc
+from giptemplate import live, uscc
 from giptemplate.arithmetic import FAIL_MARK, Number, arithmetic_for
 from giptemplate.layout import layout_for
+from giptemplate.normalise import BLANK_WORDS
 from giptemplate.spec import Spec
-from giptemplate.writer import overall_status, rule_status, unit_line
+from giptemplate.writer import rule_status, unit_line
 
 # A typed input: a number, None (blank) or text that slipped past validation (counts as no number).
 Typed = Number | str | None
@@ -62,11 +64,38 @@ def sheet_values(spec: Spec, case: Case) -> dict[str, Number | None]:
     return values
 
 
+def sheet_number(value: Typed) -> Number | None:
+    """A typed input as the 校验 sheet's hidden columns read it (VALUE of the trimmed text without separators)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return Decimal(value.strip(" ").replace(",", ""))
+    except ArithmeticError:
+        return None
+
+
+def value_code(spec: Spec, key: str, value: Typed) -> str:
+    cell = spec.cells[key]
+    if isinstance(value, str):
+        if value.strip(" ") in BLANK_WORDS or not value.strip(" "):
+            return "V203"
+        if sheet_number(value) is None:
+            return "V201"
+    return live.value_code(spec, cell, sheet_number(value))
+
+
+def filed_values(spec: Spec, case: Case) -> dict[str, Number | None]:
+    """Inputs and totals as the checks read them: usable numbers only, totals strict, typed totals as typed."""
+    inputs = {c.key: live.usable(spec, c, sheet_number(case.inputs.get(c.key))) for c in spec.input_cells}
+    return {**inputs, **arithmetic_for(spec).derive(inputs, typed=dict(case.overrides))}
+
+
 def expected_cells(spec: Spec, case: Case) -> dict[tuple[str, int, int], Any]:
     """(sheet, row, col) -> the value every computed cell must show."""
     layout = layout_for(spec)
     arithmetic = arithmetic_for(spec)
     values = sheet_values(spec, case)
+    filed = filed_values(spec, case)
     out: dict[tuple[str, int, int], Any] = {}
     for cell in spec.derived_cells:
         place = layout.cells[cell.key]
@@ -74,34 +103,47 @@ def expected_cells(spec: Spec, case: Case) -> dict[tuple[str, int, int], Any]:
     texts: dict[str, str] = {}
     for relation in spec.relations:
         place = layout.status_of(relation)
-        texts[relation.rule_id] = arithmetic.evaluate(relation, values).status_text
+        texts[relation.rule_id] = arithmetic.evaluate(relation, filed, depend_on_inputs=False).status_text
         out[place.sheet, place.row, place.col] = texts[relation.rule_id]
-    missing: dict[str, int] = {}
+    codes = {c.key: value_code(spec, c.key, case.inputs.get(c.key)) for c in spec.input_cells}
+    codes.update(dict.fromkeys(case.overrides, "S105"))
     for table in spec.tables:
         tl = layout.tables[table.key]
-        missing[table.key] = sum(1 for c in table.input_cells if values.get(c.key) is None)
-        out[tl.sheet, tl.missing_count.row, tl.missing_count.col] = missing[table.key]
+        unusable = sum(1 for c in table.input_cells if codes[c.key] in ("V201", "V203", "V209"))
+        out[tl.sheet, tl.missing_count.row, tl.missing_count.col] = unusable
         out[tl.sheet, 1, 0] = unit_line(case.unit_name, case.year, case.scope)
     code_status = uscc.STATUS_TEXT[uscc.verify(case.unit_code)]
-    for key, place in layout.field_status.items():
-        assert key == "unit_code"
-        out[place.sheet, place.row, place.col] = code_status
-    failing = missing_total = 0
+    cover = {"unit_name": case.unit_name, "year": case.year}
+    for key, place in layout.cover_status.items():
+        status = code_status if key == "unit_code" else live.cover_status(key, cover[key], case.year)
+        out[place.sheet, place.row, place.col] = status
+    failing = warnings = 0
     for rule, row in layout.check_rules:
         kind, key = rule.split(":", 1)
-        status: str | int
         if kind == "rel":
             status = rule_status([texts[r.rule_id] for r in spec.relations if r.key == key])
-        elif kind == "missing":
-            status = missing[key]
-            missing_total += status
+            severity = next(r.severity for r in spec.relations if r.key == key)
+        elif kind in ("value", "typed"):
+            status = live.count_status(sum(1 for c in codes.values() if c == key))
+            severity = live.severity(key)
+        elif kind == "cover":
+            place = layout.cover_status[key]
+            status = out[place.sheet, place.row, place.col]
+            severity = live.severity(live.COVER_CODES[key])
+        elif kind == "text":
+            section = next(s for s in spec.sections if s.key == key)
+            status = live.section_status(spec, ["" for _ in section.parts])
+            severity = live.severity(live.TEXT_CODE)
         else:
-            status = code_status
-        if isinstance(status, str) and status.startswith(FAIL_MARK):
-            failing += 1
+            part = next(p for p in spec.parts if p.key == key)
+            status = live.require_status(part.require_any, "")
+            severity = live.severity(live.REQUIRE_CODE)
+        if status.startswith(FAIL_MARK):
+            failing += severity == "error"
+            warnings += severity != "error"
         out[layout.check_overall.sheet, row, 4] = status
     place = layout.check_overall
-    out[place.sheet, place.row, place.col] = overall_status(failing, missing_total)
+    out[place.sheet, place.row, place.col] = live.overall_status(failing, warnings)
     return out
 
 

@@ -36,7 +36,7 @@ def demo(output: Path) -> None:
     for unit, scenario in result.scenarios.items():
         console.print(Text(f"  {unit}：{scenario}"))
     console.print()
-    console.print("逐个校验：")
+    console.print("逐个校验（每个文件单独检查；与其他单位雷同、名单外、重复报送、未报送要到汇总时才能发现）：")
     for name, verdict in result.check_lines:
         console.print(Text(f"  {name}：{verdict}"))
     merged = result.merge

@@ -54,10 +54,20 @@ def _file_name(data: ReportData, source: Path, suffix: str, used: set[str]) -> s
     return name
 
 
-def _one(path: Path, fmt: ReportFormat, force: bool, target: Path | None, folder: Path, used: set[str]) -> _Outcome:
-    """Read, check and render one workbook; never raises for a bad file (the outcome says why)."""
+def _one(
+    path: Path,
+    fmt: ReportFormat,
+    force: bool,
+    target: Path | None,
+    folder: Path,
+    used: set[str],
+    texts: Path | None = None,
+) -> _Outcome:
+    """Read, check and render one workbook; never raises for a bad file (the outcome says why). ``texts`` is a
+    document whose narrative replaces the workbook's (checked like it)."""
     from giptemplate.checks import check_file
     from giptemplate.reader import read_workbook
+    from giptemplate.texts_file import read_texts
 
     try:
         submission = read_workbook(path)
@@ -65,6 +75,8 @@ def _one(path: Path, fmt: ReportFormat, force: bool, target: Path | None, folder
         return _Outcome(path, "无法读取", reason=exc.message.removeprefix(f"{path.name}："))
     except Exception as exc:  # a reader bug must not stop the batch; the file is listed with the reason
         return _Outcome(path, "无法读取", reason=f"读取时发生内部错误（{type(exc).__name__}: {exc}）")
+    if texts is not None:
+        submission.texts = read_texts(texts, submission.spec)
     errors = tuple(f for f in check_file(submission).findings if f.severity == "error")
     if errors and not force:
         return _Outcome(path, "未生成", reason=f"校验有 {len(errors)} 个错误，未生成报告", errors=errors)
@@ -124,7 +136,15 @@ def _print(outcome: _Outcome) -> None:
     is_flag=True,
     help=f"校验有错误时仍生成报告（每页标注“{DRAFT_MARK}”），并允许覆盖已存在的输出文件。",
 )
-def report(inputs: tuple[Path, ...], output: Path, fmt: str | None, force: bool) -> None:
+@click.option(
+    "--texts",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help=(
+        "文字内容文件（.docx、.md 或 .txt，按报告六个部分的标题分段），代替工作簿“文字内容”表的文字；只用于一个工作簿。"
+    ),
+)
+def report(inputs: tuple[Path, ...], output: Path, fmt: str | None, force: bool, texts: Path | None) -> None:
     """生成政府信息公开工作年度报告 (render the publishable annual report: Word, Markdown or HTML).
 
     FILE_OR_DIR 为单位报表或汇总报表（本级政府汇总），可为文件或文件夹（递归查找 .xlsx/.xlsm/.xls/.ods）。
@@ -142,6 +162,11 @@ def report(inputs: tuple[Path, ...], output: Path, fmt: str | None, force: bool)
         raise InputError("没有找到报表文件（.xlsx/.xlsm/.xls/.ods）(no workbook found)")
     single = len(files) == 1 and not any(p.is_dir() for p in inputs) and not output.is_dir()
     single = single and output.suffix.lower() in SUFFIXES.values()
+    if texts is not None:
+        if len(files) != 1:
+            raise InputError("--texts 只能用于一个工作簿 (--texts needs exactly one workbook)")
+        if not texts.is_file():
+            raise InputError(f"找不到文字内容文件：{texts} (texts file not found)")
     if single:
         if not output.parent.exists():
             raise InputError(f"文件夹不存在：{output.parent} (folder does not exist)")
@@ -164,7 +189,7 @@ def report(inputs: tuple[Path, ...], output: Path, fmt: str | None, force: bool)
     with progress("生成报告") as bar:
         task = bar.add_task("", total=len(files))
         for path in files:
-            outcomes.append(_one(path, chosen, force, target, folder, used))
+            outcomes.append(_one(path, chosen, force, target, folder, used, texts))
             bar.advance(task)
     for outcome in outcomes:
         _print(outcome)

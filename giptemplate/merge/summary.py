@@ -10,6 +10,7 @@ roster has groups) and 指标. Everything a unit typed (names, file names, messa
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -22,7 +23,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from giptemplate.arithmetic import Number
 from giptemplate.errors import WriterError
-from giptemplate.findings import SEVERITY_LABELS
+from giptemplate.findings import CODES, SEVERITY_LABELS
 from giptemplate.layout import layout_for
 from giptemplate.merge.aggregate import AGGREGATE_UNIT, IndicatorValue, aggregate, cell_title, indicator_value
 from giptemplate.spec import Cell, Indicator, Spec
@@ -41,8 +42,16 @@ DETAIL_SHEET = "分单位明细"
 GROUP_SHEET = "分组小计"
 INDICATOR_SHEET = "指标"
 SMALL_SAMPLE = 30  # below this denominator an indicator is shown but neither coloured nor ranked (checks.md §5)
+BEIJING = datetime.timezone(datetime.timedelta(hours=8), "北京时间")
+DATA_WIDTH = 11  # a data column of the per-unit sheets
+DETAIL_META_WIDTHS = (6, 28, 20, 9, 9, 30)
+INDICATOR_NAME_WIDTH, INDICATOR_WIDTH = 28, 12
+# The per-unit sheets are hundreds of columns wide: printed at this scale, under repeated unit names, page by page
+# (fitting them to one page would make the numbers unreadable).
+WIDE_PRINT_SCALE = 65
+WIDE_PAGE_UNITS = 150  # column width units LibreOffice fits on a landscape A4 page at that scale (measured)
 CHART_UNITS = 30
-FINDING_WIDTHS = (26, 20, 30, 10, 8, 7, 9, 22, 90)
+FINDING_WIDTHS = (26, 20, 30, 10, 8, 7, 9, 30, 84)
 STATUS_WIDTHS = (6, 28, 22, 10, 9, 9, 40, 36, 6, 7, 6, 6, 22, 20)
 # Colour thresholds seen in one reviewer dashboard (checks.md §5), by indicator key of the spec:
 # (direction, red, yellow). Indicators not listed are shown without colours.
@@ -152,6 +161,34 @@ def _print_setup(sheet: Worksheet, *, fit_width: bool = True) -> None:
         sheet.fit_to_pages(1, 0)
 
 
+def beijing_time(stamp: str) -> str:
+    """A saved time as clerks read it: Beijing time, "2022-01-10 20:30" (a stamp without a zone is UTC, as
+    workbooks store it); anything unparseable is shown as it is."""
+    try:
+        moment = datetime.datetime.fromisoformat(stamp.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def _banner(sheet: Worksheet, row: int, text: str, fmt: Format, widths: Sequence[float]) -> None:
+    """A title or note across the first columns, as high as its wrapped text needs (never clipped)."""
+    _check(sheet.merge_range(row, 0, row, len(widths) - 1, text, fmt), "banner")
+    sheet.set_row(row, max(fitted_height([(text, sum(widths) - 2)]), 18.0))
+
+
+def _header_heights(spec: Spec) -> tuple[float, float]:
+    """Heights of the two label rows over the data columns: every row and column label in full."""
+    width = DATA_WIDTH - 1  # bold
+    rows = [(label, DATA_WIDTH * span - 1) for t in spec.tables for label, span in _row_runs(t.cells)]
+    cols = [
+        (f"{c.column.group}·{c.column.label}" if c.column.group else c.column.label, width) for c in spec.cells.values()
+    ]
+    return fitted_height(rows), fitted_height(cols)
+
+
 def _check(result: Any, what: str) -> None:
     from giptemplate.writer import _check as check
 
@@ -211,7 +248,16 @@ def write_summary(result: MergeResult, path: str | Path) -> bytes:
     values = {c.key: result.aggregate.values.get(c.key) for c in spec.input_cells}
     office = result.office.strip() or AGGREGATE_UNIT
     year = result.year if result.year is not None else spec.first_year
-    writer.write(Fill(year=year, unit_name=office, scope=SUMMARY_SCOPE, values=values), kind="summary")
+    fill = Fill(
+        year=year,
+        unit_name=office,
+        scope=SUMMARY_SCOPE,
+        values=values,
+        instructions=_summary_instructions(result, office, year),
+        instructions_title="汇总说明",
+        cover_title=spec.report_title.format(unit=office, year=year) + "（汇总表）",
+    )
+    writer.write(fill, kind="summary")
     _lock_inputs(writer)
     _cover_line(writer, result)
     f = _Formats(writer, spec)
@@ -227,11 +273,28 @@ def write_summary(result: MergeResult, path: str | Path) -> bytes:
     return writer.close()
 
 
+def _summary_instructions(result: MergeResult, office: str, year: int) -> tuple[str, ...]:
+    """The summary's cover describes the summary (the template's cover instructs a filler)."""
+    spec = result.spec
+    tables = "、".join(t.sheet for t in spec.tables)
+    lines = [
+        f"本工作簿为{office}{year}年度政府信息公开工作年度报告汇总表，由各单位报送的填报表汇总生成。",
+        f"{tables}为计入汇总的各单位数据之和，已锁定；合计栏由各项重新计算，“校验”工作表为汇总数据的勾稽关系校验。",
+        f"“{STATUS_SHEET}”列出每个文件和名单内每个单位的状态，“{FINDINGS_SHEET}”列出全部校验问题，"
+        f"“{DETAIL_SHEET}”列出计入汇总的各单位数据，“{INDICATOR_SHEET}”列出主要指标。",
+        f"“{spec.narrative_sheet}”为本级年度报告的文字部分，请汇总单位填写（未锁定，校验规则与各单位相同），"
+        "然后生成年度报告：giptemplate report 汇总.xlsx -o 年度报告.docx。",
+    ]
+    if result.has_groups:
+        lines.insert(3, f"“{GROUP_SHEET}”按名单的分组列出小计。")
+    return tuple(lines)
+
+
 def _lock_inputs(writer: TemplateWriter) -> None:
     # A summary is a result, not a form: the template's input formats are locked before the workbook is packed
     # (xlsxwriter resolves formats only when it closes), so the totals cannot be typed over.
     f = writer.formats
-    for fmt in (f.count_input, f.fee_input, f.count_marked, f.fee_marked, f.text_input, f.text_marked):
+    for fmt in (f.count_input, f.fee_input, f.count_marked, f.fee_marked):
         fmt.set_locked(True)
     for fmt in (f.field_input, f.field_marked):
         fmt.set_locked(True)
@@ -260,24 +323,25 @@ def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
     from giptemplate.merge import INCLUDED_TEXT, STATUSES
 
     sheet = _streaming(writer, STATUS_SHEET)
-    _check(sheet.write_string(0, 0, f"报送情况（{result.year or ''} 年度）", f.title), "title")
-    sheet.set_row(0, 24)
-    _check(sheet.merge_range(1, 0, 1, 8, INCLUDED_TEXT, f.note), "included statement")
-    sheet.set_row(1, 48)
-    _check(sheet.write_string(3, 0, "状态", f.header), "h")
-    _check(sheet.write_string(3, 1, "数量", f.header), "h")
-    _check(sheet.write_string(3, 2, "计入汇总", f.header), "h")
+    _banner(sheet, 0, f"报送情况（{result.year or ''} 年度）", f.title, STATUS_WIDTHS[:9])
+    _banner(sheet, 1, INCLUDED_TEXT, f.note, STATUS_WIDTHS[:9])
+    # the counts sit in the wide name and code columns, so every status reads in full
+    _check(sheet.write_string(3, 1, "状态", f.header), "h")
+    _check(sheet.write_string(3, 2, "数量", f.header), "h")
+    _check(sheet.write_string(3, 3, "计入汇总", f.header), "h")
     counts = result.counts
     from giptemplate.merge import INCLUDED
 
     for i, status in enumerate(STATUSES, start=4):
-        _check(sheet.write_string(i, 0, status, f.text), status)
-        _check(sheet.write_number(i, 1, counts[status], f.count), status)
-        _check(sheet.write_string(i, 2, "是" if status in INCLUDED else "否", f.text), status)
+        _check(sheet.write_string(i, 1, status, f.text), status)
+        _check(sheet.write_number(i, 2, counts[status], f.count), status)
+        _check(sheet.write_string(i, 3, "是" if status in INCLUDED else "否", f.text), status)
     total_row = 4 + len(STATUSES)
-    _check(sheet.write_string(total_row, 0, "合计（行数）", f.total_text), "total")
-    _check(sheet.write_number(total_row, 1, len(result.entries), f.total_count), "total")
-    _check(sheet.write_string(total_row, 2, f"计入汇总 {len(result.included)} 个单位", f.total_text), "total")
+    _check(
+        sheet.write_string(total_row, 1, f"合计（行数），计入汇总 {len(result.included)} 个单位", f.total_text), "total"
+    )
+    _check(sheet.write_number(total_row, 2, len(result.entries), f.total_count), "total")
+    _check(sheet.write_blank(total_row, 3, None, f.total_text), "total")
     notes = []
     if result.previous_files is not None:
         unreadable = result.previous_unreadable
@@ -294,7 +358,7 @@ def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
         )
     first = total_row + 2
     for note in notes:
-        _check(sheet.merge_range(first, 0, first, 8, note, f.note), "note")
+        _banner(sheet, first, note, f.note, STATUS_WIDTHS[:9])
         first += 1
     header = [
         "序号",
@@ -309,7 +373,7 @@ def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
         "需说明",
         "警告",
         "提示",
-        "保存时间",
+        "保存时间（北京时间）",
         "SHA-256",
     ]
     top = first + 1
@@ -322,21 +386,23 @@ def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
             0,
             [
                 (i, f.count),
-                (e.unit_name, f.text),
+                (e.unit_name, f.wrap),
                 (e.unit_code, f.text),
                 (e.group, f.text),
                 (e.status, mark),
                 ("是" if e.included else "否", f.text),
                 (e.reason, f.wrap),
-                (e.file, f.text),
+                (e.file, f.wrap),
                 (e.errors, f.count),
                 (e.explains, f.count),
                 (e.warnings, f.count),
                 (e.infos, f.count),
-                (e.saved_at, f.text),
+                (beijing_time(e.saved_at) if e.saved_at else "", f.text),
                 (e.sha256, f.text),
             ],
-            height=_height([(e.reason, STATUS_WIDTHS[6]), (e.unit_name, STATUS_WIDTHS[1])]),
+            height=_height(
+                [(e.reason, STATUS_WIDTHS[6]), (e.unit_name, STATUS_WIDTHS[1]), (e.file, STATUS_WIDTHS[7] - 1)]
+            ),
         )
     last = top + len(result.entries)
     sheet.repeat_rows(top)
@@ -356,14 +422,15 @@ def _findings_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) ->
     for finding in result.finding_list:
         counts[finding.severity] += 1
     summary = "，".join(f"{SEVERITY_LABELS[s]} {n} 条" for s, n in counts.items())
-    _check(sheet.write_string(0, 0, f"校验问题（共 {len(result.finding_list)} 条：{summary}）", f.title), "title")
-    _check(
-        sheet.write_string(
-            1, 0, f"按严重程度排序；单位为“{AGGREGATE_UNIT}”的是汇总数据本身的问题（位置指本工作簿的汇总表）。", f.note
-        ),
-        "note",
+    _banner(sheet, 0, f"校验问题（共 {len(result.finding_list)} 条：{summary}）", f.title, FINDING_WIDTHS[:7])
+    _banner(
+        sheet,
+        1,
+        f"按严重程度排序；单位为“{AGGREGATE_UNIT}”的是汇总数据本身的问题（位置指本工作簿的汇总表）。",
+        f.note,
+        FINDING_WIDTHS[:7],
     )
-    header = ["单位名称", "单位代码", "文件", "工作表", "单元格", "代码", "严重程度", "规则", "说明"]
+    header = ["单位名称", "单位代码", "文件", "工作表", "单元格", "代码", "严重程度", "问题类型", "说明"]
     top = 3
     for col, text in enumerate(header):
         _check(sheet.write_string(top, col, text, f.header), text)
@@ -376,12 +443,12 @@ def _findings_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) ->
             finding.cell or "",
             finding.code,
             finding.severity_label,
-            finding.rule or "",
+            CODES.get(finding.code, ("", finding.code))[1],
             finding.message,
         )
-        cells = [(text, f.severity[finding.severity] if col == 6 else f.text) for col, text in enumerate(texts)]
-        cells[-1] = (finding.message, f.wrap)
-        sheet.write_cells(i, 0, cells, height=_height([(finding.message, FINDING_WIDTHS[-1])]))
+        cells = [(text, f.severity[finding.severity] if col == 6 else f.wrap) for col, text in enumerate(texts)]
+        wrapped = [(text, width - 1) for text, width in zip(texts, FINDING_WIDTHS, strict=True)]
+        sheet.write_cells(i, 0, cells, height=_height(wrapped))
     last = top + len(result.finding_list)
     sheet.repeat_rows(top)
     sheet.autofilter(top, 0, max(last, top), len(header) - 1)
@@ -414,36 +481,71 @@ def _headers(spec: Spec, sheet: Worksheet, top: int, meta: Sequence[str], f: _Fo
                     _check(sheet.write_string(row, col, table.title, f.header), table.title)
                 col += span
                 continue
+            if level == 1:
+                # one label over the columns of a table row, so that it reads on a line or two
+                for label, span in _row_runs(table.cells):
+                    if span > 1:
+                        _check(sheet.merge_range(row, col, row, col + span - 1, label, f.header), label)
+                    else:
+                        _check(sheet.write_string(row, col, label, f.header), label)
+                    col += span
+                continue
             for cell in table.cells:
                 fmt = f.header_derived if cell.derived else f.header
-                if level == 1:
-                    text = cell.row.label
-                else:
-                    text = f"{cell.column.group}·{cell.column.label}" if cell.column.group else cell.column.label
+                text = f"{cell.column.group}·{cell.column.label}" if cell.column.group else cell.column.label
                 _check(sheet.write_string(row, col, text, fmt), cell.key)
                 col += 1
+
+
+def _page_breaks(spec: Spec, first_col: int, repeated: float) -> list[int]:
+    """Column breaks that never cut a table row's merged label: each printed page holds whole table rows."""
+    room = max(WIDE_PAGE_UNITS - repeated, DATA_WIDTH)
+    breaks: list[int] = []
+    col, used = first_col, 0.0
+    for table in spec.tables:
+        for _, span in _row_runs(table.cells):
+            width = span * DATA_WIDTH
+            if used and used + width > room:
+                breaks.append(col)
+                used = 0.0
+            used += width
+            col += span
+    return breaks
+
+
+def _row_runs(cells: Sequence[Cell]) -> list[tuple[str, int]]:
+    """Consecutive cells of one table row, as (row label, how many)."""
+    runs: list[tuple[str, int]] = []
+    previous = None
+    for cell in cells:
+        if runs and cell.row.key == previous:
+            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+        else:
+            runs.append((cell.row.label, 1))
+        previous = cell.row.key
+    return runs
 
 
 def _detail_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> None:
     spec = result.spec
     sheet = _streaming(writer, DETAIL_SHEET)
-    sheet.fit_to_pages(0, 0)
+    sheet.set_print_scale(WIDE_PRINT_SCALE)
     keys = list(spec.cells)
     cells = [spec.cells[k] for k in keys]
-    _check(
-        sheet.write_string(
-            0,
-            0,
-            f"分单位明细：计入汇总的 {len(result.included)} 个单位，每列一个数据单元格（深色表头为合计栏，"
-            "由各项重新计算）；空白表示该单位未填写或不是有效数字。",
-            f.note,
-        ),
-        "title",
+    widths = DETAIL_META_WIDTHS
+    _banner(
+        sheet,
+        0,
+        f"分单位明细：计入汇总的 {len(result.included)} 个单位，每列一个数据单元格（深色表头为合计栏，"
+        "由各项重新计算）；空白表示该单位未填写或不是有效数字。",
+        f.note,
+        widths,
     )
     top = 1
     meta = ["序号", "单位名称", "单位代码", "分组", "状态", "文件"]
-    sheet.set_row(top + 1, 60)  # before the rows are written: a streaming sheet cannot go back
-    sheet.set_row(top + 2, 30)
+    row_labels, col_labels = _header_heights(spec)
+    sheet.set_row(top + 1, row_labels)  # before the rows are written: a streaming sheet cannot go back
+    sheet.set_row(top + 2, col_labels)
     _headers(spec, sheet, top, meta, f)
     status_of = {e.path: e.status for e in result.entries}
     first = top + 3
@@ -455,19 +557,19 @@ def _detail_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
             (r.unit_code, f.text),
             (group, f.text),
             (status_of.get(r.path, ""), f.text),
-            (r.name, f.text),
+            (r.name, f.wrap),
         ]
-        sheet.write_cells(first + i, 0, meta_cells, unit.values, styles)
+        height = _height([(r.unit_name, widths[1] - 1), (r.name, widths[5] - 1)])
+        sheet.write_cells(first + i, 0, meta_cells, unit.values, styles, height=height)
     last = first + len(result.included) - 1
     sheet.repeat_rows(top, top + 2)
+    sheet.repeat_columns(0, 1)  # every printed page names its units
+    sheet.set_v_pagebreaks(_page_breaks(spec, len(meta), sum(widths[:2])))
     sheet.autofilter(top + 2, 0, max(last, top + 2), len(meta) + len(keys) - 1)
     sheet.freeze_panes(first, 2)
-    sheet.set_column(0, 0, 6)
-    sheet.set_column(1, 1, 28)
-    sheet.set_column(2, 2, 20)
-    sheet.set_column(3, 4, 9)
-    sheet.set_column(5, 5, 30)
-    sheet.set_column(len(meta), len(meta) + len(keys) - 1, 11)
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
+    sheet.set_column(len(meta), len(meta) + len(keys) - 1, DATA_WIDTH)
 
 
 # ---------------------------------------------------------------------------------------------- 分组小计
@@ -486,7 +588,7 @@ def _group_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> No
     for group in result.groups:
         if group not in order:
             order.append(group)
-    _check(sheet.write_string(0, 0, "分组小计：按名单“分组”列对计入汇总的单位分别合计。", f.note), "title")
+    _banner(sheet, 0, "分组小计：按名单“分组”列对计入汇总的单位分别合计。", f.note, (16, 7, DATA_WIDTH, DATA_WIDTH))
     top = 1
     meta = ["分组", "单位数"]
     _headers(spec, sheet, top, meta, f)
@@ -513,8 +615,13 @@ def _group_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> No
     sheet.set_column(0, 0, 16)
     sheet.set_column(1, 1, 7)
     sheet.set_column(len(meta), len(meta) + len(keys) - 1, 11)
-    sheet.set_row(top + 1, 60)
-    sheet.set_row(top + 2, 30)
+    row_labels, col_labels = _header_heights(spec)
+    sheet.set_row(top + 1, row_labels)
+    sheet.set_row(top + 2, col_labels)
+    sheet.repeat_rows(top, top + 2)
+    sheet.repeat_columns(0, 1)  # every printed page names its groups
+    sheet.set_v_pagebreaks(_page_breaks(spec, len(meta), 16 + 7))
+    sheet.set_print_scale(WIDE_PRINT_SCALE)
 
 
 # ---------------------------------------------------------------------------------------------- 指标
@@ -525,22 +632,21 @@ def _indicator_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -
     sheet = writer.add_worksheet(INDICATOR_SHEET)
     _print_setup(sheet)
     indicators = list(spec.indicators)
-    _check(
-        sheet.write_string(
-            0,
-            0,
-            f"指标：分母为 0 时显示“—”（无法计算）；分母小于 {SMALL_SAMPLE} 的比率只显示、不标色。"
-            "标色阈值取自审阅实践（checks.md §5），仅供参考。",
-            f.note,
-        ),
-        "title",
+    note_widths = (INDICATOR_NAME_WIDTH, 10, *([INDICATOR_WIDTH] * 6))
+    _banner(
+        sheet,
+        0,
+        f"指标：分母为 0 时显示“—”（无法计算）；分母小于 {SMALL_SAMPLE} 的比率只显示、不标色。"
+        "标色阈值为审阅中常用的参考值，仅供参考。",
+        f.note,
+        note_widths,
     )
     for i, ind in enumerate(indicators, start=1):
         text = f"{ind.title}：{ind.formula or ' + '.join(cell_title(spec, k) for k in ind.numerator)}"
         if ind.threshold is not None:
             word = "高于" if ind.threshold.direction == "above" else "低于"
             text += f"（{word} {ind.threshold.red:.0%} 标红，{word} {ind.threshold.yellow:.0%} 标黄）"
-        _check(sheet.write_string(i, 0, text, f.note), ind.key)
+        _banner(sheet, i, text, f.note, note_widths)
     top = len(indicators) + 2
     header: list[tuple[str, Indicator | None, str]] = [("单位名称", None, ""), ("分组", None, "")]
     for ind in indicators:
@@ -592,9 +698,11 @@ def _indicator_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -
             )
     sheet.autofilter(top, 0, max(last, top), len(header) - 1)
     sheet.freeze_panes(top + 1, 1)
-    sheet.set_column(0, 0, 28)
+    sheet.set_row(top, fitted_height([(text, INDICATOR_WIDTH - 1) for text, _, _ in header]))
+    sheet.repeat_rows(top)
+    sheet.set_column(0, 0, INDICATOR_NAME_WIDTH)
     sheet.set_column(1, 1, 10)
-    sheet.set_column(2, len(header) - 1, 12)
+    sheet.set_column(2, len(header) - 1, INDICATOR_WIDTH)
     if rows and indicators:
         _chart(writer, sheet, indicators[0], first, min(last, first + CHART_UNITS - 1), len(header) + 1, top)
 

@@ -1,0 +1,176 @@
+"""One verdict everywhere: the 校验 sheet, recalculated by LibreOffice, says 全部校验通过 exactly when `check`
+finds no 错误 in the same file, and names the same error codes.
+
+Hundreds of seeded random fills, typed in with openpyxl the way a filler's workbook reaches us: consistent
+tables, then values pasted past the validation (negative, fractional, beyond the limit, numbers as text, words,
+blank words), totals typed over their formulas, cover fields left blank or mistyped, and narrative texts of
+every length from nothing to over 5,000 characters. LibreOffice recalculates them all in a few runs; each
+recalculated file then goes through the same per-file pipeline as `check` and `merge`
+(:func:`giptemplate.merge.collect.process_file`).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+from soffice import convert
+
+from giptemplate import live, uscc
+from giptemplate.arithmetic import FAIL_MARK
+from giptemplate.layout import CHECK_SHEET, layout_for
+from giptemplate.merge.collect import process_file
+from giptemplate.sample import consistent_values
+from giptemplate.spec import Spec, spec_for_year
+from giptemplate.writer import write_template
+
+pytestmark = [pytest.mark.soffice, pytest.mark.slow]
+
+SEED = 20240109
+FILLS = int(os.environ.get("GIP_LIVE_FILLS", "200"))
+BATCH = 100  # files per LibreOffice run
+SPEC = spec_for_year(2024)
+VALID = "91350100M000100Y4" + uscc.check_digit("91350100M000100Y4")
+WRONG_DIGIT = VALID[:17] + next(c for c in uscc.CHARSET if c != VALID[17])
+
+# What a paste past the validation leaves in a number cell.
+PASTED: tuple[Any, ...] = (
+    -1,
+    -2,
+    1.5,
+    0.25,
+    10**9,
+    "12",
+    " 7 ",
+    "1,234",
+    "-3",
+    "2.5",
+    "abc",
+    "十二",
+    "—",
+    "无",
+    "/",
+    None,
+)
+SENTENCE = "本机关坚持以公开为常态、不公开为例外，全面推进决策、执行、管理、服务、结果公开。"
+FILLER_WORDS = ("无", "暂无", "", "  ", "\n", "信息处理费", "未收取信息处理费。")
+
+
+def random_text(rng: random.Random) -> str:
+    """A narrative of any length, sometimes with whitespace that does not count as characters."""
+    choice = rng.random()
+    if choice < 0.15:
+        return rng.choice(FILLER_WORDS)
+    length = rng.choice((rng.randint(1, 30), rng.randint(15, 25), rng.randint(30, 900), rng.randint(900, 5200)))
+    text = (SENTENCE * (length // len(SENTENCE) + 1))[:length]
+    if rng.random() < 0.3:
+        at = rng.randint(0, len(text))
+        text = text[:at] + rng.choice((" ", "\n", "\u3000", "\u00a0", "  \n")) + text[at:]
+    if rng.random() < 0.3:
+        text = text + rng.choice(("信息处理费", "本年度未收取信息处理费。"))
+    return text
+
+
+def fill(index: int, rng: random.Random, book: openpyxl.Workbook, folder: Path) -> Path:
+    """One random fill of the template loaded in ``book``, saved under ``folder``; ``book`` is restored after."""
+    layout = layout_for(SPEC)
+    values: dict[str, Any] = {
+        k: float(v) if isinstance(v, Decimal) else v for k, v in consistent_values(SPEC, rng).items()
+    }
+    keys = list(values)
+    clean = rng.random() < 0.4  # nothing that `check` calls an error, but numbers pasted as text
+    for key in rng.sample(keys, rng.choice((1, 3, 10))):
+        number = values[key]
+        if isinstance(number, int):
+            values[key] = rng.choice((str(number), f" {number} ", f"{number:,}"))
+    for key in rng.sample(keys, 0 if clean else rng.choice((0, 0, 1, 1, 2, 4))):
+        values[key] = rng.choice(PASTED)
+    overrides: dict[str, Any] = {}
+    if not clean and rng.random() < 0.15:
+        key = rng.choice([c.key for c in SPEC.derived_cells])
+        overrides[key] = rng.choice((0, 3, 43, None))
+    typed: dict[tuple[str, int, int], Any] = {}
+    for key, value in {**values, **overrides}.items():
+        place = layout.cells[key]
+        typed[place.sheet, place.row, place.col] = value
+    cover = {
+        "unit_name": "测试局" if clean else rng.choice(("测试局", "测试局", "测试局", "", "  ")),
+        "unit_code": rng.choice((VALID, "", "12345") if clean else (VALID, VALID, WRONG_DIGIT, "", "12345")),
+        "scope": rng.choice(("本机关", "本机关", "")),
+        "filler": rng.choice(("张三", "")),
+        "phone": rng.choice(("0591-1234567", "")),
+    }
+    for key, text in cover.items():
+        place = layout.fields[key]
+        typed[place.sheet, place.row, place.col] = text or None
+    full = clean or rng.random() < 0.5  # most files come back with every part written
+    for part in SPEC.parts:
+        place = layout.parts[part.key]
+        text = random_text(rng) if full or rng.random() < 0.7 else ""
+        if full and part.require_any and rng.random() < 0.8:
+            text = "本年度未收取信息处理费。"
+        if full and not part.require_any and rng.random() < 0.7:
+            text = (SENTENCE * rng.randint(1, 4)) if rng.random() < 0.8 else text
+        typed[place.sheet, place.row, place.col] = text or None
+    path = folder / f"fill{index:03d}.xlsx"
+    before = {}
+    for (sheet, row, col), value in typed.items():
+        cell = book[sheet].cell(row + 1, col + 1)
+        before[cell] = cell.value
+        cell.value = value
+    book.save(path)
+    for cell, value in before.items():
+        cell.value = value
+    return path
+
+
+def sheet_verdict(path: Path, spec: Spec) -> tuple[str, set[str], set[str]]:
+    """The overall cell, and the codes of error rows and of warning rows showing a failure."""
+    layout = layout_for(spec)
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(CHECK_SHEET).to_python()
+    overall = rows[layout.check_overall.row][layout.check_overall.col]
+    errors, warnings = set(), set()
+    for _, row in layout.check_rules:
+        code = str(rows[row][1]).split()[0]
+        if str(rows[row][4]).startswith(FAIL_MARK):
+            (errors if live.severity(code) == "error" else warnings).add(code)
+    return str(overall), errors, warnings
+
+
+@pytest.fixture(scope="module")
+def fills(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("fills")
+    template = folder / "template.xlsx"
+    write_template(template, year=2024, spec=SPEC)
+    rng = random.Random(SEED)
+    book = openpyxl.load_workbook(template)
+    paths = [fill(i, rng, book, folder) for i in range(FILLS)]
+    out_dir = tmp_path_factory.mktemp("recalculated")
+    outputs: list[Path] = []
+    for start in range(0, len(paths), BATCH):
+        outputs += convert(paths[start : start + BATCH], out_dir, "xlsx", timeout=600)
+    return outputs
+
+
+def test_sheet_verdict_is_checks_verdict(fills: list[Path]) -> None:
+    disagreements = []
+    passed = failed = 0
+    for path in fills:
+        overall, sheet_errors, _ = sheet_verdict(path, SPEC)
+        result = process_file(path)
+        assert not result.error_code, (path.name, result.error_message)
+        check_errors = {f.code for f in result.findings if f.severity == "error"}
+        sheet_passes = overall.startswith(live.overall_status(0))
+        if sheet_passes != (not check_errors) or sheet_errors != check_errors:
+            disagreements.append(f"{path.name}: sheet {overall!r} {sorted(sheet_errors)}; check {sorted(check_errors)}")
+        passed += sheet_passes
+        failed += not sheet_passes
+    assert disagreements == [], "\n".join(disagreements)
+    # the fills reach both verdicts often enough for the agreement to mean something
+    assert passed >= len(fills) // 5 and failed >= len(fills) // 5, (passed, failed)
