@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -211,7 +212,9 @@ def test_values_as_printed_in_a_web_page(tmp_path: Path) -> None:
     assert cells["t2.norm.issued"].value == 22 and "修订16件" in cells["t2.norm.issued"].note
     assert cells["t2.norm.repealed"].value is None and cells["t2.norm.repealed"].state == "blank"
     assert cells["t2.norm.in_force"].value is None and cells["t2.norm.in_force"].raw == "/"
-    assert str(cells["t2.fees.amount"].value) == "25.1" and "unit_converted" in cells["t2.fees.amount"].normalisations
+    assert (
+        cells["t2.fees.amount"].value == Decimal("25.1") and "unit_converted" in cells["t2.fees.amount"].normalisations
+    )
     assert cells["t3.R3.c1"].value is None and cells["t3.R3.c1"].raw == "—"
     assert submission.values["t2.licensing.decisions"] == 0  # a merged B:D value cell counted once
     findings = check_file(submission).findings
