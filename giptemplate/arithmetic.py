@@ -224,7 +224,7 @@ class Arithmetic:
         counted = ",".join(a1_ranges([position(k) for k in relation.cells]))
         return (
             f'=IF(COUNT({counted})<{len(relation.cells)},"{NOT_ASSESSABLE}",'
-            f'IF({left}={right},"{PASS_MARK}","{FAIL_MARK} 差"&({left}-({right}))))'
+            f'IF({left}{EXCEL_OPERATOR[relation.op]}{right},"{PASS_MARK}","{FAIL_MARK} 差"&({left}-({right}))))'
         )
 
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from giptemplate.arithmetic import FAIL_MARK, PASS_MARK, Number
-from giptemplate.findings import CODES, Severity
+from giptemplate.findings import CODES, Severity, code_title
 from giptemplate.layout import TYPED_RULE
 from giptemplate.normalise import BLANK_WORDS
 from giptemplate.spec import Cell, Section, Spec
@@ -35,7 +35,7 @@ _SPACES = ('" "', "CHAR(10)", "CHAR(13)", "CHAR(9)", '"\u3000"', '"\u00a0"')
 
 def rule_title(code: str) -> str:
     """A rule as the sheets name it: the code with its catalogue title."""
-    return f"{code} {CODES[code][1]}"
+    return f"{code} {code_title(code)}"
 
 
 def severity(code: str) -> Severity:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from giptemplate.findings import CODES, SEVERITY_LABELS, Finding, Severity
+from giptemplate.findings import CODES, DECLARED, SEVERITY_LABELS, Finding, Severity
 
 SUMMARY_KIND = "summary"
 SUMMARY_CHECKED = ("A", "V", "Y")  # finding code prefixes kept for a lower summary: arithmetic, values, cross-year
@@ -33,7 +33,7 @@ STATUS_COLUMNS = {
     "explains": "需说明",
     "warnings": "警告",
     "infos": "提示",
-    "saved_at": "保存时间",
+    "saved_at": "保存时间（北京时间）",
     "sha256": "SHA-256",
 }
 FINDING_COLUMNS = {
@@ -44,7 +44,6 @@ FINDING_COLUMNS = {
     "cell": "单元格",
     "code": "代码",
     "severity": "严重程度",
-    "rule": "规则",
     "message": "说明",
 }
 _SEVERITY_BY_LABEL: dict[str, Severity] = {label: s for s, label in SEVERITY_LABELS.items()}
@@ -140,17 +139,17 @@ def read_lower(path: str | Path) -> LowerSummary:
     findings = []
     for row in _rows(book, FINDINGS_SHEET, FINDING_COLUMNS):
         code = _text(row["code"])
-        if code not in CODES:
+        known = CODES.get(code) or DECLARED.get(code)  # a relation code the lower level's spec declared
+        if known is None:
             continue
         findings.append(
             Finding(
                 code=code,
-                severity=_SEVERITY_BY_LABEL.get(_text(row["severity"]), CODES[code][0]),
+                severity=_SEVERITY_BY_LABEL.get(_text(row["severity"]), known[0]),
                 message=_text(row["message"]),
                 file=_text(row["file"]),
                 sheet=_text(row["sheet"]) or None,
                 cell=_text(row["cell"]) or None,
-                rule=_text(row["rule"]) or None,
                 unit_name=_text(row["unit_name"]),
                 unit_code=_text(row["unit_code"]),
             )
