@@ -33,7 +33,7 @@ from giptemplate.checks import check_file
 from giptemplate.cli import main
 from giptemplate.errors import IntakeError
 from giptemplate.findings import code_title
-from giptemplate.layout import IDENTITY_SHEET, layout_for
+from giptemplate.layout import CHECK_SHEET, IDENTITY_SHEET, layout_for
 from giptemplate.merge import merge
 from giptemplate.merge.longframe import long_frame, write_long
 from giptemplate.reader import read_workbook
@@ -666,3 +666,15 @@ def test_a_code_the_spec_declares_has_its_title_in_every_output(tmp_path: Path) 
     with out.open(encoding="utf-8-sig") as fh:
         rows = [r for r in csv.DictReader(fh) if r["代码"] == "A305"]
     assert len(rows) == 1 and rows[0]["问题类型"] == "对外公开总数量小于本年新公开数量"
+    summary = tmp_path / "汇总.xlsx"
+    cli("merge", path, "-o", summary)
+    book = openpyxl.load_workbook(summary, read_only=True)
+    try:
+        merged = [[str(v or "") for v in r] for r in book["校验问题"].iter_rows(values_only=True)]
+    finally:
+        book.close()
+    header = next(r for r in merged if "问题类型" in r)
+    titles = [r[header.index("问题类型")] for r in merged if r[header.index("代码")] == "A305"]
+    assert titles == ["对外公开总数量小于本年新公开数量"]
+    rules = [str(c.value) for r in openpyxl.load_workbook(path)[CHECK_SHEET].iter_rows() for c in r]
+    assert "A305 对外公开总数量小于本年新公开数量" in rules  # the workbook's own 校验 sheet names it too

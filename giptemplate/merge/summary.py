@@ -23,7 +23,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from giptemplate.arithmetic import Number
 from giptemplate.errors import WriterError
-from giptemplate.findings import CODES, SEVERITY_LABELS
+from giptemplate.findings import SEVERITY_LABELS, code_title
 from giptemplate.layout import layout_for
 from giptemplate.merge.aggregate import AGGREGATE_UNIT, IndicatorValue, aggregate, cell_title, indicator_value
 from giptemplate.spec import Cell, Indicator, Spec
@@ -443,7 +443,7 @@ def _findings_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) ->
             finding.cell or "",
             finding.code,
             finding.severity_label,
-            CODES.get(finding.code, ("", finding.code))[1],
+            code_title(finding.code) or finding.code,
             finding.message,
         )
         cells = [(text, f.severity[finding.severity] if col == 6 else f.wrap) for col, text in enumerate(texts)]
