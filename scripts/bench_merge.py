@@ -39,7 +39,7 @@ from typing import Any
 
 from giptemplate.arithmetic import arithmetic_for
 from giptemplate.sample import consistent_values
-from giptemplate.spec import spec_for_year
+from giptemplate.spec import Spec, spec_for_year
 from giptemplate.uscc import check_digit
 from giptemplate.writer import write_template
 
@@ -111,23 +111,29 @@ def _generate_chunk(folder: str, indexes: list[int]) -> int:
         rng = random.Random(i)
         texts = {p.key: text(rng, rng.randint(2, 4)) for p in spec.parts}
         texts["s6"] += "本年度未收取信息处理费。"
-        values = consistent_values(spec, rng, density=rng.uniform(0.05, 0.5), scale=rng.choice([5, 50, 500]))
-        partial = path.with_suffix(".tmp")
-        write_template(
-            partial,
-            year=YEAR,
-            unit_name=unit_name(rng),
-            unit_code=unit_code(i),
-            scope="本机关",
-            values=values,
-            texts=texts,
-            filler="张三",
-            phone="0371-12345678",
-            date=f"{YEAR + 1}-01-15",
-            spec=spec,
-        )
-        partial.rename(path)  # an interrupted run never leaves a half-written workbook in the cache
+        write_unit(path, i, rng, spec, texts)
     return len(indexes)
+
+
+def write_unit(path: Path, i: int, rng: random.Random, spec: Spec, texts: dict[str, str]) -> None:
+    """Unit ``i``'s workbook with varied values and the given texts; written aside and renamed, so that an
+    interrupted run never leaves a half-written workbook in the cache."""
+    values = consistent_values(spec, rng, density=rng.uniform(0.05, 0.5), scale=rng.choice([5, 50, 500]))
+    partial = path.with_suffix(".tmp")
+    write_template(
+        partial,
+        year=YEAR,
+        unit_name=unit_name(rng),
+        unit_code=unit_code(i),
+        scope="本机关",
+        values=values,
+        texts=texts,
+        filler="张三",
+        phone="0371-12345678",
+        date=f"{YEAR + 1}-01-15",
+        spec=spec,
+    )
+    partial.rename(path)
 
 
 def generate(folder: Path, n: int) -> list[Path]:

@@ -33,12 +33,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_merge import MIB, OUTCOMES, YEAR, TreeMemory, text, unit_code, unit_name
+from bench_merge import MIB, OUTCOMES, YEAR, TreeMemory, text, write_unit
 
 from giptemplate.arithmetic import arithmetic_for
-from giptemplate.sample import consistent_values
 from giptemplate.spec import spec_for_year
-from giptemplate.writer import write_template
 
 CACHE = Path(".bench-cache") / "scale"
 VARIANTS = ("clustered", "own")
@@ -95,22 +93,7 @@ def _generate_chunk(folder: str, variant: str, indexes: list[int]) -> int:
         short = {k: text(rng, rng.randint(2, 4)) for k in keys}  # drawn in both variants: the same figures follow
         texts = own_texts(keys, i) if variant == "own" else clustered_texts(keys, *cluster_of(i))
         texts["s6"] = short["s6"] + "本年度未收取信息处理费。"
-        values = consistent_values(spec, rng, density=rng.uniform(0.05, 0.5), scale=rng.choice([5, 50, 500]))
-        partial = path.with_suffix(".tmp")
-        write_template(
-            partial,
-            year=YEAR,
-            unit_name=unit_name(rng),
-            unit_code=unit_code(i),
-            scope="本机关",
-            values=values,
-            texts=texts,
-            filler="张三",
-            phone="0371-12345678",
-            date=f"{YEAR + 1}-01-15",
-            spec=spec,
-        )
-        partial.rename(path)  # an interrupted run never leaves a half-written workbook in the cache
+        write_unit(path, i, rng, spec, texts)
     return len(indexes)
 
 
