@@ -160,8 +160,8 @@ class _Stamp:
         self.marks = marks
         self.statuses = [self.status(spec, marks, parts) for parts in self.sections]
         data = self.write(spec, _NAME_MARK, _CODE_MARK, marks, _FILE_ID_MARK)
-        marked = [m.encode() for m in (_NAME_MARK, _CODE_MARK, _FILE_ID_MARK, *(marks[k] for s in self.sections for k in s))]
-        marked += self.statuses
+        marked = [m.encode() for m in (_NAME_MARK, _CODE_MARK, _FILE_ID_MARK)]
+        marked += [marks[k].encode() for parts in self.sections for k in parts] + self.statuses
         if len(set(self.statuses)) < len(self.statuses):
             raise SystemExit("the sections' cached statuses are not distinct strings")
         # info, XML, and the deflated part if unmarked, else the deflated XML before the first mark and the

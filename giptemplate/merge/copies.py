@@ -133,11 +133,18 @@ def _candidate_pairs(signatures: np.ndarray[Any, np.dtype[np.uint32]]) -> np.nda
     opens = np.concatenate(([True], ~same))  # where each run starts
     firsts = text[np.flatnonzero(opens)[np.cumsum(opens) - 1]]  # each position's run's first text
     later = text[1:][same]
-    # Within a run texts increase, so both pairs are (smaller, larger) already.
-    codes = np.concatenate((text[:-1][same] * n + later, firsts[1:][same] * n + later))
-    codes.sort()
-    codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))]  # unique: a sort beats numpy's hash here
-    return np.stack([codes // n, codes % n], axis=1)
+    band = (packed[1:][same] >> np.uint64(64 - band_bits)).astype(np.intp)
+    # Each text has at most one text before it and one first text in each band: its partners, one row per text,
+    # made unique within the row (small sorts, far cheaper than sorting all the pairs). Both partners are smaller
+    # than the text, as texts increase within a run.
+    partners = np.full((n, 2 * BANDS), -1, dtype=np.int32 if n < 2**31 else np.int64)
+    partners[later, band] = text[:-1][same]
+    partners[later, BANDS + band] = firsts[1:][same]
+    partners.sort(axis=1)
+    keep = partners >= 0
+    keep[:, 1:] &= partners[:, 1:] != partners[:, :-1]
+    larger, column = np.nonzero(keep)
+    return np.stack([partners[larger, column].astype(np.int64), larger.astype(np.int64)], axis=1)
 
 
 def near_pairs(prints: Sequence[TextPrint]) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, Any]]:
@@ -234,52 +241,60 @@ def _copy_findings(spec: Spec, included: Sequence[FileResult]) -> list[Finding]:
         members: dict[int, list[int]] = {}  # group -> its units, in input order
         for n in shared:
             members.setdefault(labels[n], []).extend(holders[n])
-        for group in members.values():
+        # Each group's message names a few of the others: it stays short however large the batch is. A unit among
+        # the first few is not named in its own message; the others all see the same names.
+        listings: dict[int, tuple[int, int, str, dict[int, str]]] = {}  # group -> units, last named, listings
+        for label, group in members.items():
+            if len(group) < 2:
+                continue
             group.sort()
+            head = group[: LISTED + 1]
+            names = [included[j].unit_name or file_names[j] for j in head]
+            count = len(group) - 1
+            named = {
+                i: _listing([name for j, name in zip(head, names, strict=True) if j != i][:LISTED], count) for i in head
+            }
+            listings[label] = (count, head[-1], _listing(names[:LISTED], count), named)
         best = best_of.tolist()
         place = layout.parts[part_key]
-        # What every finding of the part shares; each finding is made from it without the dataclass's __init__,
-        # which costs most of the time when tens of thousands of units copy texts.
-        common = {
-            **_BLANK,
-            "code": "N605",
-            "severity": severity,
-            "sheet": place.sheet,
-            "cell": place.a1,
-        }
-        head_text = f"「{part.display_title}」与本批其他单位雷同（相似度 "
-        listings: dict[tuple[int, int], str] = {}  # (group, the unit or -1 for any unit not named) -> names
+        # What every finding of the part shares. The findings are made without the dataclass's __init__, which
+        # would cost most of the time when tens of thousands of units copy texts.
+        common = {**_BLANK, "code": "N605", "severity": severity, "sheet": place.sheet, "cell": place.a1}
+        title = part.display_title
         for n in shared:
-            units = holders[n]
-            group = members[labels[n]]
-            count = len(group) - 1
-            if count <= 0:
+            listing = listings.get(labels[n])
+            if listing is None:
                 continue
+            count, last_named, others, named = listing
+            units = holders[n]
             similarity = 1.0 if len(units) > 1 else best[n]
-            head = group[: LISTED + 1]
+            lead = f"「{title}」与本批其他单位雷同（相似度 {similarity:.0%}）："
+            extra = {"part": part_key, "similarity": similarity, "units": count}
             for i in units:
-                # Name a few of the others: the message stays short however large the batch is. Units past the
-                # first few all see the same names, so their listing is made once.
-                listing_key = (labels[n], i if i in head else -1)
-                listed = listings.get(listing_key)
-                if listed is None:
-                    names = [included[j].unit_name or file_names[j] for j in head if j != i][:LISTED]
-                    listed = "、".join(names) + (f" 等 {count} 个单位" if count > len(names) else "")
-                    listings[listing_key] = listed
                 r = included[i]
-                finding = object.__new__(Finding)
-                finding.__dict__.update(
-                    common,
-                    message=f"{head_text}{similarity:.0%}）：{listed}。",
-                    file=file_names[i],
-                    unit_name=r.unit_name,
-                    unit_code=r.unit_code,
-                    extra={"part": part_key, "similarity": similarity, "units": count},
+                finding = _new(Finding)
+                _assign(
+                    finding,
+                    "__dict__",
+                    {
+                        **common,
+                        "message": f"{lead}{named[i] if i <= last_named else others}。",
+                        "file": file_names[i],
+                        "unit_name": r.unit_name,
+                        "unit_code": r.unit_code,
+                        "extra": dict(extra),
+                    },
                 )
                 findings.append(finding)
     return findings
 
 
+def _listing(names: list[str], count: int) -> str:
+    return "、".join(names) + (f" 等 {count} 个单位" if count > len(names) else "")
+
+
+_new = object.__new__
+_assign = object.__setattr__
 # Every field of a Finding at its default: the findings made above start from it.
 _BLANK: dict[str, Any] = {
     f.name: f.default for f in dataclasses.fields(Finding) if f.default is not dataclasses.MISSING
