@@ -18,8 +18,8 @@ alone and the summary workbook, with the peak memory:
 Writing a workbook through the template writer costs about 0.1-0.2 s of CPU, hours for 100k on 2 cores. With
 ``--stamp-from N`` the units from N on are stamped instead: their figures are those of one of STAMP_BASES earlier
 units (a prototype written once per process with marks in place of the unit's name, code, file id and texts), and
-their own name, code and texts replace the marks (and the cached live length checks of the texts), the XML parts
-are deflated as zipfile does and zipped. A stamped workbook holds the same XML as the template writer's with the
+their own name, code and texts replace the marks (and the cached live length checks of the texts); the parts are
+deflated in pieces (the constant ones once per prototype, each piece ended by a full flush) and zipped. A stamped workbook holds the same XML as the template writer's with the
 same values, name, code and texts, except for the heights of the narrative rows (checked for the first unit of
 every chunk), so reading it costs what reading any other does; only the figures repeat, every STAMP_BASES units.
 
@@ -164,18 +164,16 @@ class _Stamp:
         marked += [marks[k].encode() for parts in self.sections for k in parts] + self.statuses
         if len(set(self.statuses)) < len(self.statuses):
             raise SystemExit("the sections' cached statuses are not distinct strings")
-        # info, XML, and the deflated part if unmarked, else the deflated XML before the first mark and the
-        # compressor's state there (copied for each unit: only the rest is compressed again)
-        self.parts: list[tuple[zipfile.ZipInfo, bytes, bytes, Any]] = []
+        # Each part split at the marks: the constant pieces deflated once, each ended by a full flush (a byte
+        # boundary that needs nothing before it), so that a unit's workbook deflates only its own strings.
+        split = re.compile(b"(" + b"|".join(re.escape(m) for m in marked) + b")")
+        self.parts: list[tuple[zipfile.ZipInfo, list[bytes], list[bytes]]] = []  # info, pieces, deflated constants
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for info in archive.infolist():
-                xml = archive.read(info)
-                first = min((xml.find(m) for m in marked if m in xml), default=-1)
-                if first < 0:
-                    self.parts.append((info, xml, _deflate(xml), None))
-                    continue
-                packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
-                self.parts.append((info, xml[first:], packer.compress(xml[:first]), (packer, xml[:first])))
+                pieces = split.split(archive.read(info))  # constant, mark, constant, ..., constant
+                constants = pieces[::2]
+                deflated = [_deflate(c, zlib.Z_FULL_FLUSH) for c in constants[:-1]] + [_deflate(constants[-1])]
+                self.parts.append((info, pieces, deflated))
 
     @staticmethod
     def status(spec: Spec, texts: dict[str, str], parts: list[str]) -> bytes:
@@ -207,24 +205,24 @@ class _Stamp:
         replace += [(_FILE_ID_MARK.encode(), file_id.encode())]
         replace += [(self.marks[k].encode(), own[k].encode()) for parts in self.sections for k in parts]
         replace += list(zip(self.statuses, statuses, strict=True))
+        values = dict(replace)
         members = []
-        for info, xml, deflated, state in self.parts:
-            if state is not None:
-                for mark, value in replace:
-                    xml = xml.replace(mark, value)
-                packer, head = state[0].copy(), state[1]
-                deflated += packer.compress(xml) + packer.flush()
-                xml = head + xml
-            members.append((info, xml, deflated))
+        for info, pieces, deflated in self.parts:
+            xml, packed = [pieces[0]], [deflated[0]]
+            for k in range(1, len(pieces), 2):
+                value = values[pieces[k]]
+                xml += [value, pieces[k + 1]]
+                packed += [_deflate(value, zlib.Z_FULL_FLUSH), deflated[k // 2 + 1]]
+            members.append((info, b"".join(xml), b"".join(packed)))
         return _zip(members)
 
     def own_texts(self, texts: dict[str, str]) -> dict[str, str]:
         return {**self.texts, **{k: texts[k] for parts in self.sections for k in parts}}
 
 
-def _deflate(data: bytes) -> bytes:
+def _deflate(data: bytes, end: int = zlib.Z_FINISH) -> bytes:
     packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)  # as zipfile's ZIP_DEFLATED
-    return packer.compress(data) + packer.flush()
+    return packer.compress(data) + packer.flush(end)
 
 
 def _zip(members: list[tuple[zipfile.ZipInfo, bytes, bytes]]) -> bytes:
