@@ -19,9 +19,10 @@ Writing a workbook through the template writer costs about 0.1-0.2 s of CPU, hou
 ``--stamp-from N`` the units from N on are stamped instead: their figures are those of one of STAMP_BASES earlier
 units (a prototype written once per process with marks in place of the unit's name, code, file id and texts), and
 their own name, code and texts replace the marks (and the cached live length checks of the texts); the parts are
-deflated in pieces (the constant ones once per prototype, each piece ended by a full flush) and zipped. A stamped workbook holds the same XML as the template writer's with the
-same values, name, code and texts, except for the heights of the narrative rows (checked for the first unit of
-every chunk), so reading it costs what reading any other does; only the figures repeat, every STAMP_BASES units.
+deflated in pieces (the constant ones once per prototype, each piece ended by a full flush) and zipped. A stamped
+workbook holds the same XML as the template writer's with the same values, name, code and texts, except for the
+heights of the narrative rows (checked for the first unit of every chunk), so reading it costs what reading any
+other does; only the figures repeat, every STAMP_BASES units.
 
 The target (issue 13): time per file within 15% across sizes and between the variants, N605 under 0.5 s at 10k.
 """
@@ -51,12 +52,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_merge import MIB, OUTCOMES, YEAR, TreeMemory, text, unit_code, unit_name, write_unit
 
-from giptemplate.arithmetic import PASS_MARK, arithmetic_for
-from giptemplate.live import section_status, text_sections
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec, spec_for_year
-from giptemplate.uscc import check_digit
-from giptemplate.writer import Fill, default_file_id, write_template
+from giptemplate.format.arithmetic import PASS_MARK, arithmetic_for
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec, spec_for_year
+from giptemplate.format.uscc import check_digit
+from giptemplate.workbook.live import section_status, text_sections
+from giptemplate.workbook.writer import Fill, default_file_id, write_template
 
 CACHE = Path(".bench-cache") / "scale"
 VARIANTS = ("clustered", "own")

@@ -20,11 +20,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from giptemplate import atomic
+from giptemplate.checks.render import neutralise
 from giptemplate.errors import InputError
-from giptemplate.layout import layout_for
-from giptemplate.render import neutralise
-from giptemplate.spec import Spec
+from giptemplate.files import atomic
+from giptemplate.format.layout import layout_for
+from giptemplate.format.spec import Spec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -148,13 +148,15 @@ def _schema(result: MergeResult) -> Any:
         [(c, pa.bool_() if c == "derived" else pa.int32() if c == "year" else pa.string()) for c in COLUMNS],
         metadata={
             b"value": _value_note(result.spec).encode(),
-            b"giptemplate.spec": result.spec.id.encode(),
+            SPEC_KEY: result.spec.id.encode(),
             OFFICE_KEY: result.office.encode(),
             ACCOUNTS_KEY: _accounts(result),
         },
     )
 
 
+SPEC_KEY = b"giptemplate.spec"
+_SPEC_KEYS = (SPEC_KEY, b"giptemplate.format.spec")  # the second written for a while by mistake: read both
 OFFICE_KEY = b"giptemplate.office"
 ACCOUNTS_KEY = b"giptemplate.accounts"  # base64 of zlib-compressed JSON: {"entries": [...], "findings": [...]}
 _ENTRY_FIELDS: tuple[str, ...] = ("status", "unit_name", "unit_code", "group", "included", "reason", "file")
@@ -178,9 +180,9 @@ def read_long_lower(path: str | Path) -> tuple[str, str, int | None, list[Any], 
     import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 
     from giptemplate.findings import CODES, DECLARED, Finding
+    from giptemplate.format.spec import spec_by_id
     from giptemplate.merge.aggregate import UnitValues
     from giptemplate.merge.lower import LowerEntry, LowerSummary
-    from giptemplate.spec import spec_by_id
 
     name = Path(path).name
     try:
@@ -189,9 +191,9 @@ def read_long_lower(path: str | Path) -> tuple[str, str, int | None, list[Any], 
     except Exception as exc:  # pyarrow's errors differ by version; the file is simply not ours
         raise InputError(f"{name} 不是本工具写出的长表数据（{type(exc).__name__}），无法读取") from None
     try:
-        spec = spec_by_id(metadata[b"giptemplate.spec"].decode())
+        spec = spec_by_id(next(metadata[k] for k in _SPEC_KEYS if k in metadata).decode())
         accounts = json.loads(zlib.decompress(base64.b64decode(metadata[ACCOUNTS_KEY])))
-    except (KeyError, ValueError, zlib.error):
+    except (KeyError, ValueError, StopIteration, zlib.error):
         raise InputError(f"{name} 缺少本工具写入的格式或报送情况信息，无法作为下级汇总读取") from None
     office = metadata.get(OFFICE_KEY, b"").decode() or Path(path).stem
     columns = table.to_pydict()
@@ -234,7 +236,7 @@ def is_long_data(path: str | Path) -> bool:
     try:
         import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 
-        return b"giptemplate.spec" in (pq.read_schema(path).metadata or {})
+        return any(k in (pq.read_schema(path).metadata or {}) for k in _SPEC_KEYS)
     except Exception:  # not Parquet at all, or pyarrow missing
         return False
 
@@ -286,7 +288,7 @@ def write_dataset(result: MergeResult, folder: str | Path, *, region: str) -> No
     import pyarrow as pa
     import pyarrow.dataset as ds  # type: ignore[import-untyped]
 
-    from giptemplate.paths import safe_component
+    from giptemplate.files.paths import safe_component
 
     place = safe_component(region)
     schema = _schema(result).append(pa.field("region", pa.string()))
