@@ -131,13 +131,16 @@ def test_a_roster_column_for_the_level_above_groups_the_subtotals(
 def test_a_city_merges_its_counties_long_parquet_data_as_it_merges_their_summaries(
     counties: tuple[list[Path], list[Path]], tmp_path: Path
 ) -> None:
-    from giptemplate.merge import GENERATED, PASSED, write_long
+    from giptemplate.merge import GENERATED, PASSED, write_dataset, write_long
 
     folders, summaries = counties
     longs = []
+    dataset = tmp_path / "长表"
     for c, folder in enumerate(folders):
         longs.append(tmp_path / f"第{c}县长表.parquet")
-        write_long(merge([folder], roster=county_roster(c), office=f"第{c}县", jobs=1), longs[-1])
+        county = merge([folder], roster=county_roster(c), office=f"第{c}县", jobs=1)
+        write_long(county, longs[-1])
+        write_dataset(county, dataset)
     city = tmp_path / "市汇总.xlsx"
     run = CliRunner().invoke(main, ["merge", *map(str, longs), "-o", str(city), "--office", "某市"])
     assert run.exit_code == 1, run.output  # complete totals, but a county reported a unit as 未报送
@@ -161,6 +164,13 @@ def test_a_city_merges_its_counties_long_parquet_data_as_it_merges_their_summari
     ]
     unsent = f"县{UNSENT[0]}第{UNSENT[1]}局"
     assert any(f.code == "M402" and unsent in f.message for f in from_long.finding_list)
+    # The files of a dataset (year and region in their folders' names) merge the same way.
+    parts = sorted(dataset.rglob("*.parquet"))
+    from_dataset = merge(parts, jobs=1)
+    assert len(parts) == COUNTIES and from_dataset.totals_values == direct.totals_values
+    assert from_dataset.year == direct.year and [e.status for e in from_dataset.entries] == [
+        e.status for e in from_long.entries
+    ]
     # Long data left in a folder that is merged is one of this tool's outputs, never counted a second time.
     mixed = tmp_path / "mixed"
     mixed.mkdir()

@@ -186,8 +186,11 @@ def read_long_lower(path: str | Path) -> tuple[str, str, int | None, list[Any], 
 
     name = Path(path).name
     try:
-        table = pq.read_table(path, columns=["unit_code", "unit_name", "year", "cell_key", "value"])
-        metadata = pq.read_schema(path).metadata or {}
+        schema = pq.read_schema(path)
+        metadata = schema.metadata or {}
+        # A file of a dataset (write_dataset) holds no year column: its folder (year=2024) does.
+        wanted = [c for c in ("unit_code", "unit_name", "year", "cell_key", "value") if c in schema.names]
+        table = pq.read_table(path, columns=wanted)
     except Exception as exc:  # pyarrow's errors differ by version; the file is simply not ours
         raise InputError(f"{name} 不是本工具写出的长表数据（{type(exc).__name__}），无法读取") from None
     try:
@@ -197,6 +200,13 @@ def read_long_lower(path: str | Path) -> tuple[str, str, int | None, list[Any], 
         raise InputError(f"{name} 缺少本工具写入的格式或报送情况信息，无法作为下级汇总读取") from None
     office = metadata.get(OFFICE_KEY, b"").decode() or Path(path).stem
     columns = table.to_pydict()
+    if "year" not in columns:
+        folder = next((p for p in Path(path).parts[::-1] if p.startswith("year=")), "year=")
+        year_of_folder = int(folder[5:]) if folder[5:].isdigit() else None
+        columns["year"] = [year_of_folder] * table.num_rows
+    for column in ("unit_code", "unit_name", "cell_key", "value"):
+        if column not in columns:
+            raise InputError(f"{name} 缺少长表的 {column} 列，无法作为下级汇总读取")
     keys = list(spec.cells)
     index = {k: i for i, k in enumerate(keys)}
     units: dict[tuple[str, str], list[Any]] = {}
