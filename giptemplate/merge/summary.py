@@ -11,7 +11,6 @@ and 指标. Everything a unit typed (names, file names, messages quoting cells) 
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from giptemplate.format.arithmetic import Number
 from giptemplate.format.layout import layout_for
 from giptemplate.format.spec import Cell, Indicator, Spec
 from giptemplate.merge.aggregate import AGGREGATE_UNIT, IndicatorValue, aggregate, cell_title, indicator_value
+from giptemplate.merge.times import beijing_time
 from giptemplate.workbook.textwidth import fitted_height, row_lines
 from giptemplate.workbook.writer import SUMMARY_SCOPE, Fill, TemplateWriter
 
@@ -44,7 +44,6 @@ DETAIL_SHEET = "分单位明细"
 GROUP_SHEET = "分组小计"
 INDICATOR_SHEET = "指标"
 SMALL_SAMPLE = 30  # below this denominator an indicator is shown but neither coloured nor ranked (checks.md §5)
-BEIJING = datetime.timezone(datetime.timedelta(hours=8), "北京时间")
 INDICATOR_NAME_WIDTH, INDICATOR_WIDTH = 28, 12
 # The per-unit sheets of more units than one page holds print at this scale, across pages under repeated labels
 # (fitting them to one page would make the numbers unreadable).
@@ -166,18 +165,6 @@ def _print_setup(sheet: Worksheet, *, fit_width: bool = True) -> None:
         sheet.fit_to_pages(1, 0)
 
 
-def beijing_time(stamp: str) -> str:
-    """A saved time as clerks read it: Beijing time, "2022-01-10 20:30" (a stamp without a zone is UTC, as
-    workbooks store it); anything unparseable is shown as it is."""
-    try:
-        moment = datetime.datetime.fromisoformat(stamp.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return stamp
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.UTC)
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
-
-
 def _banner(sheet: Worksheet, row: int, text: str, fmt: Format, widths: Sequence[float]) -> None:
     """A title or note across the first columns, as high as its wrapped text needs (never clipped)."""
     _check(sheet.merge_range(row, 0, row, len(widths) - 1, text, fmt), "banner")
@@ -202,7 +189,9 @@ class _Formats:
         self.header_derived = add({**border, "bold": True, "bg_color": "#BDD7EE", "text_wrap": True, "align": "center"})
         self.text = add({**border})
         self.text_wrap_label = add({**border, "text_wrap": True})
-        self.wrap = add({**border, "text_wrap": True, "valign": "top"})
+        self.center = add({**border, "align": "center"})
+        self.total_center = add({**border, "bold": True, "bg_color": "#F2F2F2", "align": "center"})
+        self.wrap = add({**border, "text_wrap": True})
         self.count = add({**border, "num_format": "0"})
         self.fee = add({**border, "num_format": fee})
         self.percent = add({**border, "num_format": "0.0%"})
@@ -331,7 +320,7 @@ def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
     for i, status in enumerate(STATUSES, start=4):
         _check(sheet.write_string(i, 1, status, f.text), status)
         _check(sheet.write_number(i, 2, counts[status], f.count), status)
-        _check(sheet.write_string(i, 3, "是" if status in INCLUDED else "否", f.text), status)
+        _check(sheet.write_string(i, 3, "是" if status in INCLUDED else "否", f.center), status)
     total_row = 4 + len(STATUSES)
     _check(
         sheet.write_string(total_row, 1, f"合计（行数），计入汇总 {len(result.included)} 个单位", f.total_text), "total"
@@ -393,7 +382,7 @@ def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
                 (e.explains, f.count),
                 (e.warnings, f.count),
                 (e.infos, f.count),
-                (beijing_time(e.saved_at) if e.saved_at else "", f.text),
+                (beijing_time(e.saved_at) if e.saved_at else "", f.center),
                 (e.sha256, f.text),
             ],
             height=_height(
@@ -699,13 +688,13 @@ def _write_indicator(
     count_fmt = f.total_count if is_total else f.count
     if part == "rate":
         if value.rate is None:
-            _check(sheet.write_string(row, col, "—", f.total_text if is_total else f.text), "rate")
+            _check(sheet.write_string(row, col, "—", f.total_center if is_total else f.center), "rate")
         else:
             _check(sheet.write_number(row, col, value.rate, f.total_percent if is_total else f.percent), "rate")
         return
     number = _number(value.numerator if part == "num" else value.denominator)
     if number is None:
-        _check(sheet.write_string(row, col, "—", f.total_text if is_total else f.text), "indicator")
+        _check(sheet.write_string(row, col, "—", f.total_center if is_total else f.center), "indicator")
     else:
         _check(sheet.write_number(row, col, number, count_fmt), "indicator")
 
