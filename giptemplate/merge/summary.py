@@ -52,7 +52,7 @@ WIDE_PAGE_UNITS = 150  # column width units LibreOffice fits on a landscape A4 p
 TALL_PAGE_UNITS = 102  # and on a portrait one
 FIT_MIN_SCALE = 55  # the smallest scale a per-unit sheet is shrunk to so that its units fit one page width
 CHART_UNITS = 30
-BY_CELL_LABEL_WIDTHS = (5, 30, 30)  # 表, 项目 (row label), 栏目 (column label) of the per-unit sheets
+BY_CELL_LABEL_WIDTHS = (5, 34, 30)  # 表, 项目 (row label), 栏目 (column label) of the per-unit sheets
 UNIT_WIDTH = 8  # a unit's column of the per-unit sheets: seven digits, or a name in lines of four characters
 MAX_COLUMNS = 16384  # columns of an Excel sheet
 FINDING_WIDTHS = (26, 20, 30, 10, 8, 7, 9, 30, 84)
@@ -189,6 +189,7 @@ class _Formats:
         self.header_derived = add({**border, "bold": True, "bg_color": "#BDD7EE", "text_wrap": True, "align": "center"})
         self.text = add({**border})
         self.text_wrap_label = add({**border, "text_wrap": True})
+        self.text_wrap_repeat = add({**border, "text_wrap": True, "font_color": "#A6A6A6"})
         self.center = add({**border, "align": "center"})
         self.total_center = add({**border, "bold": True, "bg_color": "#F2F2F2", "align": "center"})
         self.wrap = add({**border, "text_wrap": True})
@@ -540,8 +541,8 @@ def _by_cell_sheet(
         if sum(label_widths) + UNIT_WIDTH * len(columns) <= TALL_PAGE_UNITS:
             sheet.set_portrait()  # a few groups: more rows a page
     else:
+        # more units go across further pages, under the repeated labels (the columns are equal: no manual breaks)
         sheet.set_print_scale(WIDE_PRINT_SCALE)
-        sheet.set_v_pagebreaks(list(range(first_col + across, first_col + band, across)))
     _banner(sheet, 0, banner, f.note, (*label_widths, *([UNIT_WIDTH] * min(len(columns), across))))
     styles = {
         (integral, total): sheet.style(
@@ -577,15 +578,21 @@ def _by_cell_sheet(
         for j, cell in enumerate(cells):
             table = spec.table(cell.table)
             column_label = f"{cell.column.group}·{cell.column.label}" if cell.column.group else cell.column.label
-            # the row label once per table row (a run of its columns), as the official table prints it
-            row_label = cell.row.label if cell.row.key != previous_row_key else ""
+            # every row names its table row, so a page that begins inside one is labelled; after the first of
+            # its columns the label is grey, so each table row still reads as one block
+            row_label = cell.row.label
+            repeat_fmt = f.text_wrap_label if cell.row.key != previous_row_key else f.text_wrap_repeat
             previous_row_key = cell.row.key
             label_fmt = f.header_derived if cell.derived else f.text_wrap_label
             height = _height([(row_label, label_widths[1] - 1), (column_label, label_widths[2] - 1)])
             sheet.write_cells(
                 row,
                 0,
-                [(table.sheet, label_fmt), (row_label or None, label_fmt), (column_label, label_fmt)],
+                [
+                    (table.sheet, label_fmt),
+                    (row_label, label_fmt if cell.derived else repeat_fmt),
+                    (column_label, label_fmt),
+                ],
                 [c.values[j] for c in chunk],
                 [styles[cell.type.integral, c.total] for c in chunk],
                 height=height,
