@@ -25,12 +25,12 @@ from giptemplate.published import extract
 from giptemplate.published.workbook import SOURCE_SHEET
 from giptemplate.reader import read_workbook
 from giptemplate.spec import spec_by_id
-from tests.published_cases import FIXTURES, draft_docx, transcriptions
+from tests.published_cases import FIXTURES, draft_docx, spec_of, transcriptions
 from tests.soffice import convert
 from tests.test_published import assert_cells
 
 SPEC = spec_by_id("gip2021")
-CASES = transcriptions("2021")
+CASES = transcriptions()  # both format versions
 IDS = [c["name"] for c in CASES]
 
 
@@ -52,7 +52,7 @@ UNRULED = "tables_without_rules"
 @pytest.fixture(scope="module")
 def word_documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("word")
-    documents = {c["name"]: draft_docx(SPEC, c, folder / f"{c['name']}.docx") for c in CASES}
+    documents = {c["name"]: draft_docx(spec_of(c), c, folder / f"{c['name']}.docx") for c in CASES}
     images = docx.Document()
     for line in (
         "某局2024年政府信息公开工作年度报告",
@@ -86,7 +86,7 @@ def _check_document(path: Path, case: dict[str, Any], kind: str) -> None:
     assert submission.file_format == kind
     assert (submission.unit_name, submission.year) == (case["unit"], case["year"])
     assert_cells(submission, case)
-    assert [h.section for h in extraction.headings] == [s.key for s in SPEC.sections]
+    assert [h.section for h in extraction.headings] == [s.key for s in spec_of(case).sections]
     findings = check_file(submission).findings
     assert not [f for f in findings if f.code in ("T901", "T902")], [f.message for f in findings]
     relation_errors = {(f.code, f.cell_key) for f in findings if f.code in ("A301", "A302", "A303", "A304")}
@@ -219,7 +219,7 @@ def test_extract_a_folder_in_parallel_and_report_from_a_page(tmp_path: Path) -> 
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["extract", str(FIXTURES), "-o", str(out), "--jobs", "2"], catch_exceptions=False)
     assert "共 8 份报告" in result.output
-    for case in CASES:  # every 2021-format report, each read as by itself
+    for case in CASES:  # every report of both formats, each read as by itself
         workbook = out / f"{case['name']}.xlsx"
         assert workbook.exists(), result.output
         assert read_workbook(workbook).unit_name == case["unit"]

@@ -28,6 +28,9 @@ logging.getLogger("pdfminer").setLevel(logging.ERROR)
 # text layer then differs from what the page shows. NFKC folds them back.
 _RADICALS = re.compile("[\u2e80-\u2fdf]")
 _NUMBER = re.compile(r"^[\d.,，\s%-]+$")
+# A number and its unit word come from two fonts (Latin digits, CJK unit) whose advance widths leave a gap that
+# the text layer reads as a space ("2 笔" where the page prints "2笔").
+_UNIT_GAP = re.compile(r"(?<=\d)\s+(?=[\u4e00-\u9fff])")
 
 
 def _text(text: str) -> str:
@@ -44,7 +47,7 @@ def _cell_texts(table: Any) -> dict[tuple[float, ...], str]:
         for bbox, text in zip(row.cells, row_texts, strict=False):
             if bbox is not None:
                 # Lines inside a cell are one label or number broken by the cell width ("（二）部分公开（区分…").
-                texts[tuple(bbox)] = _text((text or "").replace("\n", ""))
+                texts[tuple(bbox)] = _UNIT_GAP.sub("", _text((text or "").replace("\n", "")))
     return texts
 
 
