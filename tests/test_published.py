@@ -80,6 +80,7 @@ def test_flaws_found_at_their_place(case: dict[str, Any]) -> None:
         assert blank and "（空白）" in blank[0].message
         assert any(f.code == "A390" and f.cell_key == "t3.R1.c2" for f in findings)
     assert not [f for f in findings if f.code in ("T901", "T902")], case["name"]  # the narratives agree
+    assert not [f for f in findings if f.code == "N602"], case["name"]  # each 六 states the fee situation
 
 
 def test_single_other_row_and_old_labels_are_reported() -> None:
@@ -321,3 +322,21 @@ def test_seed_text_copy_with_columns_out_of_line() -> None:
         submission.texts["s1_2"].startswith("(二) 依申请公开办理情况")
         or "未收到依申请公开件" in submission.texts["s1_2"]
     )
+
+
+def test_sub_heads_go_to_the_parts_they_name() -> None:
+    """The 公安局 report's own sub-heads of 一: (一) has no part's words and stays under the lead paragraph's part;
+    (二) names 管理, (三) its channels (渠道), (四) 监督. None of them speaks of 依申请 on its own."""
+    texts = read_workbook(FIXTURES / "pingtan_gaj_2022.html").texts
+    firsts = {k: [line[:7] for line in texts[k].splitlines() if line.startswith("（")] for k in texts}
+    assert firsts["s1_1"] == ["（一）突出重点"] and texts["s1_1"].startswith("2022年，在区管委会办公室")
+    assert (firsts["s1_2"], firsts["s1_3"], firsts["s1_4"], firsts["s1_5"]) == (
+        [],
+        ["（二）规范管理"],
+        ["（三）拓宽渠道"],
+        ["（四）严格审查"],
+    )
+    # A sub-head that names a part already opened stays where it is (the 社会事业局's （二） names 主动公开).
+    texts = read_workbook(FIXTURES / "pingtan_shsyj_2025.html").texts
+    assert "（二） 主动公开渠道优化" in texts["s1_1"] and "（一） 信息制作与管理" in texts["s1_3"]
+    assert "（三） 依申请公开规范办理" in texts["s1_2"] and "（四）监督与能力建设" in texts["s1_5"]

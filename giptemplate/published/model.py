@@ -34,6 +34,9 @@ class DocTable:
     grid: list[list[DocCell | None]]
     pages: tuple[int, ...] = ()
     x_edges: tuple[float, ...] = ()  # PDF: the column boundaries on the page, left to right
+    # PDF: the columns of the last row whose cells the page's end left open (no rule below them): cut by a page
+    # break, they go on at the top of the next page's part of the table.
+    cut_cols: frozenset[int] = frozenset()
 
     @property
     def width(self) -> int:

@@ -96,16 +96,22 @@ def narrative_texts(
 
 
 def _split_parts(body: Sequence[str], section: Section) -> dict[str, list[str]]:
+    """Each line of a section under the part its sub-head opens. A sub-head names a part by the part's keywords
+    in its own title (up to its first full stop); a part is opened once, so a second sub-head that names it again
+    stays with the part before it. Lines before any sub-head (the section's lead paragraph) go to the first part
+    but do not open it: a later sub-head that names the first part still does."""
     parts = section.parts
     out: dict[str, list[str]] = {p.key: [] for p in parts}
+    opened: set[str] = set()
     current = parts[0].key
     for line in body:
         sub = _LEVEL2.match(line)
         if sub is not None:
-            head = line[: sub.start(2) + SUBHEAD_CHARS]
+            title = re.split(r"[。：:；;]", sub.group(2), maxsplit=1)[0][:SUBHEAD_CHARS]
             for part in parts:
-                if not out[part.key] and any(k in head for k in part.keywords):
+                if part.key not in opened and any(k in title for k in part.keywords):
                     current = part.key
+                    opened.add(current)
                     break
         out[current].append(line)
     return out
