@@ -81,6 +81,7 @@ def test_flaws_found_at_their_place(case: dict[str, Any]) -> None:
         assert any(f.code == "A390" and f.cell_key == "t3.R1.c2" for f in findings)
     assert not [f for f in findings if f.code in ("T901", "T902")], case["name"]  # the narratives agree
     assert not [f for f in findings if f.code == "N602"], case["name"]  # each 六 states the fee situation
+    assert not [f for f in findings if f.code == "N607"], case["name"]  # and says none was charged, as the tables
 
 
 def test_single_other_row_and_old_labels_are_reported() -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import pdfplumber
 
 from giptemplate.published.load_html import clean
-from giptemplate.published.model import DocCell, DocTable, Document, Paragraph
+from giptemplate.published.model import DocCell, DocTable, Document, LooseLine, Paragraph
 
 MAX_PAGES = 300
 # pdfminer warns on every odd font descriptor (Chromium's CJK subsets): noise for a reader of many files.
@@ -69,6 +69,27 @@ def _grid(table: Any, page_no: int) -> tuple[list[list[DocCell | None]], tuple[f
             for c in range(c0, c1):
                 grid[r][c] = cell
     return grid, tuple(cols)
+
+
+def _loose_lines(page: Any, page_no: int) -> list[LooseLine]:
+    """The page's words outside its ruled tables, in printed lines (words whose tops are within 3 pt)."""
+    words = sorted(page.extract_words(x_tolerance=1.5, y_tolerance=3), key=lambda w: (w["top"], w["x0"]))
+    lines: list[list[dict[str, Any]]] = []
+    for word in words:
+        if lines and abs(word["top"] - lines[-1][0]["top"]) <= 3:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    return [
+        LooseLine(
+            page_no,
+            i,
+            min(w["top"] for w in line),
+            max(w["bottom"] for w in line),
+            tuple((w["x0"], w["x1"], _text(w["text"])) for w in sorted(line, key=lambda w: w["x0"])),
+        )
+        for i, line in enumerate(lines, start=1)
+    ]
 
 
 def _open_bottom(page: Any, table: Any, found: DocTable) -> tuple[float, float, float, float] | None:
@@ -175,7 +196,9 @@ def load_pdf(data: bytes) -> Document:
                 tables_found.append(found)
 
             items: list[tuple[float, Paragraph | DocTable]] = []
-            for line in page.filter(outside).extract_text_lines(x_tolerance=1.5):
+            loose = page.filter(outside)
+            document.loose_lines.extend(_loose_lines(loose, page_no))
+            for line in loose.extract_text_lines(x_tolerance=1.5):
                 text = _text(line["text"])
                 if text:
                     items.append((line["top"], Paragraph(text, page_no)))
@@ -192,10 +215,20 @@ def load_pdf(data: bytes) -> Document:
 def _align_columns(before: DocTable, after: DocTable) -> None:
     """Give the two parts of a table cut by a page break the same columns: a browser draws no rule where a
     merged cell covers a column boundary on that page, so one part may show fewer columns than the other."""
-    if not before.x_edges or not after.x_edges or len(after.x_edges) == len(before.x_edges):
+    if not before.x_edges or not after.x_edges:
         return
-    coarse, fine = (after, before) if len(after.x_edges) < len(before.x_edges) else (before, after)
-    _widen(coarse, fine.x_edges)
+    union = tuple(_edges(sorted({*before.x_edges, *after.x_edges})))
+    if len(union) == len(before.x_edges) == len(after.x_edges):
+        return
+    # Each part may lack a boundary the other has (a group cell open on both sides of the break hides its left
+    # rule on the next page, while the previous page had no row splitting the label columns): when the parts
+    # share all but a couple of boundaries, both take the union.
+    subset = len(union) == max(len(before.x_edges), len(after.x_edges))
+    if not subset and len(union) - min(len(before.x_edges), len(after.x_edges)) > 2:
+        return
+    for table in (before, after):
+        if len(table.x_edges) != len(union):
+            _widen(table, union)
 
 
 def _widen(table: DocTable, edges: tuple[float, ...], tolerance: float = 2.0) -> None:

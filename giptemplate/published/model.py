@@ -60,6 +60,18 @@ class Paragraph:
 Block = Paragraph | DocTable
 
 
+@dataclass(frozen=True, slots=True)
+class LooseLine:
+    """PDF: one printed line outside the ruled tables, as words with their left and right x (a table drawn
+    without rules is read from these lines by :mod:`giptemplate.published.unruled`)."""
+
+    page: int
+    line: int  # 1-based line of the page
+    top: float
+    bottom: float
+    words: tuple[tuple[float, float, str], ...]
+
+
 @dataclass
 class Document:
     """A published report as loaded: its kind, title, the blocks in reading order and the page count (PDF)."""
@@ -68,6 +80,7 @@ class Document:
     title: str = ""
     blocks: list[Block] = field(default_factory=list)
     pages: int = 0
+    loose_lines: list[LooseLine] = field(default_factory=list)  # PDF: the lines outside the ruled tables
 
     @property
     def tables(self) -> list[DocTable]:

@@ -1,0 +1,170 @@
+"""Tables a PDF draws without rules (a web page whose table has no borders, printed by a browser; a Word table
+in the "Normal Table" style), read from the page's printed lines by their labels.
+
+A line that ends in numbers is a row when its label is a spec row's label. A label wrapped over several lines
+(above and below the line of numbers, as a cell centred or aligned at the top prints it) is joined from the lines
+around, column by column (words whose extents overlap are one cell), taking the fewest lines that make a spec
+label exactly; the last column's text is the row's own label, the ones before it its groups.
+
+A row's numbers go to its cells in the spec's column order when there are as many numbers as cells. When there
+are fewer (a cell printed blank), each number is put in the column whose position it takes in the rows of the
+same table that print every cell; a row that cannot be placed that way is left blank with a finding (P803),
+never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from giptemplate.normalise import label_key
+from giptemplate.published.digits import TextRows, _row_cells, _which_row
+from giptemplate.published.match import OddLabel, Printed
+from giptemplate.published.model import LooseLine
+from giptemplate.spec import Cell, Spec
+
+_NUMBER = re.compile(r"^[-+]?\d[\d,]*(?:\.\d+)?(?:万元|元|笔|件|项|个)?$")
+MAX_WRAP = 3  # label lines looked for above and below a row's numbers
+UNRULED_TABLE = -1  # Printed.table of a value read from a table without rules
+
+
+@dataclass
+class _Anchor:
+    line: LooseLine
+    labels: list[tuple[float, float, str]]  # the label words
+    numbers: list[tuple[float, str]]  # (x centre, text)
+
+
+def _anchor(line: LooseLine) -> _Anchor | None:
+    """The line's label words and trailing numbers (None when it does not end in a number)."""
+    words = list(line.words)
+    numbers: list[tuple[float, str]] = []
+    while words and _NUMBER.match(words[-1][2]):
+        x0, x1, text = words.pop()
+        numbers.insert(0, ((x0 + x1) / 2, text))
+    return _Anchor(line, words, numbers) if numbers else None
+
+
+def _columns(words: Sequence[tuple[float, float, str, float]]) -> list[str]:
+    """Label words (x0, x1, text, top) grouped into cells by overlapping extents, each read top to bottom."""
+    groups: list[list[tuple[float, float, str, float]]] = []
+    for word in sorted(words, key=lambda w: w[0]):
+        if groups and word[0] < max(w[1] for w in groups[-1]) - 0.5:
+            groups[-1].append(word)
+        else:
+            groups.append([word])
+    return ["".join(w[2] for w in sorted(g, key=lambda w: (round(w[3]), w[0]))) for g in groups]
+
+
+def _label_parts(anchor: _Anchor, above: Sequence[LooseLine], below: Sequence[LooseLine]) -> list[str]:
+    limit = anchor.numbers[0][0] - 1
+    words = [(x0, x1, t, anchor.line.top) for x0, x1, t in anchor.labels]
+    for line in (*above, *below):
+        words += [(x0, x1, t, line.top) for x0, x1, t in line.words if x1 <= limit]
+    return _columns(words)
+
+
+def _exact(parts: Sequence[str], rows: dict[str, tuple[str, list[Cell]]]) -> tuple[str, str] | None:
+    for text in [*reversed(parts), "".join(parts)]:
+        if label_key(text) in rows:
+            return label_key(text), text
+    return None
+
+
+def read_unruled(lines: Sequence[LooseLine], spec: Spec, skip_tables: set[str]) -> TextRows:
+    """The spec cells printed in tables without rules (tables in ``skip_tables`` were read from ruled ones)."""
+    rows = {k: v for k, v in _row_cells(spec).items() if v[0] not in skip_tables}
+    unlabelled = [
+        (t.key, [c for c in t.cells if c.row.key == r.key])
+        for t in spec.tables
+        for r in t.rows
+        if r.label_at is None and t.key not in skip_tables
+    ]
+    out = TextRows()
+    anchors: list[tuple[int, _Anchor]] = [(i, a) for i, line in enumerate(lines) if (a := _anchor(line)) is not None]
+    found: list[tuple[_Anchor, str, str, list[Cell]]] = []
+    taken: set[str] = set()  # the unlabelled rows read (表四's one row of counts: once)
+    for n, (i, anchor) in enumerate(anchors):
+        lo = anchors[n - 1][0] + 1 if n else 0
+        hi = anchors[n + 1][0] if n + 1 < len(anchors) else len(lines)
+        page = anchor.line.page
+        above = [x for x in lines[max(lo, i - MAX_WRAP) : i] if x.page == page]
+        below = [x for x in lines[i + 1 : min(hi, i + 1 + MAX_WRAP)] if x.page == page]
+        match: tuple[str, str] | None = None
+        for size in range(len(above) + len(below) + 1):
+            for a in range(min(size, len(above)), -1, -1):
+                b = size - a
+                if b > len(below):
+                    continue
+                match = _exact(_label_parts(anchor, above[len(above) - a :], below[:b]), rows)
+                if match:
+                    break
+            if match:
+                break
+        typo = False
+        if match is None and not anchor.labels:
+            # A line of numbers only: a row whose label sits on the lines around it did not match, so it is
+            # the spec's unlabelled row (表四's one row of counts), once, when it has as many numbers.
+            whole = [t for _, t in anchor.numbers]
+            fits = [u for u in unlabelled if len(whole) == len(u[1]) and u[0] not in taken]
+            if fits:
+                taken.add(fits[0][0])
+                found.append((anchor, "", fits[0][0], fits[0][1]))
+            continue
+        if match is None:
+            key, text, typo = _which_row(_label_parts(anchor, [], []), rows)
+            if not key:
+                continue
+            match = (key, text)
+        table_key, cells = rows[match[0]]
+        if typo:
+            row = cells[0].row
+            out.matched.odd.append(
+                OddLabel(table_key, row.label, match[1], "typo", UNRULED_TABLE, anchor.line.line, page, row.key)
+            )
+        found.append((anchor, match[1], table_key, cells))
+    _place_numbers(found, out)
+    return out
+
+
+def _place_numbers(found: Sequence[tuple[_Anchor, str, str, list[Cell]]], out: TextRows) -> None:
+    # Where each column's numbers sit, from the rows of a table that print every cell.
+    full: dict[tuple[str, int], list[list[float]]] = {}
+    for anchor, _, table_key, cells in found:
+        if len(anchor.numbers) == len(cells):
+            full.setdefault((table_key, len(cells)), []).append([x for x, _ in anchor.numbers])
+    centres = {k: [statistics.median(xs) for xs in zip(*v, strict=True)] for k, v in full.items()}
+    for anchor, label, table_key, cells in found:
+        if cells[0].key in out.matched.printed:
+            continue
+        texts: list[str] | None = [t for _, t in anchor.numbers] if len(anchor.numbers) == len(cells) else None
+        model = centres.get((table_key, len(cells)))
+        if texts is None and model is not None and len(anchor.numbers) < len(cells):
+            texts = _by_position(anchor.numbers, model)
+        line = anchor.line
+        for j, cell in enumerate(cells):
+            text = texts[j] if texts is not None else ""
+            out.matched.printed[cell.key] = Printed(
+                cell.key, text, UNRULED_TABLE, line.line, j + 1, line.page, label, cell.column.label
+            )
+        if texts is None:
+            printed = " ".join(t for _, t in anchor.numbers)
+            out.uncertain[cells[0].key] = (
+                f"无框线表格中本行印有 {len(anchor.numbers)} 个数字“{printed}”，本行有 {len(cells)} 个单元格，无法确定各数字所在的列",
+            )
+        out.matched.tables_found.add(cells[0].table)
+
+
+def _by_position(numbers: Sequence[tuple[float, str]], centres: Sequence[float]) -> list[str] | None:
+    """Each number in the column whose centre is nearest (within half the gap to the next column); None when two
+    numbers fall in one column or one falls between columns."""
+    gap = min((b - a for a, b in zip(centres, centres[1:], strict=False)), default=0.0)
+    texts = [""] * len(centres)
+    for x, text in numbers:
+        j = min(range(len(centres)), key=lambda k: abs(centres[k] - x))
+        if texts[j] or (gap and abs(centres[j] - x) > gap / 2):
+            return None
+        texts[j] = text
+    return texts
