@@ -48,7 +48,7 @@ def _anchor(line: LooseLine) -> _Anchor | None:
 
 
 def _columns(words: Sequence[tuple[float, float, str, float]]) -> list[str]:
-    """Label words (x0, x1, text, top) grouped into cells by overlapping extents, each read top to bottom."""
+    """Label words (x0, x1, text, line order) grouped into cells by overlapping extents, each read top to bottom."""
     groups: list[list[tuple[float, float, str, float]]] = []
     for word in sorted(words, key=lambda w: w[0]):
         if groups and word[0] < max(w[1] for w in groups[-1]) - 0.5:
@@ -59,10 +59,14 @@ def _columns(words: Sequence[tuple[float, float, str, float]]) -> list[str]:
 
 
 def _label_parts(anchor: _Anchor, above: Sequence[LooseLine], below: Sequence[LooseLine]) -> list[str]:
+    """The label cells of a row whose label lines are ``above`` and ``below`` its line of numbers; each word is
+    ordered by its line's place in reading order (a label may go on at the top of the next page)."""
     limit = anchor.numbers[0][0] - 1
-    words = [(x0, x1, t, anchor.line.top) for x0, x1, t in anchor.labels]
-    for line in (*above, *below):
-        words += [(x0, x1, t, line.top) for x0, x1, t in line.words if x1 <= limit]
+    words = [(x0, x1, t, float(len(above))) for x0, x1, t in anchor.labels]
+    for k, line in enumerate(above):
+        words += [(x0, x1, t, float(k)) for x0, x1, t in line.words if x1 <= limit]
+    for k, line in enumerate(below, start=len(above) + 1):
+        words += [(x0, x1, t, float(k)) for x0, x1, t in line.words if x1 <= limit]
     return _columns(words)
 
 
@@ -86,12 +90,15 @@ def read_unruled(lines: Sequence[LooseLine], spec: Spec, skip_tables: set[str]) 
     anchors: list[tuple[int, _Anchor]] = [(i, a) for i, line in enumerate(lines) if (a := _anchor(line)) is not None]
     found: list[tuple[_Anchor, str, str, list[Cell]]] = []
     taken: set[str] = set()  # the unlabelled rows read (表四's one row of counts: once)
+    where_of = {id(a): i for i, a in anchors}
+    merged: set[int] = set()  # lines of numbers taken into a row read from another line
     for n, (i, anchor) in enumerate(anchors):
         lo = anchors[n - 1][0] + 1 if n else 0
         hi = anchors[n + 1][0] if n + 1 < len(anchors) else len(lines)
         page = anchor.line.page
-        above = [x for x in lines[max(lo, i - MAX_WRAP) : i] if x.page == page]
-        below = [x for x in lines[i + 1 : min(hi, i + 1 + MAX_WRAP)] if x.page == page]
+        # A label may run on over a page break (the lines of the next page before its next row).
+        above = list(lines[max(lo, i - MAX_WRAP) : i])
+        below = list(lines[i + 1 : min(hi, i + 1 + MAX_WRAP)])
         match: tuple[str, str] | None = None
         for size in range(len(above) + len(below) + 1):
             for a in range(min(size, len(above)), -1, -1):
@@ -119,14 +126,80 @@ def read_unruled(lines: Sequence[LooseLine], spec: Spec, skip_tables: set[str]) 
                 continue
             match = (key, text)
         table_key, cells = rows[match[0]]
+        again = next((f for f in found if f[3] is cells), None)
+        if again is not None:
+            # The same label read from another line of numbers near it: one row whose cells sit on two lines.
+            if abs(where_of[id(again[0])] - i) <= 2 * MAX_WRAP:
+                again[0].numbers = sorted([*again[0].numbers, *anchor.numbers])
+                merged.add(id(anchor))
+            continue
         if typo:
             row = cells[0].row
             out.matched.odd.append(
                 OddLabel(table_key, row.label, match[1], "typo", UNRULED_TABLE, anchor.line.line, page, row.key)
             )
         found.append((anchor, match[1], table_key, cells))
+    _gather_stray_numbers(lines, [(i, a) for i, a in anchors if id(a) not in merged], found)
     _place_numbers(found, out)
+    _unsure_blanks(lines, [(i, a) for i, a in anchors if id(a) not in merged], found, out)
     return out
+
+
+def _unsure_blanks(
+    lines: Sequence[LooseLine],
+    anchors: Sequence[tuple[int, _Anchor]],
+    found: Sequence[tuple[_Anchor, str, str, list[Cell]]],
+    out: TextRows,
+) -> None:
+    """A cell placed blank while a number the rows did not take is printed near it, under its column: that
+    number may be the cell's, so the row is left blank with a finding rather than read with a blank."""
+    where = {id(a): i for i, a in anchors}
+    used = {id(a) for a, _, _, _ in found}
+    loose = [(i, x) for i, a in anchors if id(a) not in used for x, _ in a.numbers]
+    for anchor, _, _, cells in found:
+        printed = [out.matched.printed.get(c.key) for c in cells]
+        blanks = [j for j, p in enumerate(printed) if p is not None and p.text == "" and c_key_known(cells[j], out)]
+        if not blanks or cells[0].key in out.uncertain:
+            continue
+        i = where.get(id(anchor), -MAX_WRAP * 9)
+        xs = sorted(x for x, _ in anchor.numbers)
+        near = [x for k, x in loose if abs(k - i) <= MAX_WRAP and lines[k].page == anchor.line.page]
+        if near and xs:
+            numbers = ", ".join(p.text for p in printed if p is not None and p.text)
+            out.uncertain[cells[0].key] = (
+                f"无框线表格中本行有空白单元格，而附近另有未归属的数字，无法确定空白是否属实（本行读到 {numbers}）",
+            )
+            for cell in cells:
+                old = out.matched.printed[cell.key]
+                out.matched.printed[cell.key] = Printed(
+                    cell.key, "", old.table, old.row, old.col, old.page, old.row_label, old.col_label
+                )
+
+
+def c_key_known(cell: Cell, out: TextRows) -> bool:
+    return cell.key in out.matched.printed
+
+
+def _gather_stray_numbers(
+    lines: Sequence[LooseLine], anchors: Sequence[tuple[int, _Anchor]], found: Sequence[tuple[_Anchor, str, str, list[Cell]]]
+) -> None:
+    """Numbers printed on a line of their own next to a row (a cell aligned to its top or bottom while the others
+    are centred) belong to the nearest row read: they are added to its numbers, to be placed by position."""
+    rows = {id(a) for a, _, _, _ in found}
+    where = {id(a): i for i, a in anchors}
+    read = [(where[id(a)], a) for a, _, _, _ in found if id(a) in where]
+    for i, stray in anchors:
+        if id(stray) in rows or stray.labels:
+            continue
+        near = [(abs(_mid(lines[j]) - _mid(lines[i])), a) for j, a in read if abs(j - i) <= MAX_WRAP]
+        near = [n for n in near if lines[i].page == n[1].line.page]
+        if near:
+            _, row = min(near, key=lambda n: n[0])
+            row.numbers = sorted([*row.numbers, *stray.numbers])
+
+
+def _mid(line: LooseLine) -> float:
+    return (line.top + line.bottom) / 2
 
 
 def _place_numbers(found: Sequence[tuple[_Anchor, str, str, list[Cell]]], out: TextRows) -> None:
@@ -141,8 +214,8 @@ def _place_numbers(found: Sequence[tuple[_Anchor, str, str, list[Cell]]], out: T
             continue
         texts: list[str] | None = [t for _, t in anchor.numbers] if len(anchor.numbers) == len(cells) else None
         model = centres.get((table_key, len(cells)))
-        if texts is None and model is not None and len(anchor.numbers) < len(cells):
-            texts = _by_position(anchor.numbers, model)
+        if model is not None and (texts is None or _misplaced(anchor.numbers, model)):
+            texts = _by_position(anchor.numbers, model) if len(anchor.numbers) <= len(cells) else None
         line = anchor.line
         for j, cell in enumerate(cells):
             text = texts[j] if texts is not None else ""
@@ -155,6 +228,11 @@ def _place_numbers(found: Sequence[tuple[_Anchor, str, str, list[Cell]]], out: T
                 f"无框线表格中本行印有 {len(anchor.numbers)} 个数字“{printed}”，本行有 {len(cells)} 个单元格，无法确定各数字所在的列",
             )
         out.matched.tables_found.add(cells[0].table)
+
+
+def _misplaced(numbers: Sequence[tuple[float, str]], centres: Sequence[float]) -> bool:
+    """Whether numbers as many as the cells do not sit one under each column (then they are placed by position)."""
+    return len(numbers) == len(centres) and _by_position(numbers, centres) is None
 
 
 def _by_position(numbers: Sequence[tuple[float, str]], centres: Sequence[float]) -> list[str] | None:
