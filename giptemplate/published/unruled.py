@@ -26,7 +26,9 @@ from giptemplate.published.model import LooseLine
 from giptemplate.spec import Cell, Spec
 
 _NUMBER = re.compile(r"^[-+]?\d[\d,]*(?:\.\d+)?(?:万元|元|笔|件|项|个)?$")
-MAX_WRAP = 3  # label lines looked for above and below a row's numbers
+MAX_WRAP = 3  # lines around a row where its stray numbers are looked for
+LABEL_LINES = 14  # label lines looked for above and below a row's numbers (a narrow cell wraps a label a lot)
+MIN_TYPO_CHARS = 4  # a label read as a mis-typed spec label only when it is this long (short ones match anything)
 UNRULED_TABLE = -1  # Printed.table of a value read from a table without rules
 
 
@@ -97,8 +99,8 @@ def read_unruled(lines: Sequence[LooseLine], spec: Spec, skip_tables: set[str]) 
         hi = anchors[n + 1][0] if n + 1 < len(anchors) else len(lines)
         page = anchor.line.page
         # A label may run on over a page break (the lines of the next page before its next row).
-        above = list(lines[max(lo, i - MAX_WRAP) : i])
-        below = list(lines[i + 1 : min(hi, i + 1 + MAX_WRAP)])
+        above = list(lines[max(lo, i - LABEL_LINES) : i])
+        below = list(lines[i + 1 : min(hi, i + 1 + LABEL_LINES)])
         match: tuple[str, str] | None = None
         for size in range(len(above) + len(below) + 1):
             for a in range(min(size, len(above)), -1, -1):
@@ -121,7 +123,10 @@ def read_unruled(lines: Sequence[LooseLine], spec: Spec, skip_tables: set[str]) 
                 found.append((anchor, "", fits[0][0], fits[0][1]))
             continue
         if match is None:
-            key, text, typo = _which_row(_label_parts(anchor, [], []), rows)
+            own = _label_parts(anchor, [], [])
+            if not own or len(label_key(own[-1])) < MIN_TYPO_CHARS:
+                continue
+            key, text, typo = _which_row(own, rows)
             if not key:
                 continue
             match = (key, text)
