@@ -101,7 +101,7 @@ def _open_bottom(page: Any, table: Any, found: DocTable) -> tuple[float, float, 
     grid = found.grid
     if len(grid) < 2 or not found.x_edges or all(cell is not None for cell in grid[-1]):
         return None
-    x0, _, x1, bottom = table.bbox
+    bottom = table.bbox[3]
     row_top = min((b[1] for b in table.cells if abs(b[3] - bottom) < 2), default=bottom)
     open_x = [
         (found.x_edges[c], found.x_edges[c + 1]) for c, cell in enumerate(grid[-1]) if cell is None

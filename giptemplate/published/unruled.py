@@ -14,6 +14,7 @@ never guessed.
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 from collections.abc import Sequence
@@ -103,11 +104,11 @@ def read_unruled(lines: Sequence[LooseLine], spec: Spec, skip_tables: set[str]) 
         below = list(lines[i + 1 : min(hi, i + 1 + LABEL_LINES)])
         match: tuple[str, str] | None = None
         for size in range(len(above) + len(below) + 1):
-            for a in range(min(size, len(above)), -1, -1):
-                b = size - a
-                if b > len(below):
+            for up in range(min(size, len(above)), -1, -1):
+                down = size - up
+                if down > len(below):
                     continue
-                match = _exact(_label_parts(anchor, above[len(above) - a :], below[:b]), rows)
+                match = _exact(_label_parts(anchor, above[len(above) - up :], below[:down]), rows)
                 if match:
                     break
             if match:
@@ -186,7 +187,9 @@ def c_key_known(cell: Cell, out: TextRows) -> bool:
 
 
 def _gather_stray_numbers(
-    lines: Sequence[LooseLine], anchors: Sequence[tuple[int, _Anchor]], found: Sequence[tuple[_Anchor, str, str, list[Cell]]]
+    lines: Sequence[LooseLine],
+    anchors: Sequence[tuple[int, _Anchor]],
+    found: Sequence[tuple[_Anchor, str, str, list[Cell]]],
 ) -> None:
     """Numbers printed on a line of their own next to a row (a cell aligned to its top or bottom while the others
     are centred) belong to the nearest row read: they are added to its numbers, to be placed by position."""
@@ -230,7 +233,8 @@ def _place_numbers(found: Sequence[tuple[_Anchor, str, str, list[Cell]]], out: T
         if texts is None:
             printed = " ".join(t for _, t in anchor.numbers)
             out.uncertain[cells[0].key] = (
-                f"无框线表格中本行印有 {len(anchor.numbers)} 个数字“{printed}”，本行有 {len(cells)} 个单元格，无法确定各数字所在的列",
+                f"无框线表格中本行印有 {len(anchor.numbers)} 个数字“{printed}”，本行有 {len(cells)} 个单元格，"
+                "无法确定各数字所在的列",
             )
         out.matched.tables_found.add(cells[0].table)
 
@@ -243,7 +247,7 @@ def _misplaced(numbers: Sequence[tuple[float, str]], centres: Sequence[float]) -
 def _by_position(numbers: Sequence[tuple[float, str]], centres: Sequence[float]) -> list[str] | None:
     """Each number in the column whose centre is nearest (within half the gap to the next column); None when two
     numbers fall in one column or one falls between columns."""
-    gap = min((b - a for a, b in zip(centres, centres[1:], strict=False)), default=0.0)
+    gap = min((b - a for a, b in itertools.pairwise(centres)), default=0.0)
     texts = [""] * len(centres)
     for x, text in numbers:
         j = min(range(len(centres)), key=lambda k: abs(centres[k] - x))
