@@ -18,7 +18,7 @@ import docx
 from docx.shared import Pt
 from docx.table import _Cell
 
-from giptemplate.spec import Spec, spec_by_id
+from giptemplate.format.spec import Spec, spec_by_id
 
 DATA = Path(__file__).parent / "data" / "published"
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "published"

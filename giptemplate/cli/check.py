@@ -10,13 +10,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from giptemplate import atomic
-from giptemplate.checks import FileReport, unreadable_report
+from giptemplate.checks.checker import FileReport, unreadable_report
 from giptemplate.cli._common import console, engine_options, err_console, progress
 from giptemplate.errors import GipError, InputError
+from giptemplate.files import atomic
+from giptemplate.files.paths import display_text, safe_component, unit_filename
 from giptemplate.findings import CODES
 from giptemplate.merge.collect import FileResult, PreviousRef, collect
-from giptemplate.paths import display_text, safe_component, unit_filename
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
 FORMATS = ("table", "json", "csv", "xlsx")
@@ -102,11 +102,11 @@ def _print_verdict(report: FileReport, where: Console) -> None:
 
 def _write_returns(reports: list[FileReport], sources: list[Path], folder: Path) -> tuple[int, list[str]]:
     from giptemplate.merge.collect import generated_file
-    from giptemplate.review import RETURN_KIND, write_return_copy
+    from giptemplate.workbook.review import RETURN_KIND, write_return_copy
 
     written, failures = 0, []
     used: set[str] = set()
-    from giptemplate.reader import read_workbook
+    from giptemplate.workbook.reader import read_workbook
 
     for report, source in zip(reports, sources, strict=True):
         if not report.needs_return:
@@ -170,8 +170,8 @@ def check(
     \b
     退出码：0 无错误，1 有错误，2 有文件无法读取或用法错误。
     """
+    from giptemplate.checks.render import to_csv, to_json, to_xlsx
     from giptemplate.merge.collect import FINDINGS_KIND, check_output, find_inputs, named_files
-    from giptemplate.render import to_csv, to_json, to_xlsx
 
     missing = [str(p) for p in (*inputs, *previous) if not p.exists()]
     if missing:

@@ -20,11 +20,11 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from giptemplate.normalise import label_key
+from giptemplate.format.spec import Cell, Spec
 from giptemplate.published.digits import TextRows, _row_cells, _which_row
 from giptemplate.published.match import OddLabel, Printed
 from giptemplate.published.model import LooseLine
-from giptemplate.spec import Cell, Spec
+from giptemplate.workbook.normalise import label_key
 
 _NUMBER = re.compile(r"^[-+]?\d[\d,]*(?:\.\d+)?(?:万元|元|笔|件|项|个)?$")
 MAX_WRAP = 3  # lines around a row where its stray numbers are looked for

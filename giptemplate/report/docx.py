@@ -23,7 +23,7 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Emu, Mm, Pt, RGBColor
 
-from giptemplate.report import DRAFT_MARK, MISSING_TEXT, Grid, GridCell, ReportData, grids, paragraphs
+from giptemplate.report.model import DRAFT_MARK, MISSING_TEXT, Grid, GridCell, ReportData, grids, paragraphs
 
 # (font name used in the document, alternative a plain Windows machine has, GB2312 charset, family)
 TITLE_FONT = "方正小标宋简体"
