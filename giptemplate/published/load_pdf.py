@@ -30,6 +30,9 @@ _RADICALS = re.compile("[\u2e80-\u2fdf]")
 _NUMBER = re.compile(r"^[\d.,，\s%-]+$")
 # A number and its unit word come from two fonts (Latin digits, CJK unit) whose advance widths leave a gap that
 # the text layer reads as a space ("2 笔" where the page prints "2笔").
+# Latin digits set in another font than the CJK text around them sit up to ~5 pt lower on the line (DejaVu
+# beside Noto CJK in a browser's print): within this many points, characters are on one line.
+_Y_TOLERANCE = 5
 _UNIT_GAP = re.compile(r"(?<=\d)\s+(?=[\u4e00-\u9fff])")
 
 
@@ -76,7 +79,7 @@ def _loose_lines(page: Any, page_no: int) -> list[LooseLine]:
     words = sorted(page.extract_words(x_tolerance=1.5, y_tolerance=3), key=lambda w: (w["top"], w["x0"]))
     lines: list[list[dict[str, Any]]] = []
     for word in words:
-        if lines and abs(word["top"] - lines[-1][0]["top"]) <= 3:
+        if lines and abs(word["top"] - lines[-1][0]["top"]) <= _Y_TOLERANCE:
             lines[-1].append(word)
         else:
             lines.append([word])
@@ -198,7 +201,7 @@ def load_pdf(data: bytes) -> Document:
             items: list[tuple[float, Paragraph | DocTable]] = []
             loose = page.filter(outside)
             document.loose_lines.extend(_loose_lines(loose, page_no))
-            for line in loose.extract_text_lines(x_tolerance=1.5):
+            for line in loose.extract_text_lines(x_tolerance=1.5, y_tolerance=_Y_TOLERANCE):
                 text = _text(line["text"])
                 if text:
                     items.append((line["top"], Paragraph(text, page_no)))
