@@ -341,3 +341,30 @@ def test_sub_heads_go_to_the_parts_they_name() -> None:
     texts = read_workbook(FIXTURES / "pingtan_shsyj_2025.html").texts
     assert "（二） 主动公开渠道优化" in texts["s1_1"] and "（一） 信息制作与管理" in texts["s1_3"]
     assert "（三） 依申请公开规范办理" in texts["s1_2"] and "（四）监督与能力建设" in texts["s1_5"]
+
+
+def test_2019_page_with_a_negative_change_and_an_amount_in_yuan(tmp_path: Path) -> None:
+    from tests.published_cases import draft_html
+
+    spec = spec_by_id("gip2019")
+    headings = [s.heading for s in spec.sections]
+    texts = {"s1": "总体情况。", "s5": "存在的问题和改进情况。", "s6": "无。"}
+    values = {
+        "t2.licensing.items": "12",
+        "t2.licensing.change": "-8",  # 本年增/减: a decrease is printed negative
+        "t2.fees.change": "－2",  # full-width minus
+        "t2.procurement.purchases": "5",
+        "t2.procurement.amount": "75394432.52元",  # the cell is in 元: kept as printed, not converted
+    }
+    page = draft_html(spec, values, title="某县某局2020年政府信息公开工作年度报告", headings=headings, texts=texts)
+    path = tmp_path / "page.html"
+    path.write_text(page, encoding="utf-8")
+    submission = read_workbook(path)
+    assert submission.spec.id == "gip2019" and submission.year == 2020
+    assert submission.values["t2.licensing.change"] == -8 and submission.values["t2.fees.change"] == -2
+    assert submission.values["t2.procurement.amount"] == Decimal("75394432.52")
+    findings = check_file(submission).findings
+    assert not [f for f in findings if f.code in ("V201", "V202")]  # a change may be negative
+    # 12 - 8 ≥ 0 holds; 0 items and a change of -2 does not (A306 at that row's first cell, located in the page)
+    a306 = [f for f in findings if f.code == "A306"]
+    assert [f.cell_key for f in a306] == ["t2.fees.items"] and a306[0].message.startswith("表二（文中第1个表格第15行）")
