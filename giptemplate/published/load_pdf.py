@@ -200,7 +200,10 @@ def load_pdf(data: bytes) -> Document:
 
             items: list[tuple[float, Paragraph | DocTable]] = []
             loose = page.filter(outside)
-            document.loose_lines.extend(_loose_lines(loose, page_no))
+            # A page that holds a ruled table grid has its tables read from that grid: its loose lines (words
+            # with positions, the costly part) are only gathered where no table is ruled.
+            if not any(len(t.grid) >= 2 and t.width >= 2 for t in tables_found):
+                document.loose_lines.extend(_loose_lines(loose, page_no))
             for line in loose.extract_text_lines(x_tolerance=1.5, y_tolerance=_Y_TOLERANCE):
                 text = _text(line["text"])
                 if text:
