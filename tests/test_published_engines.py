@@ -168,22 +168,19 @@ def test_pdf_printing_labels_without_readable_rows_is_refused(libreoffice_pdfs: 
     assert caught.value.code == "P802" and "没有框线" in caught.value.message and "\n" not in caught.value.message
 
 
-# Printed by Chromium from the page with its table borders removed, these read whole; in the others some cells of
-# a row sit on other lines than the row's label (cells aligned top, middle and bottom), and are left blank.
-UNRULED_WHOLE = (
-    "pingtan_jinjing_pianqu_2019",
-    "pingtan_jinjing_pianqu_2021",
-    "pingtan_jinjing_pianqu_2024",
-    "pingtan_shsyj_2025",
-    "pingtan_zrzyyshjj_2023",
-)
+# Printed by Chromium from the page with its table borders removed, these read whole (a 2019-format page; a page
+# with a blank cell; one whose flaws must be found); in the 公安局's page some cells of a row sit on other lines
+# than the row's label (cells aligned top, middle and bottom), and are left blank with findings. Of all eight
+# fixtures printed this way five read whole and three in part; the suite prints these four, for time.
+UNRULED_WHOLE = ("pingtan_jinjing_pianqu_2019", "pingtan_jinjing_pianqu_2024", "pingtan_zrzyyshjj_2023")
+UNRULED_PARTLY = ("pingtan_gaj_2022",)
 
 
 @pytest.mark.slow
 def test_chromium_print_of_pages_without_table_borders(tmp_path: Path) -> None:
     binary = require_chromium()
     borderless = "<style>table,tr,td,th{border:none !important;border-style:none !important}</style></head>"
-    for case in CASES:
+    for case in (c for c in CASES if c["name"] in UNRULED_WHOLE + UNRULED_PARTLY):
         page = tmp_path / f"{case['name']}.html"
         html = (FIXTURES / case["source"]).read_text(encoding="utf-8")
         page.write_text(html.replace("</head>", borderless, 1), encoding="utf-8")
