@@ -21,8 +21,8 @@ from giptemplate.format.arithmetic import FAIL_MARK, Number, arithmetic_for
 from giptemplate.format.layout import layout_for
 from giptemplate.format.spec import Spec
 from giptemplate.workbook import live
+from giptemplate.workbook.live import rule_status, unit_line
 from giptemplate.workbook.normalise import BLANK_WORDS
-from giptemplate.workbook.writer import rule_status, unit_line
 
 # A typed input: a number, None (blank) or text that slipped past validation (counts as no number).
 Typed = Number | str | None

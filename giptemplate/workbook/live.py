@@ -18,10 +18,12 @@ import functools
 from collections.abc import Sequence
 from decimal import Decimal
 
+from xlsxwriter.utility import xl_rowcol_to_cell
+
 from giptemplate.findings import CODES, Severity, code_title
-from giptemplate.format.arithmetic import FAIL_MARK, PASS_MARK, Number
-from giptemplate.format.layout import TYPED_RULE
-from giptemplate.format.spec import Cell, Section, Spec
+from giptemplate.format.arithmetic import FAIL_MARK, NOT_ASSESSABLE, PASS_MARK, Number, arithmetic_for
+from giptemplate.format.layout import TYPED_RULE, Layout
+from giptemplate.format.spec import Cell, Relation, Section, Spec
 from giptemplate.workbook.normalise import BLANK_WORDS
 
 TEXT_CODE = "N601"
@@ -190,3 +192,110 @@ def cover_status_formula(key: str, ref: str, year: int) -> str:
     if key == "unit_name":
         return f'=IF(LEN(TRIM({ref}))=0,"{FAIL_MARK} 未填写","{PASS_MARK}")'
     return f'=IF({ref}={year},"{PASS_MARK}","{FAIL_MARK} 应为 {year}")'
+
+
+# ---------------------------------------------------------------------------------------------- cached values
+
+
+@functools.lru_cache(maxsize=64)
+def computed(spec: Spec, inputs: tuple[Number | None, ...]) -> tuple[dict[str, Number | None], dict[str, str]]:
+    """Input and derived values (as the sheet's SUMs compute them) and every relation's status text, for one fill
+    of ``spec.input_cells``.
+
+    Cached: a roster's templates, or a batch of returned copies, mostly share their values. Callers must not
+    mutate the results.
+    """
+    arithmetic = arithmetic_for(spec)
+    values: dict[str, Number | None] = dict(zip((c.key for c in spec.input_cells), inputs, strict=True))
+    strict = strict_values(spec, inputs)
+    values.update(arithmetic.derive(values, blank_as_zero=True))
+    texts = {r.rule_id: arithmetic.evaluate(r, strict, depend_on_inputs=False).status_text for r in spec.relations}
+    return values, texts
+
+
+@functools.lru_cache(maxsize=64)
+def strict_values(spec: Spec, inputs: tuple[Number | None, ...]) -> dict[str, Number | None]:
+    """Inputs and derived values as the checks read them: an unusable input (negative, a fraction in a count) is
+    none, and a total over none is none."""
+    values = {c.key: usable(spec, c, v) for c, v in zip(spec.input_cells, inputs, strict=True)}
+    return {**values, **arithmetic_for(spec).derive(values)}
+
+
+# ---------------------------------------------------------------------------------------------- the 校验 sheet
+
+
+def rule_group_title(instances: Sequence[Relation]) -> str:
+    """One title for all instances of a rule; named instances (表四's groups) have their own titles."""
+    titles = list(dict.fromkeys(r.title for r in instances))
+    if len(titles) == 1:
+        return titles[0]
+    common = ""
+    for chars in zip(*(reversed(t) for t in titles), strict=False):
+        if len(set(chars)) != 1:
+            break
+        common = chars[0] + common
+    return f"各组{common.lstrip()}" if common.strip() else "；".join(titles)
+
+
+def rule_status(instance_texts: Sequence[str]) -> str:
+    """The 校验 sheet's status of one rule from the live statuses of its instances, as its formula computes it."""
+    fails = sum(t.startswith(FAIL_MARK) for t in instance_texts)
+    unknown = sum(t == NOT_ASSESSABLE for t in instance_texts)
+    if fails:
+        return f"{FAIL_MARK} {fails} 处不平衡"
+    if unknown:
+        return f"{NOT_ASSESSABLE}（{unknown} 处）"
+    return PASS_MARK
+
+
+def rule_status_formula(ranges: Sequence[str]) -> str:
+    fails = "+".join(f'SUMPRODUCT(--(LEFT({r},1)="{FAIL_MARK}"))' for r in ranges)
+    unknown = "+".join(f'SUMPRODUCT(--({r}="{NOT_ASSESSABLE}"))' for r in ranges)
+    return (
+        f'=IF({fails}>0,"{FAIL_MARK} "&({fails})&" 处不平衡",'
+        f'IF({unknown}>0,"{NOT_ASSESSABLE}（"&({unknown})&" 处）","{PASS_MARK}"))'
+    )
+
+
+def code_count(blocks: Sequence[str], code: str) -> str:
+    """How many cells of the code blocks earn ``code``."""
+    return "+".join(f'COUNTIF({b},"{code}")' for b in blocks)
+
+
+def unusable_count_formula(block: str) -> str:
+    """Input cells that hold no usable number: blank, not a number, or an error value."""
+    return "=" + "+".join(f'COUNTIF({block},"{code}")' for code in ("V203", "V201", "V209"))
+
+
+def column_range(col: int, rows: tuple[int, int]) -> str:
+    return f"{xl_rowcol_to_cell(rows[0], col)}:{xl_rowcol_to_cell(rows[1], col)}"
+
+
+def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for r in sorted(rows):
+        if runs and runs[-1][1] == r - 1:
+            runs[-1] = (runs[-1][0], r)
+        else:
+            runs.append((r, r))
+    return runs
+
+
+def failures_formula(col: int, rows: Sequence[int]) -> str:
+    """How many of the rule rows ``rows`` show a failure in their status column ``col``."""
+    if not rows:
+        return "0"
+    return "+".join(f'SUMPRODUCT(--(LEFT({column_range(col, run)},1)="{FAIL_MARK}"))' for run in _runs(rows))
+
+
+def unit_line(unit_name: str, year: int | str, scope: str) -> str:
+    """The line above each table naming the unit, as :func:`unit_line_formula` computes it from the cover."""
+    return f"填报单位：{unit_name}　　报告年度：{year}　　统计口径：{scope}"
+
+
+def unit_line_formula(layout: Layout) -> str:
+    cover = layout.fields
+    return (
+        f'="填报单位："&{cover["unit_name"].ref}&"　　报告年度："&{cover["year"].ref}'
+        f'&"　　统计口径："&{cover["scope"].ref}'
+    )
