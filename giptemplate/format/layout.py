@@ -40,6 +40,11 @@ REVIEW_UNIT_ROW, REVIEW_SUMMARY_ROW, REVIEW_GUIDE_ROW, REVIEW_HEADER_ROW = 1, 2,
 # The 校验 sheet's hidden working area starts at this column: each table's cells as the checks read them
 # (numbers parsed, totals strict, typed totals kept), the code each cell earns, and each relation's status.
 MIRROR_LEFT = 8
+# Right of the relations' statuses, the 校验 sheet's hidden list of sentences: one row per thing `check` judges
+# in the file alone (each relation instance, data cell, checked cover field, narrative section and required
+# part), with the rule it fails ("" when fine), that rule and its rank among its failures ("rel:t3_total#2"),
+# where it is, the sentence `check` prints for it, and a working cell (the number a data cell holds).
+SENTENCE_COLUMNS = ("tag", "key", "where", "sentence", "parsed")
 # Rows each narrative part spans (merged), so that a filler can make room for 5,000 characters and more: one
 # row is at most 409 points high in Excel.
 NARRATIVE_PART_ROWS = 6
@@ -153,6 +158,10 @@ class Layout:
     cover_status: dict[str, Place]  # cover field key -> its live check, beside it
     text_status: dict[str, Place]  # section key -> its live length check (N601), beside its first part
     require_status: dict[str, Place]  # part key -> its live required-words check (N602), beside it
+    # entry id ("rel:<rule_id>", "cell:<key>", "cover:<field>", "text:<section>", "require:<part>") -> its row of
+    # the sentence list; sentence_col[name] the list's columns (see SENTENCE_COLUMNS)
+    sentence_rows: dict[str, int]
+    sentence_col: dict[str, int]
     later_row: int  # the 校验 row naming what the office checks after collecting
     check_hint_row: int  # the 校验 row saying where the details are
     cover_instructions_row: int  # the cover's instructions heading; one row per instruction below it
@@ -252,6 +261,12 @@ def layout_for(spec: Spec) -> Layout:
         left += 2 * table.width + 1
     mirror_status = {r.rule_id: Place(CHECK_SHEET, GRID_TOP + i, left) for i, r in enumerate(spec.relations)}
 
+    entries = [f"rel:{r.rule_id}" for r in spec.relations] + [f"cell:{key}" for key in spec.cells]
+    entries += [f"cover:{key}" for key in cover_status]
+    entries += [f"text:{key}" for key in text_status] + [f"require:{key}" for key in require_status]
+    sentence_rows = {entry: GRID_TOP + i for i, entry in enumerate(entries)}
+    sentence_col = {name: left + 1 + i for i, name in enumerate(SENTENCE_COLUMNS)}
+
     check_rules: list[tuple[str, int]] = []
     rules = [f"rel:{key}" for key in dict.fromkeys(r.key for r in spec.relations)]
     rules += [f"value:{code}" for code in VALUE_RULES]
@@ -277,6 +292,8 @@ def layout_for(spec: Spec) -> Layout:
         cover_status=cover_status,
         text_status=text_status,
         require_status=require_status,
+        sentence_rows=sentence_rows,
+        sentence_col=sentence_col,
         later_row=CHECK_FIRST_RULE + len(rules) + 1,
         check_hint_row=CHECK_FIRST_RULE + len(rules) + 2,
         cover_instructions_row=max((p.row for p in fields.values()), default=COVER_FIRST_FIELD) + 2,

@@ -10,13 +10,14 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from xlsxwriter.utility import quote_sheetname
+from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from giptemplate.findings import SEVERITY_LABELS
 from giptemplate.format import uscc
 from giptemplate.format.arithmetic import FAIL_MARK, Position, a1_ranges, arithmetic_for
 from giptemplate.format.layout import (
+    CHECK_DETAIL_COL,
     CHECK_FIRST_RULE,
     CHECK_NUMBER_COL,
     CHECK_RULE_COL,
@@ -26,6 +27,7 @@ from giptemplate.format.layout import (
     CHECK_WHERE_COL,
     MIRROR_LEFT,
     TITLE_ROW,
+    TYPED_RULE,
     Layout,
 )
 from giptemplate.workbook import live
@@ -36,14 +38,23 @@ from giptemplate.workbook.textwidth import fitted_height
 if TYPE_CHECKING:
     from giptemplate.workbook.writer import Fill
 
-WIDTHS = {CHECK_NUMBER_COL: 6, CHECK_RULE_COL: 32, CHECK_TEXT_COL: 60, CHECK_WHERE_COL: 24, CHECK_STATUS_COL: 22}
+WIDTHS = {
+    CHECK_NUMBER_COL: 6,
+    CHECK_RULE_COL: 26,
+    CHECK_TEXT_COL: 40,
+    CHECK_WHERE_COL: 20,
+    CHECK_STATUS_COL: 16,
+    CHECK_DETAIL_COL: 70,
+}
 HEADERS = {
     CHECK_NUMBER_COL: "序号",
     CHECK_RULE_COL: "规则",
     CHECK_TEXT_COL: "检查内容",
     CHECK_WHERE_COL: "位置",
     CHECK_STATUS_COL: "状态",
+    CHECK_DETAIL_COL: "问题说明（与校验结果一致）",
 }
+DETAIL_LINES_HIGH = 3  # lines of room a rule row keeps for its problems, however few it shows when written
 
 
 @functools.cache
@@ -73,6 +84,13 @@ def draw_checks(c: Canvas, fill: Fill, status_texts: Mapping[str, str]) -> None:
     for col, text in HEADERS.items():
         check(sheet.write_string(CHECK_FIRST_RULE - 1, col, text, f.header), "check header")
     codes = _mirror(c, sheet, fill, status_texts)
+    failures = _sentences(c, sheet, fill, codes, status_texts)
+    list_col, list_rows = layout.sentence_col, layout.sentence_rows.values()
+
+    def column(name: str) -> str:
+        top = xl_rowcol_to_cell(min(list_rows), list_col[name], True, True)
+        return f"{top}:{xl_rowcol_to_cell(max(list_rows), list_col[name], True, True)}"
+
     blocks = [code_block(c, tl) for tl in layout.tables.values()]
     failing = warnings = 0
     error_rows: list[int] = []
@@ -137,10 +155,19 @@ def draw_checks(c: Canvas, fill: Fill, status_texts: Mapping[str, str]) -> None:
         check(sheet.write_string(row, CHECK_TEXT_COL, text, f.check_cell), "description")
         check(sheet.write_string(row, CHECK_WHERE_COL, where, f.check_cell), "place")
         check(sheet.write_formula(row, CHECK_STATUS_COL, formula, f.status, cached), "status")
+        detail = live.detail(failures.get(rule, []))
+        detail_formula = live.detail_formula(rule, column("tag"), column("key"), column("where"), column("sentence"))
+        check(sheet.write_formula(row, CHECK_DETAIL_COL, detail_formula, f.check_cell, detail), "detail")
         sheet.set_row(
             row,
             fitted_height(
-                [(title, WIDTHS[CHECK_RULE_COL]), (text, WIDTHS[CHECK_TEXT_COL]), (where, WIDTHS[CHECK_WHERE_COL])],
+                [
+                    (title, WIDTHS[CHECK_RULE_COL]),
+                    (text, WIDTHS[CHECK_TEXT_COL]),
+                    (where, WIDTHS[CHECK_WHERE_COL]),
+                    (detail, WIDTHS[CHECK_DETAIL_COL]),
+                    ("\n" * (DETAIL_LINES_HIGH - 1), WIDTHS[CHECK_DETAIL_COL]),
+                ],
                 ROW_HEIGHT,
             ),
         )
@@ -207,7 +234,10 @@ def _mirror(c: Canvas, sheet: Worksheet, fill: Fill, status_texts: Mapping[str, 
         else:
             formula = "=" + live.usable_expression(spec, cell, parsed)
             code_formula = "=" + live.code_expression(spec, cell, ref, parsed)
-            codes[cell.key] = "V201" if cell.key in fill.typed else live.value_code(spec, cell, value)
+            # the code of the value as written (strict values drop unusable numbers, which earn their own code)
+            codes[cell.key] = (
+                "V201" if cell.key in fill.typed else live.value_code(spec, cell, fill.values.get(cell.key))
+            )
             value = live.usable(spec, cell, value)
         cached: str | int | float = "" if value is None else excel_number(value)
         check(sheet.write_formula(mirror.row, mirror.col, formula, None, cached), f"mirror of {cell.key}")
@@ -223,3 +253,98 @@ def _mirror(c: Canvas, sheet: Worksheet, fill: Fill, status_texts: Mapping[str, 
             f"mirror status of {relation.rule_id}",
         )
     return codes
+
+
+def _sentences(
+    c: Canvas, sheet: Worksheet, fill: Fill, codes: Mapping[str, str], status_texts: Mapping[str, str]
+) -> dict[str, list[tuple[str, str]]]:
+    """The hidden list of everything `check` judges in the file alone, with the sentence it prints on failure.
+
+    Returns the cached failures (place, sentence) by 校验 rule, in list order.
+    """
+    spec, layout = c.spec, c.layout
+    col = layout.sentence_col
+    rows = layout.sentence_rows
+    first_row = min(rows.values())
+    first_tag = xl_rowcol_to_cell(first_row, col["tag"], True, True)
+    position = _mirror_position(layout)
+    arithmetic = arithmetic_for(spec)
+    strict = live.strict_values(spec, tuple(fill.values.get(x.key) for x in spec.input_cells))
+    failures: dict[str, list[tuple[str, str]]] = {}
+
+    def here(name: str, row: int) -> str:
+        return str(xl_rowcol_to_cell(row, col[name]))
+
+    for entry, row in rows.items():
+        kind, key = entry.split(":", 1)
+        if kind == "rel":
+            relation = next(r for r in spec.relations if r.rule_id == key)
+            status = layout.mirror_status[key].a1
+            rule = f"rel:{relation.key}"
+            tag = f'=IF(LEFT({status},1)="{FAIL_MARK}","{rule}","")'
+            lhs = arithmetic.sum_formula(relation.lhs, position)
+            rhs = arithmetic.sum_formula(relation.rhs, position)
+            formula = live.relation_sentence_formula(spec, relation, status, lhs, rhs)
+            evaluation = arithmetic.evaluate(relation, strict, depend_on_inputs=False)
+            failed = status_texts[key].startswith(FAIL_MARK)
+            cached = live.relation_sentence(spec, relation, evaluation.lhs, evaluation.rhs) if failed else ""
+            where = layout.cells[relation.lhs[0]]
+        elif kind == "cell":
+            cell = spec.cells[key]
+            where = layout.cells[key]
+            ref = where.ref.replace("$", "")
+            code = layout.codes[key].a1
+            if cell.derived:
+                rule = f"typed:{TYPED_RULE}"
+                tag = f'=IF({code}="","","{rule}")'
+                leaves = sorted(arithmetic.inputs_of(key), key=lambda k: position(k))
+                leaf_ranges = ",".join(a1_ranges([position(k) for k in leaves]))
+                formula = live.typed_sentence_formula(spec, key, ref, code, leaf_ranges, len(leaves))
+                cached = ""  # our writer always writes a total's formula
+            else:
+                rule = f"value:{codes[key]}"
+                tag = f'=IF({code}="","","value:"&{code})'
+                parsed = here("parsed", row)
+                check(
+                    sheet.write_formula(row, col["parsed"], "=" + live.parsed_expression(ref), None, ""),
+                    f"parsed {key}",
+                )
+                formula = live.cell_sentence_formula(spec, cell, ref, code, parsed)
+                cached = live.cell_sentence(spec, cell, codes[key], fill.values.get(key), fill.typed.get(key))
+        elif kind == "cover":
+            where = layout.fields[key]
+            status = layout.cover_status[key].ref
+            rule = entry
+            tag = f'=IF(LEFT({status},1)="{FAIL_MARK}","{rule}","")'
+            formula = live.cover_sentence_formula(spec, key, where.ref, status, fill.year)
+            cached = live.cover_sentence(spec, key, fill.meta(key), fill.year)
+        elif kind == "text":
+            section = next(x for x in spec.sections if x.key == key)
+            where = layout.parts[section.parts[0].key]
+            status = layout.text_status[key].ref
+            rule = entry
+            tag = f'=IF(LEFT({status},1)="{FAIL_MARK}","{rule}","")'
+            refs = [layout.parts[p.key].ref for p in section.parts]
+            formula = live.section_sentence_formula(spec, section, refs, status)
+            cached = live.section_sentence(spec, section, [fill.texts.get(p.key, "") for p in section.parts])
+        else:
+            part = next(x for x in spec.parts if x.key == key)
+            where = layout.parts[key]
+            status = layout.require_status[key].ref
+            rule = entry
+            tag = f'=IF(LEFT({status},1)="{FAIL_MARK}","{rule}","")'
+            formula = live.require_sentence_formula(part, where.ref, status)
+            cached = live.require_sentence(part, fill.texts.get(key, ""))
+        shown_at = f"{where.sheet}!{where.a1}"
+        cached_tag = rule if cached else ""
+        if cached:
+            failures.setdefault(rule, []).append((shown_at, cached))
+        rank = f"{rule}#{len(failures.get(rule, []))}" if cached else ""
+        check(sheet.write_formula(row, col["tag"], tag, None, cached_tag), f"tag of {entry}")
+        check(
+            sheet.write_formula(row, col["key"], live.key_formula(here("tag", row), first_tag), None, rank),
+            f"key of {entry}",
+        )
+        check(sheet.write_string(row, col["where"], shown_at), f"place of {entry}")
+        check(sheet.write_formula(row, col["sentence"], formula, None, cached), f"sentence of {entry}")
+    return failures

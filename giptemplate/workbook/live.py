@@ -15,15 +15,16 @@ than `check`, never laxer).
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from giptemplate.findings import CODES, Severity, code_title
+from giptemplate.format import uscc, wording
 from giptemplate.format.arithmetic import FAIL_MARK, NOT_ASSESSABLE, PASS_MARK, Number, arithmetic_for
 from giptemplate.format.layout import TYPED_RULE, Layout
-from giptemplate.format.spec import Cell, Relation, Section, Spec
+from giptemplate.format.spec import Cell, Part, Relation, Section, Spec
 from giptemplate.workbook.normalise import BLANK_WORDS
 
 TEXT_CODE = "N601"
@@ -142,12 +143,17 @@ def section_status(spec: Spec, texts: Sequence[str]) -> str:
 
 
 def require_status_formula(words: Sequence[str], ref: str) -> str:
+    """The live N602 status beside a part that must mention one of ``words``: what it lacks, in `check`'s words."""
     found = ",".join(f'ISNUMBER(FIND("{w}",{ref}))' for w in words)
-    return f'=IF(OR({found}),"{PASS_MARK}","{FAIL_MARK} 未提及"&"{"、".join(words)}")'
+    blank = f"{FAIL_MARK} {wording.required_words_missing(words, blank=True)}"
+    missing = f"{FAIL_MARK} {wording.required_words_missing(words, blank=False)}"
+    return f'=IF(OR({found}),"{PASS_MARK}",IF({squeezed_length(ref)}=0,"{blank}","{missing}"))'
 
 
 def require_status(words: Sequence[str], text: str) -> str:
-    return PASS_MARK if any(w in text for w in words) else f"{FAIL_MARK} 未提及{'、'.join(words)}"
+    if any(w in text for w in words):
+        return PASS_MARK
+    return f"{FAIL_MARK} {wording.required_words_missing(words, blank=not text.strip())}"
 
 
 def count_status(n: int) -> str:
@@ -299,3 +305,232 @@ def unit_line_formula(layout: Layout) -> str:
         f'="填报单位："&{cover["unit_name"].ref}&"　　报告年度："&{cover["year"].ref}'
         f'&"　　统计口径："&{cover["scope"].ref}'
     )
+
+
+# ---------------------------------------------------------------------------------------------- sentences
+#
+# Each sentence is made by the function of giptemplate.format.wording that `check` calls, here with placeholders
+# for what only the workbook knows (a number, a typed text); excel_text turns the result into a string formula.
+
+_MARK = "\x00"
+_LITERAL_MAX = 255  # characters of one string literal in an Excel formula
+ERROR_TEXTS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
+
+
+def slot(name: str) -> str:
+    """A placeholder for :func:`excel_text`."""
+    return f"{_MARK}{name}{_MARK}"
+
+
+def excel_text(text: str, slots: Mapping[str, str]) -> str:
+    """An Excel expression giving ``text`` with each :func:`slot` replaced by its expression in ``slots``."""
+    pieces = []
+    for i, piece in enumerate(text.split(_MARK)):
+        if i % 2:
+            pieces.append(f"({slots[piece]})")
+            continue
+        for start in range(0, len(piece), _LITERAL_MAX):
+            chunk = piece[start : start + _LITERAL_MAX].replace('"', '""')
+            pieces.append(f'"{chunk}"')
+    return "&".join(pieces) or '""'
+
+
+def number_text(value: Number) -> str:
+    """A number as Excel turns it into text (and as `check`'s messages show it): exact, no exponent."""
+    if isinstance(value, Decimal):
+        value = value.normalize()
+        return str(int(value)) if value == value.to_integral_value() else format(value, "f")
+    return str(value)
+
+
+def raw_expression(ref: str) -> str:
+    """What a cell holds as `check` quotes it: one line, without surrounding spaces, at most 40 characters."""
+    one_line = f'TRIM(SUBSTITUTE({ref}&"",CHAR(10)," "))'
+    return f'IF(LEN({one_line})>{RAW_CHARS},LEFT({one_line},{RAW_CHARS})&"…",{one_line})'
+
+
+RAW_CHARS = 40  # as giptemplate.checks.checker.MAX_RAW_CHARS
+
+
+def _value_sentences(spec: Spec, cell: Cell) -> dict[str, str]:
+    """The sentence of each code a number cell can earn, with slots for the typed text, the number and how it
+    shows."""
+    name = wording.cell_name(spec, cell.key)
+    return {
+        "V209": wording.error_value(name, slot("error")),
+        "V203": wording.blank(name, slot("typed")),
+        "V201": wording.not_number(name, slot("raw")),
+        "V202": wording.negative(name, slot("shown"), cell.type.what),
+        "V204": wording.not_whole(name, slot("shown")),
+        "V212": wording.beyond(name, slot("number"), str(limit(spec, cell))),
+    }
+
+
+def cell_sentence_formula(spec: Spec, cell: Cell, ref: str, code: str, parsed: str) -> str:
+    """The sentence `check` prints for a number cell at ``ref`` whose code sits at ``code`` and whose number (as
+    :func:`parsed_expression` reads it) at ``parsed``; "" when the cell is fine."""
+    raw = raw_expression(ref)
+    slots = {
+        "error": "CHOOSE(ERROR.TYPE({ref}),{texts})".format(ref=ref, texts=",".join(f'"{t}"' for t in ERROR_TEXTS)),
+        "typed": f'IF({raw}="","","{wording.blank_typed(_MARK)}")'.replace(_MARK, f'"&{raw}&"'),
+        "raw": raw,
+        "shown": f'IF(AND(ISTEXT({ref}),{raw}<>({parsed}&"")),"{wording.quoted(_MARK)}",{parsed}&"")'.replace(
+            _MARK, f'"&{raw}&"'
+        ),
+        "number": f'{parsed}&""',
+    }
+    sentences = _value_sentences(spec, cell)
+    formula = '""'
+    for code_value in reversed(("V209", "V203", "V201", "V202", "V204", "V212")):
+        formula = f'IF({code}="{code_value}",{excel_text(sentences[code_value], slots)},{formula})'
+    return "=" + formula
+
+
+def cell_sentence(spec: Spec, cell: Cell, code: str, value: Number | None, typed: str | None) -> str:
+    """What :func:`cell_sentence_formula` shows for a cell our own writer wrote (a number, a blank or, in a return
+    copy, the text a unit typed)."""
+    if not code:
+        return ""
+    shown = number_text(value) if value is not None else ""
+    raw = " ".join((typed or "").replace("\n", " ").split())
+    raw = raw[:RAW_CHARS] + "…" if len(raw) > RAW_CHARS else raw
+    fields = {"error": "", "typed": "", "raw": raw, "shown": shown, "number": shown}
+    text = _value_sentences(spec, cell)[code]
+    return "".join(fields[p] if i % 2 else p for i, p in enumerate(text.split(_MARK)))
+
+
+def typed_sentence_formula(spec: Spec, key: str, ref: str, code: str, leaves: str, count: int) -> str:
+    """S105 for the total at ``ref``: how its formula was replaced, and what its parts (the usable input cells
+    ``leaves``, ``count`` of them, "" when any is blank) give."""
+    name = wording.cell_name(spec, key)
+    how = (
+        f'IF(ISERROR({ref}),"{wording.typed_total_how("error")}",IF({ref}="","{wording.typed_total_how("blank")}",'
+        f'"{wording.typed_total_how("number", _MARK)}"))'
+    ).replace(_MARK, f'"&{ref}&"')
+    tail = f'IF(COUNT({leaves})<{count},"","{wording.typed_total_tail(_MARK)}")'.replace(_MARK, f'"&SUM({leaves})&"')
+    text = wording.typed_total(name, slot("how"), slot("tail"))
+    return f'=IF({code}="","",{excel_text(text, {"how": how, "tail": tail})})'
+
+
+def relation_sentence_formula(spec: Spec, relation: Relation, status: str, lhs: str, rhs: str) -> str:
+    """The sentence of a failed relation instance whose status sits at ``status``, its sides being ``lhs`` and
+    ``rhs`` (sums over the values as filed)."""
+    text = wording.relation_failed(spec, relation, slot("lhs"), slot("rhs"), slot("gap"))
+    slots = {"lhs": lhs, "rhs": rhs, "gap": f"ABS({lhs}-({rhs}))"}
+    return f'=IF(LEFT({status},1)="{FAIL_MARK}",{excel_text(text, slots)},"")'
+
+
+def relation_sentence(spec: Spec, relation: Relation, lhs: Number | None, rhs: Number | None) -> str:
+    if lhs is None or rhs is None:
+        return ""
+    gap = lhs - rhs if lhs >= rhs else rhs - lhs
+    return wording.relation_failed(spec, relation, number_text(lhs), number_text(rhs), number_text(gap))
+
+
+def failing_formula(status: str, then: str) -> str:
+    """``then`` while the status at ``status`` shows a failure, else ""."""
+    return f'=IF(LEFT({status},1)="{FAIL_MARK}",{then},"")'
+
+
+def cover_sentence_formula(spec: Spec, key: str, ref: str, status: str, year: int) -> str:
+    label = spec.field(key).label
+    if key == "unit_name":
+        return failing_formula(status, excel_text(wording.cover_blank(label), {}))
+    if key == "year":
+        what = (
+            f'IF(LEN(TRIM({ref}&""))=0,"{wording.YEAR_BLANK}",IF(ISNUMBER({ref}),'
+            f'"{wording.year_not_template(_MARK, str(year))}","{wording.year_not_a_year(chr(1))}"))'
+        )
+        what = what.replace(_MARK, f'"&{ref}&"').replace(chr(1), f'"&{raw_expression(ref)}&"')
+        return failing_formula(status, excel_text(wording.cover_year(label, slot("what")), {"what": what}))
+    why = (
+        f'IF({status}="{uscc.STATUS_TEXT["bad_check_digit"]}","{wording.CODE_WHY["bad_check_digit"]}",'
+        f'"{wording.CODE_WHY["bad_character"]}")'
+    )
+    text = wording.bad_code(label, slot("code"), slot("why"))
+    return failing_formula(status, excel_text(text, {"code": f"TRIM({ref})", "why": why}))
+
+
+def cover_sentence(spec: Spec, key: str, value: str | int, year: int) -> str:
+    label = spec.field(key).label
+    if key == "unit_code":
+        verdict = uscc.verify(str(value))
+        return (
+            wording.bad_code(label, str(value).strip(), wording.CODE_WHY[verdict])
+            if verdict in wording.CODE_WHY
+            else ""
+        )
+    if not cover_status(key, value, year).startswith(FAIL_MARK):
+        return ""
+    if key == "unit_name":
+        return wording.cover_blank(label)
+    return wording.cover_year(label, wording.year_not_template(str(value), str(year)) if value else wording.YEAR_BLANK)
+
+
+def section_sentence_formula(spec: Spec, section: Section, refs: Sequence[str], status: str) -> str:
+    length = "+".join(squeezed_length(r) for r in refs)
+    blank = excel_text(wording.section_blank(section.heading), {})
+    short = excel_text(wording.section_short(section.heading, slot("n"), str(spec.narrative_min_chars)), {"n": length})
+    return failing_formula(status, f"IF({length}=0,{blank},{short})")
+
+
+def section_sentence(spec: Spec, section: Section, texts: Sequence[str]) -> str:
+    length = sum(text_length(t) for t in texts)
+    if length >= spec.narrative_min_chars:
+        return ""
+    if length == 0:
+        return wording.section_blank(section.heading)
+    return wording.section_short(section.heading, str(length), str(spec.narrative_min_chars))
+
+
+def require_sentence_formula(part: Part, ref: str, status: str) -> str:
+    what = (
+        f'IF({squeezed_length(ref)}=0,"{wording.required_words_missing(part.require_any, blank=True)}",'
+        f'"{wording.required_words_missing(part.require_any, blank=False)}")'
+    )
+    return failing_formula(
+        status, excel_text(wording.required_words(part.display_title, slot("what"), part.hint), {"what": what})
+    )
+
+
+def require_sentence(part: Part, text: str) -> str:
+    if any(w in text for w in part.require_any):
+        return ""
+    what = wording.required_words_missing(part.require_any, blank=not text.strip())
+    return wording.required_words(part.display_title, what, part.hint)
+
+
+# ---------------------------------------------------------------------------------------------- 校验 details
+
+DETAIL_LINES = 3  # failures a 校验 row spells out; it counts the rest
+
+
+def detail_formula(rule: str, tags: str, keys: str, wheres: str, sentences: str) -> str:
+    """The first failures of ``rule`` (a 校验 row), each as place and sentence on its own line, and how many more."""
+    count = f'COUNTIF({tags},"{rule}")'
+    lines = []
+    for k in range(1, DETAIL_LINES + 1):
+        match = f'MATCH("{rule}#{k}",{keys},0)'
+        line = f'INDEX({wheres},{match})&" "&INDEX({sentences},{match})'
+        lines.append(line if k == 1 else f'IF({count}>{k - 1},CHAR(10)&{line},"")')
+    more = f'IF({count}>{DETAIL_LINES},CHAR(10)&"{detail_more(_MARK)}","")'.replace(
+        _MARK, f'"&({count}-{DETAIL_LINES})&"'
+    )
+    return f'=IF({count}=0,"",{"&".join(lines)}&{more})'
+
+
+def detail_more(n: str) -> str:
+    return f"……另有 {n} 处（见各表标红处）"
+
+
+def detail(failures: Sequence[tuple[str, str]]) -> str:
+    """What :func:`detail_formula` shows for the failures (place, sentence) of one rule, in list order."""
+    lines = [f"{where} {sentence}" for where, sentence in failures[:DETAIL_LINES]]
+    if len(failures) > DETAIL_LINES:
+        lines.append(detail_more(str(len(failures) - DETAIL_LINES)))
+    return "\n".join(lines)
+
+
+def key_formula(tag: str, first_tag: str) -> str:
+    """The rule and rank of an entry among the failures of its rule so far in the list."""
+    return f'=IF({tag}="","",{tag}&"#"&COUNTIF({first_tag}:{tag},{tag}))'
