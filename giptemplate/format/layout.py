@@ -43,8 +43,9 @@ MIRROR_LEFT = 8
 # Right of the relations' statuses, the 校验 sheet's hidden list of sentences: one row per thing `check` judges
 # in the file alone (each relation instance, data cell, checked cover field, narrative section and required
 # part), with the rule it fails ("" when fine), that rule and its rank among its failures ("rel:t3_total#2"),
-# where it is, the sentence `check` prints for it, and a working cell (the number a data cell holds).
-SENTENCE_COLUMNS = ("tag", "key", "where", "sentence", "parsed")
+# where it is, the sentence `check` prints for it, and two working cells (the number a data cell holds, and its
+# text as `check` quotes it).
+SENTENCE_COLUMNS = ("tag", "key", "where", "sentence", "parsed", "raw")
 # Rows each narrative part spans (merged), so that a filler can make room for 5,000 characters and more: one
 # row is at most 409 points high in Excel.
 NARRATIVE_PART_ROWS = 6

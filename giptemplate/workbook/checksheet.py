@@ -309,7 +309,9 @@ def _sentences(
                     sheet.write_formula(row, col["parsed"], "=" + live.parsed_expression(ref), None, ""),
                     f"parsed {key}",
                 )
-                formula = live.cell_sentence_formula(spec, cell, ref, code, parsed)
+                raw = here("raw", row)
+                check(sheet.write_formula(row, col["raw"], "=" + live.raw_expression(ref), None, ""), f"raw {key}")
+                formula = live.cell_sentence_formula(spec, cell, ref, code, parsed, raw)
                 cached = live.cell_sentence(spec, cell, codes[key], fill.values.get(key), fill.typed.get(key))
         elif kind == "cover":
             where = layout.fields[key]

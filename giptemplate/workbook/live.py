@@ -15,6 +15,7 @@ than `check`, never laxer).
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
@@ -100,12 +101,17 @@ def typed_expression(ref: str) -> str:
     return f'IF(_xlfn.ISFORMULA({ref}),"","{TYPED_RULE}")'
 
 
-def squeezed_length(ref: str) -> str:
-    """Characters of a text without whitespace, as checks count a narrative."""
+def squeezed_expression(ref: str) -> str:
+    """A text without whitespace, as checks compare a narrative with blank words."""
     inner = ref
     for space in _SPACES:
         inner = f'SUBSTITUTE({inner},{space},"")'
-    return f"LEN({inner})"
+    return inner
+
+
+def squeezed_length(ref: str) -> str:
+    """Characters of a text without whitespace, as checks count a narrative."""
+    return f"LEN({squeezed_expression(ref)})"
 
 
 def text_length(text: str) -> int:
@@ -366,10 +372,10 @@ def _value_sentences(spec: Spec, cell: Cell) -> dict[str, str]:
     }
 
 
-def cell_sentence_formula(spec: Spec, cell: Cell, ref: str, code: str, parsed: str) -> str:
-    """The sentence `check` prints for a number cell at ``ref`` whose code sits at ``code`` and whose number (as
-    :func:`parsed_expression` reads it) at ``parsed``; "" when the cell is fine."""
-    raw = raw_expression(ref)
+def cell_sentence_formula(spec: Spec, cell: Cell, ref: str, code: str, parsed: str, raw: str) -> str:
+    """The sentence `check` prints for a number cell at ``ref``, "" when the cell is fine. ``code``, ``parsed`` and
+    ``raw`` refer to cells holding its code, its number (:func:`parsed_expression`) and its text as `check` quotes
+    it (:func:`raw_expression`)."""
     slots = {
         "error": "CHOOSE(ERROR.TYPE({ref}),{texts})".format(ref=ref, texts=",".join(f'"{t}"' for t in ERROR_TEXTS)),
         "typed": f'IF({raw}="","","{wording.blank_typed(_MARK)}")'.replace(_MARK, f'"&{raw}&"'),
@@ -380,10 +386,13 @@ def cell_sentence_formula(spec: Spec, cell: Cell, ref: str, code: str, parsed: s
         "number": f'{parsed}&""',
     }
     sentences = _value_sentences(spec, cell)
+    # the sentences share their opening (the cell's name): written once, before the choice
+    opening = os.path.commonprefix([t.split(_MARK)[0] for t in sentences.values()])  # noqa: RUF071 - text, not paths
     formula = '""'
     for code_value in reversed(("V209", "V203", "V201", "V202", "V204", "V212")):
-        formula = f'IF({code}="{code_value}",{excel_text(sentences[code_value], slots)},{formula})'
-    return "=" + formula
+        rest = excel_text(sentences[code_value][len(opening) :], slots)
+        formula = f'IF({code}="{code_value}",{rest},{formula})'
+    return f'=IF({code}="","",{excel_text(opening, {})}&{formula})'
 
 
 def cell_sentence(spec: Spec, cell: Cell, code: str, value: Number | None, typed: str | None) -> str:
@@ -468,10 +477,16 @@ def cover_sentence(spec: Spec, key: str, value: str | int, year: int) -> str:
 
 
 def section_sentence_formula(spec: Spec, section: Section, refs: Sequence[str], status: str) -> str:
+    """N601 for a section whose parts sit at ``refs``: blank, only a blank word ("无", "暂无。"), or too short."""
     length = "+".join(squeezed_length(r) for r in refs)
+    squeezed = "&".join(squeezed_expression(r) for r in refs)
+    words = [w + end for w in spec.blank_words if '"' not in w for end in ("", "。", ".")]
+    is_blank_word = "OR(" + ",".join(f'{squeezed}="{w}"' for w in words) + ")" if words else "FALSE"
+    joined = '&" "&'.join(f'TRIM(SUBSTITUTE({r},CHAR(10)," "))' for r in refs)
     blank = excel_text(wording.section_blank(section.heading), {})
+    blank_word = excel_text(wording.section_blank_word(section.heading, slot("raw")), {"raw": raw_expression(joined)})
     short = excel_text(wording.section_short(section.heading, slot("n"), str(spec.narrative_min_chars)), {"n": length})
-    return failing_formula(status, f"IF({length}=0,{blank},{short})")
+    return failing_formula(status, f"IF({length}=0,{blank},IF({is_blank_word},{blank_word},{short}))")
 
 
 def section_sentence(spec: Spec, section: Section, texts: Sequence[str]) -> str:
@@ -480,6 +495,10 @@ def section_sentence(spec: Spec, section: Section, texts: Sequence[str]) -> str:
         return ""
     if length == 0:
         return wording.section_blank(section.heading)
+    squeezed = "".join("".join(t.split()) for t in texts)
+    if squeezed in spec.blank_words or squeezed.rstrip("。.") in spec.blank_words:
+        raw = " ".join(" ".join(t.replace("\n", " ").split()) for t in texts if t.strip())
+        return wording.section_blank_word(section.heading, raw[:RAW_CHARS] + "…" if len(raw) > RAW_CHARS else raw)
     return wording.section_short(section.heading, str(length), str(spec.narrative_min_chars))
 
 
