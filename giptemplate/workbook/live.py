@@ -3,9 +3,10 @@
 Each expression here decides, from the workbook alone, what :mod:`giptemplate.checks.checker` decides from the file: the
 code a number cell earns (V201 not a number, V202 negative, V203 blank, V204 not whole, V209 an error value, V212
 beyond the template's limit), whether a total was typed over its formula (S105) and how many characters a
-narrative section holds (N601). The writer places them; the Python twins give the values the writer caches and
-the tests compare. They work without macros in Excel 2013+, WPS and LibreOffice (ISFORMULA is the newest
-function used).
+narrative section holds (N601), and the sentence `check` prints for each failure (built from the functions of
+:mod:`giptemplate.format.wording` that `check` calls). The writer places them; the Python twins give the values
+the writer caches and the tests compare. They work without macros in Excel 2013+, WPS and LibreOffice (ISFORMULA
+is the newest function used).
 
 The sheet reads a number typed as text the way ``VALUE`` does (spaces around it, thousands separators); the
 reader also accepts full-width digits, unit words and annotations, which the sheet shows as V201 (stricter
