@@ -195,7 +195,13 @@ def entry_of(spec: Spec, finding: Any) -> str | None:
     return None
 
 
-def test_sheet_sentences_are_checks_sentences(fills: list[Path]) -> None:
+@pytest.fixture(scope="module")
+def checked(fills: list[Path]) -> dict[Path, Any]:
+    """`check`'s result for each recalculated fill, computed once for both tests."""
+    return {path: process_file(path) for path in fills}
+
+
+def test_sheet_sentences_are_checks_sentences(fills: list[Path], checked: dict[Path, Any]) -> None:
     """Every relation, value, typed-total and narrative finding of `check` is on the sheet in the same words, and
     the sheet shows no such failure that `check` does not report."""
     disagreements = []
@@ -203,7 +209,7 @@ def test_sheet_sentences_are_checks_sentences(fills: list[Path]) -> None:
     kinds: set[str] = set()
     for path in fills:
         on_sheet = sheet_sentences(path, SPEC)
-        result = process_file(path)
+        result = checked[path]
         expected = {}
         for finding in result.findings:
             entry = entry_of(SPEC, finding)
@@ -220,15 +226,17 @@ def test_sheet_sentences_are_checks_sentences(fills: list[Path]) -> None:
     assert disagreements == [], "\n".join(disagreements[:40])
     # the fills fail in every way often enough for the agreement to mean something
     assert compared >= len(fills), compared
-    assert {"rel", "text", "require", "cover", "A301", "A302", "A303", "V201", "V202", "V203", "V204"} <= kinds, kinds
+    every = {"rel", "text", "require", "cover", "A301", "A302", "A303", "V201", "V202", "V203", "V204"}
+    if len(fills) >= 100:  # a short run (GIP_LIVE_FILLS) need not meet every kind
+        assert every <= kinds, kinds
 
 
-def test_sheet_verdict_is_checks_verdict(fills: list[Path]) -> None:
+def test_sheet_verdict_is_checks_verdict(fills: list[Path], checked: dict[Path, Any]) -> None:
     disagreements = []
     passed = failed = 0
     for path in fills:
         overall, sheet_errors, _ = sheet_verdict(path, SPEC)
-        result = process_file(path)
+        result = checked[path]
         assert not result.error_code, (path.name, result.error_message)
         check_errors = {f.code for f in result.findings if f.severity == "error"}
         sheet_passes = overall.startswith(live.overall_status(0))
