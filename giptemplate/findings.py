@@ -8,12 +8,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 Severity = Literal["error", "explain", "warning", "info"]
 
 SEVERITY_LABELS: dict[Severity, str] = {"error": "错误", "explain": "需说明", "warning": "警告", "info": "提示"}
 SEVERITY_ORDER: dict[Severity, int] = {"error": 0, "explain": 1, "warning": 2, "info": 3}
+
+
+class FileStatus(StrEnum):
+    """What became of one input file (checks.md §3), as every command and page shows it. A member compares equal
+    to its Chinese text."""
+
+    PASSED = "通过"
+    HAS_ERRORS = "有错误"
+    UNREADABLE = "无法读取"
+    DUPLICATE = "重复报送"  # merge: an older copy of a unit's file
+    OFF_ROSTER = "名单外"  # merge: a unit not on the roster
+    MISSING = "未报送"  # merge: a roster unit without a file
+    GENERATED = "已跳过（本工具生成）"  # one of this tool's own outputs as written
+    SKIPPED = "已跳过"  # a lock, hidden or system file, a second link to a file, an unpacked archive
+
 
 # code -> (default severity, short Chinese title). The catalogue of every code giptemplate emits.
 CODES: dict[str, tuple[Severity, str]] = {

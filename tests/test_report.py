@@ -25,8 +25,8 @@ from giptemplate.report.model import (
     format_value,
     grids,
     paragraphs,
-    render,
 )
+from giptemplate.report.render import render
 from giptemplate.report.text import md_escape, render_html, render_markdown
 from giptemplate.workbook.textwidth import display_width
 

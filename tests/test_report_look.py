@@ -27,7 +27,7 @@ from report_samples import seed_report
 from soffice import convert
 
 from giptemplate.format.spec import Spec
-from giptemplate.report.model import render
+from giptemplate.report.render import render
 
 PUBLISHED = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures" / "published" / "pingtan_shsyj_2025.html"
 OPENING = "本报告根据《中华人民共和国政府信息公开条例》"

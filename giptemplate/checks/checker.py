@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from giptemplate.checks.textclaims import claim_findings
-from giptemplate.findings import SEVERITY_LABELS, SEVERITY_ORDER, Finding, Severity, make, sort_findings
+from giptemplate.findings import SEVERITY_LABELS, SEVERITY_ORDER, FileStatus, Finding, Severity, make, sort_findings
 from giptemplate.format import uscc
 from giptemplate.format.arithmetic import Number, Outcome, arithmetic_for
 from giptemplate.format.layout import CHECK_SHEET, IDENTITY_SHEET, REVIEW_SHEET, Place, layout_for
@@ -102,11 +102,11 @@ class FileReport:
         return out
 
     @property
-    def status(self) -> str:
+    def status(self) -> FileStatus:
         """通过 / 有错误 / 无法读取 (checks.md §3)."""
         if not self.readable:
-            return "无法读取"
-        return "有错误" if self.counts()["error"] else "通过"
+            return FileStatus.UNREADABLE
+        return FileStatus.HAS_ERRORS if self.counts()["error"] else FileStatus.PASSED
 
     @property
     def needs_return(self) -> bool:

@@ -12,7 +12,6 @@ import io
 import json
 import re
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,6 +20,7 @@ import xlsxwriter
 from giptemplate import __version__
 from giptemplate.checks.checker import FileReport
 from giptemplate.files import atomic
+from giptemplate.files.inputs import FINDINGS_KIND, FINDINGS_TITLE, FIXED_CREATED
 from giptemplate.findings import SEVERITY_LABELS, Finding, code_title
 
 # (key, header) of one row per finding, in output order.
@@ -52,7 +52,6 @@ SUMMARY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("relations", "关系校验"),
     ("verdict", "结论"),
 )
-FIXED_CREATED = datetime(2000, 1, 1)
 MAX_CELL_CHARS = 32767  # Excel's limit; xlsxwriter refuses longer strings
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -214,9 +213,9 @@ def to_xlsx(reports: Sequence[FileReport], target: str | Path | IO[bytes] | None
         buffer,
         {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
     )
-    workbook.set_properties({"title": "校验结果", "author": "giptemplate", "created": FIXED_CREATED})
+    workbook.set_properties({"title": FINDINGS_TITLE, "author": "giptemplate", "created": FIXED_CREATED})
     # Marks the file as ours, so a later check or merge of the same folder skips it instead of reading it.
-    workbook.set_custom_property("giptemplate.kind", "findings")
+    workbook.set_custom_property("giptemplate.kind", FINDINGS_KIND)
     header = workbook.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True})
     text = workbook.add_format({"valign": "top", "text_wrap": True})
     number = workbook.add_format({"valign": "top"})

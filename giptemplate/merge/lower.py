@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from giptemplate.files.intake import open_workbook
 from giptemplate.findings import CODES, DECLARED, SEVERITY_LABELS, Finding, Severity
 
-SUMMARY_KIND = "summary"
 SUMMARY_CHECKED = ("A", "V", "Y")  # finding code prefixes kept for a lower summary: arithmetic, values, cross-year
 STATUS_SHEET = "报送情况"
 FINDINGS_SHEET = "校验问题"
@@ -114,8 +114,6 @@ def _count(value: Any) -> int:
 
 def read_lower(path: str | Path) -> LowerSummary:
     """The 报送情况 and 校验问题 of a summary workbook this tool wrote (empty when a sheet is not there)."""
-    from giptemplate.files.intake import open_workbook
-
     book = open_workbook(path)
     entries = tuple(
         LowerEntry(

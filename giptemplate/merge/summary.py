@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
@@ -26,12 +26,11 @@ from giptemplate.findings import SEVERITY_LABELS, code_title
 from giptemplate.format.arithmetic import Number
 from giptemplate.format.layout import layout_for
 from giptemplate.format.spec import Cell, Indicator, Spec
+from giptemplate.merge import INCLUDED, INCLUDED_TEXT, STATUSES, MergeResult
 from giptemplate.merge.aggregate import AGGREGATE_UNIT, IndicatorValue, aggregate, cell_title, indicator_value
 from giptemplate.workbook.textwidth import fitted_height, row_lines
 from giptemplate.workbook.writer import SUMMARY_SCOPE, Fill, TemplateWriter
-
-if TYPE_CHECKING:
-    from giptemplate.merge import MergeResult
+from giptemplate.workbook.writer import _check as writer_check
 
 MAX_CELL_CHARS = 32767  # Excel's limit for the text of one cell
 # What xlsxwriter would escape in a string: XML specials, control characters, and text that looks like its escapes.
@@ -190,9 +189,7 @@ def _header_heights(spec: Spec) -> tuple[float, float]:
 
 
 def _check(result: Any, what: str) -> None:
-    from giptemplate.workbook.writer import _check as check
-
-    check(result, what)
+    writer_check(result, what)
 
 
 class _Formats:
@@ -320,8 +317,6 @@ def _cover_line(writer: TemplateWriter, result: MergeResult) -> None:
 
 
 def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> None:
-    from giptemplate.merge import INCLUDED_TEXT, STATUSES
-
     sheet = _streaming(writer, STATUS_SHEET)
     _banner(sheet, 0, f"报送情况（{result.year or ''} 年度）", f.title, STATUS_WIDTHS[:9])
     _banner(sheet, 1, INCLUDED_TEXT, f.note, STATUS_WIDTHS[:9])
@@ -330,8 +325,6 @@ def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
     _check(sheet.write_string(3, 2, "数量", f.header), "h")
     _check(sheet.write_string(3, 3, "计入汇总", f.header), "h")
     counts = result.counts
-    from giptemplate.merge import INCLUDED
-
     for i, status in enumerate(STATUSES, start=4):
         _check(sheet.write_string(i, 1, status, f.text), status)
         _check(sheet.write_number(i, 2, counts[status], f.count), status)

@@ -14,7 +14,6 @@ import uuid
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -27,6 +26,7 @@ from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTupl
 from giptemplate import __version__
 from giptemplate.errors import WriterError
 from giptemplate.files import atomic
+from giptemplate.files.inputs import FIXED_CREATED
 from giptemplate.findings import SEVERITY_LABELS
 from giptemplate.format import uscc
 from giptemplate.format.arithmetic import (
@@ -58,7 +58,6 @@ from giptemplate.workbook.textwidth import POINTS_PER_LINE, fitted_height, wrapp
 DEFAULT_PASSWORD = "gip2021"
 DEFAULT_SCOPE = "本机关"
 SUMMARY_SCOPE = "本级政府汇总"
-FIXED_CREATED = datetime(2000, 1, 1)
 ROW_HEIGHT = 18.0  # minimum height of a table row, in points
 
 
