@@ -154,6 +154,53 @@ class Finding:
         return data
 
 
+# One row per finding, (key, heading), in output order: the one definition behind check's JSON, CSV and xlsx, the
+# terminal table, the merge summary's 校验问题 sheet and the reading back of a lower level's summary. Each output
+# takes the columns it shows, by key (:func:`finding_columns`), with these headings.
+FINDING_ROW: tuple[tuple[str, str], ...] = (
+    ("unit_name", "单位名称"),
+    ("unit_code", "单位代码"),
+    ("file", "文件"),
+    ("sheet", "工作表"),
+    ("cell", "单元格"),
+    ("location", "位置"),
+    ("severity", "严重程度"),
+    ("code", "代码"),
+    ("title", "问题类型"),
+    ("rule", "规则"),
+    ("message", "说明"),
+    ("expected", "应为"),
+    ("actual", "实际"),
+    ("diff", "差额"),
+)
+_FINDING_HEADINGS = dict(FINDING_ROW)
+
+
+def finding_columns(*keys: str) -> tuple[tuple[str, str], ...]:
+    """(key, heading) of the finding-row columns ``keys``, in the order given."""
+    return tuple((key, _FINDING_HEADINGS[key]) for key in keys)
+
+
+def finding_row(finding: Finding) -> dict[str, str]:
+    """Every column of :data:`FINDING_ROW` for one finding, as text."""
+    return {
+        "unit_name": finding.unit_name,
+        "unit_code": finding.unit_code,
+        "file": finding.file,
+        "sheet": finding.sheet or "",
+        "cell": finding.cell or "",
+        "location": finding.location,
+        "severity": finding.severity_label,
+        "code": finding.code,
+        "title": code_title(finding.code),
+        "rule": finding.rule or "",
+        "message": finding.message,
+        "expected": finding.expected or "",
+        "actual": finding.actual or "",
+        "diff": finding.diff or "",
+    }
+
+
 def make(code: str, message: str, *, severity: Severity | None = None, **where: Any) -> Finding:
     """A finding with the catalogue's default severity for ``code``."""
     default, _ = CODES.get(code) or DECLARED[code]

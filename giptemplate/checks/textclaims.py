@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from giptemplate.checks.common import Context, Family
 from giptemplate.findings import Finding, make
 from giptemplate.format.arithmetic import Number
 from giptemplate.format.spec import Spec, templates_dir
@@ -187,3 +188,11 @@ def _cells_words(spec: Spec, keys: Sequence[str], places: Mapping[str, str] | No
 
 def _fmt(value: Decimal) -> str:
     return str(int(value)) if value == value.to_integral_value() else str(value.normalize())
+
+
+def _run(ctx: Context) -> None:
+    sub = ctx.sub
+    ctx.findings.extend(claim_findings(sub.spec, sub.texts, ctx.shown, places=sub.provenance, where=ctx.where))
+
+
+FAMILY = Family("textclaims", frozenset({"T901", "T902"}), _run)

@@ -25,7 +25,7 @@ from giptemplate.files.inputs import (
     named_files,
 )
 from giptemplate.files.paths import display_text, safe_component, unit_filename
-from giptemplate.findings import CODES, FileStatus
+from giptemplate.findings import CODES, FileStatus, finding_columns
 from giptemplate.merge.collect import FileResult, collect
 from giptemplate.workbook.reader import read_workbook
 
@@ -87,10 +87,11 @@ def _print_table(reports: list[FileReport]) -> None:
         console.print(title)
         if report.readable and report.findings:
             table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-            table.add_column("级别", no_wrap=True)
-            table.add_column("代码", no_wrap=True)
-            table.add_column("位置", no_wrap=True)
-            table.add_column("说明", overflow="fold")
+            for key, heading in finding_columns("severity", "code", "location", "message"):
+                if key == "message":
+                    table.add_column(heading, overflow="fold")
+                else:
+                    table.add_column(heading, no_wrap=True)
             for f in report.findings:
                 # Messages quote submitted text: Text objects, so "[...]" in them is never read as markup.
                 table.add_row(

@@ -192,12 +192,12 @@ def report(inputs: tuple[Path, ...], output: Path, fmt: str | None, force: bool,
 
     statuses = [o.status for o in outcomes]
     counts = "，".join(
-        f"{s} {statuses.count(s)}" for s in ("已生成", "草稿", "未生成", "无法读取") if statuses.count(s)
+        f"{s} {statuses.count(s)}" for s in ("已生成", "草稿", "未生成", FileStatus.UNREADABLE) if statuses.count(s)
     )
     line = f"共 {len(outcomes)} 个文件：{counts}"
     if skipped:
         line += f"（文件夹中另有 {len(skipped)} 个非报表文件未读取）"
     console.print(Text(line))
-    if "无法读取" in statuses:
+    if FileStatus.UNREADABLE in statuses:
         sys.exit(EXIT_UNREADABLE)
     sys.exit(EXIT_FINDINGS if any(o.errors or o.status == "未生成" for o in outcomes) else EXIT_OK)

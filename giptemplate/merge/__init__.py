@@ -27,7 +27,7 @@ from giptemplate.checks.previous import PreviousRef
 from giptemplate.errors import InputError
 from giptemplate.files.inputs import GENERATED_TEXT, discover, find_inputs, named_files
 from giptemplate.files.paths import display_text
-from giptemplate.findings import CODES, SEVERITY_LABELS, SEVERITY_ORDER, Finding, make
+from giptemplate.findings import CODES, SEVERITY_LABELS, SEVERITY_ORDER, FileStatus, Finding, make
 from giptemplate.format import uscc
 from giptemplate.format.arithmetic import Number
 from giptemplate.format.layout import layout_for
@@ -51,15 +51,17 @@ if TYPE_CHECKING:
 
     from giptemplate.roster import RosterEntry
 
-PASSED = "通过"
-HAS_ERRORS = "有错误"
-UNREADABLE = "无法读取"
-DUPLICATE = "重复报送"
-OFF_ROSTER = "名单外"
-MISSING = "未报送"
-GENERATED = "已跳过（本工具生成）"
-SKIPPED = "已跳过"
-STATUSES = (PASSED, HAS_ERRORS, UNREADABLE, DUPLICATE, OFF_ROSTER, MISSING, GENERATED, SKIPPED)
+# The file statuses (findings.FileStatus), by the names the merge has always exported.
+PASSED = FileStatus.PASSED
+HAS_ERRORS = FileStatus.HAS_ERRORS
+UNREADABLE = FileStatus.UNREADABLE
+DUPLICATE = FileStatus.DUPLICATE
+OFF_ROSTER = FileStatus.OFF_ROSTER
+MISSING = FileStatus.MISSING
+GENERATED = FileStatus.GENERATED
+SKIPPED = FileStatus.SKIPPED
+STATUSES = tuple(FileStatus)
+STATUS_TEXTS = frozenset(s.value for s in FileStatus)
 INCLUDED = (PASSED, HAS_ERRORS)
 INCLUDED_TEXT = (
     "计入汇总的状态：通过、有错误（有错误的单位仍计入，请在退回修改后重新汇总）；"
@@ -77,7 +79,7 @@ Progress = Callable[[int, int], None]
 class StatusEntry:
     """One row of the status table: an input file, or a roster unit that sent none."""
 
-    status: str
+    status: FileStatus
     unit_name: str
     unit_code: str
     group: str = ""
@@ -656,7 +658,7 @@ def carried_entries(r: FileResult, lower: LowerSummary) -> list[StatusEntry]:
     office = r.unit_name or r.name
     return [
         StatusEntry(
-            e.status,
+            FileStatus(e.status) if e.status in STATUS_TEXTS else FileStatus.UNREADABLE,
             e.unit_name,
             e.unit_code,
             group=f"{office}／{e.group}" if e.group else office,

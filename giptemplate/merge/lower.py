@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from giptemplate.files.intake import open_workbook
-from giptemplate.findings import CODES, DECLARED, SEVERITY_LABELS, Finding, Severity
+from giptemplate.findings import CODES, DECLARED, SEVERITY_LABELS, Finding, Severity, finding_columns
 
 SUMMARY_CHECKED = ("A", "V", "Y")  # finding code prefixes kept for a lower summary: arithmetic, values, cross-year
 STATUS_SHEET = "报送情况"
@@ -36,16 +36,10 @@ STATUS_COLUMNS = {
     "saved_at": "保存时间（北京时间）",
     "sha256": "SHA-256",
 }
-FINDING_COLUMNS = {
-    "unit_name": "单位名称",
-    "unit_code": "单位代码",
-    "file": "文件",
-    "sheet": "工作表",
-    "cell": "单元格",
-    "code": "代码",
-    "severity": "严重程度",
-    "message": "说明",
-}
+# The summary's 校验问题 columns read back (findings.FINDING_ROW, as merge.summary writes them).
+FINDING_COLUMNS = dict(
+    finding_columns("unit_name", "unit_code", "file", "sheet", "cell", "code", "severity", "message")
+)
 _SEVERITY_BY_LABEL: dict[str, Severity] = {label: s for s, label in SEVERITY_LABELS.items()}
 
 

@@ -22,7 +22,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from giptemplate.errors import WriterError
-from giptemplate.findings import SEVERITY_LABELS, code_title
+from giptemplate.findings import SEVERITY_LABELS, FileStatus, finding_columns, finding_row
 from giptemplate.format.arithmetic import Number
 from giptemplate.format.layout import layout_for
 from giptemplate.format.spec import Cell, Indicator, Spec
@@ -37,6 +37,10 @@ MAX_CELL_CHARS = 32767  # Excel's limit for the text of one cell
 _NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
 STATUS_SHEET = "报送情况"
 FINDINGS_SHEET = "校验问题"
+FINDING_SHEET_COLUMNS = finding_columns(
+    "unit_name", "unit_code", "file", "sheet", "cell", "code", "severity", "title", "message"
+)
+SEVERITY_COLUMN = [key for key, _ in FINDING_SHEET_COLUMNS].index("severity")
 DETAIL_SHEET = "分单位明细"
 GROUP_SHEET = "分组小计"
 INDICATOR_SHEET = "指标"
@@ -373,7 +377,11 @@ def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
     for col, text in enumerate(header):
         _check(sheet.write_string(top, col, text, f.header), text)
     for i, e in enumerate(result.entries, start=1):
-        mark = f.severity["error"] if e.status in ("有错误", "无法读取", "未报送") else f.text
+        mark = (
+            f.severity["error"]
+            if e.status in (FileStatus.HAS_ERRORS, FileStatus.UNREADABLE, FileStatus.MISSING)
+            else f.text
+        )
         sheet.write_cells(
             top + i,
             0,
@@ -423,23 +431,17 @@ def _findings_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) ->
         f.note,
         FINDING_WIDTHS[:7],
     )
-    header = ["单位名称", "单位代码", "文件", "工作表", "单元格", "代码", "严重程度", "问题类型", "说明"]
+    header = [heading for _, heading in FINDING_SHEET_COLUMNS]
     top = 3
     for col, text in enumerate(header):
         _check(sheet.write_string(top, col, text, f.header), text)
     for i, finding in enumerate(result.finding_list, start=top + 1):
-        texts = (
-            finding.unit_name,
-            finding.unit_code,
-            finding.file,
-            finding.sheet or "",
-            finding.cell or "",
-            finding.code,
-            finding.severity_label,
-            code_title(finding.code) or finding.code,
-            finding.message,
-        )
-        cells = [(text, f.severity[finding.severity] if col == 6 else f.wrap) for col, text in enumerate(texts)]
+        row = finding_row(finding)
+        row["title"] = row["title"] or finding.code
+        texts = tuple(row[key] for key, _ in FINDING_SHEET_COLUMNS)
+        cells = [
+            (text, f.severity[finding.severity] if col == SEVERITY_COLUMN else f.wrap) for col, text in enumerate(texts)
+        ]
         wrapped = [(text, width - 1) for text, width in zip(texts, FINDING_WIDTHS, strict=True)]
         sheet.write_cells(i, 0, cells, height=_height(wrapped))
     last = top + len(result.finding_list)
