@@ -8,12 +8,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 Severity = Literal["error", "explain", "warning", "info"]
 
 SEVERITY_LABELS: dict[Severity, str] = {"error": "错误", "explain": "需说明", "warning": "警告", "info": "提示"}
 SEVERITY_ORDER: dict[Severity, int] = {"error": 0, "explain": 1, "warning": 2, "info": 3}
+
+
+class FileStatus(StrEnum):
+    """What became of one input file (checks.md §3), as every command and page shows it. A member compares equal
+    to its Chinese text."""
+
+    PASSED = "通过"
+    HAS_ERRORS = "有错误"
+    UNREADABLE = "无法读取"
+    DUPLICATE = "重复报送"  # merge: an older copy of a unit's file
+    OFF_ROSTER = "名单外"  # merge: a unit not on the roster
+    MISSING = "未报送"  # merge: a roster unit without a file
+    GENERATED = "已跳过（本工具生成）"  # one of this tool's own outputs as written
+    SKIPPED = "已跳过"  # a lock, hidden or system file, a second link to a file, an unpacked archive
+
 
 # code -> (default severity, short Chinese title). The catalogue of every code giptemplate emits.
 CODES: dict[str, tuple[Severity, str]] = {
@@ -137,6 +153,53 @@ class Finding:
         data["severity_label"] = self.severity_label
         data["location"] = self.location
         return data
+
+
+# One row per finding, (key, heading), in output order: the one definition behind check's JSON, CSV and xlsx, the
+# terminal table, the merge summary's 校验问题 sheet and the reading back of a lower level's summary. Each output
+# takes the columns it shows, by key (:func:`finding_columns`), with these headings.
+FINDING_ROW: tuple[tuple[str, str], ...] = (
+    ("unit_name", "单位名称"),
+    ("unit_code", "单位代码"),
+    ("file", "文件"),
+    ("sheet", "工作表"),
+    ("cell", "单元格"),
+    ("location", "位置"),
+    ("severity", "严重程度"),
+    ("code", "代码"),
+    ("title", "问题类型"),
+    ("rule", "规则"),
+    ("message", "说明"),
+    ("expected", "应为"),
+    ("actual", "实际"),
+    ("diff", "差额"),
+)
+_FINDING_HEADINGS = dict(FINDING_ROW)
+
+
+def finding_columns(*keys: str) -> tuple[tuple[str, str], ...]:
+    """(key, heading) of the finding-row columns ``keys``, in the order given."""
+    return tuple((key, _FINDING_HEADINGS[key]) for key in keys)
+
+
+def finding_row(finding: Finding) -> dict[str, str]:
+    """Every column of :data:`FINDING_ROW` for one finding, as text."""
+    return {
+        "unit_name": finding.unit_name,
+        "unit_code": finding.unit_code,
+        "file": finding.file,
+        "sheet": finding.sheet or "",
+        "cell": finding.cell or "",
+        "location": finding.location,
+        "severity": finding.severity_label,
+        "code": finding.code,
+        "title": code_title(finding.code),
+        "rule": finding.rule or "",
+        "message": finding.message,
+        "expected": finding.expected or "",
+        "actual": finding.actual or "",
+        "diff": finding.diff or "",
+    }
 
 
 def make(code: str, message: str, *, severity: Severity | None = None, **where: Any) -> Finding:

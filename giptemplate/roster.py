@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from giptemplate.errors import IntakeError, RosterError
+from giptemplate.files.intake import open_workbook
 from giptemplate.files.paths import unit_filename
 from giptemplate.format import uscc
 from giptemplate.format.spec import Spec, spec_for_year
@@ -64,8 +65,6 @@ def _rows_from_csv(data: bytes, name: str) -> list[list[str]]:
 
 
 def _rows_from_sheet(path: Path) -> list[list[str]]:
-    from giptemplate.files.intake import open_workbook
-
     workbook = open_workbook(path)
     sheet = workbook.get_sheet_by_index(0)
     rows = sheet.to_python(skip_empty_area=False)

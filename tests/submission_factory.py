@@ -161,13 +161,15 @@ def write_filled(
     values: Mapping[str, Number | None] | None = None,
     *,
     seed: int = 0,
-    year: int = YEAR,
+    year: int | None = None,
     texts: Mapping[str, str] | None = None,
     **meta: str,
 ) -> Path:
-    """A template filled as a careful unit would return it (written by our writer, so the caches are right)."""
+    """A template filled as a careful unit would return it (written by our writer, so the caches are right); the
+    year defaults to the factory's year for the spec (:func:`year_for`)."""
     from giptemplate.workbook.writer import write_template
 
+    year = year if year is not None else year_for(spec)
     defaults = good_meta(spec, year)
     defaults.update(meta)
     write_template(

@@ -57,6 +57,7 @@ def test_folder_accounts_for_every_file(batch: Path, tmp_path: Path) -> None:
     assert "已生成 1 个退回修改件" in out
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_exit_codes(batch: Path) -> None:
     assert run(batch / "good.xlsx").exit_code == 0
     ok = run(batch / "good.xlsx")

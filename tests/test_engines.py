@@ -62,6 +62,9 @@ def _values(path: Path) -> dict[str, list[list[object]]]:
 
 
 @pytest.mark.slow
+# About the engine, not the format: one spec, so that xdist never starts two LocalClusters at once (they contend
+# for Dask's default ports).
+@pytest.mark.spec_ids("gip2021")
 def test_merge_on_dask_writes_what_the_local_engine_writes(returns: Path, tmp_path: Path) -> None:
     pytest.importorskip("distributed")
     outputs = {}

@@ -6,6 +6,7 @@ import random
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -68,6 +69,7 @@ def result(spec: Spec, i: int, **changes: object) -> FileResult:
     return FileResult(**base)  # type: ignore[arg-type]
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_sums_are_exact_and_totals_recomputed(spec: Spec) -> None:
     fee = spec.cross_year.fee
     units = []
@@ -87,6 +89,7 @@ def test_sums_are_exact_and_totals_recomputed(spec: Spec) -> None:
     assert all(e.outcome is Outcome.PASS for e in agg.evaluations)
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_blank_is_not_zero(spec: Spec) -> None:
     cell = spec.input_cells[20].key
     inputs = sample(spec, 1)
@@ -107,6 +110,7 @@ def test_blank_is_not_zero(spec: Spec) -> None:
     assert any(f.code == "A390" for f in aggregate_findings(nobody))
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_aggregate_failure_names_the_units(spec: Spec) -> None:
     balance = next(r for r in spec.relations if r.derives is None and len(r.lhs) == 2)
     broken = sample(spec, 3)
@@ -124,6 +128,7 @@ def test_aggregate_failure_names_the_units(spec: Spec) -> None:
 
 @settings(max_examples=25, deadline=None)
 @given(seeds=st.lists(st.integers(0, 10**6), min_size=1, max_size=6), victim=st.integers(0, 5), delta=st.integers(1, 9))
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_linear_relations_localise_to_the_changed_unit(spec: Spec, seeds: list[int], victim: int, delta: int) -> None:
     units = [unit(spec, i, sample(spec, s)) for i, s in enumerate(seeds)]
     assert not [f for f in aggregate_findings(aggregate(spec, units)) if f.code in ("M404", "A390", "M409")]
@@ -233,6 +238,7 @@ def test_copies_between_units(spec: Spec) -> None:
     assert "单位0、单位1" in copies["单位3"].message
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_fee_display_is_never_rounded_and_follows_the_spec(spec: Spec, tmp_path: Path) -> None:
     import dataclasses
 

@@ -146,6 +146,7 @@ def filled(spec: Spec, values: dict[str, Number], tmp_path_factory: pytest.TempP
 # ---------------------------------------------------------------------------------------------- intact files
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_reads_a_generated_workbook(spec: Spec, values: dict[str, Number], filled: Path) -> None:
     sub = read_workbook(filled)
     assert sub.identified_by == "identity"
@@ -182,6 +183,7 @@ def test_blank_template_reads_blank_cells(spec: Spec, tmp_path: Path) -> None:
     assert all(t.shown == 0 and t.has_formula for t in sub.stored.values())
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_extension_does_not_matter(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
     renamed = tmp_path / "saved-as.xls"
     renamed.write_bytes(filled.read_bytes())
@@ -193,6 +195,7 @@ def test_extension_does_not_matter(spec: Spec, values: dict[str, Number], filled
 # ---------------------------------------------------------------------------------------------- damaged but readable
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_openpyxl_save_drops_cached_totals(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
     sub = read_workbook(_edit(filled, tmp_path / "openpyxl.xlsx", lambda wb: None))
     _assert_values(sub, spec, values)
@@ -213,6 +216,7 @@ def test_total_typed_over(spec: Spec, values: dict[str, Number], filled: Path, t
     assert sub.as_filed["t3.R24.c1"] == 999
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_row_inserted_in_the_middle_of_table_three(
     spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path
 ) -> None:
@@ -227,6 +231,7 @@ def test_row_inserted_in_the_middle_of_table_three(
     assert sub.label_mismatches == []
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_rows_inserted_above_table_two(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
     sub = read_workbook(_edit(filled, tmp_path / "top.xlsx", lambda wb: wb["表二"].insert_rows(1, 2)))
     _assert_values(sub, spec, values)
@@ -234,6 +239,7 @@ def test_rows_inserted_above_table_two(spec: Spec, values: dict[str, Number], fi
     assert sub.cells["t2.fees.amount"].place.row == layout_for(spec).cells["t2.fees.amount"].row + 2
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_column_inserted_in_table_three(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
     c2 = layout_for(spec).cells["t3.R1.c2"].col
     sub = read_workbook(_edit(filled, tmp_path / "col.xlsx", lambda wb: wb["表三"].insert_cols(c2 + 1)))
@@ -242,6 +248,7 @@ def test_column_inserted_in_table_three(spec: Spec, values: dict[str, Number], f
     assert sub.cells["t3.R1.c1"].place.col == c2 - 1 and sub.cells["t3.R1.c2"].place.col == c2 + 1
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_row_deleted_from_table_three(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
     r23 = layout_for(spec).cells["t3.R23.c1"].row
     sub = read_workbook(_edit(filled, tmp_path / "deleted.xlsx", lambda wb: wb["表三"].delete_rows(r23 + 1)))
@@ -257,6 +264,7 @@ def test_row_deleted_from_table_three(spec: Spec, values: dict[str, Number], fil
     assert sub.stored["t3.R24.c1"].place.row == layout_for(spec).cells["t3.R24.c1"].row - 1
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_column_inserted_among_repeated_headers(
     spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path
 ) -> None:
@@ -280,6 +288,7 @@ def test_column_deleted_from_table_three(spec: Spec, values: dict[str, Number], 
     assert sub.stored["t3.R24.c4"].shown is None
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_moved_table_without_identity(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
     def change(wb: Workbook) -> None:
         _drop_identity(wb)
@@ -292,6 +301,7 @@ def test_moved_table_without_identity(spec: Spec, values: dict[str, Number], fil
     _assert_values(sub, spec, values)
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_renamed_sheet_is_found(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
     def change(wb: Workbook) -> None:
         wb["表三"].title = "Sheet3"
@@ -315,6 +325,7 @@ def test_deleted_sheet_is_missing(spec: Spec, values: dict[str, Number], filled:
     assert sub.cells["t3.R1.c1"].value == values["t3.R1.c1"]
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_unprotected_and_extra_sheets(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
     def change(wb: Workbook) -> None:
         wb["表二"].protection.sheet = False
@@ -342,6 +353,7 @@ def test_unprotected_and_extra_sheets(spec: Spec, values: dict[str, Number], fil
         ("t4", "复议后起诉", "", "missing"),
     ],
 )
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_label_mismatches(
     spec: Spec,
     values: dict[str, Number],
@@ -412,6 +424,7 @@ def typed_submission(spec: Spec, filled: Path, tmp_path_factory: pytest.TempPath
 
 
 @pytest.mark.parametrize(("key", "raw", "value", "state", "norms", "note"), TYPED, ids=[t[0] for t in TYPED])
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_typed_values_through_the_reader(
     typed_submission: Submission,
     key: str,
@@ -427,6 +440,7 @@ def test_typed_values_through_the_reader(
     assert type(cv.value) is type(value)
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_identity_missing_identified_by_labels(
     spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path
 ) -> None:
@@ -436,6 +450,7 @@ def test_identity_missing_identified_by_labels(
     _assert_values(sub, spec, values)
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_identity_damaged_identified_by_labels(
     spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path
 ) -> None:
@@ -444,12 +459,14 @@ def test_identity_damaged_identified_by_labels(
     _assert_values(sub, spec, values)
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_identity_in_properties_only(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
     sub = read_workbook(_edit(filled, tmp_path / "props-only.xlsx", lambda wb: wb.remove(wb[IDENTITY_SHEET])))
     assert sub.identified_by == "identity" and sub.meta["template_id"] == spec.template_id
     _assert_values(sub, spec, values)
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_identity_in_sheet_only(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
     def change(wb: Workbook) -> None:
         wb.custom_doc_props = CustomPropertyList()  # type: ignore[attr-defined]
@@ -459,6 +476,7 @@ def test_identity_in_sheet_only(spec: Spec, values: dict[str, Number], filled: P
     _assert_values(sub, spec, values)
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_wps_and_wrong_dimension(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
     prop = (
         b'<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="99" name="KSOProductBuildVer">'
@@ -479,6 +497,7 @@ def test_wps_and_wrong_dimension(spec: Spec, values: dict[str, Number], filled: 
     _assert_values(sub, spec, values)
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_macro_enabled_workbook(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
     main = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
     xlsm = _rewrite(
@@ -513,6 +532,7 @@ def test_unknown_template_version_is_refused(filled: Path, tmp_path: Path) -> No
     assert _refused(path).code == "F007"
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_2019_format_workbook_is_refused(spec: Spec, filled: Path, tmp_path: Path) -> None:
     old = [label for label in spec.tell_tales if label.startswith("本年新")]
 
@@ -527,6 +547,7 @@ def test_2019_format_workbook_is_refused(spec: Spec, filled: Path, tmp_path: Pat
     assert error.code == "F007" and "2019" in error.message
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_2019_single_other_row_is_refused(spec: Spec, filled: Path, tmp_path: Path) -> None:
     rows = [r for r in spec.table("t3").rows if r.group == "（六）其他处理"]
     first = layout_for(spec).cells[f"t3.{rows[0].key}.c1"].row

@@ -167,6 +167,7 @@ def test_booleans_are_not_numbers(raw: bool) -> None:
         ("第二十条第（１）项", "第二十条第（1）项"),
     ],
 )
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_label_keys(spec: Spec, typed: str, official: str | None) -> None:
     if official is None:
         official = spec.table("t3").labels[0].text

@@ -33,6 +33,7 @@ def table(raw: dict[str, Any], key: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------- content
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_cells_rows_and_columns(spec: Spec) -> None:
     assert [t.key for t in spec.tables] == ["t2", "t3", "t4"]
     t3 = spec.table("t3")
@@ -50,6 +51,7 @@ def test_cells_rows_and_columns(spec: Spec) -> None:
     assert [c.key for c in spec.row_cells("t3.R2")] == [f"t3.R2.c{i}" for i in range(1, 8)]
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_official_labels_verbatim(spec: Spec) -> None:
     """Spot checks against gip-format.md (character by character: full-width brackets, U+201C/D quotes)."""
     t2, t3 = spec.table("t2"), spec.table("t3")
@@ -68,6 +70,7 @@ def test_official_labels_verbatim(spec: Spec) -> None:
     assert "规范性文件" in spec.tell_tales and "政府集中采购" in spec.tell_tales
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_relations_expand_to_explicit_cells(spec: Spec) -> None:
     by_id = {r.rule_id: r for r in spec.relations}
     assert len(by_id) == 25 + 7 + 7 + 3
@@ -91,6 +94,7 @@ def test_years_and_ids() -> None:
         spec_by_id("gip1999")
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_digest_follows_the_content(raw: dict[str, Any], spec: Spec) -> None:
     assert parse_spec(copy.deepcopy(raw)).digest == spec.digest
     raw["tables"][0]["title"] += "（改）"
@@ -327,6 +331,7 @@ def test_place_references(spec: Spec) -> None:
 # ---------------------------------------------------------------------------------------------- arithmetic
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_derive_is_strict_unless_asked(spec: Spec) -> None:
     arithmetic = arithmetic_for(spec)
     inputs: dict[str, int | Decimal | None] = {c.key: 1 for c in spec.input_cells}
@@ -338,6 +343,7 @@ def test_derive_is_strict_unless_asked(spec: Spec) -> None:
     assert loose["t3.R5.c7"] == 5 and loose["t3.R24.c1"] == 20 and loose["t3.R24.c7"] == 20 + 5 * 21
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_evaluate_outcomes_and_texts(spec: Spec) -> None:
     arithmetic = arithmetic_for(spec)
     balance = next(r for r in spec.relations if r.rule_id == "t3_balance[c1]")

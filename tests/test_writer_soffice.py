@@ -162,6 +162,7 @@ def test_libreoffice_computes_what_python_computes(name: str, recalculated: dict
 
 
 @pytest.mark.parametrize("name", [n for n, s in SCENARIOS.items() if s.expect_fail])
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_broken_relations_show_as_failing(name: str, recalculated: dict[str, Path], spec: Spec) -> None:
     """The fills really break what they mean to break (so the comparison above is not all ✓)."""
     layout = layout_for(spec)
@@ -172,11 +173,13 @@ def test_broken_relations_show_as_failing(name: str, recalculated: dict[str, Pat
     assert all(str(v).startswith(FAIL_MARK) for v in read.values()), read
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_every_relation_key_is_broken_somewhere(spec: Spec) -> None:
     broken = {rule_id.split("[")[0] for s in SCENARIOS.values() for rule_id in s.expect_fail}
     assert broken == {r.key for r in spec.relations}
 
 
+@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_outcomes_cover_pass_fail_and_not_assessable(spec: Spec, recalculated: dict[str, Path]) -> None:
     arithmetic = arithmetic_for(spec)
     seen = set()

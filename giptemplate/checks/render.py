@@ -12,7 +12,6 @@ import io
 import json
 import re
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,23 +20,14 @@ import xlsxwriter
 from giptemplate import __version__
 from giptemplate.checks.checker import FileReport
 from giptemplate.files import atomic
-from giptemplate.findings import SEVERITY_LABELS, Finding, code_title
+from giptemplate.files.inputs import FINDINGS_KIND, FINDINGS_TITLE, FIXED_CREATED
+from giptemplate.findings import SEVERITY_LABELS, FileStatus, Finding, finding_columns, finding_row
 
-# (key, header) of one row per finding, in output order.
+# (key, header) of one row per finding, in output order: the file's status, then columns of findings.FINDING_ROW.
 FINDING_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("file", "文件"),
-    ("unit_name", "单位名称"),
-    ("unit_code", "单位代码"),
+    *finding_columns("file", "unit_name", "unit_code"),
     ("status", "文件状态"),
-    ("severity", "级别"),
-    ("code", "代码"),
-    ("title", "问题类型"),
-    ("location", "位置"),
-    ("rule", "规则"),
-    ("message", "说明"),
-    ("expected", "应为"),
-    ("actual", "实际"),
-    ("diff", "差额"),
+    *finding_columns("severity", "code", "title", "location", "rule", "message", "expected", "actual", "diff"),
 )
 # (key, header) of one row per file.
 SUMMARY_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -52,7 +42,6 @@ SUMMARY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("relations", "关系校验"),
     ("verdict", "结论"),
 )
-FIXED_CREATED = datetime(2000, 1, 1)
 MAX_CELL_CHARS = 32767  # Excel's limit; xlsxwriter refuses longer strings
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -79,21 +68,10 @@ def _finding_row(report: FileReport, finding: Finding | None) -> dict[str, str]:
         row.update(dict.fromkeys(("severity", "code", "title", "location", "rule", "expected", "actual", "diff"), ""))
         row["message"] = report.verdict()
         return row
-    row.update(
-        {
-            "unit_name": finding.unit_name or report.unit_name,
-            "unit_code": finding.unit_code or report.unit_code,
-            "severity": finding.severity_label,
-            "code": finding.code,
-            "title": code_title(finding.code),
-            "location": finding.location,
-            "rule": finding.rule or "",
-            "message": finding.message,
-            "expected": finding.expected or "",
-            "actual": finding.actual or "",
-            "diff": finding.diff or "",
-        }
-    )
+    full = finding_row(finding)
+    row.update({key: full[key] for key, _ in FINDING_COLUMNS if key in full and key != "file"})
+    row["unit_name"] = finding.unit_name or report.unit_name
+    row["unit_code"] = finding.unit_code or report.unit_code
     return row
 
 
@@ -214,18 +192,18 @@ def to_xlsx(reports: Sequence[FileReport], target: str | Path | IO[bytes] | None
         buffer,
         {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
     )
-    workbook.set_properties({"title": "校验结果", "author": "giptemplate", "created": FIXED_CREATED})
+    workbook.set_properties({"title": FINDINGS_TITLE, "author": "giptemplate", "created": FIXED_CREATED})
     # Marks the file as ours, so a later check or merge of the same folder skips it instead of reading it.
-    workbook.set_custom_property("giptemplate.kind", "findings")
+    workbook.set_custom_property("giptemplate.kind", FINDINGS_KIND)
     header = workbook.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True})
     text = workbook.add_format({"valign": "top", "text_wrap": True})
     number = workbook.add_format({"valign": "top"})
     colours = {
         "错误": workbook.add_format({"valign": "top", "font_color": "#9C0006", "bg_color": "#FFC7CE"}),
         "需说明": workbook.add_format({"valign": "top", "font_color": "#9C5700", "bg_color": "#FFEB9C"}),
-        "有错误": workbook.add_format({"valign": "top", "font_color": "#9C0006", "bg_color": "#FFC7CE"}),
-        "无法读取": workbook.add_format({"valign": "top", "font_color": "#9C0006", "bg_color": "#FFC7CE"}),
-        "通过": workbook.add_format({"valign": "top", "font_color": "#006100", "bg_color": "#C6EFCE"}),
+        FileStatus.HAS_ERRORS: workbook.add_format({"valign": "top", "font_color": "#9C0006", "bg_color": "#FFC7CE"}),
+        FileStatus.UNREADABLE: workbook.add_format({"valign": "top", "font_color": "#9C0006", "bg_color": "#FFC7CE"}),
+        FileStatus.PASSED: workbook.add_format({"valign": "top", "font_color": "#006100", "bg_color": "#C6EFCE"}),
     }
 
     def sheet_of(name: str, columns: tuple[tuple[str, str], ...], rows: list[dict[str, str]]) -> None:

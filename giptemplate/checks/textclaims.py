@@ -2,7 +2,8 @@
 
 The recogniser is data (templates/claims/<spec id>.toml): each claim names the cells whose sum a sentence states
 and the patterns that read the number. A sentence that contradicts the tables gives T901 (需说明) quoting both
-places; one whose scope differs (全区, 代表区政府…) gives T902 (提示). Runs on the 文字内容 of returned workbooks
+places; one whose scope differs (全区, 代表区政府…) gives T902 (提示); what it says about the 信息处理费 against
+the fee cells gives N607. Runs on the 文字内容 of returned workbooks
 and on the narrative of published reports alike.
 """
 
@@ -17,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from giptemplate.checks.common import Context, Family
 from giptemplate.findings import Finding, make
 from giptemplate.format.arithmetic import Number
 from giptemplate.format.spec import Spec, templates_dir
@@ -267,3 +269,11 @@ def _cells_words(spec: Spec, keys: Sequence[str], places: Mapping[str, str] | No
 
 def _fmt(value: Decimal) -> str:
     return str(int(value)) if value == value.to_integral_value() else str(value.normalize())
+
+
+def _run(ctx: Context) -> None:
+    sub = ctx.sub
+    ctx.findings.extend(claim_findings(sub.spec, sub.texts, ctx.shown, places=sub.provenance, where=ctx.where))
+
+
+FAMILY = Family("textclaims", frozenset({"T901", "T902", "N607"}), _run)

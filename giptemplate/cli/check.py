@@ -11,18 +11,29 @@ from rich.table import Table
 from rich.text import Text
 
 from giptemplate.checks.checker import FileReport, unreadable_report
+from giptemplate.checks.previous import PreviousRef
 from giptemplate.cli._common import console, engine_options, err_console, progress
 from giptemplate.errors import GipError, InputError
 from giptemplate.files import atomic
+from giptemplate.files.inputs import (
+    FINDINGS_KIND,
+    RETURN_KIND,
+    check_output,
+    find_inputs,
+    free_name,
+    generated_file,
+    named_files,
+)
 from giptemplate.files.paths import display_text, safe_component, unit_filename
-from giptemplate.findings import CODES
-from giptemplate.merge.collect import FileResult, PreviousRef, collect
+from giptemplate.findings import CODES, FileStatus, finding_columns
+from giptemplate.merge.collect import FileResult, collect
+from giptemplate.workbook.reader import read_workbook
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
 FORMATS = ("table", "json", "csv", "xlsx")
 RETURN_SUFFIX = "_退回修改.xlsx"
 SEVERITY_STYLE = {"错误": "bold red", "需说明": "yellow", "警告": "magenta", "提示": "dim"}
-STATUS_STYLE = {"通过": "green", "有错误": "bold red", "无法读取": "bold red"}
+STATUS_STYLE = {FileStatus.PASSED: "green", FileStatus.HAS_ERRORS: "bold red", FileStatus.UNREADABLE: "bold red"}
 
 
 def _format_for(fmt: str | None, output: Path | None) -> str:
@@ -76,10 +87,11 @@ def _print_table(reports: list[FileReport]) -> None:
         console.print(title)
         if report.readable and report.findings:
             table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-            table.add_column("级别", no_wrap=True)
-            table.add_column("代码", no_wrap=True)
-            table.add_column("位置", no_wrap=True)
-            table.add_column("说明", overflow="fold")
+            for key, heading in finding_columns("severity", "code", "location", "message"):
+                if key == "message":
+                    table.add_column(heading, overflow="fold")
+                else:
+                    table.add_column(heading, no_wrap=True)
             for f in report.findings:
                 # Messages quote submitted text: Text objects, so "[...]" in them is never read as markup.
                 table.add_row(
@@ -101,13 +113,10 @@ def _print_verdict(report: FileReport, where: Console) -> None:
 
 
 def _write_returns(reports: list[FileReport], sources: list[Path], folder: Path) -> tuple[int, list[str]]:
-    from giptemplate.merge.collect import generated_file
-    from giptemplate.workbook.review import RETURN_KIND, write_return_copy
+    from giptemplate.workbook.review import write_return_copy  # lazy: xlsxwriter loads only when copies are asked
 
     written, failures = 0, []
     used: set[str] = set()
-    from giptemplate.workbook.reader import read_workbook
-
     for report, source in zip(reports, sources, strict=True):
         if not report.needs_return:
             continue
@@ -120,13 +129,8 @@ def _write_returns(reports: list[FileReport], sources: list[Path], folder: Path)
             name = unit_filename(sub.unit_code, sub.unit_name, RETURN_SUFFIX)
         else:
             name = safe_component(Path(report.file).stem) + RETURN_SUFFIX
-        stem = name.removesuffix(RETURN_SUFFIX)
-        n = 2
         # Never over a file someone else saved there (a unit's corrected copy keeps this name); ours are renewed.
-        while name in used or ((folder / name).exists() and generated_file(folder / name) != RETURN_KIND):
-            name = f"{stem}_{n}{RETURN_SUFFIX}"
-            n += 1
-        used.add(name)
+        name = free_name(folder, name, RETURN_SUFFIX, used, replaceable=lambda p: generated_file(p) == RETURN_KIND)
         try:
             write_return_copy(sub, report.findings, folder / name, summary=report.verdict())
         except (GipError, OSError) as exc:
@@ -170,8 +174,7 @@ def check(
     \b
     退出码：0 无错误，1 有错误，2 有文件无法读取或用法错误。
     """
-    from giptemplate.checks.render import to_csv, to_json, to_xlsx
-    from giptemplate.merge.collect import FINDINGS_KIND, check_output, find_inputs, named_files
+    from giptemplate.checks.render import to_csv, to_json, to_xlsx  # lazy: xlsxwriter, only to write a report
 
     missing = [str(p) for p in (*inputs, *previous) if not p.exists()]
     if missing:
@@ -264,7 +267,8 @@ def check(
             err_console.print(Text(line, style="red"))
         summary_console.print(Text(f"已生成 {written} 个退回修改件 → {return_dir}"))
     statuses = [r.status for r in reports]
-    counts = "，".join(f"{s} {statuses.count(s)}" for s in ("通过", "有错误", "无法读取") if statuses.count(s))
+    shown = (FileStatus.PASSED, FileStatus.HAS_ERRORS, FileStatus.UNREADABLE)
+    counts = "，".join(f"{s} {statuses.count(s)}" for s in shown if statuses.count(s))
     line = f"共 {len(reports)} 个文件：{counts}"
     if skipped:
         line += f"（文件夹中另有 {len(skipped)} 个非报表文件未读取）"
@@ -275,4 +279,4 @@ def check(
     summary_console.print(Text(line))
     if any(not r.readable for r in reports):
         sys.exit(EXIT_UNREADABLE)
-    sys.exit(EXIT_FINDINGS if any(r.status == "有错误" for r in reports) else EXIT_OK)
+    sys.exit(EXIT_FINDINGS if any(r.status == FileStatus.HAS_ERRORS for r in reports) else EXIT_OK)

@@ -24,7 +24,9 @@ from giptemplate.errors import InputError
 )
 def demo(output: Path) -> None:
     """示例：名单、模板、模拟填报、校验、退回、汇总、报告 (run the whole workflow on a sample county)."""
-    from giptemplate.demo.county import run_demo
+    from giptemplate.demo.county import (
+        run_demo,  # lazy: the demo (merge, writer, reports) loads only when it runs, not for --help
+    )
 
     if output.exists() and not output.is_dir():
         raise InputError(f"{output} 已存在且不是文件夹 (output must be a folder)")
@@ -52,6 +54,8 @@ def demo(output: Path) -> None:
 
 
 def _units() -> tuple[object, ...]:
-    from giptemplate.demo.county import UNITS
+    from giptemplate.demo.county import (
+        UNITS,  # lazy: the demo (merge, writer, reports) loads only when it runs, not for --help
+    )
 
     return UNITS

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from giptemplate.cli._common import console, err_console, progress
-from giptemplate.merge.collect import default_jobs, find_inputs
+from giptemplate.files.inputs import find_inputs
+from giptemplate.merge.collect import default_jobs
 from giptemplate.published.batch import extract_all
 
 

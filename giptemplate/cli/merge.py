@@ -11,6 +11,7 @@ from rich.text import Text
 
 from giptemplate.cli._common import console, engine_options, err_console, progress
 from giptemplate.errors import InputError
+from giptemplate.files.inputs import SUMMARY_KIND, check_output, find_inputs, named_files
 from giptemplate.findings import SEVERITY_LABELS
 from giptemplate.merge import INCLUDED_TEXT, PASSED, STATUSES, MergeResult, write_dataset, write_long, write_summary
 from giptemplate.merge import merge as run_merge
@@ -86,12 +87,11 @@ def merge(
             raise InputError(f"文件夹不存在：{long_output.parent} (folder does not exist)")
     if roster is not None and not roster.exists():
         raise InputError(f"找不到单位名单：{roster} (roster not found)")
-    from giptemplate.merge.collect import check_output, find_inputs, named_files
 
     # Outputs never replace a file we read, nor any file we did not write (a unit's workbook named by mistake).
     read = [*find_inputs(inputs)[0], *find_inputs(previous)[0]]
     named = named_files((*inputs, *previous))
-    check_output(output, read, named, kind="summary")
+    check_output(output, read, named, kind=SUMMARY_KIND)
     if long_output is not None:
         check_output(long_output, read, named, kind=None)
     with progress("读取并校验") as bar:

@@ -10,11 +10,16 @@ import click
 from rich.text import Text
 
 from giptemplate.cli._common import console, err_console, progress
-from giptemplate.errors import GipError, InputError, IntakeError
+from giptemplate.errors import GipError, InputError
 from giptemplate.files import atomic
-from giptemplate.files.paths import safe_component, unit_filename
-from giptemplate.findings import Finding
-from giptemplate.report.model import DRAFT_MARK, FORMATS, SUFFIXES, ReportData, ReportFormat, render
+from giptemplate.files.inputs import find_inputs, free_name
+from giptemplate.files.paths import display_name, safe_component, unit_filename
+from giptemplate.findings import FileStatus, Finding
+from giptemplate.format.spec import Spec
+from giptemplate.pipeline import check_path
+from giptemplate.report.model import DRAFT_MARK, FORMATS, SUFFIXES, ReportData, ReportFormat
+from giptemplate.report.render import render
+from giptemplate.report.texts_file import read_texts
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
 MAX_LISTED = 20  # error findings listed per refused workbook
@@ -46,12 +51,7 @@ def _file_name(data: ReportData, source: Path, suffix: str, used: set[str]) -> s
         name = unit_filename(data.unit_code, data.title, suffix)
     else:
         name = safe_component(f"{source.stem}_{data.title}") + suffix
-    stem, n = name.removesuffix(suffix), 2
-    while name.lower() in used:
-        name = f"{stem}_{n}{suffix}"
-        n += 1
-    used.add(name.lower())
-    return name
+    return free_name(source.parent, name, suffix, used)
 
 
 def _one(
@@ -65,19 +65,17 @@ def _one(
 ) -> _Outcome:
     """Read, check and render one workbook; never raises for a bad file (the outcome says why). ``texts`` is a
     document whose narrative replaces the workbook's (checked like it)."""
-    from giptemplate.checks.checker import check_file
-    from giptemplate.report.texts_file import read_texts
-    from giptemplate.workbook.reader import read_workbook
 
-    try:
-        submission = read_workbook(path)
-    except IntakeError as exc:
-        return _Outcome(path, "无法读取", reason=exc.message.removeprefix(f"{path.name}："))
-    except Exception as exc:  # a reader bug must not stop the batch; the file is listed with the reason
-        return _Outcome(path, "无法读取", reason=f"读取时发生内部错误（{type(exc).__name__}: {exc}）")
-    if texts is not None:
-        submission.texts = read_texts(texts, submission.spec)
-    errors = tuple(f for f in check_file(submission).findings if f.severity == "error")
+    def replaced(spec: Spec) -> dict[str, str]:
+        assert texts is not None
+        return read_texts(texts, spec)
+
+    checked = check_path(path, own_outputs=True, texts=replaced if texts is not None else None)
+    submission = checked.submission
+    if submission is None:
+        reason = checked.error_message.removeprefix(f"{display_name(path)}：")
+        return _Outcome(path, FileStatus.UNREADABLE, reason=reason)
+    errors = tuple(f for f in checked.findings if f.severity == "error")
     if errors and not force:
         return _Outcome(path, "未生成", reason=f"校验有 {len(errors)} 个错误，未生成报告", errors=errors)
     try:
@@ -151,8 +149,6 @@ def report(inputs: tuple[Path, ...], output: Path, fmt: str | None, force: bool,
     校验有错误的报表不生成报告并列出错误，除非使用 --force（生成草稿）。
     退出码：0 全部生成，1 有报表校验有错误，2 有文件无法读取或用法错误。
     """
-    from giptemplate.merge.collect import find_inputs
-
     missing = [str(p) for p in inputs if not p.exists()]
     if missing:
         raise InputError(f"找不到输入：{'、'.join(missing)} (input not found)")
@@ -196,12 +192,12 @@ def report(inputs: tuple[Path, ...], output: Path, fmt: str | None, force: bool,
 
     statuses = [o.status for o in outcomes]
     counts = "，".join(
-        f"{s} {statuses.count(s)}" for s in ("已生成", "草稿", "未生成", "无法读取") if statuses.count(s)
+        f"{s} {statuses.count(s)}" for s in ("已生成", "草稿", "未生成", FileStatus.UNREADABLE) if statuses.count(s)
     )
     line = f"共 {len(outcomes)} 个文件：{counts}"
     if skipped:
         line += f"（文件夹中另有 {len(skipped)} 个非报表文件未读取）"
     console.print(Text(line))
-    if "无法读取" in statuses:
+    if FileStatus.UNREADABLE in statuses:
         sys.exit(EXIT_UNREADABLE)
     sys.exit(EXIT_FINDINGS if any(o.errors or o.status == "未生成" for o in outcomes) else EXIT_OK)

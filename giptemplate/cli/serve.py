@@ -49,9 +49,9 @@ def serve(
     按 Ctrl+C 停止。工作区中的文件与命令行共用：
     giptemplate merge 工作区/收回 --roster 工作区/名单/单位名单.csv 得到相同结果。
     """
-    import uvicorn
+    import uvicorn  # lazy: the web stack loads only when serving, not for --help
 
-    from giptemplate.web.app import create_app
+    from giptemplate.web.app import create_app  # lazy: the web app loads only when serving
     from giptemplate.web.security import is_loopback, new_access_code
     from giptemplate.web.workspace import Workspace
 

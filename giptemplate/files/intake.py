@@ -356,7 +356,7 @@ _OLE_WORKBOOK_STREAMS = frozenset({"workbook", "book"})
 
 def _ole_kind(data: bytes) -> str:
     """ "xls" for a legacy workbook, "word" for a Word document, "ole" for another OLE file; "" when unknown."""
-    import olefile  # type: ignore[import-untyped]
+    import olefile  # type: ignore[import-untyped]  # lazy: olefile only for legacy .xls/.et containers
 
     try:
         with olefile.OleFileIO(data) as ole:
@@ -371,7 +371,7 @@ def _ole_kind(data: bytes) -> str:
 
 
 def _check_ole(path: Path, data: bytes) -> FileFormat:
-    import msoffcrypto
+    import msoffcrypto  # lazy: msoffcrypto only when a file looks encrypted
     from msoffcrypto.exceptions import FileFormatError
 
     try:
@@ -491,7 +491,7 @@ def _bound_layout(intake: Intake) -> None:
 
 
 def _biff_stream(data: bytes) -> bytes:
-    import olefile
+    import olefile  # lazy: olefile only for legacy .xls/.et containers
 
     try:
         with olefile.OleFileIO(data) as ole:

@@ -23,11 +23,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from giptemplate.checks.checker import fmt
+from giptemplate.checks.previous import PreviousRef
 from giptemplate.errors import InputError
+from giptemplate.files.inputs import GENERATED_TEXT, discover, find_inputs, named_files
 from giptemplate.files.paths import display_text
-from giptemplate.findings import CODES, SEVERITY_LABELS, SEVERITY_ORDER, Finding, make
+from giptemplate.findings import CODES, SEVERITY_LABELS, SEVERITY_ORDER, FileStatus, Finding, make
+from giptemplate.format import uscc
 from giptemplate.format.arithmetic import Number
-from giptemplate.format.spec import CellType, Spec, spec_by_id
+from giptemplate.format.layout import layout_for
+from giptemplate.format.spec import CellType, Spec, all_specs, spec_by_id
 from giptemplate.merge.aggregate import (
     AGGREGATE_UNIT,
     Aggregate,
@@ -37,34 +41,28 @@ from giptemplate.merge.aggregate import (
     cell_keys,
     cell_title,
 )
-from giptemplate.merge.collect import (
-    GENERATED_TEXT,
-    FileResult,
-    PreviousRef,
-    _stat,
-    collect,
-    discover,
-    find_inputs,
-    named_files,
-)
+from giptemplate.merge.collect import FileResult, _stat, collect
 from giptemplate.merge.copies import copy_findings
 from giptemplate.merge.lower import LowerSummary
 from giptemplate.merge.times import beijing_time
+from giptemplate.report.model import format_value
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from giptemplate.roster import RosterEntry
 
-PASSED = "通过"
-HAS_ERRORS = "有错误"
-UNREADABLE = "无法读取"
-DUPLICATE = "重复报送"
-OFF_ROSTER = "名单外"
-MISSING = "未报送"
-GENERATED = "已跳过（本工具生成）"
-SKIPPED = "已跳过"
-STATUSES = (PASSED, HAS_ERRORS, UNREADABLE, DUPLICATE, OFF_ROSTER, MISSING, GENERATED, SKIPPED)
+# The file statuses (findings.FileStatus), by the names the merge has always exported.
+PASSED = FileStatus.PASSED
+HAS_ERRORS = FileStatus.HAS_ERRORS
+UNREADABLE = FileStatus.UNREADABLE
+DUPLICATE = FileStatus.DUPLICATE
+OFF_ROSTER = FileStatus.OFF_ROSTER
+MISSING = FileStatus.MISSING
+GENERATED = FileStatus.GENERATED
+SKIPPED = FileStatus.SKIPPED
+STATUSES = tuple(FileStatus)
+STATUS_TEXTS = frozenset(s.value for s in FileStatus)
 INCLUDED = (PASSED, HAS_ERRORS)
 INCLUDED_TEXT = (
     "计入汇总的状态：通过、有错误（有错误的单位仍计入，请在退回修改后重新汇总）；"
@@ -82,7 +80,7 @@ Progress = Callable[[int, int], None]
 class StatusEntry:
     """One row of the status table: an input file, or a roster unit that sent none."""
 
-    status: str
+    status: FileStatus
     unit_name: str
     unit_code: str
     group: str = ""
@@ -152,7 +150,7 @@ class MergeResult:
 
     @functools.cached_property
     def status(self) -> pd.DataFrame:
-        import pandas as pd
+        import pandas as pd  # lazy: pandas loads only for the long table, not for a quick check
 
         columns = [
             "status",
@@ -174,7 +172,7 @@ class MergeResult:
 
     @functools.cached_property
     def findings(self) -> pd.DataFrame:
-        import pandas as pd
+        import pandas as pd  # lazy: pandas loads only for the long table, not for a quick check
 
         columns = [
             "unit_name",
@@ -198,9 +196,7 @@ class MergeResult:
     @functools.cached_property
     def totals(self) -> pd.DataFrame:
         """One row per data cell of the official tables: labels, place in the summary, total, units covered."""
-        import pandas as pd
-
-        from giptemplate.format.layout import layout_for
+        import pandas as pd  # lazy: pandas loads only for the long table, not for a quick check
 
         layout = layout_for(self.spec)
         rows = []
@@ -235,7 +231,7 @@ class MergeResult:
     @functools.cached_property
     def units(self) -> pd.DataFrame:
         """One row per included unit (name, code, group, file), one column per data cell key; exact values."""
-        import pandas as pd
+        import pandas as pd  # lazy: pandas loads only for the long table, not for a quick check
 
         keys = cell_keys(self.spec)
         meta = [
@@ -248,7 +244,7 @@ class MergeResult:
     @functools.cached_property
     def long(self) -> pd.DataFrame:
         """One row per data cell of every included unit, with provenance (file, hash, sheet, cell)."""
-        from giptemplate.merge.longframe import long_frame
+        from giptemplate.merge.longframe import long_frame  # lazy: pandas, only when the long table is asked
 
         return long_frame(self)
 
@@ -256,8 +252,6 @@ class MergeResult:
 def display_value(value: Number | None, cell_type: CellType) -> str:
     """How a total reads: as the report prints it (an amount with at least its type's places, never rounded);
     blank when there is no value."""
-    from giptemplate.report.model import format_value
-
     return "" if value is None else format_value(value, cell_type)
 
 
@@ -366,7 +360,7 @@ def _roster_entries(roster: str | Path | Sequence[RosterEntry] | None) -> list[R
     if roster is None:
         return None
     if isinstance(roster, (str, Path)):
-        from giptemplate.roster import read_roster  # the roster module writes templates too (xlsxwriter)
+        from giptemplate.roster import read_roster  # lazy: the roster module writes templates too (xlsxwriter)
 
         return read_roster(roster)
     return list(roster)
@@ -392,8 +386,6 @@ def _normal_name(name: str) -> str:
 
 class _Roster:
     def __init__(self, entries: Sequence[RosterEntry]) -> None:
-        from giptemplate.format import uscc
-
         self.entries = list(entries)
         self.by_code = {e.code: e for e in self.entries}
         names = Counter(_normal_name(e.name) for e in self.entries)
@@ -426,7 +418,7 @@ def build_result(
 
     ``previous``: last year's files as read (values only), for the aggregate carry-over (M407).
     """
-    from giptemplate.workbook.writer import SUMMARY_SCOPE  # xlsxwriter: not for the check command, which shares collect
+    from giptemplate.workbook.writer import SUMMARY_SCOPE  # lazy: xlsxwriter, not for check (it shares collect)
 
     book = _Roster(roster) if roster is not None else None
     findings: list[Finding] = []
@@ -666,7 +658,7 @@ def carried_entries(r: FileResult, lower: LowerSummary) -> list[StatusEntry]:
     office = r.unit_name or r.name
     return [
         StatusEntry(
-            e.status,
+            FileStatus(e.status) if e.status in STATUS_TEXTS else FileStatus.UNREADABLE,
             e.unit_name,
             e.unit_code,
             group=f"{office}／{e.group}" if e.group else office,
@@ -686,8 +678,6 @@ def carried_entries(r: FileResult, lower: LowerSummary) -> list[StatusEntry]:
 
 def carried_findings(r: FileResult, lower: LowerSummary) -> list[Finding]:
     """A lower summary's findings; those about its totals name the lower office instead of 汇总."""
-    import dataclasses
-
     office = r.unit_name or r.name
     return [
         dataclasses.replace(
@@ -770,8 +760,6 @@ def carry_findings(
     file per unit), so the finding names the units that came and went: the usual cause is a roster change
     without a predecessor mapping.
     """
-    from giptemplate.format.layout import layout_for
-
     cross = spec.cross_year
     if cross.carry_code is None:
         return []
@@ -865,8 +853,6 @@ def _entry_order(e: StatusEntry) -> tuple[int, int, int, list[Any]]:
 
 
 def _merge_spec_and_year(candidates: Sequence[FileResult]) -> tuple[Spec, int | None]:
-    from giptemplate.format.spec import all_specs
-
     if not candidates:
         return all_specs()[-1], None
     spec_id = Counter(r.spec_id for r in candidates).most_common(1)[0][0]
@@ -908,14 +894,14 @@ def _where(r: FileResult, matched: Mapping[str, RosterEntry | None]) -> dict[str
 def write_summary(result: MergeResult, path: str | Path) -> bytes:
     """Write the summary workbook (official tables with the totals, statuses, findings, per-unit detail,
     group subtotals and indicators); returns its bytes."""
-    from giptemplate.merge.summary import write_summary as _write
+    from giptemplate.merge.summary import write_summary as _write  # lazy: xlsxwriter, not for a quick check
 
     return _write(result, path)
 
 
 def write_long(result: MergeResult, path: str | Path) -> None:
     """Write the long frame of the included units: Parquet (``.parquet``) or CSV (``.csv``, formula-safe)."""
-    from giptemplate.merge.longframe import write_long as _write
+    from giptemplate.merge.longframe import write_long as _write  # lazy: pandas/pyarrow, only when written
 
     _write(result, path)
 
@@ -923,7 +909,7 @@ def write_long(result: MergeResult, path: str | Path) -> None:
 def write_dataset(result: MergeResult, folder: str | Path, *, region: str = "") -> None:
     """Add the long frame to a Parquet dataset partitioned by year and region (this merge's office by default),
     replacing only this year's and region's partition."""
-    from giptemplate.merge.longframe import write_dataset as _write
+    from giptemplate.merge.longframe import write_dataset as _write  # lazy: pandas/pyarrow, only when written
 
     _write(result, folder, region=region or result.office or "汇总")
 

@@ -28,15 +28,15 @@ import re
 import unicodedata
 import zlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
+from giptemplate.checks.checker import COPY_THRESHOLD, SHINGLE_SIZE
 from giptemplate.findings import CODES, Finding
+from giptemplate.format.layout import layout_for
 from giptemplate.format.spec import Spec
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from giptemplate.merge.collect import FileResult
 
 COPY_MIN_CHARS = 50  # texts shorter than this (letters only) are too short to call a copy
 NUM_PERM = 64
@@ -64,10 +64,23 @@ def _digest(text: str, size: int = 12) -> bytes:
 
 @functools.cache
 def _empty_minhash() -> Any:
-    from datasketch import MinHash
+    from datasketch import MinHash  # lazy: datasketch (numpy) only when a merge compares texts
 
     # Seeded permutations and a fixed hash (crc32): every worker process computes the same signature for a text.
     return MinHash(num_perm=NUM_PERM, seed=1, hashfunc=zlib.crc32, scheme="affine32")
+
+
+class Printed(Protocol):
+    """What the copy check needs of one read file (merge's FileResult): who it is and its text fingerprints."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def unit_name(self) -> str: ...
+    @property
+    def unit_code(self) -> str: ...
+    @property
+    def texts(self) -> tuple[TextPrint, ...]: ...
 
 
 def copy_checked_parts(spec: Spec) -> tuple[str, ...]:
@@ -77,8 +90,6 @@ def copy_checked_parts(spec: Spec) -> tuple[str, ...]:
 
 def fingerprint(part: str, text: str) -> TextPrint | None:
     """The fingerprint of one part's text, or None when it is too short to compare."""
-    from giptemplate.checks.checker import SHINGLE_SIZE
-
     normal = unicodedata.normalize("NFKC", text)
     letters = _NOT_LETTERS.sub("", normal)
     if len(letters) < COPY_MIN_CHARS:
@@ -100,7 +111,7 @@ def _sentence_jaccard(a: bytes, b: bytes) -> float:
 def _candidate_pairs(signatures: np.ndarray[Any, np.dtype[np.uint32]]) -> np.ndarray[Any, np.dtype[np.int64]]:
     """Pairs (i < j, unique) of texts that share a bucket in at least one band: each text with its bucket's first
     text and with the text before it, so a bucket of k texts gives at most 2k pairs."""
-    import numpy as np
+    import numpy as np  # lazy: numpy loads only when a merge compares texts, not for a quick check
 
     n = len(signatures)
     if n < 2:
@@ -150,9 +161,7 @@ def _candidate_pairs(signatures: np.ndarray[Any, np.dtype[np.uint32]]) -> np.nda
 def near_pairs(prints: Sequence[TextPrint]) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, Any]]:
     """The pairs of distinct texts (indexes into ``prints``, shape (m, 2)) alike enough to be copies, and their
     similarities."""
-    import numpy as np
-
-    from giptemplate.checks.checker import COPY_THRESHOLD
+    import numpy as np  # lazy: numpy loads only when a merge compares texts, not for a quick check
 
     found: list[np.ndarray[Any, np.dtype[np.int64]]] = [np.empty((0, 2), dtype=np.int64)]
     scores: list[np.ndarray[Any, Any]] = [np.empty(0)]
@@ -176,7 +185,7 @@ def near_pairs(prints: Sequence[TextPrint]) -> tuple[np.ndarray[Any, np.dtype[np
 def copy_groups(prints: Sequence[TextPrint]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """For each distinct text, its group of texts copied from one another (connected components of the near pairs,
     numbered) and its highest similarity to another text of the group (0 when alone)."""
-    import numpy as np
+    import numpy as np  # lazy: numpy loads only when a merge compares texts, not for a quick check
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
@@ -190,7 +199,7 @@ def copy_groups(prints: Sequence[TextPrint]) -> tuple[np.ndarray[Any, Any], np.n
     return labels, best
 
 
-def copy_findings(spec: Spec, included: Sequence[FileResult]) -> list[Finding]:
+def copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
     # Up to one finding per unit and part, made amid every unit's values (millions of objects in a large merge): the
     # cyclic garbage collector would walk that heap again and again while they are made, and they hold no cycles.
     enabled = gc.isenabled()
@@ -202,10 +211,8 @@ def copy_findings(spec: Spec, included: Sequence[FileResult]) -> list[Finding]:
             gc.enable()
 
 
-def _copy_findings(spec: Spec, included: Sequence[FileResult]) -> list[Finding]:
-    import numpy as np
-
-    from giptemplate.format.layout import layout_for
+def _copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
+    import numpy as np  # lazy: numpy loads only when a merge compares texts, not for a quick check
 
     layout = layout_for(spec)
     parts = {p.key: p for p in spec.parts if p.key in copy_checked_parts(spec)}

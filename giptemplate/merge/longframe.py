@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING, Any
 from giptemplate.checks.render import neutralise
 from giptemplate.errors import InputError
 from giptemplate.files import atomic
+from giptemplate.files.paths import safe_component
 from giptemplate.format.layout import layout_for
 from giptemplate.format.spec import Spec
 
 if TYPE_CHECKING:
-    import pandas as pd
+    import pandas as pd  # lazy: pandas loads only for the long table, not for a quick check
 
     from giptemplate.merge import MergeResult
     from giptemplate.merge.lower import LowerSummary
@@ -99,7 +100,7 @@ def _used(spec: Spec) -> set[str]:
 
 
 def long_frame(result: MergeResult) -> pd.DataFrame:
-    import pandas as pd
+    import pandas as pd  # lazy: pandas loads only for the long table, not for a quick check
 
     frame = pd.DataFrame.from_records(list(long_records(result)), columns=list(COLUMNS))
     frame["value"] = frame["value"].astype(object)
@@ -142,7 +143,7 @@ def _write_csv(result: MergeResult, target: Path) -> None:
 
 
 def _schema(result: MergeResult) -> Any:
-    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow as pa  # type: ignore[import-untyped]  # lazy: pyarrow only to write Parquet
 
     return pa.schema(
         [(c, pa.bool_() if c == "derived" else pa.int32() if c == "year" else pa.string()) for c in COLUMNS],
@@ -262,7 +263,7 @@ def _number(text: str | None, integral: bool, name: str) -> Any:
 
 def _batches(result: MergeResult, schema: Any) -> Iterator[Any]:
     """The long records as Arrow tables of :data:`BATCH_UNITS` units (at least one table, maybe empty)."""
-    import pyarrow as pa
+    import pyarrow as pa  # lazy: pyarrow only to write Parquet
 
     batch: dict[str, list[Any]] = {c: [] for c in COLUMNS}
     count = 0
@@ -280,7 +281,7 @@ def _batches(result: MergeResult, schema: Any) -> Iterator[Any]:
 
 
 def _write_parquet(result: MergeResult, target: Path) -> None:
-    import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]  # lazy: pyarrow only to write Parquet
 
     schema = _schema(result)
     with atomic.atomic_path(target) as temporary, pq.ParquetWriter(temporary, schema) as writer:
@@ -295,10 +296,8 @@ def write_dataset(result: MergeResult, folder: str | Path, *, region: str) -> No
     by year and across regions, and a multi-year series is one query:
     ``pandas.read_parquet(folder, filters=[("region", "==", "某县")])``.
     """
-    import pyarrow as pa
+    import pyarrow as pa  # lazy: pyarrow only to write Parquet
     import pyarrow.dataset as ds  # type: ignore[import-untyped]
-
-    from giptemplate.files.paths import safe_component
 
     place = safe_component(region)
     schema = _schema(result).append(pa.field("region", pa.string()))

@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from giptemplate.findings import CODES, DECLARED, SEVERITY_LABELS, Finding, Severity
+from giptemplate.files.intake import open_workbook
+from giptemplate.findings import CODES, DECLARED, SEVERITY_LABELS, Finding, Severity, finding_columns
 
-SUMMARY_KIND = "summary"
 SUMMARY_CHECKED = ("A", "V", "Y")  # finding code prefixes kept for a lower summary: arithmetic, values, cross-year
 STATUS_SHEET = "报送情况"
 FINDINGS_SHEET = "校验问题"
 # The headings of the summary's 报送情况 and 校验问题, by field, in the sheets' order: the summary writes them
-# (:mod:`giptemplate.merge.summary`) and the level above finds its rows by them.
+# (:mod:`giptemplate.merge.summary`) and the level above finds its rows by them. The 校验问题 columns are those of
+# the one finding row (findings.FINDING_ROW).
 STATUS_HEADER: tuple[tuple[str, str], ...] = (
     ("index", "序号"),
     ("unit_name", "单位名称"),
@@ -39,16 +40,8 @@ STATUS_HEADER: tuple[tuple[str, str], ...] = (
     ("saved_at", "保存时间（北京时间）"),
     ("sha256", "SHA-256"),
 )
-FINDING_HEADER: tuple[tuple[str, str], ...] = (
-    ("unit_name", "单位名称"),
-    ("unit_code", "单位代码"),
-    ("file", "文件"),
-    ("sheet", "工作表"),
-    ("cell", "单元格"),
-    ("code", "代码"),
-    ("severity", "严重程度"),
-    ("title", "问题类型"),
-    ("message", "说明"),
+FINDING_HEADER: tuple[tuple[str, str], ...] = finding_columns(
+    "unit_name", "unit_code", "file", "sheet", "cell", "code", "severity", "title", "message"
 )
 STATUS_COLUMNS = {field: label for field, label in STATUS_HEADER if field != "index"}  # what is read back
 FINDING_COLUMNS = {field: label for field, label in FINDING_HEADER if field != "title"}
@@ -120,8 +113,6 @@ def _count(value: Any) -> int:
 
 def read_lower(path: str | Path) -> LowerSummary:
     """The 报送情况 and 校验问题 of a summary workbook this tool wrote (empty when a sheet is not there)."""
-    from giptemplate.files.intake import open_workbook
-
     book = open_workbook(path)
     entries = tuple(
         LowerEntry(

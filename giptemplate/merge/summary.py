@@ -16,25 +16,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from giptemplate.errors import WriterError
-from giptemplate.findings import SEVERITY_LABELS, code_title
+from giptemplate.findings import SEVERITY_LABELS, FileStatus, finding_row
 from giptemplate.format.arithmetic import Number
 from giptemplate.format.layout import layout_for
 from giptemplate.format.spec import Cell, Indicator, Spec
+from giptemplate.merge import INCLUDED, INCLUDED_TEXT, STATUSES, MergeResult
 from giptemplate.merge.aggregate import AGGREGATE_UNIT, IndicatorValue, aggregate, cell_title, indicator_value
 from giptemplate.merge.lower import FINDING_HEADER, STATUS_HEADER
 from giptemplate.merge.times import beijing_time
 from giptemplate.workbook.textwidth import fitted_height, row_lines
 from giptemplate.workbook.writer import SUMMARY_SCOPE, Fill, TemplateWriter
-
-if TYPE_CHECKING:
-    from giptemplate.merge import MergeResult
+from giptemplate.workbook.writer import _check as writer_check
 
 MAX_CELL_CHARS = 32767  # Excel's limit for the text of one cell
 # What xlsxwriter would escape in a string: XML specials, control characters, and text that looks like its escapes.
@@ -173,9 +172,7 @@ def _banner(sheet: Worksheet, row: int, text: str, fmt: Format, widths: Sequence
 
 
 def _check(result: Any, what: str) -> None:
-    from giptemplate.workbook.writer import _check as check
-
-    check(result, what)
+    writer_check(result, what)
 
 
 class _Formats:
@@ -307,8 +304,6 @@ def _cover_line(writer: TemplateWriter, result: MergeResult) -> None:
 
 
 def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> None:
-    from giptemplate.merge import INCLUDED_TEXT, STATUSES
-
     sheet = _streaming(writer, STATUS_SHEET)
     _banner(sheet, 0, f"报送情况（{result.year or ''} 年度）", f.title, STATUS_WIDTHS[:9])
     _banner(sheet, 1, INCLUDED_TEXT, f.note, STATUS_WIDTHS[:9])
@@ -317,8 +312,6 @@ def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
     _check(sheet.write_string(3, 2, "数量", f.header), "h")
     _check(sheet.write_string(3, 3, "计入汇总", f.header), "h")
     counts = result.counts
-    from giptemplate.merge import INCLUDED
-
     for i, status in enumerate(STATUSES, start=4):
         _check(sheet.write_string(i, 1, status, f.text), status)
         _check(sheet.write_number(i, 2, counts[status], f.count), status)
@@ -352,7 +345,11 @@ def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
     for col, text in enumerate(header):
         _check(sheet.write_string(top, col, text, f.header), text)
     for i, e in enumerate(result.entries, start=1):
-        mark = f.severity["error"] if e.status in ("有错误", "无法读取", "未报送") else f.text
+        mark = (
+            f.severity["error"]
+            if e.status in (FileStatus.HAS_ERRORS, FileStatus.UNREADABLE, FileStatus.MISSING)
+            else f.text
+        )
         cells: dict[str, tuple[str | int | float | None, Format]] = {
             "index": (i, f.count),
             "unit_name": (e.unit_name, f.wrap),
@@ -408,21 +405,12 @@ def _findings_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) ->
     for col, text in enumerate(header):
         _check(sheet.write_string(top, col, text, f.header), text)
     for i, finding in enumerate(result.finding_list, start=top + 1):
-        by_field = {
-            "unit_name": finding.unit_name,
-            "unit_code": finding.unit_code,
-            "file": finding.file,
-            "sheet": finding.sheet or "",
-            "cell": finding.cell or "",
-            "code": finding.code,
-            "severity": finding.severity_label,
-            "title": code_title(finding.code) or finding.code,
-            "message": finding.message,
-        }
-        texts = tuple(by_field[field] for field, _ in FINDING_HEADER)
+        row = finding_row(finding)
+        row["title"] = row["title"] or finding.code
+        texts = tuple(row[key] for key, _ in FINDING_HEADER)
         cells = [
-            (text, f.severity[finding.severity] if field == "severity" else f.wrap)
-            for (field, _), text in zip(FINDING_HEADER, texts, strict=True)
+            (text, f.severity[finding.severity] if key == "severity" else f.wrap)
+            for (key, _), text in zip(FINDING_HEADER, texts, strict=True)
         ]
         wrapped = [(text, width - 1) for text, width in zip(texts, FINDING_WIDTHS, strict=True)]
         sheet.write_cells(i, 0, cells, height=_height(wrapped))

@@ -24,7 +24,9 @@ def not_a_report(intake: Intake, chinese: str, english: str) -> IntakeError:
 
 def load(intake: Intake) -> Document:
     """The document's paragraphs and tables; a file its parser cannot open is refused (F001, one line)."""
-    from giptemplate.published.load_docx import load_docx
+    from giptemplate.published.load_docx import (
+        load_docx,  # lazy: each parser (PDF, Word, HTML) loads only for its format
+    )
     from giptemplate.published.load_html import load_html
     from giptemplate.published.load_pdf import load_pdf
     from giptemplate.published.load_text import load_text

@@ -11,6 +11,7 @@ from pathlib import Path
 from giptemplate.errors import IntakeError
 from giptemplate.files.intake import admit
 from giptemplate.files.paths import safe_component
+from giptemplate.published import extract
 
 SMALL_BATCH = 4  # below this many documents, starting worker processes costs more than it saves
 
@@ -26,8 +27,7 @@ class Extracted:
 
 
 def extract_one(path: str, out_dir: str) -> Extracted:
-    from giptemplate.published import extract
-    from giptemplate.published.workbook import write_extraction
+    from giptemplate.published.workbook import write_extraction  # lazy: xlsxwriter only once a document was read
 
     try:
         intake = admit(path, documents=True)

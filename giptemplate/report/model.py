@@ -162,10 +162,7 @@ class ReportData:
 
         Without a typed date the report is dated ``today`` (the day it is rendered).
         """
-        year = sub.year
-        if year is None:
-            identity_year = sub.meta.get("report_year", "")
-            year = int(identity_year) if identity_year.isdigit() else None
+        year = sub.report_year()
         if year is None:
             raise InputError(f"{sub.file}：报告年度缺失，无法生成报告 (report year missing)")
         typed = clean_text(sub.meta.get("date", "")).strip()
@@ -368,21 +365,3 @@ def build_grid(spec: Spec, table: Table, values: Mapping[str, Number | None]) ->
 def grids(data: ReportData) -> dict[str, Grid]:
     """The grid of every table of the report's spec, by table key."""
     return {t.key: build_grid(data.spec, t, data.values) for t in data.spec.tables}
-
-
-# ---------------------------------------------------------------------------------------------- rendering
-
-
-def render(data: ReportData, fmt: ReportFormat, *, draft: bool = False) -> bytes:
-    """The report in one format, as bytes (UTF-8 for the text formats)."""
-    if fmt == "docx":
-        from giptemplate.report.docx import render_docx
-
-        return render_docx(data, draft=draft)
-    from giptemplate.report.text import render_html, render_markdown
-
-    if fmt == "md":
-        return render_markdown(data, draft=draft).encode("utf-8")
-    if fmt == "html":
-        return render_html(data, draft=draft).encode("utf-8")
-    raise ValueError(f"unknown report format {fmt!r}")

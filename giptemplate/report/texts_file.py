@@ -38,7 +38,7 @@ def _lines(path: Path) -> list[str]:
     if size > MAX_BYTES:
         raise InputError(f"{path.name}：文件过大（{size // 1024 // 1024} MB），不是文字内容文件 (texts file too large)")
     if path.suffix.lower() == ".docx":
-        from docx import Document
+        from docx import Document  # lazy: python-docx only for a .docx texts file
 
         try:
             return [p.text for p in Document(str(path)).paragraphs]

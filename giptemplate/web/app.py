@@ -15,8 +15,10 @@ import multiprocessing
 import threading
 import zipfile
 from collections.abc import AsyncIterator
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.applications import Starlette
@@ -29,6 +31,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from giptemplate.errors import GipError, IntakeError
+from giptemplate.files.atomic import write_bytes, write_with
 from giptemplate.files.paths import safe_component
 from giptemplate.findings import SEVERITY_LABELS
 from giptemplate.merge import (
@@ -40,6 +43,9 @@ from giptemplate.merge import (
     write_long,
     write_summary,
 )
+from giptemplate.report.model import ReportData
+from giptemplate.report.render import render
+from giptemplate.roster import write_roster_templates
 from giptemplate.web import views
 from giptemplate.web.checking import Checker, State
 from giptemplate.web.security import ACCESS_COOKIE, Guard, GuardMiddleware
@@ -57,6 +63,9 @@ from giptemplate.web.workspace import (
     Stored,
     Workspace,
 )
+from giptemplate.workbook.reader import read_workbook
+from giptemplate.workbook.review import write_return_copy
+from giptemplate.workbook.writer import SUMMARY_SCOPE
 
 HERE = Path(__file__).parent
 MAX_FILE_BYTES = 20 * 2**20  # a filled workbook is 30–200 KB; 20 MB is generous and bounds memory
@@ -158,7 +167,6 @@ class App:
         state = await run_in_threadpool(self.state)
         if not state.roster:
             raise HTTPException(400, "请先上传没有错误的单位名单。")
-        from giptemplate.roster import write_roster_templates
 
         def write() -> int:
             with self.write_lock:
@@ -277,9 +285,6 @@ class App:
         return self.page(request, "unit.html", **context)
 
     def _return_copy(self, result: MergeResult, name: str) -> Path:
-        from giptemplate.workbook.reader import read_workbook
-        from giptemplate.workbook.review import write_return_copy
-
         file = views.file_result(result, name)
         if file is None or not file.readable:
             raise HTTPException(404, "该文件无法读取，不能生成退回修改件。")
@@ -289,7 +294,6 @@ class App:
             raise HTTPException(400, exc.message) from None
         target = self.workspace.folder(RETURNS) / (safe_component(Path(name).stem) + RETURN_SUFFIX)
         target.parent.mkdir(parents=True, exist_ok=True)
-        from giptemplate.files.atomic import write_with
 
         with self.write_lock:
             write_with(target, lambda p: write_return_copy(submission, file.findings, p))
@@ -419,10 +423,6 @@ def _next_steps(workspace: Workspace, state: State) -> list[tuple[str, str, str]
 
 
 def _write_reports(workspace: Workspace, result: MergeResult, texts: dict[str, str]) -> list[Path]:
-    from giptemplate.files.atomic import write_bytes
-    from giptemplate.report.model import ReportData, render
-    from giptemplate.workbook.writer import SUMMARY_SCOPE
-
     spec = result.spec
     year = result.year or workspace.year
     today = datetime.date.today()
@@ -461,8 +461,6 @@ def _zip(paths: list[Path]) -> bytes:
 
 
 def _download(data: bytes, name: str, media: str) -> Response:
-    from urllib.parse import quote
-
     disposition = f"attachment; filename*=UTF-8''{quote(name)}"
     return Response(data, media_type=media, headers={"Content-Disposition": disposition})
 
@@ -526,8 +524,6 @@ def create_app(
 
 
 def _default_phrase(status_code: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status_code).phrase
     except ValueError:

@@ -18,17 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from giptemplate.checks.previous import PreviousRef
 from giptemplate.errors import GipError
+from giptemplate.files.inputs import Found, discover, find_inputs
 from giptemplate.merge import MergeResult, build_result
-from giptemplate.merge.collect import (
-    INTERNAL_ERROR,
-    FileResult,
-    Found,
-    PreviousRef,
-    collect,
-    discover,
-    find_inputs,
-)
+from giptemplate.merge.collect import FileResult, collect
+from giptemplate.pipeline import INTERNAL_ERROR, internal_error
 from giptemplate.roster import RosterEntry, read_roster
 from giptemplate.web.workspace import Workspace, file_hash
 
@@ -187,9 +182,10 @@ class Checker:
             try:
                 results = collect(paths, jobs=self.jobs, previous=self._refs, on_progress=progress)
             except Exception as exc:  # the checker must go on: the files are listed as 无法读取 with the reason
-                logger.error("checking failed: %s: %s", type(exc).__name__, exc)
-                message = f"校验时发生内部错误（{type(exc).__name__}），请重新上传或重启页面"
-                results = [FileResult(str(p), 0, 0.0, error_code=INTERNAL_ERROR, error_message=message) for p in paths]
+                results = [
+                    FileResult(str(p), 0, 0.0, error_code=INTERNAL_ERROR, error_message=internal_error(p, "校验", exc))
+                    for p in paths
+                ]
             with self._lock:
                 for (key, stamp), result in zip(batch, results, strict=True):
                     self._results[key] = (stamp, result)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from giptemplate.errors import InputError
 from giptemplate.files.atomic import write_bytes, write_text
+from giptemplate.files.inputs import SPREADSHEET_SUFFIXES
 from giptemplate.files.paths import safe_component
-from giptemplate.merge.collect import SPREADSHEET_SUFFIXES
 
 ROSTER = "名单"
 TEMPLATES = "模板"

@@ -568,7 +568,7 @@ class _Book:
 def _ole_metadata(data: bytes) -> tuple[str, str]:
     """Application and last-saved time of a legacy .xls, from its OLE property set (best effort)."""
     try:
-        import olefile  # type: ignore[import-untyped]
+        import olefile  # type: ignore[import-untyped]  # lazy: olefile only for legacy .xls/.et containers
 
         with olefile.OleFileIO(data) as ole:
             meta = ole.get_metadata()
@@ -1129,7 +1129,9 @@ def read_intake(intake: Intake) -> Submission:
     """Read a file that already passed :func:`giptemplate.files.intake.admit` (a published report is read by
     :mod:`giptemplate.published` into the same kind of submission)."""
     if intake.file_format in DOCUMENT_FORMATS:
-        from giptemplate.published import read_document
+        from giptemplate.published import (
+            read_document,  # lazy: the published-report readers only for documents, not workbooks
+        )
 
         return read_document(intake)
     book = _Book(intake)

@@ -20,6 +20,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from giptemplate.checks.checker import cell_name
 from giptemplate.errors import InputError, WriterError
+from giptemplate.files.inputs import RETURN_KIND
 from giptemplate.findings import SEVERITY_LABELS, Finding, code_title, sort_findings
 from giptemplate.format.arithmetic import Number, Outcome, arithmetic_for
 from giptemplate.format.layout import (
@@ -42,7 +43,6 @@ from giptemplate.workbook.writer import DEFAULT_PASSWORD, Fill, Note, TemplateWr
 MARKED_SEVERITIES = ("error", "explain", "warning")
 MAX_CELL_CHARS = 32767  # Excel's limit for one cell
 MAX_COMMENT_CHARS = 2000  # a comment box stays readable
-RETURN_KIND = "return"
 # Findings of one code at more cells than this are one line on the 退回意见 sheet, listing the cells.
 GROUP_FROM = 3
 # Consequences, not causes: a relation that cannot be judged names blank cells that carry their own finding.
@@ -116,9 +116,9 @@ def copy_findings(submission: Submission, findings: Sequence[Finding]) -> list[F
 
 
 def _report_year(submission: Submission) -> int:
-    for text in (submission.meta.get("report_year", ""), str(submission.year or "")):
-        if text.strip().isdigit() and submission.spec.covers_year(int(text)):
-            return int(text)
+    year = submission.report_year()
+    if year is not None:
+        return year
     raise InputError(f"{submission.file}：无法确定报告年度，不能生成退回修改件 (report year unknown)")
 
 

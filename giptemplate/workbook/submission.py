@@ -20,7 +20,7 @@ from giptemplate.format.layout import Place
 from giptemplate.format.spec import Spec
 
 if TYPE_CHECKING:
-    import pandas as pd
+    import pandas as pd  # lazy: pandas loads only for the long table, not for a quick check
 
 CellState = Literal["ok", "blank", "invalid", "error"]
 # What was done to a typed value to read it as a number (each becomes a V205/V206/V207 finding).
@@ -122,6 +122,19 @@ class Submission:
     def unit_name(self) -> str:
         return self.meta.get("unit_name", "")
 
+    def report_year(self) -> int | None:
+        """The one rule for the year a submission reports on, used by check, merge, report, return copies and the
+        web page (through :func:`giptemplate.pipeline.check_path`): the year typed on the cover, when the file's
+        format covers it (what the unit says it reports on, and what last year's file is matched by); else the year
+        its template was made for (the identity sheet), when the format covers it; else None. A cover year that
+        differs from the template's is the checks' C702; a blank one does not drop the unit from the year's
+        totals."""
+        identity = self.meta.get("report_year", "").strip()
+        for year in (self.year, int(identity) if identity.isdigit() else None):
+            if year is not None and self.spec.covers_year(year):
+                return year
+        return None
+
     @property
     def unit_code(self) -> str:
         return self.meta.get("unit_code", "")
@@ -165,7 +178,7 @@ class Submission:
 
     def table_frame(self, table_key: str) -> pd.DataFrame:
         """One official table: rows and columns labelled with the official labels, values recomputed."""
-        import pandas as pd
+        import pandas as pd  # lazy: pandas loads only for the long table, not for a quick check
 
         table = self.spec.table(table_key)
         rows = [r.key for r in table.rows]
@@ -219,7 +232,7 @@ class Submission:
 
 def long_frame_from_records(records: list[dict[str, Any]]) -> pd.DataFrame:
     """The long frame of many cells; values stay exact (int and Decimal objects, None for missing)."""
-    import pandas as pd
+    import pandas as pd  # lazy: pandas loads only for the long table, not for a quick check
 
     frame = pd.DataFrame.from_records(records)
     if not frame.empty:

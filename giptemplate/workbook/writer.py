@@ -13,7 +13,6 @@ import io
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -22,6 +21,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from giptemplate import __version__
 from giptemplate.files import atomic
+from giptemplate.files.inputs import FIXED_CREATED
 from giptemplate.format.arithmetic import Number
 from giptemplate.format.layout import (
     GRID_TOP,
@@ -42,7 +42,6 @@ from giptemplate.workbook.tables import draw_table
 DEFAULT_PASSWORD = "gip2021"
 DEFAULT_SCOPE = "本机关"
 SUMMARY_SCOPE = "本级政府汇总"
-FIXED_CREATED = datetime(2000, 1, 1)
 _check = check  # the name other modules of the package used before the writer was split
 
 
