@@ -26,10 +26,13 @@ from giptemplate.findings import Finding, make
 from giptemplate.format.arithmetic import Number
 from giptemplate.format.layout import layout_for
 from giptemplate.format.spec import Spec, spec_by_id
+from giptemplate.merge.aggregate import aggregate
 from giptemplate.merge.copies import TextPrint, copy_checked_parts, fingerprint
 from giptemplate.merge.engines import dask_client
+from giptemplate.merge.longframe import is_long_data, read_long_lower
 from giptemplate.merge.lower import LowerSummary, kept_for_summary, read_lower
 from giptemplate.pipeline import INTERNAL_ERROR, Previous, check_path, internal_error
+from giptemplate.workbook.writer import SUMMARY_SCOPE
 
 SMALL_BATCH = 8  # below this many files, starting worker processes costs more than it saves
 
@@ -146,7 +149,7 @@ def process_file(path: str | Path) -> FileResult:
     if path.suffix.lower() == ".parquet":
         if str(path) in _explicit:
             return _long_lower(path, size, mtime)
-        if _is_long_data(path):  # our own long output left in an input folder: never counted twice
+        if is_long_data(path):  # our own long output left in an input folder: never counted twice
             return FileResult(str(path), size, mtime, kind=LONG_KIND, generated=True)
     checked = check_path(
         path,
@@ -212,19 +215,9 @@ def process_file(path: str | Path) -> FileResult:
     )
 
 
-def _is_long_data(path: Path) -> bool:
-    from giptemplate.merge.longframe import is_long_data
-
-    return is_long_data(path)
-
-
 def _long_lower(path: Path, size: int, mtime: float) -> FileResult:
     """A lower level's long Parquet data (named explicitly), taken as its summary workbook would be: its units'
     totals as the values, its 报送情况 and findings carried up."""
-    from giptemplate.merge.aggregate import aggregate
-    from giptemplate.merge.longframe import read_long_lower
-    from giptemplate.workbook.writer import SUMMARY_SCOPE
-
     try:
         spec_id, office, year, units, lower = read_long_lower(path)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()

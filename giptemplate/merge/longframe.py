@@ -24,14 +24,16 @@ from giptemplate.checks.render import neutralise
 from giptemplate.errors import InputError
 from giptemplate.files import atomic
 from giptemplate.files.paths import safe_component
+from giptemplate.findings import CODES, DECLARED, Finding
 from giptemplate.format.layout import layout_for
-from giptemplate.format.spec import Spec
+from giptemplate.format.spec import Spec, spec_by_id
+from giptemplate.merge.aggregate import UnitValues
+from giptemplate.merge.lower import LowerEntry, LowerSummary
 
 if TYPE_CHECKING:
     import pandas as pd  # lazy: pandas loads only for the long table, not for a quick check
 
     from giptemplate.merge import MergeResult
-    from giptemplate.merge.lower import LowerSummary
 
 COLUMNS = (
     "unit_code",
@@ -178,12 +180,7 @@ def read_long_lower(path: str | Path) -> tuple[str, str, int | None, list[Any], 
     """A lower level's long Parquet data: its spec id, its office, its year and its units' values (in the spec's
     cell order), and its 报送情况 and findings. Raises :class:`InputError` (in Chinese) when the file is not long
     data this tool wrote."""
-    import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
-
-    from giptemplate.findings import CODES, DECLARED, Finding
-    from giptemplate.format.spec import spec_by_id
-    from giptemplate.merge.aggregate import UnitValues
-    from giptemplate.merge.lower import LowerEntry, LowerSummary
+    import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]  # lazy: pyarrow only to read Parquet
 
     name = Path(path).name
     try:
@@ -245,7 +242,7 @@ def read_long_lower(path: str | Path) -> tuple[str, str, int | None, list[Any], 
 def is_long_data(path: str | Path) -> bool:
     """Whether a file is long Parquet data this tool wrote (its metadata names a spec)."""
     try:
-        import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
+        import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]  # lazy: pyarrow only for Parquet
 
         return any(k in (pq.read_schema(path).metadata or {}) for k in _SPEC_KEYS)
     except Exception:  # not Parquet at all, or pyarrow missing
