@@ -210,3 +210,41 @@ def test_no_writer_warning_reaches_stderr(spec: Spec, tmp_path: Path) -> None:
         assert "Warning" not in done.stderr and "Traceback" not in done.stderr, done.stderr[-2000:]
     copies = sorted((tmp_path / "退回").iterdir())
     assert len(copies) >= 3  # the hostile files did get return copies, so the writer did run on their values
+
+
+# ---------------------------------------------------------------------------------------------- booleans in .xls
+
+
+def _bool_cell(spec: Spec, data: bytes, keep_style: bool) -> tuple[bytes, str]:
+    """TRUE typed in the first count cell, with the template's number style kept or not."""
+    import re
+
+    from hostile import input_ref, members, set_cell, sheet_part
+
+    sheet, ref, _ = input_ref(spec, "count", 0)
+    cell = re.search(rb'<c r="' + ref.encode() + rb'"[^>]*>', members(data)[sheet_part(data, sheet)])
+    assert cell is not None
+    style = re.search(rb's="(\d+)"', cell.group(0))
+    attrs = f' s="{style.group(1).decode()}"' if keep_style and style else ""
+    return set_cell(data, sheet, ref, f'<c r="{ref}"{attrs} t="b"><v>1</v></c>'), ref
+
+
+@pytest.mark.soffice
+def test_true_in_a_count_cell_of_an_xls_saved_by_libreoffice_is_not_a_number(spec: Spec, tmp_path: Path) -> None:
+    """LibreOffice keeps a TRUE as the formula =TRUE(); in .xls it stores the result as the number 1 when the
+    cell has the template's number format (as a boolean only in a General cell, which calamine reads as one)."""
+    from soffice import convert
+
+    from giptemplate.reader import read_workbook
+
+    sources = []
+    for keep in (True, False):
+        data, ref = _bool_cell(spec, unit_bytes(spec, 61), keep)
+        path = tmp_path / f"{'styled' if keep else 'general'}.xlsx"
+        path.write_bytes(data)
+        sources.append(path)
+    for xls in convert(sources, tmp_path / "xls", "xls"):
+        submission = read_workbook(xls)
+        done = CliRunner().invoke(main, ["check", str(xls), "--format", "json"])
+        found = json.loads(done.stdout)["files"][0]["findings"]
+        assert any(f["code"] == "V201" and f["cell"] == ref for f in found), (xls.name, submission.file_format)
