@@ -248,3 +248,29 @@ def test_true_in_a_count_cell_of_an_xls_saved_by_libreoffice_is_not_a_number(spe
         done = CliRunner().invoke(main, ["check", str(xls), "--format", "json"])
         found = json.loads(done.stdout)["files"][0]["findings"]
         assert any(f["code"] == "V201" and f["cell"] == ref for f in found), (xls.name, submission.file_format)
+
+
+# ---------------------------------------------------------------------------------------------- extract
+
+
+def test_extract_accounts_for_every_file_in_a_folder(spec: Spec, tmp_path: Path) -> None:
+    from giptemplate.reader import read_workbook
+    from giptemplate.report import ReportData, render
+
+    folder = tmp_path / "报告"
+    folder.mkdir()
+    unit = tmp_path / "u.xlsx"
+    unit.write_bytes(unit_bytes(spec, 71))
+    (folder / "年度报告.docx").write_bytes(render(ReportData.from_submission(read_workbook(unit)), "docx"))
+    (folder / "说明.txt").write_text("请查收", encoding="utf-8")
+    (folder / "~$年度报告.docx").write_bytes(b"\x00lock")
+    (folder / "照片.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 64)
+    done = CliRunner().invoke(main, ["extract", str(folder), "-o", str(tmp_path / "提取")])
+    lines = done.output.splitlines()
+    for name in ("年度报告.docx", "说明.txt", "~$年度报告.docx", "照片.jpg"):
+        assert any(name in line for line in lines), name
+    lock = next(line for line in lines if "~$年度报告.docx" in line)
+    assert "锁文件" in lock
+    photo = next(line for line in lines if "照片.jpg" in line)
+    assert "图片" in photo
+    assert "跳过 1" in lines[-1] and "提取 1" in lines[-1], lines[-1]
