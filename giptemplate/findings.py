@@ -1,6 +1,6 @@
 """Findings: what the checks say about a file, each with a stable code, a severity, a place and a Chinese message.
 
-Findings are plain data; rendering them (table, JSON, CSV, xlsx) is the job of :mod:`giptemplate.render`
+Findings are plain data; rendering them (table, JSON, CSV, xlsx) is the job of :mod:`giptemplate.checks.render`
 and the CLI. Codes follow ../shared/reference/checks.md and are never renumbered or reused.
 """
 

@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from giptemplate import uscc
 from giptemplate.errors import IntakeError, RosterError
-from giptemplate.paths import unit_filename
-from giptemplate.spec import Spec, spec_for_year
-from giptemplate.writer import DEFAULT_PASSWORD, DEFAULT_SCOPE, TemplateStamp
+from giptemplate.files.paths import unit_filename
+from giptemplate.format import uscc
+from giptemplate.format.spec import Spec, spec_for_year
+from giptemplate.workbook.writer import DEFAULT_PASSWORD, DEFAULT_SCOPE, TemplateStamp
 
 NAME_COLUMN = "单位名称"
 CODE_COLUMN = "单位代码"
@@ -63,7 +63,7 @@ def _rows_from_csv(data: bytes, name: str) -> list[list[str]]:
 
 
 def _rows_from_sheet(path: Path) -> list[list[str]]:
-    from giptemplate.intake import open_workbook
+    from giptemplate.files.intake import open_workbook
 
     workbook = open_workbook(path)
     sheet = workbook.get_sheet_by_index(0)

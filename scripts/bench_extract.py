@@ -26,9 +26,9 @@ import pdfplumber
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/published_cases.py drafts the Word files
 
-from giptemplate.checks import check
-from giptemplate.reader import read_workbook
-from giptemplate.spec import spec_by_id
+from giptemplate.checks.checker import check
+from giptemplate.format.spec import spec_by_id
+from giptemplate.workbook.reader import read_workbook
 from tests.published_cases import FIXTURES, draft_docx, transcriptions
 
 

@@ -37,11 +37,11 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from giptemplate.arithmetic import arithmetic_for
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec, spec_for_year
-from giptemplate.uscc import check_digit
-from giptemplate.writer import write_template
+from giptemplate.format.arithmetic import arithmetic_for
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec, spec_for_year
+from giptemplate.format.uscc import check_digit
+from giptemplate.workbook.writer import write_template
 
 YEAR = 2024
 MIB = 2**20

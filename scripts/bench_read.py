@@ -25,12 +25,12 @@ from pathlib import Path
 import pandas as pd
 import python_calamine
 
-from giptemplate.checks import check
-from giptemplate.reader import read_workbook
-from giptemplate.sample import consistent_values
-from giptemplate.spec import spec_for_year
-from giptemplate.uscc import check_digit
-from giptemplate.writer import write_template
+from giptemplate.checks.checker import check
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import spec_for_year
+from giptemplate.format.uscc import check_digit
+from giptemplate.workbook.reader import read_workbook
+from giptemplate.workbook.writer import write_template
 
 YEAR = 2024
 

@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_merge import MIB, OUTCOMES, YEAR, TreeMemory, text, write_unit
 
-from giptemplate.arithmetic import arithmetic_for
-from giptemplate.spec import spec_for_year
+from giptemplate.format.arithmetic import arithmetic_for
+from giptemplate.format.spec import spec_for_year
 
 CACHE = Path(".bench-cache") / "scale"
 VARIANTS = ("clustered", "own")

@@ -41,9 +41,9 @@ def main() -> None:
         if path is None:
             import random
 
-            from giptemplate.sample import consistent_values
-            from giptemplate.spec import spec_for_year
-            from giptemplate.writer import write_template
+            from giptemplate.format.sample import consistent_values
+            from giptemplate.format.spec import spec_for_year
+            from giptemplate.workbook.writer import write_template
 
             spec = spec_for_year(2024)
             path = Path(folder) / "one.xlsx"

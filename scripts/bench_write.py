@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from giptemplate import uscc
+from giptemplate.format import uscc
+from giptemplate.format.spec import spec_for_year
 from giptemplate.roster import RosterEntry, write_roster_templates
-from giptemplate.spec import spec_for_year
-from giptemplate.writer import write_template
+from giptemplate.workbook.writer import write_template
 
 TARGET_SECONDS_PER_1000 = 10.0
 KINDS = ("教育局", "财政局", "人民政府办公室", "自然资源和规划局", "市场监督管理局", "镇人民政府", "街道办事处")

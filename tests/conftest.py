@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from giptemplate.spec import Spec, all_specs, spec_by_id, spec_for_year
+from giptemplate.format.spec import Spec, all_specs, spec_by_id, spec_for_year
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,11 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from giptemplate.layout import layout_for
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec, spec_for_year
-from giptemplate.uscc import check_digit
-from giptemplate.writer import write_template
+from giptemplate.format.layout import layout_for
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec, spec_for_year
+from giptemplate.format.uscc import check_digit
+from giptemplate.workbook.writer import write_template
 
 YEAR = 2024
 

@@ -16,7 +16,7 @@ import docx
 from docx.shared import Pt
 from docx.table import _Cell
 
-from giptemplate.spec import Spec
+from giptemplate.format.spec import Spec
 
 DATA = Path(__file__).parent / "data" / "published"
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "published"

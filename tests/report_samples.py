@@ -8,10 +8,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from giptemplate.arithmetic import Number
-from giptemplate.report import ReportData, format_date
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec
+from giptemplate.format.arithmetic import Number
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec
+from giptemplate.report.model import ReportData, format_date
 
 DATA = Path(__file__).parent / "data"
 SEED_FILE = DATA / "seed_report_2021.toml"

@@ -8,13 +8,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from giptemplate.arithmetic import Number, arithmetic_for
-from giptemplate.layout import layout_for
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec
-from giptemplate.submission import CellValue, StoredTotal, Submission
-from giptemplate.uscc import check_digit
-from giptemplate.writer import SUMMARY_SCOPE
+from giptemplate.format.arithmetic import Number, arithmetic_for
+from giptemplate.format.layout import layout_for
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec
+from giptemplate.format.uscc import check_digit
+from giptemplate.workbook.submission import CellValue, StoredTotal, Submission
+from giptemplate.workbook.writer import SUMMARY_SCOPE
 
 YEAR = 2024
 
@@ -166,7 +166,7 @@ def write_filled(
     **meta: str,
 ) -> Path:
     """A template filled as a careful unit would return it (written by our writer, so the caches are right)."""
-    from giptemplate.writer import write_template
+    from giptemplate.workbook.writer import write_template
 
     defaults = good_meta(spec, year)
     defaults.update(meta)

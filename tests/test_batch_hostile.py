@@ -13,9 +13,9 @@ import openpyxl
 import pytest
 from hostile import input_ref, members, rewrite, rezip, set_cell, sheet_part, unit_code, unit_file
 
+from giptemplate.files.paths import display_text
+from giptemplate.format.spec import spec_for_year
 from giptemplate.merge.summary import STATUS_SHEET
-from giptemplate.paths import display_text
-from giptemplate.spec import spec_for_year
 
 VALID = 300
 SPEC = spec_for_year(2024)

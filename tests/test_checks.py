@@ -14,8 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from submission_factory import build, cell_value, good_texts, typed_total
 
-from giptemplate.arithmetic import Number, arithmetic_for
-from giptemplate.checks import (
+from giptemplate.checks.checker import (
     COPY_THRESHOLD,
     FileReport,
     RelationTally,
@@ -26,11 +25,12 @@ from giptemplate.checks import (
     values_as_shown,
 )
 from giptemplate.findings import CODES, Finding
-from giptemplate.layout import layout_for
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec
-from giptemplate.submission import LabelMismatch, StoredTotal, Submission, TableMove
-from giptemplate.writer import DEFAULT_SCOPE
+from giptemplate.format.arithmetic import Number, arithmetic_for
+from giptemplate.format.layout import layout_for
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec
+from giptemplate.workbook.submission import LabelMismatch, StoredTotal, Submission, TableMove
+from giptemplate.workbook.writer import DEFAULT_SCOPE
 
 # ---------------------------------------------------------------------------------------------- helpers
 
@@ -406,7 +406,7 @@ def test_cover_fields(spec: Spec, meta: dict[str, str], expected: list[tuple[str
 
 
 def test_c703_names_the_right_check_digit(spec: Spec) -> None:
-    from giptemplate.uscc import check_digit
+    from giptemplate.format.uscc import check_digit
 
     body = "11410100MB1234567"
     wrong = body + ("0" if check_digit(body) != "0" else "1")
@@ -627,7 +627,7 @@ def test_identical_tables_are_y505_and_copied_text_is_n604(spec: Spec) -> None:
 
 def consistent_values_fixed(spec: Spec, values: dict[str, Number]) -> dict[str, Number]:
     """Rebalance the check-only relations after editing a fill (as sample.consistent_values does)."""
-    from giptemplate.arithmetic import Outcome
+    from giptemplate.format.arithmetic import Outcome
 
     arithmetic = arithmetic_for(spec)
     for relation in spec.relations:
@@ -763,7 +763,7 @@ def returned(spec: Spec, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
 
 
 def test_file_clean_fill_reads_and_checks_clean(returned: tuple[Path, dict[str, Number]]) -> None:
-    from giptemplate.reader import read_workbook
+    from giptemplate.workbook.reader import read_workbook
 
     path, _ = returned
     report = check_file(read_workbook(path))
@@ -773,7 +773,7 @@ def test_file_clean_fill_reads_and_checks_clean(returned: tuple[Path, dict[str, 
 def test_file_typed_total_with_adjusted_balance(
     spec: Spec, returned: tuple[Path, dict[str, Number]], tmp_path: Path
 ) -> None:
-    from giptemplate.reader import read_workbook
+    from giptemplate.workbook.reader import read_workbook
 
     path, values = returned
     sub = read_workbook(path)
@@ -793,7 +793,7 @@ def test_file_typed_total_with_adjusted_balance(
 
 
 def test_file_typed_values(spec: Spec, returned: tuple[Path, dict[str, Number]], tmp_path: Path) -> None:
-    from giptemplate.reader import read_workbook
+    from giptemplate.workbook.reader import read_workbook
 
     path, _ = returned
     edited = _edit(
@@ -821,7 +821,7 @@ def test_file_typed_values(spec: Spec, returned: tuple[Path, dict[str, Number]],
 
 
 def test_file_missing_sheet(spec: Spec, returned: tuple[Path, dict[str, Number]], tmp_path: Path) -> None:
-    from giptemplate.reader import read_workbook
+    from giptemplate.workbook.reader import read_workbook
 
     path, _ = returned
     table = spec.table("t4")
@@ -833,7 +833,7 @@ def test_file_missing_sheet(spec: Spec, returned: tuple[Path, dict[str, Number]]
 
 
 def test_file_not_recalculated_is_s106(spec: Spec, returned: tuple[Path, dict[str, Number]], tmp_path: Path) -> None:
-    from giptemplate.reader import read_workbook
+    from giptemplate.workbook.reader import read_workbook
 
     path, values = returned
     key = "t3.R5.c1"
@@ -853,7 +853,7 @@ def test_file_not_recalculated_is_s106(spec: Spec, returned: tuple[Path, dict[st
 def test_previous_for_matches_code_then_name_and_prefers_last_year(spec: Spec) -> None:
     from submission_factory import unit_code
 
-    from giptemplate.previous import PreviousIndex, previous_for
+    from giptemplate.checks.previous import PreviousIndex, previous_for
 
     def sub(year: int, name: str, code: str, file: str, saved: str = "") -> Submission:
         s = build(spec, meta={"year": str(year), "unit_name": name, "unit_code": code}, file=file)

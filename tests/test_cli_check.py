@@ -15,9 +15,9 @@ from click.testing import CliRunner, Result
 from submission_factory import good_texts, unit_code, write_filled
 
 from giptemplate.cli import main
-from giptemplate.reader import read_workbook
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec
+from giptemplate.workbook.reader import read_workbook
 
 
 def run(*args: str | Path) -> Result:
@@ -222,8 +222,8 @@ def test_output_never_overwrites_a_unit_file(spec: Spec, tmp_path: Path) -> None
 def test_return_dir_inside_the_input_folder(spec: Spec, tmp_path: Path) -> None:
     """Inputs inside --return-dir are checked; our return copies and reports there are counted, not read; a copy
     the unit corrected and saved is their submission again."""
-    from giptemplate.demo import fill_template
-    from giptemplate.review import RETURN_KIND
+    from giptemplate.demo.county import fill_template
+    from giptemplate.workbook.review import RETURN_KIND
 
     folder = tmp_path / "收回"
     folder.mkdir()

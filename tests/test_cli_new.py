@@ -11,10 +11,10 @@ import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 
-from giptemplate import uscc
 from giptemplate.cli import EXIT_OK, EXIT_USAGE, main
-from giptemplate.layout import IDENTITY_SHEET, layout_for
-from giptemplate.spec import spec_for_year
+from giptemplate.format import uscc
+from giptemplate.format.layout import IDENTITY_SHEET, layout_for
+from giptemplate.format.spec import spec_for_year
 
 A = "11350100MB0000001" + uscc.check_digit("11350100MB0000001")
 B = "11350100MB0000002" + uscc.check_digit("11350100MB0000002")

@@ -6,10 +6,10 @@ import random
 
 import numpy as np
 
-from giptemplate.checks import COPY_THRESHOLD, text_similarity
+from giptemplate.checks.checker import COPY_THRESHOLD, text_similarity
+from giptemplate.format.spec import Spec
 from giptemplate.merge.collect import FileResult
 from giptemplate.merge.copies import _candidate_pairs, copy_findings, fingerprint
-from giptemplate.spec import Spec
 
 PHRASES = (
     "严格落实保密审查制度",

@@ -13,12 +13,12 @@ from docx import Document
 
 from giptemplate.cli import main
 from giptemplate.errors import InputError
-from giptemplate.layout import layout_for
+from giptemplate.format.layout import layout_for
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec
 from giptemplate.merge import merge, write_summary
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec
-from giptemplate.texts_file import read_texts
-from giptemplate.writer import write_template
+from giptemplate.report.texts_file import read_texts
+from giptemplate.workbook.writer import write_template
 
 PART_TEXT = "本县政府信息公开工作稳步推进，各项制度进一步健全，公开质量持续提升，依申请公开办理规范。"
 

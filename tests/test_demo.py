@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 from giptemplate.cli import main
-from giptemplate.demo import OFF_ROSTER, UNITS, DemoResult, run_demo, unit_code
-from giptemplate.demo_texts import SEED_TEXTS, SEED_UNIT, SEED_VALUES
+from giptemplate.demo.county import OFF_ROSTER, UNITS, DemoResult, run_demo, unit_code
+from giptemplate.demo.texts import SEED_TEXTS, SEED_UNIT, SEED_VALUES
 from giptemplate.merge import DUPLICATE, HAS_ERRORS, MISSING, PASSED, UNREADABLE
 from giptemplate.merge import OFF_ROSTER as OFF
-from giptemplate.reader import read_workbook
+from giptemplate.workbook.reader import read_workbook
 
 EXPECTED = {
     "seed": PASSED,

@@ -13,8 +13,8 @@ from click.testing import CliRunner, Result
 from submission_factory import good_texts, unit_code, write_filled
 
 from giptemplate.cli import main
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec
 
 COPIED = (
     "本单位严格落实保密审查制度，及时更新网站栏目内容，认真办理依申请公开事项，"

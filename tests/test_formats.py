@@ -28,18 +28,18 @@ from submission_factory import good_texts, unit_code
 from workbook_expect import Case, Typed, mismatches, read_back, sheet_values
 from workbook_expect import expected_cells as expected
 
-from giptemplate.arithmetic import FAIL_MARK, Number, arithmetic_for
-from giptemplate.checks import check_file
+from giptemplate.checks.checker import check_file
 from giptemplate.cli import main
 from giptemplate.errors import IntakeError
 from giptemplate.findings import code_title
-from giptemplate.layout import CHECK_SHEET, IDENTITY_SHEET, layout_for
+from giptemplate.format.arithmetic import FAIL_MARK, Number, arithmetic_for
+from giptemplate.format.layout import CHECK_SHEET, IDENTITY_SHEET, layout_for
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import SPECS_ENV, Spec, spec_for_year, templates_dir
 from giptemplate.merge import merge
 from giptemplate.merge.longframe import long_frame, write_long
-from giptemplate.reader import read_workbook
-from giptemplate.sample import consistent_values
-from giptemplate.spec import SPECS_ENV, Spec, spec_for_year, templates_dir
-from giptemplate.writer import write_template
+from giptemplate.workbook.reader import read_workbook
+from giptemplate.workbook.writer import write_template
 
 UNIT = "某县交通运输局"
 

@@ -27,14 +27,14 @@ from submission_factory import good_texts
 
 from giptemplate.cli import main
 from giptemplate.errors import IntakeError, RosterError
+from giptemplate.files.paths import safe_component
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec
+from giptemplate.format.uscc import check_digit
 from giptemplate.merge import DUPLICATE, HAS_ERRORS, PASSED, SKIPPED, UNREADABLE, merge, write_long, write_summary
-from giptemplate.paths import safe_component
-from giptemplate.reader import read_workbook
 from giptemplate.roster import RosterEntry, parse_roster, read_roster
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec
-from giptemplate.uscc import check_digit
-from giptemplate.writer import write_template
+from giptemplate.workbook.reader import read_workbook
+from giptemplate.workbook.writer import write_template
 
 YEAR = 2024
 MEMORY_LIMIT = 512 * 2**20
@@ -191,7 +191,7 @@ def test_a_large_extra_sheet_is_not_searched(
 ) -> None:
     """Renamed sheets make the reader search the others for the tables; a big data sheet added to the workbook
     cannot be one of them and is never laid out (seconds per file before the fix)."""
-    import giptemplate.reader as reader
+    import giptemplate.workbook.reader as reader
 
     parts = members(valid)
     workbook = parts["xl/workbook.xml"].decode()
@@ -271,7 +271,7 @@ _DEFAULT: dict[str, bytes] = {}
 
 
 def unit_bytes_default() -> bytes:
-    from giptemplate.spec import spec_for_year
+    from giptemplate.format.spec import spec_for_year
 
     if "b" not in _DEFAULT:
         _DEFAULT["b"] = unit_bytes(spec_for_year(YEAR), 9)
@@ -499,7 +499,7 @@ def test_a_biff_record_cut_short_is_no_internal_error() -> None:
     """Found by the fuzzer (an .xls whose last DIMENSIONS record runs past the end of the stream)."""
     import struct
 
-    from giptemplate.extent import xls_extents
+    from giptemplate.files.extent import xls_extents
 
     stream = struct.pack("<HHHH", 0x0809, 4, 0x0600, 0x0010) + struct.pack("<HH", 0x0200, 14) + b"\x00" * 4
     assert xls_extents(stream) == []
@@ -530,7 +530,7 @@ def test_a_zip_with_unsafe_paths_is_not_unpacked(valid: bytes, tmp_path: Path) -
     with zipfile.ZipFile(folder / "报表.zip", "w") as z:
         z.writestr("../../逃逸.xlsx", valid)
     # member names without the UTF-8 flag, as Chinese Windows archives write them, are read as GBK
-    from giptemplate.intake import _legacy_name
+    from giptemplate.files.intake import _legacy_name
 
     assert _legacy_name("乡镇/甲.xlsx".encode("gbk")) == "乡镇/甲.xlsx"
     (folder / "ok.xlsx").write_bytes(valid)

@@ -21,7 +21,7 @@ from docx import Document
 from test_hostile import code, unit_bytes
 
 from giptemplate.cli import main
-from giptemplate.spec import Spec
+from giptemplate.format.spec import Spec
 
 # ---------------------------------------------------------------------------------------------- report
 
@@ -246,7 +246,7 @@ def test_true_in_a_count_cell_of_an_xls_saved_by_libreoffice_is_not_a_number(spe
     cell has the template's number format (as a boolean only in a General cell, which calamine reads as one)."""
     from soffice import convert
 
-    from giptemplate.reader import read_workbook
+    from giptemplate.workbook.reader import read_workbook
 
     sources = []
     for keep in (True, False):
@@ -265,8 +265,8 @@ def test_true_in_a_count_cell_of_an_xls_saved_by_libreoffice_is_not_a_number(spe
 
 
 def test_extract_accounts_for_every_file_in_a_folder(spec: Spec, tmp_path: Path) -> None:
-    from giptemplate.reader import read_workbook
-    from giptemplate.report import ReportData, render
+    from giptemplate.report.model import ReportData, render
+    from giptemplate.workbook.reader import read_workbook
 
     folder = tmp_path / "报告"
     folder.mkdir()

@@ -11,10 +11,10 @@ import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
 from giptemplate.errors import IntakeError
-from giptemplate.intake import MAX_ENTRIES, RATIO_FLOOR, _central_directory, admit, open_calamine
-from giptemplate.reader import read_workbook
-from giptemplate.spec import Spec
-from giptemplate.writer import write_template
+from giptemplate.files.intake import MAX_ENTRIES, RATIO_FLOOR, _central_directory, admit, open_calamine
+from giptemplate.format.spec import Spec
+from giptemplate.workbook.reader import read_workbook
+from giptemplate.workbook.writer import write_template
 
 
 @pytest.fixture(scope="module")
@@ -221,5 +221,5 @@ def test_unusual_archives_fall_back_to_zipfile(template: Path, tmp_path: Path, m
     assert _central_directory(commented.read_bytes()) is not None
     assert admit(commented).part("xl/workbook.xml") == b"<workbook/>"
     fast = admit(template).members
-    monkeypatch.setattr("giptemplate.intake._central_directory", lambda data: None)
+    monkeypatch.setattr("giptemplate.files.intake._central_directory", lambda data: None)
     assert admit(template).members == fast

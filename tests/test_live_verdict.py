@@ -22,13 +22,14 @@ import pytest
 from python_calamine import CalamineWorkbook
 from soffice import convert
 
-from giptemplate import live, uscc
-from giptemplate.arithmetic import FAIL_MARK
-from giptemplate.layout import CHECK_SHEET, layout_for
+from giptemplate.format import uscc
+from giptemplate.format.arithmetic import FAIL_MARK
+from giptemplate.format.layout import CHECK_SHEET, layout_for
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec, spec_for_year
 from giptemplate.merge.collect import process_file
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec, spec_for_year
-from giptemplate.writer import write_template
+from giptemplate.workbook import live
+from giptemplate.workbook.writer import write_template
 
 pytestmark = [pytest.mark.soffice, pytest.mark.slow]
 

@@ -25,10 +25,13 @@ from click.testing import CliRunner
 from soffice import convert
 from workbook_expect import Case, mismatches, read_back
 
-from giptemplate.arithmetic import Number, arithmetic_for
 from giptemplate.cli import main
-from giptemplate.demo import DemoUnit, fill_template, narrative
-from giptemplate.layout import layout_for
+from giptemplate.demo.county import DemoUnit, fill_template, narrative
+from giptemplate.format.arithmetic import Number, arithmetic_for
+from giptemplate.format.layout import layout_for
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import spec_for_year
+from giptemplate.format.uscc import check_digit
 from giptemplate.merge import (
     DUPLICATE,
     HAS_ERRORS,
@@ -43,12 +46,9 @@ from giptemplate.merge import (
 )
 from giptemplate.merge.aggregate import cell_keys
 from giptemplate.merge.summary import DETAIL_SHEET, FINDINGS_SHEET, INDICATOR_SHEET, STATUS_SHEET
-from giptemplate.reader import read_workbook
 from giptemplate.roster import RosterEntry
-from giptemplate.sample import consistent_values
-from giptemplate.spec import spec_for_year
-from giptemplate.uscc import check_digit
-from giptemplate.writer import SUMMARY_SCOPE, write_template
+from giptemplate.workbook.reader import read_workbook
+from giptemplate.workbook.writer import SUMMARY_SCOPE, write_template
 
 SPEC = spec_for_year(2024)
 YEAR = 2024
@@ -406,7 +406,7 @@ def test_libreoffice_recalculates_the_summary(merged: MergeResult, outputs: dict
 
 
 def test_a_reader_failure_never_stops_the_merge(batch: Batch, monkeypatch: pytest.MonkeyPatch) -> None:
-    import giptemplate.reader as reader
+    import giptemplate.workbook.reader as reader
 
     real = reader.read_workbook
 
@@ -520,10 +520,10 @@ def test_blank_cover_year_keeps_the_unit_in_the_totals(tmp_path: Path) -> None:
 def test_own_outputs_are_listed_not_read_as_submissions(tmp_path: Path) -> None:
     """Return copies, summaries and check reports left among the returns are skipped with their own status; a
     return copy the unit corrected and saved is their submission; a summary named explicitly is read."""
-    from giptemplate.checks import check_file
+    from giptemplate.checks.checker import check_file
+    from giptemplate.checks.render import to_xlsx
     from giptemplate.merge import GENERATED
-    from giptemplate.render import to_xlsx
-    from giptemplate.review import write_return_copy
+    from giptemplate.workbook.review import write_return_copy
 
     folder = tmp_path / "收回"
     (folder / "退回").mkdir(parents=True)

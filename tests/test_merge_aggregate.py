@@ -9,7 +9,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from giptemplate.arithmetic import Number, Outcome, arithmetic_for
+from giptemplate.format.arithmetic import Number, Outcome, arithmetic_for
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec
+from giptemplate.format.uscc import check_digit
 from giptemplate.merge import (
     DUPLICATE,
     HAS_ERRORS,
@@ -23,10 +26,7 @@ from giptemplate.merge.aggregate import UnitValues, aggregate, aggregate_finding
 from giptemplate.merge.collect import FileResult
 from giptemplate.merge.copies import fingerprint
 from giptemplate.roster import RosterEntry
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec
-from giptemplate.uscc import check_digit
-from giptemplate.writer import SUMMARY_SCOPE
+from giptemplate.workbook.writer import SUMMARY_SCOPE
 
 YEAR = 2024
 

@@ -11,11 +11,11 @@ from click.testing import CliRunner
 from submission_factory import good_texts, unit_code, write_filled
 
 from giptemplate.cli import main
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec
 from giptemplate.merge import MISSING, merge, write_summary
-from giptemplate.reader import read_workbook
 from giptemplate.roster import RosterEntry
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec
+from giptemplate.workbook.reader import read_workbook
 
 COUNTIES = 3
 UNITS = 4

@@ -16,9 +16,9 @@ import openpyxl
 import pytest
 from soffice import convert
 
-from giptemplate.layout import NARRATIVE_PART_ROWS, layout_for
-from giptemplate.spec import spec_for_year
-from giptemplate.writer import write_template
+from giptemplate.format.layout import NARRATIVE_PART_ROWS, layout_for
+from giptemplate.format.spec import spec_for_year
+from giptemplate.workbook.writer import write_template
 
 pytestmark = pytest.mark.soffice
 

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from giptemplate.checks import check_file
+from giptemplate.checks.checker import check_file
 from giptemplate.errors import IntakeError
-from giptemplate.intake import admit
+from giptemplate.files.intake import admit
+from giptemplate.format.spec import spec_by_id
 from giptemplate.published import extract
-from giptemplate.reader import read_workbook
-from giptemplate.spec import spec_by_id
-from giptemplate.submission import Submission
+from giptemplate.workbook.reader import read_workbook
+from giptemplate.workbook.submission import Submission
 from tests.published_cases import FIXTURES, expected_cells, transcriptions
 
 SPEC = spec_by_id("gip2021")

@@ -16,15 +16,15 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from giptemplate.checks import check_file
+from giptemplate.checks.checker import check_file
 from giptemplate.cli import main
 from giptemplate.errors import IntakeError
-from giptemplate.intake import admit
+from giptemplate.files.intake import admit
+from giptemplate.format.spec import spec_by_id
 from giptemplate.merge import merge
 from giptemplate.published import extract
 from giptemplate.published.workbook import SOURCE_SHEET
-from giptemplate.reader import read_workbook
-from giptemplate.spec import spec_by_id
+from giptemplate.workbook.reader import read_workbook
 from tests.published_cases import FIXTURES, draft_docx, transcriptions
 from tests.soffice import convert
 from tests.test_published import assert_cells

@@ -20,14 +20,14 @@ from openpyxl.packaging.custom import CustomPropertyList
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from giptemplate.arithmetic import Number, arithmetic_for
 from giptemplate.errors import IntakeError
-from giptemplate.layout import CHECK_SHEET, IDENTITY_SHEET, layout_for
-from giptemplate.reader import read_workbook
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec
-from giptemplate.submission import Submission
-from giptemplate.writer import write_template
+from giptemplate.format.arithmetic import Number, arithmetic_for
+from giptemplate.format.layout import CHECK_SHEET, IDENTITY_SHEET, layout_for
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec
+from giptemplate.workbook.reader import read_workbook
+from giptemplate.workbook.submission import Submission
+from giptemplate.workbook.writer import write_template
 
 UNIT = "某县人民政府办公室"
 TEXTS = {"s1_1": "本年度主动公开政府信息若干条。", "s5": "存在的主要问题是公开不够及时，改进措施是加强审核。"}

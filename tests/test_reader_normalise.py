@@ -7,14 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from giptemplate.normalise import (
+from giptemplate.format.spec import CellType, Spec, all_specs
+from giptemplate.workbook.normalise import (
     field_text,
     is_near_miss,
     label_key,
     parse_value,
     parse_year,
 )
-from giptemplate.spec import CellType, Spec, all_specs
 
 # every cell type any format declares (2021's count and fee; 2019's signed count and 元 amount)
 TYPES: dict[str, CellType] = {key: t for spec in all_specs() for key, t in spec.cell_types.items()}

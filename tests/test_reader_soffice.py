@@ -13,12 +13,12 @@ import openpyxl
 import pytest
 from soffice import convert
 
-from giptemplate.arithmetic import Number, arithmetic_for
-from giptemplate.layout import layout_for
-from giptemplate.reader import read_workbook
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec, all_specs, spec_by_id
-from giptemplate.writer import write_template
+from giptemplate.format.arithmetic import Number, arithmetic_for
+from giptemplate.format.layout import layout_for
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec, all_specs, spec_by_id
+from giptemplate.workbook.reader import read_workbook
+from giptemplate.workbook.writer import write_template
 
 pytestmark = pytest.mark.soffice
 

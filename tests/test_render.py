@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 from submission_factory import build
 
-from giptemplate.checks import FileReport, check_file, unreadable_report
-from giptemplate.render import (
+from giptemplate.checks.checker import FileReport, check_file, unreadable_report
+from giptemplate.checks.render import (
     FINDING_COLUMNS,
     SUMMARY_COLUMNS,
     finding_rows,
@@ -23,8 +23,8 @@ from giptemplate.render import (
     to_json,
     to_xlsx,
 )
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec
 
 HOSTILE_UNIT = '=HYPERLINK("http://x","点击")'
 

@@ -12,8 +12,9 @@ import pytest
 from markdown_it import MarkdownIt
 from report_samples import sample_report, seed_report, zero_inputs
 
-from giptemplate.arithmetic import arithmetic_for
-from giptemplate.report import (
+from giptemplate.format.arithmetic import arithmetic_for
+from giptemplate.format.spec import Spec, spec_by_id
+from giptemplate.report.model import (
     DRAFT_MARK,
     MISSING_TEXT,
     MISSING_VALUE,
@@ -26,9 +27,8 @@ from giptemplate.report import (
     paragraphs,
     render,
 )
-from giptemplate.report_text import md_escape, render_html, render_markdown
-from giptemplate.spec import Spec, spec_by_id
-from giptemplate.textwidth import display_width
+from giptemplate.report.text import md_escape, render_html, render_markdown
+from giptemplate.workbook.textwidth import display_width
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"
 REGEN_ENV = "GIPTEMPLATE_REGEN_GOLDEN"

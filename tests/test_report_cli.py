@@ -13,12 +13,12 @@ from click.testing import CliRunner, Result
 from docx import Document
 from report_samples import sample_inputs, seed_fixture, seed_inputs
 
-from giptemplate.arithmetic import Number, arithmetic_for
 from giptemplate.cli import main
-from giptemplate.reader import read_workbook
-from giptemplate.report import DRAFT_MARK, format_value
-from giptemplate.spec import Spec
-from giptemplate.writer import SUMMARY_SCOPE, write_template
+from giptemplate.format.arithmetic import Number, arithmetic_for
+from giptemplate.format.spec import Spec
+from giptemplate.report.model import DRAFT_MARK, format_value
+from giptemplate.workbook.reader import read_workbook
+from giptemplate.workbook.writer import SUMMARY_SCOPE, write_template
 
 
 def run(*args: str | Path) -> Result:

@@ -20,8 +20,8 @@ from docx.shared import Mm
 from report_samples import sample_report, seed_report, zero_inputs
 from soffice import convert
 
-from giptemplate.report import DRAFT_MARK, ReportData, build_grid, format_value, grids, paragraphs
-from giptemplate.report_docx import (
+from giptemplate.format.spec import Spec
+from giptemplate.report.docx import (
     BODY_FONT,
     FONT_TABLE,
     HEADING_FONT,
@@ -31,7 +31,7 @@ from giptemplate.report_docx import (
     TITLE_FONT,
     render_docx,
 )
-from giptemplate.spec import Spec
+from giptemplate.report.model import DRAFT_MARK, ReportData, build_grid, format_value, grids, paragraphs
 
 
 def _open(data: ReportData, draft: bool = False) -> Any:

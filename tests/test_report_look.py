@@ -26,8 +26,8 @@ from docx.oxml.ns import qn
 from report_samples import seed_report
 from soffice import convert
 
-from giptemplate.report import render
-from giptemplate.spec import Spec
+from giptemplate.format.spec import Spec
+from giptemplate.report.model import render
 
 PUBLISHED = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures" / "published" / "pingtan_shsyj_2025.html"
 OPENING = "本报告根据《中华人民共和国政府信息公开条例》"

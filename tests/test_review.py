@@ -13,14 +13,16 @@ import pytest
 from soffice import convert
 from submission_factory import build, cell_value, good_texts, typed_total, unit_code
 
-from giptemplate import live
-from giptemplate.arithmetic import arithmetic_for
-from giptemplate.checks import check_file
+from giptemplate.checks.checker import check_file
 from giptemplate.errors import InputError
 from giptemplate.findings import Finding
-from giptemplate.layout import REVIEW_SHEET, layout_for
-from giptemplate.reader import read_workbook
-from giptemplate.review import (
+from giptemplate.format.arithmetic import arithmetic_for
+from giptemplate.format.layout import REVIEW_SHEET, layout_for
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec
+from giptemplate.workbook import live
+from giptemplate.workbook.reader import read_workbook
+from giptemplate.workbook.review import (
     GROUP_FROM,
     MARKED_SEVERITIES,
     UNMARKED_CODES,
@@ -29,9 +31,7 @@ from giptemplate.review import (
     place_of_finding,
     write_return_copy,
 )
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec
-from giptemplate.submission import Submission
+from giptemplate.workbook.submission import Submission
 
 FORMULA_TEXT = '=HYPERLINK("http://example.invalid","点击")'
 

@@ -12,9 +12,9 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from giptemplate import uscc
 from giptemplate.errors import RosterError
-from giptemplate.paths import MAX_NAME_BYTES, safe_component, unit_filename
+from giptemplate.files.paths import MAX_NAME_BYTES, safe_component, unit_filename
+from giptemplate.format import uscc
 from giptemplate.roster import MAX_NAME_CHARS, RosterEntry, parse_roster, read_roster, write_roster_templates
 
 

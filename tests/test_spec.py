@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from giptemplate.arithmetic import FAIL_MARK, NOT_ASSESSABLE, PASS_MARK, Outcome, arithmetic_for
 from giptemplate.errors import SpecError, UnsupportedYearError
-from giptemplate.layout import layout_for
-from giptemplate.spec import Spec, load_spec, parse_spec, spec_by_id, spec_for_year, templates_dir
+from giptemplate.format.arithmetic import FAIL_MARK, NOT_ASSESSABLE, PASS_MARK, Outcome, arithmetic_for
+from giptemplate.format.layout import layout_for
+from giptemplate.format.spec import Spec, load_spec, parse_spec, spec_by_id, spec_for_year, templates_dir
 
 SOURCE = templates_dir() / "gip2021.toml"
 
@@ -366,7 +366,7 @@ def test_optional_blocks_may_be_left_out(raw: dict[str, Any]) -> None:
 
 
 def test_a_new_relation_code_is_declared_by_the_spec_and_emitted(raw: dict[str, Any]) -> None:
-    from giptemplate.checks import check_relations
+    from giptemplate.checks.checker import check_relations
     from giptemplate.findings import code_title
 
     raw["relations"].append(
@@ -404,7 +404,7 @@ def test_shared_meanings_pair_cells_by_column(spec: Spec) -> None:
 
 
 def test_spec_folder_is_chosen_by_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from giptemplate.spec import SPECS_ENV, all_specs
+    from giptemplate.format.spec import SPECS_ENV, all_specs
 
     monkeypatch.setenv(SPECS_ENV, str(tmp_path / "none"))
     with pytest.raises(SpecError, match="not a folder"):

@@ -15,11 +15,11 @@ import pytest
 from soffice import convert
 
 from giptemplate.findings import CODES
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec
 from giptemplate.merge import merge, write_summary
 from giptemplate.merge.summary import DETAIL_SHEET, beijing_time
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec
-from giptemplate.writer import write_template
+from giptemplate.workbook.writer import write_template
 
 UNITS = ("郑县财政局", "郑县公安局", "郑县住房和城乡建设局（含人民防空办公室）")
 

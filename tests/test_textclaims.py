@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from giptemplate.checks import check_file
-from giptemplate.spec import Spec, spec_by_id
-from giptemplate.textclaims import chinese_number, claim_findings, claims_for, read_claims
+from giptemplate.checks.checker import check_file
+from giptemplate.checks.textclaims import chinese_number, claim_findings, claims_for, read_claims
+from giptemplate.format.spec import Spec, spec_by_id
 from tests.submission_factory import build, good_texts
 
 CLAIMS = claims_for("gip2021")

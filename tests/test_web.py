@@ -12,9 +12,9 @@ from starlette.testclient import TestClient
 from submission_factory import write_filled
 from web_season import OFFICE, YEAR, write_roster
 
-from giptemplate.demo import unit_code
+from giptemplate.demo.county import unit_code
+from giptemplate.format.spec import Spec
 from giptemplate.merge import merge as run_merge
-from giptemplate.spec import Spec
 from giptemplate.web import app as web_app
 from giptemplate.web.app import create_app
 from giptemplate.web.security import CSP, CSRF_HEADER
@@ -208,7 +208,7 @@ def test_all_return_copies_as_one_zip(client: Client, space: Workspace, spec: Sp
     # A unit whose file has an error: the cover's year removed (C702 is an error).
     from openpyxl import load_workbook
 
-    from giptemplate.layout import layout_for
+    from giptemplate.format.layout import layout_for
 
     wb = load_workbook(path)
     place = layout_for(spec).fields["year"]

@@ -19,13 +19,13 @@ import pytest
 from browser import expect, launch, sync_playwright
 from web_season import OFFICE, YEAR, Season, live_server, make_season, write_roster
 
-from giptemplate.checks import check_file
+from giptemplate.checks.checker import check_file
+from giptemplate.format.spec import Spec
 from giptemplate.merge import STATUSES
 from giptemplate.merge import merge as run_merge
-from giptemplate.reader import read_workbook
-from giptemplate.review import MARKED_SEVERITIES
-from giptemplate.spec import Spec
 from giptemplate.web.workspace import RETURNED, Workspace
+from giptemplate.workbook.reader import read_workbook
+from giptemplate.workbook.review import MARKED_SEVERITIES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -246,7 +246,7 @@ def test_escaping_in_the_browser(browser: Any, spec: Spec, tmp_path: Path) -> No
     """A unit named like a script stays text on every page it appears on."""
     from submission_factory import write_filled
 
-    from giptemplate.demo import unit_code
+    from giptemplate.demo.county import unit_code
 
     space = workspace_at(tmp_path / "ws")
     name = "<img src=x onerror=alert(1)>局"

@@ -23,13 +23,13 @@ from openpyxl.workbook.workbook import Workbook as OpenpyxlWorkbook
 from openpyxl.worksheet.worksheet import Worksheet as OpenpyxlWorksheet
 from workbook_expect import Case, expected_cells, mismatches, read_back
 
-from giptemplate import uscc
-from giptemplate.arithmetic import arithmetic_for
 from giptemplate.errors import WriterError
-from giptemplate.layout import CHECK_SHEET, IDENTITY_KEYS, IDENTITY_SHEET, NARRATIVE_PART_ROWS, layout_for
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec
-from giptemplate.writer import (
+from giptemplate.format import uscc
+from giptemplate.format.arithmetic import arithmetic_for
+from giptemplate.format.layout import CHECK_SHEET, IDENTITY_KEYS, IDENTITY_SHEET, NARRATIVE_PART_ROWS, layout_for
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec
+from giptemplate.workbook.writer import (
     DEFAULT_PASSWORD,
     Fill,
     Note,
@@ -727,7 +727,7 @@ def test_fast_paths_write_what_stock_xlsxwriter_writes(spec: Spec, monkeypatch: 
     """The writer's shortcuts into xlsxwriter's inner loops change nothing in the file."""
     from xlsxwriter.worksheet import Worksheet
 
-    from giptemplate import writer
+    from giptemplate.workbook import writer
 
     values: dict[str, Any] = dict(consistent_values(spec, random.Random(5)))
     values["t3.R4.c4"] = None

@@ -20,12 +20,12 @@ import pytest
 from soffice import convert
 from workbook_expect import Case, Typed, expected_cells, mismatches, read_back, sheet_values
 
-from giptemplate import uscc
-from giptemplate.arithmetic import FAIL_MARK, NOT_ASSESSABLE, Number, arithmetic_for
-from giptemplate.layout import layout_for
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec, spec_for_year
-from giptemplate.writer import write_template
+from giptemplate.format import uscc
+from giptemplate.format.arithmetic import FAIL_MARK, NOT_ASSESSABLE, Number, arithmetic_for
+from giptemplate.format.layout import layout_for
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec, spec_for_year
+from giptemplate.workbook.writer import write_template
 
 pytestmark = pytest.mark.soffice
 

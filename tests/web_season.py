@@ -19,9 +19,9 @@ from pathlib import Path
 
 from submission_factory import write_filled
 
-from giptemplate.demo import unit_code
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Spec
+from giptemplate.demo.county import unit_code
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Spec
 from giptemplate.web.app import create_app
 from giptemplate.web.workspace import Workspace
 

@@ -2,7 +2,7 @@
 
 Shared by the cached-value tests (what xlsxwriter stores for non-calculating viewers) and the real-engine tests
 (what LibreOffice computes). A derived total shows Excel's SUM, which skips blank and text cells; the status cells
-judge the values as the checks read them (see giptemplate.live): numbers typed as text count, unusable numbers
+judge the values as the checks read them (see giptemplate.workbook.live): numbers typed as text count, unusable numbers
 (negative, fractional counts) do not, and a total over a blank is blank.
 """
 
@@ -16,12 +16,13 @@ from typing import Any
 
 import openpyxl
 
-from giptemplate import live, uscc
-from giptemplate.arithmetic import FAIL_MARK, Number, arithmetic_for
-from giptemplate.layout import layout_for
-from giptemplate.normalise import BLANK_WORDS
-from giptemplate.spec import Spec
-from giptemplate.writer import rule_status, unit_line
+from giptemplate.format import uscc
+from giptemplate.format.arithmetic import FAIL_MARK, Number, arithmetic_for
+from giptemplate.format.layout import layout_for
+from giptemplate.format.spec import Spec
+from giptemplate.workbook import live
+from giptemplate.workbook.normalise import BLANK_WORDS
+from giptemplate.workbook.writer import rule_status, unit_line
 
 # A typed input: a number, None (blank) or text that slipped past validation (counts as no number).
 Typed = Number | str | None

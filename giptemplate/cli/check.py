@@ -11,13 +11,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from giptemplate import atomic
-from giptemplate.checks import FileReport, unreadable_report
+from giptemplate.checks.checker import FileReport, unreadable_report
 from giptemplate.cli._common import console, engine_options, err_console, progress
 from giptemplate.errors import GipError, InputError
+from giptemplate.files import atomic
+from giptemplate.files.paths import display_text, safe_component, unit_filename
 from giptemplate.findings import CODES
 from giptemplate.merge.collect import FileResult, PreviousRef, collect
-from giptemplate.paths import display_text, safe_component, unit_filename
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
 FORMATS = ("table", "json", "csv", "xlsx")
@@ -103,11 +103,11 @@ def _print_verdict(report: FileReport, where: Console) -> None:
 
 def _write_returns(reports: list[FileReport], sources: list[Path], folder: Path) -> tuple[int, list[str]]:
     from giptemplate.merge.collect import generated_file
-    from giptemplate.review import RETURN_KIND, write_return_copy
+    from giptemplate.workbook.review import RETURN_KIND, write_return_copy
 
     written, failures = 0, []
     used: set[str] = set()
-    from giptemplate.reader import read_workbook
+    from giptemplate.workbook.reader import read_workbook
 
     for report, source in zip(reports, sources, strict=True):
         if not report.needs_return:
@@ -191,8 +191,8 @@ def _check(
     scheduler: str | None,
     scratch: Path,
 ) -> None:
+    from giptemplate.checks.render import to_csv, to_json, to_xlsx
     from giptemplate.merge.collect import FINDINGS_KIND, check_output, discover, find_inputs, named_files
-    from giptemplate.render import to_csv, to_json, to_xlsx
 
     # Every file found is accounted for as merge accounts for it (the same discovery): read, or listed as
     # 已跳过 with the reason; a .zip of returns is opened and its files checked one by one.

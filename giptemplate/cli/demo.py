@@ -24,7 +24,7 @@ from giptemplate.errors import InputError
 )
 def demo(output: Path) -> None:
     """示例：名单、模板、模拟填报、校验、退回、汇总、报告 (run the whole workflow on a sample county)."""
-    from giptemplate.demo import run_demo
+    from giptemplate.demo.county import run_demo
 
     if output.exists() and not output.is_dir():
         raise InputError(f"{output} 已存在且不是文件夹 (output must be a folder)")
@@ -52,6 +52,6 @@ def demo(output: Path) -> None:
 
 
 def _units() -> tuple[object, ...]:
-    from giptemplate.demo import UNITS
+    from giptemplate.demo.county import UNITS
 
     return UNITS

@@ -9,13 +9,13 @@ from pathlib import Path
 import click
 from rich.text import Text
 
-from giptemplate import atomic
 from giptemplate.cli._common import console, err_console, progress
 from giptemplate.errors import GipError, InputError, IntakeError
+from giptemplate.files import atomic
+from giptemplate.files.paths import safe_component, unit_filename
 from giptemplate.findings import Finding
-from giptemplate.paths import safe_component, unit_filename
-from giptemplate.report import DRAFT_MARK, FORMATS, SUFFIXES, ReportData, ReportFormat, render
-from giptemplate.report_mark import is_own_report
+from giptemplate.report.mark import is_own_report
+from giptemplate.report.model import DRAFT_MARK, FORMATS, SUFFIXES, ReportData, ReportFormat, render
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
 MAX_LISTED = 20  # error findings listed per refused workbook
@@ -66,9 +66,9 @@ def _one(
 ) -> _Outcome:
     """Read, check and render one workbook; never raises for a bad file (the outcome says why). ``texts`` is a
     document whose narrative replaces the workbook's (checked like it)."""
-    from giptemplate.checks import check_file
-    from giptemplate.reader import read_workbook
-    from giptemplate.texts_file import read_texts
+    from giptemplate.checks.checker import check_file
+    from giptemplate.report.texts_file import read_texts
+    from giptemplate.workbook.reader import read_workbook
 
     try:
         submission = read_workbook(path)

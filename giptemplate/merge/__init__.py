@@ -22,10 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from giptemplate.arithmetic import Number
-from giptemplate.checks import fmt
+from giptemplate.checks.checker import fmt
 from giptemplate.errors import InputError
+from giptemplate.files.paths import display_text
 from giptemplate.findings import CODES, SEVERITY_LABELS, SEVERITY_ORDER, Finding, make
+from giptemplate.format.arithmetic import Number
+from giptemplate.format.spec import CellType, Spec, spec_by_id
 from giptemplate.merge.aggregate import (
     AGGREGATE_UNIT,
     Aggregate,
@@ -47,8 +49,6 @@ from giptemplate.merge.collect import (
 )
 from giptemplate.merge.copies import copy_findings
 from giptemplate.merge.lower import LowerSummary
-from giptemplate.paths import display_text
-from giptemplate.spec import CellType, Spec, spec_by_id
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -199,7 +199,7 @@ class MergeResult:
         """One row per data cell of the official tables: labels, place in the summary, total, units covered."""
         import pandas as pd
 
-        from giptemplate.layout import layout_for
+        from giptemplate.format.layout import layout_for
 
         layout = layout_for(self.spec)
         rows = []
@@ -255,7 +255,7 @@ class MergeResult:
 def display_value(value: Number | None, cell_type: CellType) -> str:
     """How a total reads: as the report prints it (an amount with at least its type's places, never rounded);
     blank when there is no value."""
-    from giptemplate.report import format_value
+    from giptemplate.report.model import format_value
 
     return "" if value is None else format_value(value, cell_type)
 
@@ -391,7 +391,7 @@ def _normal_name(name: str) -> str:
 
 class _Roster:
     def __init__(self, entries: Sequence[RosterEntry]) -> None:
-        from giptemplate import uscc
+        from giptemplate.format import uscc
 
         self.entries = list(entries)
         self.by_code = {e.code: e for e in self.entries}
@@ -425,7 +425,7 @@ def build_result(
 
     ``previous``: last year's files as read (values only), for the aggregate carry-over (M407).
     """
-    from giptemplate.writer import SUMMARY_SCOPE  # xlsxwriter: not for the check command, which shares collect
+    from giptemplate.workbook.writer import SUMMARY_SCOPE  # xlsxwriter: not for the check command, which shares collect
 
     book = _Roster(roster) if roster is not None else None
     findings: list[Finding] = []
@@ -770,7 +770,7 @@ def carry_findings(
     file per unit), so the finding names the units that came and went: the usual cause is a roster change
     without a predecessor mapping.
     """
-    from giptemplate.layout import layout_for
+    from giptemplate.format.layout import layout_for
 
     cross = spec.cross_year
     if cross.carry_code is None:
@@ -865,7 +865,7 @@ def _entry_order(e: StatusEntry) -> tuple[int, int, int, list[Any]]:
 
 
 def _merge_spec_and_year(candidates: Sequence[FileResult]) -> tuple[Spec, int | None]:
-    from giptemplate.spec import all_specs
+    from giptemplate.format.spec import all_specs
 
     if not candidates:
         return all_specs()[-1], None

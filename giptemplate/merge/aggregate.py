@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from giptemplate.arithmetic import Evaluation, Number, Outcome, arithmetic_for
-from giptemplate.checks import fmt
+from giptemplate.checks.checker import fmt
 from giptemplate.findings import Finding, make
-from giptemplate.layout import layout_for
-from giptemplate.spec import Indicator, Relation, Spec
+from giptemplate.format.arithmetic import Evaluation, Number, Outcome, arithmetic_for
+from giptemplate.format.layout import layout_for
+from giptemplate.format.spec import Indicator, Relation, Spec
 
 AGGREGATE_UNIT = "汇总"
 LISTED_UNITS = 20  # names quoted in a message; the finding's extra keeps them all

@@ -21,17 +21,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from giptemplate.arithmetic import Number
 from giptemplate.errors import IntakeError
+from giptemplate.files.paths import display_name, display_text, safe_component
 from giptemplate.findings import Finding, make
+from giptemplate.format.arithmetic import Number
+from giptemplate.format.spec import Spec, spec_by_id
 from giptemplate.merge.copies import TextPrint, copy_checked_parts, fingerprint
 from giptemplate.merge.lower import SUMMARY_KIND, LowerSummary, kept_for_summary, read_lower
-from giptemplate.paths import display_name, display_text, safe_component
-from giptemplate.spec import Spec, spec_by_id
 
 if TYPE_CHECKING:
-    from giptemplate.checks import RelationTally
-    from giptemplate.submission import Submission
+    from giptemplate.checks.checker import RelationTally
+    from giptemplate.workbook.submission import Submission
 
 SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".et"})
 # Published reports, read by giptemplate.published (text copies are read only when named).
@@ -121,7 +121,7 @@ def is_generated(kind: str, saved_at: str) -> bool:
 
 
 def _never_saved(saved_at: str) -> bool:
-    from giptemplate.writer import FIXED_CREATED
+    from giptemplate.workbook.writer import FIXED_CREATED
 
     try:
         moment = datetime.fromisoformat(saved_at.replace("Z", "+00:00"))
@@ -135,7 +135,7 @@ def _never_saved(saved_at: str) -> bool:
 def _doc_properties(path: str | Path) -> tuple[str, str]:
     """The kind this tool stamped on a workbook and its save time, from the document properties alone (no sheet
     is parsed): ``findings`` for a check report; ("", "") for anything else or unreadable."""
-    from giptemplate.intake import admit
+    from giptemplate.files.intake import admit
 
     try:
         intake = admit(path)
@@ -252,7 +252,7 @@ def discover(inputs: Iterable[str | Path], unpack_into: Path | None = None) -> l
         found.append(Found(path, shown))
 
     def unpack(path: Path, shown: str) -> bool:
-        from giptemplate.intake import unpack_archive
+        from giptemplate.files.intake import unpack_archive
 
         try:
             files = unpack_archive(path)
@@ -329,7 +329,7 @@ def _walk(folder: Path, *, links: bool = False) -> Iterator[Path]:
 @dataclass(frozen=True, slots=True)
 class PreviousRef:
     """Where last year's file of a unit is, and who it is: what a worker needs to find it (matched as
-    :func:`giptemplate.previous.previous_for` does) and read it when the unit's file comes up."""
+    :func:`giptemplate.checks.previous.previous_for` does) and read it when the unit's file comes up."""
 
     path: str
     file: str
@@ -377,14 +377,14 @@ def _init_worker(
 
 
 def _previous_module() -> Any:
-    return importlib.import_module("giptemplate.previous")
+    return importlib.import_module("giptemplate.checks.previous")
 
 
 def _previous_for(submission: Submission) -> Submission | None:
     """Last year's submission of the unit, read now (a file that cannot be read counts as absent)."""
     if _previous is None:
         return None
-    from giptemplate.reader import read_workbook
+    from giptemplate.workbook.reader import read_workbook
 
     ref: PreviousRef | None = _previous_module().previous_for(_previous, submission)
     if ref is None:
@@ -409,9 +409,9 @@ def process_file(path: str | Path) -> FileResult:
 
     A file of this tool's own making (:func:`is_generated`) comes back marked ``generated`` and unchecked, unless
     it was named explicitly (a city merging its counties' summaries names them)."""
-    from giptemplate.checks import check_file
-    from giptemplate.layout import layout_for
-    from giptemplate.reader import read_workbook
+    from giptemplate.checks.checker import check_file
+    from giptemplate.format.layout import layout_for
+    from giptemplate.workbook.reader import read_workbook
 
     path = Path(path)
     size, mtime = _stat(path)
@@ -529,7 +529,7 @@ def _context() -> multiprocessing.context.BaseContext:
     if sys.platform.startswith("linux") and "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(
-            ["giptemplate.merge.collect", "giptemplate.reader", "giptemplate.checks", "datasketch"]
+            ["giptemplate.merge.collect", "giptemplate.workbook.reader", "giptemplate.checks.checker", "datasketch"]
         )
         return context
     return multiprocessing.get_context("spawn")

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from giptemplate.findings import Finding, make
-from giptemplate.spec import Spec
+from giptemplate.format.spec import Spec
 
 if TYPE_CHECKING:
     import numpy as np
@@ -76,7 +76,7 @@ def copy_checked_parts(spec: Spec) -> tuple[str, ...]:
 
 def fingerprint(part: str, text: str) -> TextPrint | None:
     """The fingerprint of one part's text, or None when it is too short to compare."""
-    from giptemplate.checks import SHINGLE_SIZE
+    from giptemplate.checks.checker import SHINGLE_SIZE
 
     normal = unicodedata.normalize("NFKC", text)
     letters = _NOT_LETTERS.sub("", normal)
@@ -133,7 +133,7 @@ def near_pairs(prints: Sequence[TextPrint]) -> tuple[np.ndarray[Any, np.dtype[np
     similarities."""
     import numpy as np
 
-    from giptemplate.checks import COPY_THRESHOLD
+    from giptemplate.checks.checker import COPY_THRESHOLD
 
     found: list[np.ndarray[Any, np.dtype[np.int64]]] = [np.empty((0, 2), dtype=np.int64)]
     scores: list[np.ndarray[Any, Any]] = [np.empty(0)]
@@ -186,7 +186,7 @@ def copy_findings(spec: Spec, included: Sequence[FileResult]) -> list[Finding]:
 def _copy_findings(spec: Spec, included: Sequence[FileResult]) -> list[Finding]:
     import numpy as np
 
-    from giptemplate.layout import layout_for
+    from giptemplate.format.layout import layout_for
 
     layout = layout_for(spec)
     parts = {p.key: p for p in spec.parts if p.key in copy_checked_parts(spec)}

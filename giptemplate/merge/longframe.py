@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from giptemplate import atomic
+from giptemplate.checks.render import neutralise
 from giptemplate.errors import InputError
-from giptemplate.layout import layout_for
-from giptemplate.render import neutralise
-from giptemplate.spec import Spec
+from giptemplate.files import atomic
+from giptemplate.format.layout import layout_for
+from giptemplate.format.spec import Spec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -139,7 +139,7 @@ def _schema(result: MergeResult) -> Any:
         [(c, pa.bool_() if c == "derived" else pa.int32() if c == "year" else pa.string()) for c in COLUMNS],
         metadata={
             b"value": _value_note(result.spec).encode(),
-            b"giptemplate.spec": result.spec.id.encode(),
+            b"giptemplate.format.spec": result.spec.id.encode(),
         },
     )
 
@@ -182,7 +182,7 @@ def write_dataset(result: MergeResult, folder: str | Path, *, region: str) -> No
     import pyarrow as pa
     import pyarrow.dataset as ds  # type: ignore[import-untyped]
 
-    from giptemplate.paths import safe_component
+    from giptemplate.files.paths import safe_component
 
     place = safe_component(region)
     schema = _schema(result).append(pa.field("region", pa.string()))

@@ -114,7 +114,7 @@ def _count(value: Any) -> int:
 
 def read_lower(path: str | Path) -> LowerSummary:
     """The 报送情况 and 校验问题 of a summary workbook this tool wrote (empty when a sheet is not there)."""
-    from giptemplate.intake import open_workbook
+    from giptemplate.files.intake import open_workbook
 
     book = open_workbook(path)
     entries = tuple(

@@ -21,14 +21,14 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from giptemplate.arithmetic import Number
 from giptemplate.errors import WriterError
 from giptemplate.findings import SEVERITY_LABELS, code_title
-from giptemplate.layout import layout_for
+from giptemplate.format.arithmetic import Number
+from giptemplate.format.layout import layout_for
+from giptemplate.format.spec import Cell, Indicator, Spec
 from giptemplate.merge.aggregate import AGGREGATE_UNIT, IndicatorValue, aggregate, cell_title, indicator_value
-from giptemplate.spec import Cell, Indicator, Spec
-from giptemplate.textwidth import fitted_height, row_lines
-from giptemplate.writer import SUMMARY_SCOPE, Fill, TemplateWriter
+from giptemplate.workbook.textwidth import fitted_height, row_lines
+from giptemplate.workbook.writer import SUMMARY_SCOPE, Fill, TemplateWriter
 
 if TYPE_CHECKING:
     from giptemplate.merge import MergeResult
@@ -190,7 +190,7 @@ def _header_heights(spec: Spec) -> tuple[float, float]:
 
 
 def _check(result: Any, what: str) -> None:
-    from giptemplate.writer import _check as check
+    from giptemplate.workbook.writer import _check as check
 
     check(result, what)
 

@@ -7,10 +7,10 @@ also returns what the extract command writes (the provenance of every value and 
 from __future__ import annotations
 
 from giptemplate.errors import IntakeError
-from giptemplate.intake import FOREIGN_FORMATS, Intake
+from giptemplate.files.intake import FOREIGN_FORMATS, Intake
 from giptemplate.published.build import Extraction, submission_from_document
 from giptemplate.published.model import Document
-from giptemplate.submission import Submission
+from giptemplate.workbook.submission import Submission
 
 FOREIGN_KINDS = {"html": "html", "pdf": "pdf", "docx": "word"}  # intake's words for a file that is no workbook
 

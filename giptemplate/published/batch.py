@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from giptemplate.errors import IntakeError
-from giptemplate.intake import admit
-from giptemplate.paths import safe_component
+from giptemplate.files.intake import admit
+from giptemplate.files.paths import safe_component
 
 SMALL_BATCH = 4  # below this many documents, starting worker processes costs more than it saves
 

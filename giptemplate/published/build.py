@@ -13,16 +13,16 @@ from decimal import Decimal
 from pathlib import Path
 
 from giptemplate.errors import IntakeError
-from giptemplate.intake import Intake
-from giptemplate.layout import layout_for
-from giptemplate.normalise import MONEY_UNITS, label_key, parse_text
+from giptemplate.files.intake import Intake
+from giptemplate.format.layout import layout_for
+from giptemplate.format.spec import Spec, all_specs, spec_for_year
 from giptemplate.published.digits import TextLine, lines_of, read_text_rows
 from giptemplate.published.match import Matched, Printed, match_document
 from giptemplate.published.model import Document, Paragraph
 from giptemplate.published.narrative import Heading, narrative_texts
 from giptemplate.published.title import unit_and_year
-from giptemplate.spec import Spec, all_specs, spec_for_year
-from giptemplate.submission import CellValue, LabelMismatch, StoredTotal, Submission
+from giptemplate.workbook.normalise import MONEY_UNITS, label_key, parse_text
+from giptemplate.workbook.submission import CellValue, LabelMismatch, StoredTotal, Submission
 
 _TABLE_NAMES = "一二三四五六七八九十"
 _ALWAYS_IN_DOCUMENTS = frozenset({"text_number", "spaces"})

@@ -17,10 +17,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from giptemplate.normalise import is_near_miss, label_key, similarity
+from giptemplate.format.spec import Cell, Relation, Spec
 from giptemplate.published.match import Matched, OddLabel, Printed
 from giptemplate.published.model import Paragraph
-from giptemplate.spec import Cell, Relation, Spec
+from giptemplate.workbook.normalise import is_near_miss, label_key, similarity
 
 _TAIL = re.compile(r"^(?P<label>.*?[^\d\s.,])\s*(?P<nums>(?:\d+\s*)+)$")
 MAX_SPLITS = 20000  # ways tried per row: a longer run is left blank as undecidable

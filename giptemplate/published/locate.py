@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Iterable
 
 from giptemplate.findings import Finding, make
-from giptemplate.submission import Submission
+from giptemplate.workbook.submission import Submission
 
 WORKBOOK_ONLY = frozenset({"S106", "C704", "C705"})
 

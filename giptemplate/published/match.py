@@ -1,8 +1,8 @@
 """Match a loaded document's tables to a spec by labels, never by positions: which printed cell is which spec cell.
 
 Header rows are recognised by the spec's column and header labels (compared through
-:func:`giptemplate.normalise.label_key`, gip-format.md C2), and each grid column takes the spec column whose label
-and groups its header stack names; data rows by their label cells. A table that goes on over a page break
+:func:`~giptemplate.workbook.normalise.label_key`, gip-format.md C2), and each grid column takes the spec column
+whose label and groups its header stack names; data rows by their label cells. A table that goes on over a page break
 (without or with its header repeated) continues with the column map it had. What was found, and what was odd
 about it (a mis-typed or old label, a 2019-style single row), is recorded; nothing is judged here.
 """
@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from giptemplate.normalise import is_near_miss, label_key, parse_text, similarity
+from giptemplate.format.spec import Column, Spec, Table
 from giptemplate.published.model import DocCell, DocTable, Document
-from giptemplate.spec import Column, Spec, Table
+from giptemplate.workbook.normalise import is_near_miss, label_key, parse_text, similarity
 
 LabelKind = Literal["typo", "obsolete", "variant", "single_row"]
 How = Literal["", "exact", "variant", "prefix", "typo", "obsolete"]  # how a printed label matched a spec label

@@ -13,9 +13,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from giptemplate.normalise import label_key
+from giptemplate.format.spec import Section, Spec
 from giptemplate.published.model import Paragraph
-from giptemplate.spec import Section, Spec
+from giptemplate.workbook.normalise import label_key
 
 _NUMERALS = "一二三四五六七八九十"
 _LEVEL1 = re.compile(rf"^\s*(?:第([{_NUMERALS}]+)部分|([{_NUMERALS}]{{1,2}})\s*[、.．,，])\s*(.*)$")

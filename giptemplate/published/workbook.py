@@ -10,11 +10,11 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from giptemplate.atomic import write_bytes
-from giptemplate.layout import layout_for
+from giptemplate.files.atomic import write_bytes
+from giptemplate.format.layout import layout_for
 from giptemplate.published.build import Extraction
-from giptemplate.textwidth import fitted_height
-from giptemplate.writer import Fill, TemplateWriter
+from giptemplate.workbook.textwidth import fitted_height
+from giptemplate.workbook.writer import Fill, TemplateWriter
 
 SOURCE_SHEET = "来源"
 EXTRACTED_KIND = "extracted"

@@ -29,6 +29,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from giptemplate.errors import GipError, IntakeError
+from giptemplate.files.paths import safe_component
 from giptemplate.findings import SEVERITY_LABELS
 from giptemplate.merge import (
     HAS_ERRORS,
@@ -39,7 +40,6 @@ from giptemplate.merge import (
     write_long,
     write_summary,
 )
-from giptemplate.paths import safe_component
 from giptemplate.web import views
 from giptemplate.web.checking import Checker, State
 from giptemplate.web.security import ACCESS_COOKIE, Guard, GuardMiddleware
@@ -277,8 +277,8 @@ class App:
         return self.page(request, "unit.html", **context)
 
     def _return_copy(self, result: MergeResult, name: str) -> Path:
-        from giptemplate.reader import read_workbook
-        from giptemplate.review import write_return_copy
+        from giptemplate.workbook.reader import read_workbook
+        from giptemplate.workbook.review import write_return_copy
 
         file = views.file_result(result, name)
         if file is None or not file.readable:
@@ -289,7 +289,7 @@ class App:
             raise HTTPException(400, exc.message) from None
         target = self.workspace.folder(RETURNS) / (safe_component(Path(name).stem) + RETURN_SUFFIX)
         target.parent.mkdir(parents=True, exist_ok=True)
-        from giptemplate.atomic import write_with
+        from giptemplate.files.atomic import write_with
 
         with self.write_lock:
             write_with(target, lambda p: write_return_copy(submission, file.findings, p))
@@ -419,9 +419,9 @@ def _next_steps(workspace: Workspace, state: State) -> list[tuple[str, str, str]
 
 
 def _write_reports(workspace: Workspace, result: MergeResult, texts: dict[str, str]) -> list[Path]:
-    from giptemplate.atomic import write_bytes
-    from giptemplate.report import ReportData, render
-    from giptemplate.writer import SUMMARY_SCOPE
+    from giptemplate.files.atomic import write_bytes
+    from giptemplate.report.model import ReportData, render
+    from giptemplate.workbook.writer import SUMMARY_SCOPE
 
     spec = result.spec
     year = result.year or workspace.year

@@ -10,12 +10,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from giptemplate.findings import SEVERITY_ORDER, Finding
+from giptemplate.format.spec import Indicator, Spec
 from giptemplate.merge import MISSING, STATUSES, UNGROUPED, MergeResult, StatusEntry
 from giptemplate.merge.aggregate import aggregate, cell_title, indicator_value
 from giptemplate.merge.collect import FileResult
-from giptemplate.report import Grid, GridCell, build_grid, format_value
-from giptemplate.review import MARKED_SEVERITIES
-from giptemplate.spec import Indicator, Spec
+from giptemplate.report.model import Grid, GridCell, build_grid, format_value
+from giptemplate.workbook.review import MARKED_SEVERITIES
 
 SHOWN_STATUSES = STATUSES[:6]  # 通过 … 未报送; our own outputs are listed only when present
 CHART_UNITS = 30

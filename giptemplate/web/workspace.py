@@ -18,10 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from giptemplate.atomic import write_bytes, write_text
 from giptemplate.errors import InputError
+from giptemplate.files.atomic import write_bytes, write_text
+from giptemplate.files.paths import safe_component
 from giptemplate.merge.collect import SPREADSHEET_SUFFIXES
-from giptemplate.paths import safe_component
 
 ROSTER = "名单"
 TEMPLATES = "模板"

@@ -61,7 +61,7 @@ def mark_docx(data: bytes) -> bytes:
 
 def is_own_report(path: Path) -> bool:
     """Whether ``path`` is a report this tool wrote, unchanged since (read bounded, like any untrusted file)."""
-    from giptemplate.intake import admit, read_bounded
+    from giptemplate.files.intake import admit, read_bounded
 
     try:
         if path.suffix.lower() == ".docx":

@@ -23,8 +23,8 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Emu, Mm, Pt, RGBColor
 
-from giptemplate.report import DRAFT_MARK, MISSING_TEXT, Grid, GridCell, ReportData, grids, paragraphs
-from giptemplate.report_mark import docx_identifier
+from giptemplate.report.mark import docx_identifier
+from giptemplate.report.model import DRAFT_MARK, MISSING_TEXT, Grid, GridCell, ReportData, grids, paragraphs
 
 # (font name used in the document, alternative a plain Windows machine has, GB2312 charset, family)
 MAX_PROPERTY_CHARS = 255  # python-docx's limit on a core property

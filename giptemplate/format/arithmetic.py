@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from giptemplate.spec import Relation, Spec
+from giptemplate.format.spec import Relation, Spec
 
 Number = int | Decimal
 Values = Mapping[str, Number | None]

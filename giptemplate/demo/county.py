@@ -21,17 +21,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from giptemplate import atomic, uscc
-from giptemplate.arithmetic import Number, arithmetic_for
-from giptemplate.demo_texts import POOLS, S6_EXTRAS, S6_MISSING, S6_NO_FEE, SEED_TEXTS, SEED_UNIT, SEED_VALUES
-from giptemplate.layout import layout_for
-from giptemplate.paths import unit_filename
+from giptemplate.demo.texts import POOLS, S6_EXTRAS, S6_MISSING, S6_NO_FEE, SEED_TEXTS, SEED_UNIT, SEED_VALUES
+from giptemplate.files import atomic
+from giptemplate.files.paths import unit_filename
+from giptemplate.format import uscc
+from giptemplate.format.arithmetic import Number, arithmetic_for
+from giptemplate.format.layout import layout_for
+from giptemplate.format.sample import consistent_values
+from giptemplate.format.spec import Relation, Spec, spec_for_year
 from giptemplate.roster import RosterEntry, write_roster_templates
-from giptemplate.sample import consistent_values
-from giptemplate.spec import Relation, Spec, spec_for_year
 from giptemplate.web import workspace
 from giptemplate.web.workspace import Workspace
-from giptemplate.writer import DEFAULT_SCOPE, write_template
+from giptemplate.workbook.writer import DEFAULT_SCOPE, write_template
 
 YEAR = 2021  # the year of the seed report the demo is built around
 COUNTY = "郑县"
@@ -256,11 +257,11 @@ def fill_template(
 
 def run_demo(out_dir: str | Path, *, on_step: Step | None = None, jobs: int | None = None) -> DemoResult:
     """Run the whole workflow into ``out_dir`` and say what was done through ``on_step``."""
-    from giptemplate.checks import check_file
+    from giptemplate.checks.checker import check_file
     from giptemplate.errors import IntakeError
     from giptemplate.merge import merge, write_long, write_summary
-    from giptemplate.reader import read_workbook
-    from giptemplate.review import write_return_copy
+    from giptemplate.workbook.reader import read_workbook
+    from giptemplate.workbook.review import write_return_copy
 
     def step(text: str) -> None:
         if on_step is not None:
@@ -395,9 +396,9 @@ def run_demo(out_dir: str | Path, *, on_step: Step | None = None, jobs: int | No
 def _reports(spec: Spec, merged: Any, folder: Path, result: DemoResult) -> list[Path]:
     """The seed department's own report (it passed the checks) and the county's total, a draft while the merge
     still has 错误."""
-    from giptemplate.reader import read_workbook
-    from giptemplate.report import ReportData, render
-    from giptemplate.texts_file import read_texts
+    from giptemplate.report.model import ReportData, render
+    from giptemplate.report.texts_file import read_texts
+    from giptemplate.workbook.reader import read_workbook
 
     written = []
     seed_file = next((p for p in result.returned_files if SEED_UNIT in p.name), None)

@@ -14,7 +14,7 @@ import unicodedata
 from pathlib import Path
 
 from giptemplate.errors import InputError
-from giptemplate.spec import Spec
+from giptemplate.format.spec import Spec
 
 SUFFIXES = (".docx", ".md", ".txt")
 MAX_BYTES = 20 * 1024 * 1024  # a narrative document; anything larger is not one

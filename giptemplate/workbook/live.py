@@ -1,6 +1,6 @@
 """The checks a workbook runs on itself: Excel expressions twinned with the Python judgement that `check` makes.
 
-Each expression here decides, from the workbook alone, what :mod:`giptemplate.checks` decides from the file: the
+Each expression here decides, from the workbook alone, what :mod:`giptemplate.checks.checker` decides from the file: the
 code a number cell earns (V201 not a number, V202 negative, V203 blank, V204 not whole, V209 an error value, V212
 beyond the template's limit), whether a total was typed over its formula (S105) and how many characters a
 narrative section holds (N601). The writer places them; the Python twins give the values the writer caches and
@@ -18,11 +18,11 @@ import functools
 from collections.abc import Sequence
 from decimal import Decimal
 
-from giptemplate.arithmetic import FAIL_MARK, PASS_MARK, Number
 from giptemplate.findings import CODES, Severity, code_title
-from giptemplate.layout import TYPED_RULE
-from giptemplate.normalise import BLANK_WORDS
-from giptemplate.spec import Cell, Section, Spec
+from giptemplate.format.arithmetic import FAIL_MARK, PASS_MARK, Number
+from giptemplate.format.layout import TYPED_RULE
+from giptemplate.format.spec import Cell, Section, Spec
+from giptemplate.workbook.normalise import BLANK_WORDS
 
 TEXT_CODE = "N601"
 REQUIRE_CODE = "N602"
@@ -119,7 +119,7 @@ def section_status_formula(spec: Spec, refs: Sequence[str]) -> str:
     """The live N601 status of a section whose parts sit at ``refs`` (same sheet).
 
     A section that holds only a blank word ("无") fails on its length: the spec keeps blank words shorter than
-    the minimum (see :func:`giptemplate.spec` validation of ``narrative``).
+    the minimum (see :func:`giptemplate.format.spec` validation of ``narrative``).
     """
     length = "+".join(squeezed_length(r) for r in refs)
     minimum = spec.narrative_min_chars

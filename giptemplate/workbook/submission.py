@@ -13,11 +13,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from giptemplate.arithmetic import Number, arithmetic_for
-from giptemplate.intake import DOCUMENT_FORMATS, FileFormat
-from giptemplate.layout import Place
-from giptemplate.paths import display_name
-from giptemplate.spec import Spec
+from giptemplate.files.intake import DOCUMENT_FORMATS, FileFormat
+from giptemplate.files.paths import display_name
+from giptemplate.format.arithmetic import Number, arithmetic_for
+from giptemplate.format.layout import Place
+from giptemplate.format.spec import Spec
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -970,7 +970,7 @@ def templates_dir() -> Path:
             raise SpecError(f"{SPECS_ENV}={chosen}: not a folder of spec files")
         return folder
     here = Path(__file__).resolve().parent
-    for candidate in (here / "templates", here.parent / "templates"):
+    for candidate in (here.parent / "templates", here.parent.parent / "templates"):
         if candidate.is_dir():
             return candidate
     raise SpecError("no templates/ folder found next to the giptemplate package")

@@ -11,7 +11,8 @@ import html
 import re
 from collections.abc import Iterator
 
-from giptemplate.report import (
+from giptemplate.format.spec import Part, Section
+from giptemplate.report.model import (
     DRAFT_MARK,
     MISSING_TEXT,
     Band,
@@ -21,8 +22,7 @@ from giptemplate.report import (
     grids,
     paragraphs,
 )
-from giptemplate.spec import Part, Section
-from giptemplate.textwidth import display_width
+from giptemplate.workbook.textwidth import display_width
 
 # ---------------------------------------------------------------------------------------------- Markdown
 

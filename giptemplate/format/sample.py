@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 
-from giptemplate.arithmetic import Number, Outcome, arithmetic_for
-from giptemplate.spec import Spec
+from giptemplate.format.arithmetic import Number, Outcome, arithmetic_for
+from giptemplate.format.spec import Spec
 
 
 def consistent_values(spec: Spec, rng: random.Random, *, density: float = 0.3, scale: int = 50) -> dict[str, Number]:

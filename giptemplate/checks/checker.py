@@ -19,15 +19,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from giptemplate import uscc
-from giptemplate.arithmetic import Number, Outcome, arithmetic_for
+from giptemplate.checks.textclaims import claim_findings
 from giptemplate.findings import SEVERITY_LABELS, SEVERITY_ORDER, Finding, Severity, make, sort_findings
-from giptemplate.layout import CHECK_SHEET, IDENTITY_SHEET, REVIEW_SHEET, Place, layout_for
-from giptemplate.normalise import parse_value
+from giptemplate.format import uscc
+from giptemplate.format.arithmetic import Number, Outcome, arithmetic_for
+from giptemplate.format.layout import CHECK_SHEET, IDENTITY_SHEET, REVIEW_SHEET, Place, layout_for
+from giptemplate.format.spec import Cell, Part, Relation, Section, Spec
 from giptemplate.published.locate import located_in_document
-from giptemplate.spec import Cell, Part, Relation, Section, Spec
-from giptemplate.submission import CellValue, Submission
-from giptemplate.textclaims import claim_findings
+from giptemplate.workbook.normalise import parse_value
+from giptemplate.workbook.submission import CellValue, Submission
 
 # A part with ``require_any`` that mentions none of its words (六 without the 信息处理费 statement).
 REQUIRE_CODE = "N602"

@@ -1,6 +1,6 @@
 """Return-for-correction copies (退回修改件): a fresh locked template pre-filled with what the unit sent.
 
-The copy is written by :mod:`giptemplate.writer`, so it has the same formulas, validations, live checks and
+The copy is written by :mod:`giptemplate.workbook.writer`, so it has the same formulas, validations, live checks and
 protection as the template the unit first received. It tells one story: the unit's values as filed (a negative
 count stays negative, a word typed into a number cell stays there), so the live checks show the same ✗ that the
 退回意见 sheet lists; a total typed over its formula gets its formula back, and the sheet says so with both
@@ -18,15 +18,15 @@ from typing import IO
 
 from xlsxwriter.worksheet import Worksheet
 
-from giptemplate.arithmetic import Number, Outcome, arithmetic_for
-from giptemplate.checks import cell_name
+from giptemplate.checks.checker import cell_name
 from giptemplate.errors import InputError, WriterError
 from giptemplate.findings import SEVERITY_LABELS, Finding, code_title, sort_findings
-from giptemplate.layout import REVIEW_SHEET, Layout, Place, layout_for
-from giptemplate.normalise import parse_value
-from giptemplate.submission import Submission
-from giptemplate.textwidth import fitted_height
-from giptemplate.writer import DEFAULT_PASSWORD, Fill, Note, TemplateWriter
+from giptemplate.format.arithmetic import Number, Outcome, arithmetic_for
+from giptemplate.format.layout import REVIEW_SHEET, Layout, Place, layout_for
+from giptemplate.workbook.normalise import parse_value
+from giptemplate.workbook.submission import Submission
+from giptemplate.workbook.textwidth import fitted_height
+from giptemplate.workbook.writer import DEFAULT_PASSWORD, Fill, Note, TemplateWriter
 
 # Findings of these severities are marked in the cells; all findings are listed on the 退回意见 sheet.
 MARKED_SEVERITIES = ("error", "explain", "warning")

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
-from giptemplate.arithmetic import Number, arithmetic_for
 from giptemplate.errors import InputError
-from giptemplate.spec import CellType, GridRange, Spec, Table
-from giptemplate.textwidth import display_width
+from giptemplate.format.arithmetic import Number, arithmetic_for
+from giptemplate.format.spec import CellType, GridRange, Spec, Table
+from giptemplate.workbook.textwidth import display_width
 
 if TYPE_CHECKING:
-    from giptemplate.submission import Submission
+    from giptemplate.workbook.submission import Submission
 
 ReportFormat = Literal["docx", "md", "html"]
 FORMATS: tuple[ReportFormat, ...] = ("docx", "md", "html")
@@ -375,14 +375,14 @@ def grids(data: ReportData) -> dict[str, Grid]:
 
 def render(data: ReportData, fmt: ReportFormat, *, draft: bool = False) -> bytes:
     """The report in one format, as bytes (UTF-8 for the text formats), marked as ours
-    (:mod:`giptemplate.report_mark`: ``giptemplate report`` re-writes it later, but not once someone edited it)."""
-    from giptemplate.report_mark import mark_docx, mark_text
+    (:mod:`giptemplate.report.mark`: ``giptemplate report`` re-writes it later, but not once someone edited it)."""
+    from giptemplate.report.mark import mark_docx, mark_text
 
     if fmt == "docx":
-        from giptemplate.report_docx import render_docx
+        from giptemplate.report.docx import render_docx
 
         return mark_docx(render_docx(data, draft=draft))
-    from giptemplate.report_text import render_html, render_markdown
+    from giptemplate.report.text import render_html, render_markdown
 
     if fmt == "md":
         return mark_text(render_markdown(data, draft=draft).encode("utf-8"))

@@ -1,6 +1,6 @@
 """Rendering of check results: rows for a terminal table, JSON, CSV and an xlsx workbook.
 
-The checks produce :class:`~giptemplate.checks.FileReport` objects; this module only lays them out. Every text
+The checks produce :class:`~giptemplate.checks.checker.FileReport` objects; this module only lays them out. Every text
 that came from a submitted file (unit names, typed values, messages quoting them) is written as text: ``write_string``
 in xlsx, and neutralised against formula injection in CSV.
 """
@@ -18,8 +18,9 @@ from typing import IO, Any
 
 import xlsxwriter
 
-from giptemplate import __version__, atomic
-from giptemplate.checks import FileReport
+from giptemplate import __version__
+from giptemplate.checks.checker import FileReport
+from giptemplate.files import atomic
 from giptemplate.findings import SEVERITY_LABELS, Finding, code_title
 
 # (key, header) of one row per finding, in output order.

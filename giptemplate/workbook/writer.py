@@ -1,7 +1,7 @@
 """Write the locked, self-checking workbook of a spec with xlsxwriter.
 
-Every coordinate comes from :mod:`giptemplate.layout`, every formula and every cached value from
-:mod:`giptemplate.arithmetic`; this module only draws. Every xlsxwriter call that reports failure through a
+Every coordinate comes from :mod:`giptemplate.format.layout`, every formula and every cached value from
+:mod:`giptemplate.format.arithmetic`; this module only draws. Every xlsxwriter call that reports failure through a
 return code is checked, so a validation or merge that xlsxwriter silently skipped becomes a :class:`WriterError`.
 """
 
@@ -24,8 +24,12 @@ from xlsxwriter.utility import quote_sheetname, xl_cell_to_rowcol, xl_rowcol_to_
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple, Worksheet
 
-from giptemplate import __version__, atomic, live, uscc
-from giptemplate.arithmetic import (
+from giptemplate import __version__
+from giptemplate.errors import WriterError
+from giptemplate.files import atomic
+from giptemplate.findings import SEVERITY_LABELS
+from giptemplate.format import uscc
+from giptemplate.format.arithmetic import (
     FAIL_MARK,
     NOT_ASSESSABLE,
     PASS_MARK,
@@ -34,9 +38,7 @@ from giptemplate.arithmetic import (
     a1_ranges,
     arithmetic_for,
 )
-from giptemplate.errors import WriterError
-from giptemplate.findings import SEVERITY_LABELS
-from giptemplate.layout import (
+from giptemplate.format.layout import (
     CHECK_FIRST_RULE,
     CHECK_SHEET,
     GRID_TOP,
@@ -49,8 +51,9 @@ from giptemplate.layout import (
     TableLayout,
     layout_for,
 )
-from giptemplate.spec import CellType, Relation, Spec, spec_for_year
-from giptemplate.textwidth import POINTS_PER_LINE, fitted_height, wrapped_lines
+from giptemplate.format.spec import CellType, Relation, Spec, spec_for_year
+from giptemplate.workbook import live
+from giptemplate.workbook.textwidth import POINTS_PER_LINE, fitted_height, wrapped_lines
 
 DEFAULT_PASSWORD = "gip2021"
 DEFAULT_SCOPE = "本机关"
@@ -693,7 +696,7 @@ class TemplateWriter:
     def _write_checks(self, fill: Fill, values: Mapping[str, Number | None]) -> None:
         """The 校验 sheet: one row per rule `check` applies to the file alone, with its live status, and the verdict.
 
-        Its hidden columns hold the cells as the checks read them (see :mod:`giptemplate.live`).
+        Its hidden columns hold the cells as the checks read them (see :mod:`giptemplate.workbook.live`).
         """
         spec, f, layout = self.spec, self.formats, self.layout
         sheet = self._sheet(CHECK_SHEET)

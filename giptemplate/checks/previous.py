@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from giptemplate.errors import IntakeError
-from giptemplate.submission import Submission
+from giptemplate.workbook.submission import Submission
 
 
 def code_key(code: str) -> str:
@@ -50,7 +50,7 @@ class PreviousIndex:
 def load_previous(paths: Iterable[str | Path], *, on_file: Callable[[Path], None] | None = None) -> PreviousIndex:
     """Read every workbook under ``paths`` (files, or folders searched recursively) into an index."""
     from giptemplate.merge.collect import find_inputs
-    from giptemplate.reader import read_workbook
+    from giptemplate.workbook.reader import read_workbook
 
     files, _ = find_inputs(paths)
     index = PreviousIndex()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
-from giptemplate.spec import Cell, GridRange, Relation, Spec, Table
+from giptemplate.format.spec import Cell, GridRange, Relation, Spec, Table
 
 CHECK_SHEET = "校验"
 IDENTITY_SHEET = "_giptemplate"
@@ -31,7 +31,7 @@ NARRATIVE_PART_ROWS = 6
 # Width (in Excel character units) the label of a table's missing-count cell needs on one line.
 MISSING_LABEL_WIDTH = 30.0
 
-# Codes of the 校验 sheet's value rows, in order, and of its typed-total row (see giptemplate.live).
+# Codes of the 校验 sheet's value rows, in order, and of its typed-total row (see giptemplate.workbook.live).
 VALUE_RULES = ("V203", "V201", "V202", "V204", "V209", "V212")
 TYPED_RULE = "S105"
 # Cover fields with a live check beside them: the unit (C701), the year (C702) and the code (C703).

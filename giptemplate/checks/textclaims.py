@@ -17,9 +17,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from giptemplate.arithmetic import Number
 from giptemplate.findings import Finding, make
-from giptemplate.spec import Spec, templates_dir
+from giptemplate.format.arithmetic import Number
+from giptemplate.format.spec import Spec, templates_dir
 
 _FRAGMENTS = {
     "{N}": r"(?P<n>\d+|[零〇一二两三四五六七八九十百千]+)",

@@ -1,8 +1,8 @@
-"""Read one returned workbook into a :class:`~giptemplate.submission.Submission`.
+"""Read one returned workbook into a :class:`~giptemplate.workbook.submission.Submission`.
 
 The reader records, it never judges: it identifies the template (identity data first, the printed labels when
 that is missing or damaged), finds every table by its labels even after rows or columns were inserted or
-deleted, reads each input cell through :mod:`giptemplate.normalise` and keeps each total as filed (cached value,
+deleted, reads each input cell through :mod:`.normalise` and keeps each total as filed (cached value,
 and for xlsx whether its formula is still there). Totals are never trusted; the submission recomputes them.
 
 Speed matters (an office merges thousands of files), so a file is read in one pass over bytes already in memory:
@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from giptemplate.errors import IntakeError
-from giptemplate.extent import MAX_BOOK_CELLS, MAX_CANDIDATE_CELLS, MAX_SHEET_CELLS, Extent, xlsx_extent
-from giptemplate.intake import (
+from giptemplate.files.extent import MAX_BOOK_CELLS, MAX_CANDIDATE_CELLS, MAX_SHEET_CELLS, Extent, xlsx_extent
+from giptemplate.files.intake import (
     DOCUMENT_FORMATS,
     Intake,
     admit,
@@ -32,11 +32,19 @@ from giptemplate.intake import (
     open_calamine,
     too_large,
 )
-from giptemplate.layout import CHECK_SHEET, IDENTITY_KEYS, IDENTITY_SHEET, REVIEW_SHEET, Layout, Place, layout_for
-from giptemplate.normalise import ABSURD, field_text, is_near_miss, label_key, parse_value, parse_year
-from giptemplate.paths import display_name
-from giptemplate.spec import CellType, Spec, Table, all_specs
-from giptemplate.submission import CellValue, LabelMismatch, StoredTotal, Submission, TableMove
+from giptemplate.files.paths import display_name
+from giptemplate.format.layout import (
+    CHECK_SHEET,
+    IDENTITY_KEYS,
+    IDENTITY_SHEET,
+    REVIEW_SHEET,
+    Layout,
+    Place,
+    layout_for,
+)
+from giptemplate.format.spec import CellType, Spec, Table, all_specs
+from giptemplate.workbook.normalise import ABSURD, field_text, is_near_miss, label_key, parse_value, parse_year
+from giptemplate.workbook.submission import CellValue, LabelMismatch, StoredTotal, Submission, TableMove
 
 __all__ = ["IntakeError", "read_intake", "read_workbook"]
 
@@ -1118,7 +1126,7 @@ def read_workbook(path: str | Path) -> Submission:
 
 
 def read_intake(intake: Intake) -> Submission:
-    """Read a file that already passed :func:`giptemplate.intake.admit` (a published report is read by
+    """Read a file that already passed :func:`giptemplate.files.intake.admit` (a published report is read by
     :mod:`giptemplate.published` into the same kind of submission)."""
     if intake.file_format in DOCUMENT_FORMATS:
         from giptemplate.published import read_document

@@ -26,8 +26,8 @@ from typing import Final, Literal, NamedTuple
 import python_calamine
 
 from giptemplate.errors import IntakeError
-from giptemplate.extent import MAX_BOOK_CELLS, MAX_SHEET_CELLS, Extent, ods_extents, xls_extents
-from giptemplate.paths import display_name
+from giptemplate.files.extent import MAX_BOOK_CELLS, MAX_SHEET_CELLS, Extent, ods_extents, xls_extents
+from giptemplate.files.paths import display_name
 
 MAX_FILE_BYTES = 20 * 2**20
 MAX_ENTRIES = 500
@@ -463,7 +463,7 @@ def admit(path: str | Path, *, documents: bool = False) -> Intake:
 
 
 def too_large(path: Path, sheet: str, extent: Extent) -> IntakeError:
-    """The refusal of a sheet whose cells reach too far for calamine to lay out (see :mod:`giptemplate.extent`)."""
+    """The refusal of a sheet whose cells reach too far for calamine to lay out (see :mod:`.extent`)."""
     where = f"工作表“{sheet}”" if sheet else "工作簿"
     return _refuse(
         "F003",

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
-from giptemplate.arithmetic import Number
-from giptemplate.spec import COUNT, CellType
-from giptemplate.submission import CellState, Normalisation
+from giptemplate.format.arithmetic import Number
+from giptemplate.format.spec import COUNT, CellType
+from giptemplate.workbook.submission import CellState, Normalisation
 
 # ---------------------------------------------------------------------------------------------- labels
 

@@ -1,0 +1,10 @@
+"""The template workbook: writing it, its live self-checks, reading a returned one back, and the return copy.
+
+- :mod:`.writer` draws the locked template from the layout; :mod:`.live` the checks the workbook runs on itself;
+  :mod:`.reader` records what a returned workbook holds in a :class:`.submission.Submission` (it judges nothing);
+  :mod:`.normalise` turns what people type into comparison keys and numbers; :mod:`.review` writes the
+  return-for-correction copy; :mod:`.textwidth` sizes rows for Chinese text.
+- May import: :mod:`giptemplate.format`, :mod:`giptemplate.files`, :mod:`giptemplate.findings`,
+  :mod:`giptemplate.errors`, and the published-document readers (a published report is read into the same
+  submission). Never :mod:`giptemplate.merge`, :mod:`giptemplate.report` or the interfaces.
+"""
