@@ -26,7 +26,14 @@ from typing import Final, Literal, NamedTuple
 import python_calamine
 
 from giptemplate.errors import IntakeError
-from giptemplate.files.extent import MAX_BOOK_CELLS, MAX_SHEET_CELLS, Extent, ods_extents, xls_extents
+from giptemplate.files.extent import (
+    MAX_BOOK_CELLS,
+    MAX_SHEET_CELLS,
+    Extent,
+    ods_extents,
+    xls_boolean_formulas,
+    xls_extents,
+)
 from giptemplate.files.paths import display_name
 
 MAX_FILE_BYTES = 20 * 2**20
@@ -488,6 +495,14 @@ def _bound_layout(intake: Intake) -> None:
         total += extent.cells
         if extent.cells > MAX_SHEET_CELLS or total > MAX_BOOK_CELLS:
             raise too_large(intake.path, "", extent)
+
+
+def boolean_formulas(intake: Intake) -> dict[str, frozenset[tuple[int, int]]]:
+    """(row, column) of the cells of an .xls whose formula is =TRUE() or =FALSE(), per sheet name (see
+    :func:`giptemplate.files.extent.xls_boolean_formulas`); nothing for other formats, which keep the type."""
+    if intake.file_format != "xls":
+        return {}
+    return xls_boolean_formulas(_biff_stream(intake.data))
 
 
 def _biff_stream(data: bytes) -> bytes:
