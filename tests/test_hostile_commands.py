@@ -285,3 +285,50 @@ def test_extract_accounts_for_every_file_in_a_folder(spec: Spec, tmp_path: Path)
     photo = next(line for line in lines if "照片.jpg" in line)
     assert "图片" in photo
     assert "提取 1 份" in lines[-1] and "另有 1 个文件已跳过" in lines[-1], lines[-1]
+
+
+# ---------------------------------------------------------------------------------------------- bounded prologs
+
+
+def test_a_doctype_behind_empty_deflate_blocks_is_refused(spec: Spec, tmp_path: Path) -> None:
+    """The prolog check inflates a member a slice at a time: a stream of empty blocks before the XML must not end
+    the look before the declaration comes."""
+    import zlib
+
+    from giptemplate.errors import IntakeError
+    from giptemplate.workbook.reader import read_workbook
+
+    with zipfile.ZipFile(io.BytesIO(unit_bytes(spec, 81))) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    parts["xl/styles.xml"] = parts["xl/styles.xml"].replace(b"?>", b"?><!DOCTYPE x [<!ELEMENT x ANY>]>", 1)
+    streams = {}
+    for name, body in parts.items():
+        packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+        # before the styles, 40 KB of empty stored blocks (not final, type 00, length 0 and its complement)
+        empty = b"\x00\x00\x00\xff\xff" * 8000 if name == "xl/styles.xml" else b""
+        streams[name] = empty + packer.compress(body) + packer.flush()
+    path = tmp_path / "padded.xlsx"
+    path.write_bytes(_zip_of_streams(parts, streams))
+    assert zlib.decompress(streams["xl/styles.xml"], -15) == parts["xl/styles.xml"]
+    with pytest.raises(IntakeError) as caught:
+        read_workbook(path)
+    assert caught.value.code == "F004" and "DOCTYPE" in caught.value.message  # intake's refusal, not calamine's
+
+
+def _zip_of_streams(parts: dict[str, bytes], streams: dict[str, bytes]) -> bytes:
+    """A zip whose members hold the given raw deflate streams (zipfile cannot be told what stream to store)."""
+    import struct
+    import zlib
+
+    local, central = io.BytesIO(), io.BytesIO()
+    for name, body in parts.items():
+        raw, encoded, offset = streams[name], name.encode(), local.tell()
+        fields = (20, 0x800, 8, 0, 0x21, zlib.crc32(body), len(raw), len(body), len(encoded))
+        local.write(struct.pack("<4s5H3I2H", b"PK\x03\x04", *fields, 0) + encoded + raw)
+        central.write(struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 20, *fields, 0, 0, 0, 0, 0, offset) + encoded)
+    count, size, start = len(parts), central.tell(), local.tell()
+    return (
+        local.getvalue()
+        + central.getvalue()
+        + struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, count, count, size, start, 0)
+    )
