@@ -332,3 +332,17 @@ def _zip_of_streams(parts: dict[str, bytes], streams: dict[str, bytes]) -> bytes
         + central.getvalue()
         + struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, count, count, size, start, 0)
     )
+
+
+def test_a_fee_cached_with_binary_noise_prints_as_excel_shows_it(spec: Spec, tmp_path: Path) -> None:
+    from hostile import input_ref, set_cell
+
+    sheet, ref, _ = input_ref(spec, "fee", 0)
+    source = tmp_path / "fee.xlsx"
+    source.write_bytes(set_cell(unit_bytes(spec, 91), sheet, ref, f'<c r="{ref}"><v>0.30000000000000004</v></c>'))
+    for suffix in (".md", ".html"):
+        target = tmp_path / f"报告{suffix}"
+        status, output = _report(source, "-o", target, "--force")
+        assert status in (0, 1), output
+        text = target.read_text(encoding="utf-8")
+        assert "0.30000000000000004" not in text and "0.3" in text
