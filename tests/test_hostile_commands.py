@@ -346,3 +346,15 @@ def test_a_fee_cached_with_binary_noise_prints_as_excel_shows_it(spec: Spec, tmp
         assert status in (0, 1), output
         text = target.read_text(encoding="utf-8")
         assert "0.30000000000000004" not in text and "0.3" in text
+
+
+def test_a_report_of_ours_read_back_as_texts_leaves_its_mark_out(spec: Spec, tmp_path: Path) -> None:
+    from giptemplate.report.texts_file import read_texts
+
+    source = tmp_path / "u.xlsx"
+    source.write_bytes(unit_bytes(spec, 92))
+    target = tmp_path / "报告.md"
+    assert _report(source, "-o", target)[0] == 0
+    assert "giptemplate-report sha256=" in target.read_text(encoding="utf-8")
+    texts = read_texts(target, spec)
+    assert texts and not any("giptemplate-report" in t for t in texts.values())

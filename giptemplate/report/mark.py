@@ -23,7 +23,14 @@ _PLACEHOLDER: Final = "0" * 64
 _TEXT_MARK: Final = re.compile(rb"\n<!-- " + MARK.encode() + rb" sha256=([0-9a-f]{64}) -->\n\Z")
 _DOCX_MARK: Final = re.compile(rb"<dc:identifier>" + MARK.encode() + rb" sha256=([0-9a-f]{64})</dc:identifier>")
 
-__all__ = ["MARK", "docx_identifier", "is_own_report", "mark_docx", "mark_text"]
+_MARK_LINE: Final = re.compile(r"<!-- " + MARK + r" sha256=[0-9a-f]{64} -->")
+
+__all__ = ["MARK", "docx_identifier", "is_mark_line", "is_own_report", "mark_docx", "mark_text"]
+
+
+def is_mark_line(line: str) -> bool:
+    """Whether a line of a .md/.html is our mark (never narrative text when a report is read back as texts)."""
+    return _MARK_LINE.fullmatch(line.strip()) is not None
 
 
 def docx_identifier() -> str:
