@@ -61,7 +61,7 @@ def mark_docx(data: bytes) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for info, body in parts:
             if info.filename == _CORE:
-                body = body.replace(_PLACEHOLDER.encode(), digest.encode(), 1)
+                body = body.replace(docx_identifier().encode(), f"{MARK} sha256={digest}".encode(), 1)
             archive.writestr(info, body)
     return out.getvalue()
 
