@@ -42,6 +42,7 @@ def main() -> int:
         found = 0
         done = 0
         slowest = peak = 0.0
+        slowest_what = ""
         started = time.perf_counter()
         deadline = started + args.minutes * 60
         while time.perf_counter() < deadline:
@@ -50,7 +51,8 @@ def main() -> int:
             for outcome in check_files(files):
                 done += 1
                 verdicts[outcome.verdict or "FAILED"] += 1
-                slowest = max(slowest, outcome.seconds)
+                if outcome.seconds > slowest:
+                    slowest, slowest_what = outcome.seconds, f"{outcome.name}: {outcome.how}"
                 peak = max(peak, outcome.peak_mib)
                 if outcome.failure:
                     found += 1
@@ -63,7 +65,8 @@ def main() -> int:
             print(f"{done} mutants in {elapsed:.0f} s: {done / elapsed:.1f} mutants/s; failures {found}", flush=True)
         elapsed = time.perf_counter() - started
         print(
-            f"total: {done} mutants in {elapsed:.0f} s ({done / elapsed:.1f} mutants/s), slowest {slowest:.2f} s, "
+            f"total: {done} mutants in {elapsed:.0f} s ({done / elapsed:.1f} mutants/s), slowest {slowest:.2f} s "
+            f"({slowest_what[:160]}), "
             f"peak memory of a reading process {peak:.0f} MiB (limit 512 MiB of address space)"
         )
         print("verdicts: " + ", ".join(f"{k} {v}" for k, v in verdicts.most_common()))
