@@ -274,6 +274,17 @@ def test_summary_reads_back_as_the_totals(merged: MergeResult, outputs: dict[str
         assert sub.values[key] == merged.totals_values[key], key
 
 
+def detail_columns(sheet: Any) -> tuple[list[str], list[list[Any]]]:
+    """分单位明细 read back: the units' names (the filter's header row) and each unit's column of data cells (the
+    rows that name their table; the rows above them are the units' facts)."""
+    header_row = int(re.sub(r"\D", "", sheet.auto_filter.ref.split(":")[0]))
+    rows = list(sheet.iter_rows(min_row=header_row, values_only=True))
+    first = len([c for c in rows[0] if c in ("表", "项目", "栏目")])
+    names = [str(c) for c in rows[0][first:] if c is not None]
+    data = [r[first : first + len(names)] for r in rows[1:] if r[0] is not None]
+    return names, [[row[i] for row in data] for i in range(len(names))]
+
+
 def test_summary_sheets(merged: MergeResult, outputs: dict[str, Path]) -> None:
     wb = openpyxl.load_workbook(outputs["xlsx"])
     try:
@@ -289,14 +300,13 @@ def test_summary_sheets(merged: MergeResult, outputs: dict[str, Path]) -> None:
         assert any(f"{len(merged.included)} 个单位的汇总" in line for line in lines)
         detail = wb[DETAIL_SHEET]
         assert detail.auto_filter.ref and detail.freeze_panes
-        header_row = int(re.sub(r"\D", "", detail.auto_filter.ref.split(":")[0]))
-        rows = [r for r in detail.iter_rows(min_row=header_row + 1, values_only=True) if r[0] is not None]
-        assert len(rows) == len(merged.included)
+        names, columns = detail_columns(detail)
+        assert names == [u.unit_name for u in merged.included]
         keys = cell_keys(SPEC)
-        for row, unit in zip(rows, merged.aggregate.units, strict=True):
-            for value, expected in zip(row[6:], unit.values, strict=True):
+        for column, unit in zip(columns, merged.aggregate.units, strict=True):
+            assert len(column) == len(keys)
+            for value, expected in zip(column, unit.values, strict=True):
                 assert (value is None and expected is None) or Decimal(str(value)) == expected
-        assert len(row) == 6 + len(keys)
         status = wb[STATUS_SHEET]
         top = int(re.sub(r"\D", "", status.auto_filter.ref.split(":")[0]))
         listed = [r for r in status.iter_rows(min_row=top + 1, values_only=True) if r[0] is not None]
@@ -391,11 +401,9 @@ def test_libreoffice_recalculates_the_summary(merged: MergeResult, outputs: dict
     # The rows the summary streams as raw XML (status, findings, per-unit detail) open in LibreOffice intact.
     wb = openpyxl.load_workbook(recalculated, data_only=True)
     try:
-        detail = [r for r in wb[DETAIL_SHEET].iter_rows(min_row=5, values_only=True) if r[0] is not None]
-        assert [r[1] for r in detail] == [u.unit_name for u in merged.included]
-        assert [list(r[6:]) for r in detail] == [
-            [None if v is None else float(v) for v in u.values] for u in merged.aggregate.units
-        ]
+        names, columns = detail_columns(wb[DETAIL_SHEET])
+        assert names == [u.unit_name for u in merged.included]
+        assert columns == [[None if v is None else float(v) for v in u.values] for u in merged.aggregate.units]
         messages = [r[8] for r in wb[FINDINGS_SHEET].iter_rows(min_row=5, values_only=True) if r[5]]
         assert messages == [f.message for f in merged.finding_list]
     finally:

@@ -49,6 +49,7 @@ from giptemplate.merge.collect import (
 )
 from giptemplate.merge.copies import copy_findings
 from giptemplate.merge.lower import LowerSummary
+from giptemplate.merge.times import beijing_time
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -579,10 +580,9 @@ def build_result(
                 reason = f"统计口径为“{SUMMARY_SCOPE}”，本单位采用本机关口径的 {chosen.name}，不计入"
                 message = f"{_label(r)} 的统计口径为“{SUMMARY_SCOPE}”，采用本机关口径的 {chosen.name}。"
             else:
-                reason = f"已被较新的文件 {chosen.name}（保存时间 {chosen.saved_at or '未知'}）替代，不计入"
+                reason = f"已被较新的文件 {chosen.name}（保存时间 {_saved(chosen)}）替代，不计入"
                 message = (
-                    f"{_label(r)} 报送了多份文件，采用最新的 {chosen.name}；本文件（保存时间 {r.saved_at or '未知'}）"
-                    "未计入汇总。"
+                    f"{_label(r)} 报送了多份文件，采用最新的 {chosen.name}；本文件（保存时间 {_saved(r)}）未计入汇总。"
                 )
             findings.append(make("M401", message, **_where(r, matched)))
             entries.append(StatusEntry(DUPLICATE, reason=reason, **base))
@@ -882,6 +882,11 @@ def _format_name(spec_id: str) -> str:
     except KeyError:
         return f"格式“{spec_id}”"
     return f"《{found.title}》（{found.document}）"
+
+
+def _saved(r: FileResult) -> str:
+    """A file's saved time in a message: Beijing time, as 报送情况 shows it."""
+    return f"{beijing_time(r.saved_at)}（北京时间）" if r.saved_at else "未知"
 
 
 def _label(r: FileResult) -> str:

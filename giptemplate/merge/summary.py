@@ -2,17 +2,18 @@
 
 The official tables are written by the template's own :class:`TemplateWriter` (same layout, formulas with the
 right cached values, live checks), filled with the totals, scope 本级政府汇总 and every cell locked; then come
-报送情况 (every file and roster unit), 校验问题 (every finding), 分单位明细 (one row per unit), 分组小计 (when the
-roster has groups) and 指标. Everything a unit typed (names, file names, messages quoting cells) is written with
+报送情况 (every file and roster unit), 校验问题 (every finding), 分单位明细 (one column per unit, one row per data
+cell, printed under the units' names beside the labels), 分组小计 (the same per group, when the roster has groups)
+and 指标. Everything a unit typed (names, file names, messages quoting cells) is written with
 ``write_string``, never as a formula. The two sheets that grow with the number of units stream their rows to disk
 (xlsxwriter's constant-memory mode, per sheet), so ten thousand units fit in little memory.
 """
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from giptemplate.format.arithmetic import Number
 from giptemplate.format.layout import layout_for
 from giptemplate.format.spec import Cell, Indicator, Spec
 from giptemplate.merge.aggregate import AGGREGATE_UNIT, IndicatorValue, aggregate, cell_title, indicator_value
+from giptemplate.merge.times import beijing_time
 from giptemplate.workbook.textwidth import fitted_height, row_lines
 from giptemplate.workbook.writer import SUMMARY_SCOPE, Fill, TemplateWriter
 
@@ -42,15 +44,17 @@ DETAIL_SHEET = "分单位明细"
 GROUP_SHEET = "分组小计"
 INDICATOR_SHEET = "指标"
 SMALL_SAMPLE = 30  # below this denominator an indicator is shown but neither coloured nor ranked (checks.md §5)
-BEIJING = datetime.timezone(datetime.timedelta(hours=8), "北京时间")
-DATA_WIDTH = 11  # a data column of the per-unit sheets
-DETAIL_META_WIDTHS = (6, 28, 20, 9, 9, 30)
 INDICATOR_NAME_WIDTH, INDICATOR_WIDTH = 28, 12
-# The per-unit sheets are hundreds of columns wide: printed at this scale, under repeated unit names, page by page
+# The per-unit sheets of more units than one page holds print at this scale, across pages under repeated labels
 # (fitting them to one page would make the numbers unreadable).
 WIDE_PRINT_SCALE = 65
 WIDE_PAGE_UNITS = 150  # column width units LibreOffice fits on a landscape A4 page at that scale (measured)
+TALL_PAGE_UNITS = 102  # and on a portrait one
+FIT_MIN_SCALE = 55  # the smallest scale a per-unit sheet is shrunk to so that its units fit one page width
 CHART_UNITS = 30
+BY_CELL_LABEL_WIDTHS = (5, 34, 30)  # 表, 项目 (row label), 栏目 (column label) of the per-unit sheets
+UNIT_WIDTH = 8  # a unit's column of the per-unit sheets: seven digits, or a name in lines of four characters
+MAX_COLUMNS = 16384  # columns of an Excel sheet
 FINDING_WIDTHS = (26, 20, 30, 10, 8, 7, 9, 30, 84)
 STATUS_WIDTHS = (6, 28, 22, 10, 9, 9, 40, 36, 6, 7, 6, 6, 22, 20)
 # Colour thresholds seen in one reviewer dashboard (checks.md §5), by indicator key of the spec:
@@ -161,32 +165,10 @@ def _print_setup(sheet: Worksheet, *, fit_width: bool = True) -> None:
         sheet.fit_to_pages(1, 0)
 
 
-def beijing_time(stamp: str) -> str:
-    """A saved time as clerks read it: Beijing time, "2022-01-10 20:30" (a stamp without a zone is UTC, as
-    workbooks store it); anything unparseable is shown as it is."""
-    try:
-        moment = datetime.datetime.fromisoformat(stamp.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return stamp
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.UTC)
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
-
-
 def _banner(sheet: Worksheet, row: int, text: str, fmt: Format, widths: Sequence[float]) -> None:
     """A title or note across the first columns, as high as its wrapped text needs (never clipped)."""
     _check(sheet.merge_range(row, 0, row, len(widths) - 1, text, fmt), "banner")
     sheet.set_row(row, max(fitted_height([(text, sum(widths) - 2)]), 18.0))
-
-
-def _header_heights(spec: Spec) -> tuple[float, float]:
-    """Heights of the two label rows over the data columns: every row and column label in full."""
-    width = DATA_WIDTH - 1  # bold
-    rows = [(label, DATA_WIDTH * span - 1) for t in spec.tables for label, span in _row_runs(t.cells)]
-    cols = [
-        (f"{c.column.group}·{c.column.label}" if c.column.group else c.column.label, width) for c in spec.cells.values()
-    ]
-    return fitted_height(rows), fitted_height(cols)
 
 
 def _check(result: Any, what: str) -> None:
@@ -206,7 +188,11 @@ class _Formats:
         self.header = add({**border, "bold": True, "bg_color": "#D9E1F2", "text_wrap": True, "align": "center"})
         self.header_derived = add({**border, "bold": True, "bg_color": "#BDD7EE", "text_wrap": True, "align": "center"})
         self.text = add({**border})
-        self.wrap = add({**border, "text_wrap": True, "valign": "top"})
+        self.text_wrap_label = add({**border, "text_wrap": True})
+        self.text_wrap_repeat = add({**border, "text_wrap": True, "font_color": "#A6A6A6"})
+        self.center = add({**border, "align": "center"})
+        self.total_center = add({**border, "bold": True, "bg_color": "#F2F2F2", "align": "center"})
+        self.wrap = add({**border, "text_wrap": True})
         self.count = add({**border, "num_format": "0"})
         self.fee = add({**border, "num_format": fee})
         self.percent = add({**border, "num_format": "0.0%"})
@@ -335,7 +321,7 @@ def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
     for i, status in enumerate(STATUSES, start=4):
         _check(sheet.write_string(i, 1, status, f.text), status)
         _check(sheet.write_number(i, 2, counts[status], f.count), status)
-        _check(sheet.write_string(i, 3, "是" if status in INCLUDED else "否", f.text), status)
+        _check(sheet.write_string(i, 3, "是" if status in INCLUDED else "否", f.center), status)
     total_row = 4 + len(STATUSES)
     _check(
         sheet.write_string(total_row, 1, f"合计（行数），计入汇总 {len(result.included)} 个单位", f.total_text), "total"
@@ -397,7 +383,7 @@ def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
                 (e.explains, f.count),
                 (e.warnings, f.count),
                 (e.infos, f.count),
-                (beijing_time(e.saved_at) if e.saved_at else "", f.text),
+                (beijing_time(e.saved_at) if e.saved_at else "", f.center),
                 (e.sha256, f.text),
             ],
             height=_height(
@@ -460,116 +446,28 @@ def _findings_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) ->
 # ---------------------------------------------------------------------------------------------- 分单位明细
 
 
-def _headers(spec: Spec, sheet: Worksheet, top: int, meta: Sequence[str], f: _Formats) -> None:
-    """Three header rows, written row by row (streaming sheets need that): the unit columns titled on the last
-    row, then one column per data cell headed by its table, row label and column label (with its group)."""
-    first_col = len(meta)
-    for level in range(3):
-        row = top + level
-        for col, text in enumerate(meta):
-            if level == 2:
-                _check(sheet.write_string(row, col, text, f.header), text)
-            else:
-                _check(sheet.write_blank(row, col, None, f.header), text)
-        col = first_col
-        for table in spec.tables:
-            if level == 0:
-                span = len(table.cells)
-                if span > 1:
-                    _check(sheet.merge_range(row, col, row, col + span - 1, table.title, f.header), table.title)
-                else:
-                    _check(sheet.write_string(row, col, table.title, f.header), table.title)
-                col += span
-                continue
-            if level == 1:
-                # one label over the columns of a table row, so that it reads on a line or two
-                for label, span in _row_runs(table.cells):
-                    if span > 1:
-                        _check(sheet.merge_range(row, col, row, col + span - 1, label, f.header), label)
-                    else:
-                        _check(sheet.write_string(row, col, label, f.header), label)
-                    col += span
-                continue
-            for cell in table.cells:
-                fmt = f.header_derived if cell.derived else f.header
-                text = f"{cell.column.group}·{cell.column.label}" if cell.column.group else cell.column.label
-                _check(sheet.write_string(row, col, text, fmt), cell.key)
-                col += 1
-
-
-def _page_breaks(spec: Spec, first_col: int, repeated: float) -> list[int]:
-    """Column breaks that never cut a table row's merged label: each printed page holds whole table rows."""
-    room = max(WIDE_PAGE_UNITS - repeated, DATA_WIDTH)
-    breaks: list[int] = []
-    col, used = first_col, 0.0
-    for table in spec.tables:
-        for _, span in _row_runs(table.cells):
-            width = span * DATA_WIDTH
-            if used and used + width > room:
-                breaks.append(col)
-                used = 0.0
-            used += width
-            col += span
-    return breaks
-
-
-def _row_runs(cells: Sequence[Cell]) -> list[tuple[str, int]]:
-    """Consecutive cells of one table row, as (row label, how many)."""
-    runs: list[tuple[str, int]] = []
-    previous = None
-    for cell in cells:
-        if runs and cell.row.key == previous:
-            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
-        else:
-            runs.append((cell.row.label, 1))
-        previous = cell.row.key
-    return runs
-
-
 def _detail_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> None:
     spec = result.spec
-    sheet = _streaming(writer, DETAIL_SHEET)
-    sheet.set_print_scale(WIDE_PRINT_SCALE)
-    keys = list(spec.cells)
-    cells = [spec.cells[k] for k in keys]
-    widths = DETAIL_META_WIDTHS
-    _banner(
-        sheet,
-        0,
-        f"分单位明细：计入汇总的 {len(result.included)} 个单位，每列一个数据单元格（深色表头为合计栏，"
-        "由各项重新计算）；空白表示该单位未填写或不是有效数字。",
-        f.note,
-        widths,
-    )
-    top = 1
-    meta = ["序号", "单位名称", "单位代码", "分组", "状态", "文件"]
-    row_labels, col_labels = _header_heights(spec)
-    sheet.set_row(top + 1, row_labels)  # before the rows are written: a streaming sheet cannot go back
-    sheet.set_row(top + 2, col_labels)
-    _headers(spec, sheet, top, meta, f)
     status_of = {e.path: e.status for e in result.entries}
-    first = top + 3
-    styles = [sheet.style(f.count if cell.type.integral else f.fee) for cell in cells]
-    for i, (r, unit, group) in enumerate(zip(result.included, result.aggregate.units, result.groups, strict=True)):
-        meta_cells: list[tuple[str | int | float | None, Format]] = [
-            (i + 1, f.count),
-            (r.unit_name, f.text),
-            (r.unit_code, f.text),
-            (group, f.text),
-            (status_of.get(r.path, ""), f.text),
-            (r.name, f.wrap),
-        ]
-        height = _height([(r.unit_name, widths[1] - 1), (r.name, widths[5] - 1)])
-        sheet.write_cells(first + i, 0, meta_cells, unit.values, styles, height=height)
-    last = first + len(result.included) - 1
-    sheet.repeat_rows(top, top + 2)
-    sheet.repeat_columns(0, 1)  # every printed page names its units
-    sheet.set_v_pagebreaks(_page_breaks(spec, len(meta), sum(widths[:2])))
-    sheet.autofilter(top + 2, 0, max(last, top + 2), len(meta) + len(keys) - 1)
-    sheet.freeze_panes(first, 2)
-    for col, width in enumerate(widths):
-        sheet.set_column(col, col, width)
-    sheet.set_column(len(meta), len(meta) + len(keys) - 1, DATA_WIDTH)
+    units = list(zip(result.included, result.aggregate.units, result.groups, strict=True))
+    columns = [
+        _Column(
+            name=r.unit_name,
+            values=unit.values,
+            meta=(str(i + 1), r.unit_code, group, status_of.get(r.path, "")),
+        )
+        for i, (r, unit, group) in enumerate(units)
+    ]
+    _by_cell_sheet(
+        writer,
+        DETAIL_SHEET,
+        spec,
+        f"分单位明细：计入汇总的 {len(result.included)} 个单位，每列一个单位，每行一个数据单元格（深色行为合计栏，"
+        "由各项重新计算）；空白表示该单位未填写或不是有效数字。各单位的文件见“报送情况”。",
+        ("序号", "单位代码", "分组", "状态"),
+        columns,
+        f,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- 分组小计
@@ -577,10 +475,6 @@ def _detail_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
 
 def _group_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> None:
     spec = result.spec
-    sheet = writer.add_worksheet(GROUP_SHEET)
-    _print_setup(sheet, fit_width=False)
-    keys = list(spec.cells)
-    cells = [spec.cells[k] for k in keys]
     order: list[str] = []
     for entry in result.roster or []:
         if entry.group and entry.group not in order:
@@ -588,40 +482,128 @@ def _group_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> No
     for group in result.groups:
         if group not in order:
             order.append(group)
-    _banner(sheet, 0, "分组小计：按名单“分组”列对计入汇总的单位分别合计。", f.note, (16, 7, DATA_WIDTH, DATA_WIDTH))
-    top = 1
-    meta = ["分组", "单位数"]
-    _headers(spec, sheet, top, meta, f)
-    first = top + 3
-    for i, group in enumerate(order):
+    columns = []
+    for group in order:
         members = [u for u, g in zip(result.aggregate.units, result.groups, strict=True) if g == group]
         sub = aggregate(spec, members)
-        row = first + i
-        _check(sheet.write_string(row, 0, group, f.text), group)
-        _check(sheet.write_number(row, 1, len(members), f.count), group)
+        columns.append(_Column(name=group, values=[sub.values.get(k) for k in spec.cells], meta=(str(len(members)),)))
+    totals = [result.aggregate.values.get(k) for k in spec.cells]
+    columns.append(_Column(name="合计", values=totals, meta=(str(len(result.included)),), total=True))
+    _by_cell_sheet(
+        writer,
+        GROUP_SHEET,
+        spec,
+        "分组小计：按名单“分组”列对计入汇总的单位分别合计，每列一个分组，每行一个数据单元格。",
+        ("单位数",),
+        columns,
+        f,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- by cell
+
+
+@dataclass(frozen=True)
+class _Column:
+    """One unit (or group) of a per-unit sheet: its name, its values in the spec's cell order, its facts."""
+
+    name: str
+    values: Sequence[Number | None]
+    meta: tuple[str, ...]
+    total: bool = False
+
+
+def _by_cell_sheet(
+    writer: TemplateWriter,
+    name: str,
+    spec: Spec,
+    banner: str,
+    meta: Sequence[str],
+    columns: Sequence[_Column],
+    f: _Formats,
+) -> None:
+    """A per-unit sheet as an office prints it: one column per unit under its name, one row per data cell beside
+    its table, row and column labels. The label columns and the row of names repeat on every printed page, so
+    no page is numbers without names; as many units as fit go across one page (a county's dozen on one page
+    width, more across further pages); and the rows run down the pages, a few dozen data cells a page.
+
+    The sheet streams: one row per data cell, written in order. Columns stop at Excel's limit; a larger set of
+    units (a province's, which docs/scale.md merges as a merge of merges) continues in bands below."""
+    sheet = _streaming(writer, name)
+    cells = list(spec.cells.values())
+    label_widths = BY_CELL_LABEL_WIDTHS
+    first_col = len(label_widths)
+    band = max(1, min(MAX_COLUMNS - first_col, len(columns)))
+    fitted = WIDE_PAGE_UNITS * WIDE_PRINT_SCALE / FIT_MIN_SCALE
+    across = max(1, int((WIDE_PAGE_UNITS - sum(label_widths)) // UNIT_WIDTH))
+    if len(columns) <= (fitted - sum(label_widths)) // UNIT_WIDTH:
+        sheet.fit_to_pages(1, 0)  # a county's units fit one page width: printed as large as that allows
+        if sum(label_widths) + UNIT_WIDTH * len(columns) <= TALL_PAGE_UNITS:
+            sheet.set_portrait()  # a few groups: more rows a page
+    else:
+        # more units go across further pages, under the repeated labels (the columns are equal: no manual breaks)
+        sheet.set_print_scale(WIDE_PRINT_SCALE)
+    _banner(sheet, 0, banner, f.note, (*label_widths, *([UNIT_WIDTH] * min(len(columns), across))))
+    styles = {
+        (integral, total): sheet.style(
+            (f.total_count if integral else f.total_fee) if total else (f.count if integral else f.fee)
+        )
+        for integral in (True, False)
+        for total in (True, False)
+    }
+    row = 1
+    for start in range(0, len(columns), band):
+        chunk = columns[start : start + band]
+        names_height = fitted_height([(c.name, UNIT_WIDTH - 1) for c in chunk] + [("栏目", label_widths[2])])
+        sheet.write_cells(
+            row,
+            0,
+            [("表", f.header), ("项目", f.header), ("栏目", f.header), *((c.name, f.header) for c in chunk)],
+            height=names_height,
+        )
+        if start == 0:
+            sheet.repeat_rows(row)
+        row += 1
+        for m, label in enumerate(meta):
+            texts = [c.meta[m] if m < len(c.meta) else "" for c in chunk]
+            height = _height([(t, UNIT_WIDTH - 1) for t in texts])
+            sheet.write_cells(
+                row,
+                0,
+                [(None, f.text), (label, f.text), (None, f.text), *((t or None, f.wrap) for t in texts)],
+                height=height,
+            )
+            row += 1
+        previous_row_key = None
         for j, cell in enumerate(cells):
-            _write_value(sheet, row, len(meta) + j, sub.values.get(cell.key), cell, f)
-    total_row = first + len(order)
-    _check(sheet.write_string(total_row, 0, "合计", f.total_text), "total")
-    _check(sheet.write_number(total_row, 1, len(result.included), f.total_count), "total")
-    for j, cell in enumerate(cells):
-        number = _number(result.aggregate.values.get(cell.key))
-        fmt = f.total_count if cell.type.integral else f.total_fee
-        if number is None:
-            _check(sheet.write_blank(total_row, len(meta) + j, None, fmt), "total")
-        else:
-            _check(sheet.write_number(total_row, len(meta) + j, number, fmt), "total")
-    sheet.freeze_panes(first, 1)
-    sheet.set_column(0, 0, 16)
-    sheet.set_column(1, 1, 7)
-    sheet.set_column(len(meta), len(meta) + len(keys) - 1, 11)
-    row_labels, col_labels = _header_heights(spec)
-    sheet.set_row(top + 1, row_labels)
-    sheet.set_row(top + 2, col_labels)
-    sheet.repeat_rows(top, top + 2)
-    sheet.repeat_columns(0, 1)  # every printed page names its groups
-    sheet.set_v_pagebreaks(_page_breaks(spec, len(meta), 16 + 7))
-    sheet.set_print_scale(WIDE_PRINT_SCALE)
+            table = spec.table(cell.table)
+            column_label = f"{cell.column.group}·{cell.column.label}" if cell.column.group else cell.column.label
+            # every row names its table row, so a page that begins inside one is labelled; after the first of
+            # its columns the label is grey, so each table row still reads as one block
+            row_label = cell.row.label
+            repeat_fmt = f.text_wrap_label if cell.row.key != previous_row_key else f.text_wrap_repeat
+            previous_row_key = cell.row.key
+            label_fmt = f.header_derived if cell.derived else f.text_wrap_label
+            height = _height([(row_label, label_widths[1] - 1), (column_label, label_widths[2] - 1)])
+            sheet.write_cells(
+                row,
+                0,
+                [
+                    (table.sheet, label_fmt),
+                    (row_label, label_fmt if cell.derived else repeat_fmt),
+                    (column_label, label_fmt),
+                ],
+                [c.values[j] for c in chunk],
+                [styles[cell.type.integral, c.total] for c in chunk],
+                height=height,
+            )
+            row += 1
+    sheet.repeat_columns(0, first_col - 1)
+    sheet.autofilter(1, 0, 1 + len(meta) + len(cells), first_col + min(band, len(columns)) - 1)  # by table, label
+    sheet.freeze_panes(2 + len(meta), first_col)
+    for col, width in enumerate(label_widths):
+        sheet.set_column(col, col, width)
+    sheet.set_column(first_col, first_col + band - 1, UNIT_WIDTH)
 
 
 # ---------------------------------------------------------------------------------------------- 指标
@@ -713,13 +695,13 @@ def _write_indicator(
     count_fmt = f.total_count if is_total else f.count
     if part == "rate":
         if value.rate is None:
-            _check(sheet.write_string(row, col, "—", f.total_text if is_total else f.text), "rate")
+            _check(sheet.write_string(row, col, "—", f.total_center if is_total else f.center), "rate")
         else:
             _check(sheet.write_number(row, col, value.rate, f.total_percent if is_total else f.percent), "rate")
         return
     number = _number(value.numerator if part == "num" else value.denominator)
     if number is None:
-        _check(sheet.write_string(row, col, "—", f.total_text if is_total else f.text), "indicator")
+        _check(sheet.write_string(row, col, "—", f.total_center if is_total else f.center), "indicator")
     else:
         _check(sheet.write_number(row, col, number, count_fmt), "indicator")
 

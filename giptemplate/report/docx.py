@@ -46,9 +46,13 @@ FONT_TABLE: tuple[tuple[str, str, str], ...] = (
 TITLE_SIZE = Pt(22)  # 二号
 BODY_SIZE = Pt(16)  # 三号
 LINE = Pt(28)  # fixed line pitch of the body (22 lines per page in GB/T 9704)
-TABLE_SIZE = {"portrait": Pt(12), "landscape": Pt(10)}  # 小四 / 10 pt so 15 columns fit a landscape page
-TABLE_LINE = {"portrait": Pt(18), "landscape": Pt(14)}
+# 五号 for a table of a few columns, 小五 for a dense one (表三, 表四), single-spaced: the sizes published reports'
+# Word originals use, which keep 表三 within a page and let it start on the page of the text before it.
+TABLE_SIZE = {"portrait": Pt(10.5), "landscape": Pt(9)}
+TABLE_LINE = {"portrait": Pt(15), "landscape": Pt(12)}
 DENSE_COLUMNS = 6  # tables wider than this print in the smaller size
+TABLE_LEAD_ROWS = 1  # body rows that stay on the page of a table's header rows
+TABLE_TAIL_ROWS = 2  # rows that go with a table's last row to a new page
 HEADING_FILL = "E7E6E6"
 DRAFT_RED = RGBColor(0xC0, 0x00, 0x00)
 
@@ -327,8 +331,11 @@ def _grid_table(document: Any, grid: Grid, width: int, orientation: str) -> Any:
     for i, cell in enumerate(before):
         cell.width = widths[i % grid.n_cols]
     _cell_margins(table, 1.0)
+    # A table with heading rows inside (表二's 第二十条 rows) repeats no header: its first header would wrongly
+    # head the later blocks on a continuation page, whose own heading row says what they are.
+    inner = any(r >= grid.header_rows for r in _heading_rows(grid))
     for r, row in enumerate(table.rows):
-        _row_flags(row, header=r < grid.header_rows)
+        _row_flags(row, header=r < grid.header_rows and not inner)
     for spec_cell in grid.cells:
         if spec_cell.rowspan > 1 or spec_cell.colspan > 1:
             last = before[spec_cell.last_row * grid.n_cols + spec_cell.last_col]
@@ -336,12 +343,28 @@ def _grid_table(document: Any, grid: Grid, width: int, orientation: str) -> Any:
     after = table._cells
     style_id = document.styles[STYLE_TABLE].style_id
     size, line = _table_size(grid, orientation)
+    keeps = _kept_rows(grid)
     for spec_cell in grid.cells:
-        # Every row but the last keeps with the next: a table that fits a page is never split from its heading
-        # or torn across a page break (a longer one still breaks, under its repeated header rows).
-        keep = spec_cell.last_row < grid.n_rows - 1
+        keep = spec_cell.last_row in keeps
         _fill(after[spec_cell.row * grid.n_cols + spec_cell.col], spec_cell, style_id, size, line, keep)
     return table
+
+
+def _heading_rows(grid: Grid) -> set[int]:
+    """Rows made only of heading cells."""
+    return {r for r in range(grid.n_rows) if all(c.is_heading for c in grid.cells if c.row <= r <= c.last_row)}
+
+
+def _kept_rows(grid: Grid) -> frozenset[int]:
+    """Rows that keep with the next one. A table flows with the text as published tables do: it may start low on
+    a page and break (under its repeated header rows) instead of leaving half a page blank above it; but it
+    never leaves its header and first rows alone at the bottom of a page, a heading row inside it (表二's
+    第二十条 rows) never ends a page, and its last rows never stand alone at the top of one."""
+    last = grid.n_rows - 1
+    heading_rows = _heading_rows(grid)
+    lead = set(range(min(grid.header_rows + TABLE_LEAD_ROWS, last)))
+    tail = set(range(max(last - TABLE_TAIL_ROWS, 0), last))
+    return frozenset((lead | tail | heading_rows) - {last})
 
 
 def _fill(cell: Any, spec_cell: GridCell, style_id: str, size: Pt, line: Pt, keep: bool) -> None:
@@ -371,6 +394,17 @@ def _body(document: Any, texts: Iterable[str]) -> Any:
     for text in texts:
         paragraph = document.add_paragraph(text, style=STYLE_BODY)
     return paragraph
+
+
+def _keep_with_next(block: Any) -> None:
+    """Keep a paragraph, or a table's last row, on the page of what follows. The end of the part before the
+    last goes with the last part and the signature, so that the last page never holds only 六 and the signature."""
+    if hasattr(block, "rows"):
+        for cell in block.rows[-1].cells:
+            for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.keep_with_next = True
+    else:
+        block.paragraph_format.keep_with_next = True
 
 
 def render_docx(data: ReportData, *, draft: bool = False) -> bytes:
@@ -409,7 +443,8 @@ def render_docx(data: ReportData, *, draft: bool = False) -> bytes:
 
     tables = grids(data)
     orientation = "portrait"
-    last: Any = None
+    last: Any = None  # the last paragraph or table written
+    before_last: Any = None
     for spec_section in data.spec.sections:
         grid = tables[spec_section.table] if spec_section.table is not None else None
         wanted = _orientation(grid, document.sections[0]) if grid is not None else "portrait"
@@ -417,20 +452,22 @@ def render_docx(data: ReportData, *, draft: bool = False) -> bytes:
             section = document.add_section(WD_SECTION.NEW_PAGE)
             _frame(section, wanted, draft)
             orientation = wanted
+        if spec_section is data.spec.sections[-1] and before_last is not None:
+            _keep_with_next(before_last)
         document.add_heading(spec_section.heading, level=1)
         if grid is not None:
-            _grid_table(document, grid, _text_width(section), orientation)
-            last = None
+            last = _grid_table(document, grid, _text_width(section), orientation)
         for part in spec_section.parts:
             if part.title:
                 document.add_heading(part.title, level=2)
             last = _body(document, paragraphs(data.texts.get(part.key, "")) or [MISSING_TEXT])
+        before_last = last
 
     if orientation != "portrait":
         section = document.add_section(WD_SECTION.NEW_PAGE)
         _frame(section, "portrait", draft)
-    if last is not None:
-        last.paragraph_format.keep_with_next = True  # never a page holding only the signature
+    elif last is not None:
+        _keep_with_next(last)  # never a page holding only the signature
     first = document.add_paragraph(data.unit_name, style=STYLE_SIGNATURE)
     first.paragraph_format.space_before = LINE
     first.paragraph_format.keep_with_next = True
