@@ -1,6 +1,6 @@
 """Benchmark: reading published reports (extract + check) against the floor, pdfplumber's bare extract_tables.
 
-Uses the real fixtures (../shared/fixtures/published/, 2021 format) as web pages, the Word documents drafted
+Uses the real fixtures (../shared/fixtures/published/, 2019 and 2021 formats) as web pages, the Word documents drafted
 from their hand transcriptions (tests/published_cases.py) and those documents exported to PDF by LibreOffice,
 then times, in CPU seconds:
   HTML: giptemplate read + check, documents per second;
@@ -27,9 +27,8 @@ import pdfplumber
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/published_cases.py drafts the Word files
 
 from giptemplate.checks.checker import check
-from giptemplate.format.spec import spec_by_id
 from giptemplate.workbook.reader import read_workbook
-from tests.published_cases import FIXTURES, draft_docx, transcriptions
+from tests.published_cases import FIXTURES, draft_docx, spec_of, transcriptions
 
 
 def cpu(fn: Callable[[], object], rounds: int) -> float:
@@ -55,12 +54,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    spec = spec_by_id("gip2021")
-    cases = transcriptions("2021")
+    cases = transcriptions()  # both format versions
     html = [FIXTURES / c["source"] for c in cases]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        docx = [draft_docx(spec, c, folder / f"{c['name']}.docx") for c in cases]
+        docx = [draft_docx(spec_of(c), c, folder / f"{c['name']}.docx") for c in cases]
         soffice = shutil.which("soffice")
         if soffice is None:
             sys.exit("LibreOffice (soffice) is needed to make the PDFs")

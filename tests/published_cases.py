@@ -8,7 +8,9 @@ spec, which is the official template as data) with the transcribed values typed 
 
 from __future__ import annotations
 
+import re
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ import docx
 from docx.shared import Pt
 from docx.table import _Cell
 
-from giptemplate.format.spec import Spec
+from giptemplate.format.spec import Spec, spec_by_id
 
 DATA = Path(__file__).parent / "data" / "published"
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "published"
@@ -24,9 +26,23 @@ if not FIXTURES.is_dir():
     FIXTURES = Path("/work/shared/fixtures/published")
 
 
-def transcriptions(fmt: str = "2021") -> list[dict[str, Any]]:
+def transcriptions(fmt: str | None = None) -> list[dict[str, Any]]:
+    """The hand transcriptions of one format version ("2021", "2019"), or of every format."""
     cases = [tomllib.loads(p.read_text(encoding="utf-8")) | {"name": p.stem} for p in sorted(DATA.glob("*.toml"))]
-    return [c for c in cases if c["format"] == fmt]
+    return [c for c in cases if fmt is None or c["format"] == fmt]
+
+
+def spec_of(case: dict[str, Any]) -> Spec:
+    """The spec of a transcription's format version."""
+    return spec_by_id(f"gip{case['format']}")
+
+
+def number_of(printed: str) -> Decimal:
+    """The number a transcribed cell prints, read by hand's rules: the digits, without a unit word ("2笔", "147230元"
+    in a cell that is in 元 itself)."""
+    matched = re.fullmatch(r"(-?\d+(?:\.\d+)?)(?:笔|元|件)?", printed)
+    assert matched is not None, printed
+    return Decimal(matched.group(1))
 
 
 def expected_cells(spec: Spec, case: dict[str, Any]) -> dict[str, str]:

@@ -459,6 +459,10 @@ def test_problems_section_long_enough_passes(spec: Spec) -> None:
         ("本年度无其他需要报告的事项。", True),
         ("本机关依申请公开政府信息未收取信息处理费。", False),
         ("本年度未收费。", False),
+        # As real published reports put it (the fixtures of tests/data/published/).
+        ("2025年度我局无向申请人收取政府信息公开费用的情况，无因政府信息公开工作被追责问责的情况。", False),
+        ("按照规定的按件、按量标准，本年度没有产生信息公开处理费。", False),
+        ("本年度无因政府信息公开工作被追责问责的情况。", True),
     ],
 )
 def test_fee_statement_in_other_matters(spec: Spec, text: str, fires: bool) -> None:

@@ -22,6 +22,10 @@ UNITS = 4
 UNSENT = (1, 3)  # county 1's unit 3 sends nothing
 
 
+def county_roster(c: int) -> list[RosterEntry]:
+    return [RosterEntry(f"县{c}第{i}局", unit_code(f"1141010{c}MB{i:07d}"), "", i + 2) for i in range(UNITS)]
+
+
 @pytest.fixture(scope="module")
 def counties(spec: Spec, tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], list[Path]]:
     """Each county's folder of unit workbooks, and its summary workbook merged with its roster."""
@@ -30,10 +34,9 @@ def counties(spec: Spec, tmp_path_factory: pytest.TempPathFactory) -> tuple[list
     for c in range(COUNTIES):
         folder = root / f"county{c}"
         folder.mkdir()
-        roster = []
-        for i in range(UNITS):
-            code, name = unit_code(f"1141010{c}MB{i:07d}"), f"县{c}第{i}局"
-            roster.append(RosterEntry(name, code, "", i + 2))
+        roster = county_roster(c)
+        for i, entry in enumerate(roster):
+            code, name = entry.code, entry.name
             if (c, i) == UNSENT:
                 continue
             values = consistent_values(spec, random.Random(c * 10 + i))
@@ -123,3 +126,55 @@ def test_a_roster_column_for_the_level_above_groups_the_subtotals(
         members = [u for u, g in zip(province.aggregate.units, province.groups, strict=True) if g == f"第{c}县"]
         assert aggregate(province.spec, members).values == merge([folder], jobs=1).totals_values
     assert province.counts[MISSING] == 1
+
+
+def test_a_city_merges_its_counties_long_parquet_data_as_it_merges_their_summaries(
+    counties: tuple[list[Path], list[Path]], tmp_path: Path
+) -> None:
+    from giptemplate.merge import GENERATED, PASSED, write_dataset, write_long
+
+    folders, summaries = counties
+    longs = []
+    dataset = tmp_path / "长表"
+    for c, folder in enumerate(folders):
+        longs.append(tmp_path / f"第{c}县长表.parquet")
+        county = merge([folder], roster=county_roster(c), office=f"第{c}县", jobs=1)
+        write_long(county, longs[-1])
+        write_dataset(county, dataset)
+    city = tmp_path / "市汇总.xlsx"
+    run = CliRunner().invoke(main, ["merge", *map(str, longs), "-o", str(city), "--office", "某市"])
+    assert run.exit_code == 1, run.output  # complete totals, but a county reported a unit as 未报送
+    from_long = merge(longs, jobs=1)
+    from_summaries = merge(summaries, jobs=1)
+    direct = merge(folders, jobs=1)
+    # The same totals as the counties' summary workbooks give, and as all their units merged at once.
+    assert from_long.totals_values == from_summaries.totals_values == direct.totals_values
+    city_totals = read_workbook(city).values
+    assert {k: city_totals.get(k) for k in direct.totals_values} == direct.totals_values
+    # Nothing unaccounted: each county's file is a unit of the city, named by its office, and every row of each
+    # county's 报送情况 (its 未报送 unit too) and its findings are carried up under it.
+    rows = {(e.unit_name, e.status) for e in from_long.entries}
+    assert {(f"第{c}县", PASSED) for c in range(COUNTIES)} <= rows
+    assert (f"县{UNSENT[0]}第{UNSENT[1]}局", MISSING) in rows
+    for c in range(COUNTIES):
+        units = [e for e in from_long.entries if e.unit_name.startswith(f"县{c}第")]
+        assert len(units) == UNITS and {e.group for e in units} == {f"第{c}县"}
+    assert [(e.unit_name, e.status, e.included) for e in from_long.entries] == [
+        (e.unit_name, e.status, e.included) for e in from_summaries.entries
+    ]
+    unsent = f"县{UNSENT[0]}第{UNSENT[1]}局"
+    assert any(f.code == "M402" and unsent in f.message for f in from_long.finding_list)
+    # The files of a dataset (year and region in their folders' names) merge the same way.
+    parts = sorted(dataset.rglob("*.parquet"))
+    from_dataset = merge(parts, jobs=1)
+    assert len(parts) == COUNTIES and from_dataset.totals_values == direct.totals_values
+    assert from_dataset.year == direct.year and [e.status for e in from_dataset.entries] == [
+        e.status for e in from_long.entries
+    ]
+    # Long data left in a folder that is merged is one of this tool's outputs, never counted a second time.
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "长表.parquet").write_bytes(longs[0].read_bytes())
+    (mixed / "u.xlsx").write_bytes(next(folders[0].glob("*.xlsx")).read_bytes())
+    again = merge([mixed], jobs=1)
+    assert sorted(e.status for e in again.entries) == sorted([GENERATED, PASSED])

@@ -15,10 +15,11 @@ from giptemplate.format.spec import spec_by_id
 from giptemplate.published import extract
 from giptemplate.workbook.reader import read_workbook
 from giptemplate.workbook.submission import Submission
-from tests.published_cases import FIXTURES, expected_cells, transcriptions
+from tests.published_cases import FIXTURES, expected_cells, number_of, spec_of, transcriptions
 
 SPEC = spec_by_id("gip2021")
 CASES = transcriptions("2021")
+ALL_CASES = transcriptions()  # both format versions
 
 
 def printed_text(submission: Submission, key: str) -> str | None:
@@ -33,33 +34,35 @@ def printed_text(submission: Submission, key: str) -> str | None:
 
 
 def assert_cells(submission: Submission, case: dict[str, Any]) -> None:
-    expected = expected_cells(SPEC, case)
-    for key in SPEC.cells:
+    spec = spec_of(case)
+    assert submission.spec.id == spec.id, (case["name"], submission.spec.id)
+    expected = expected_cells(spec, case)
+    for key in spec.cells:
         got = printed_text(submission, key)
         want = expected.get(key)
         assert got == want, (case["name"], key, got, want)
         value = submission.values.get(key) if key in submission.cells else None
         if key in submission.cells and want:
-            assert value == int(want), (case["name"], key)
+            assert value == number_of(want), (case["name"], key, value)
         if key in submission.cells and not want:
             assert value is None, (case["name"], key)  # blank stays blank, never 0
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+@pytest.mark.parametrize("case", ALL_CASES, ids=[c["name"] for c in ALL_CASES])
 def test_web_page_cell_for_cell(case: dict[str, Any]) -> None:
     extraction = extract(admit(FIXTURES / case["source"], documents=True))
     submission = extraction.submission
     assert (submission.unit_name, submission.year, submission.file_format) == (case["unit"], case["year"], "html")
     assert_cells(submission, case)
     assert [h.text for h in extraction.headings] == case["headings"]
-    assert [h.section for h in extraction.headings] == [s.key for s in SPEC.sections]
+    assert [h.section for h in extraction.headings] == [s.key for s in spec_of(case).sections]
     for key in ("s5", "s6"):
         assert submission.texts[key], (case["name"], key)
     # 六 ends at the signature: the page's footer is not narrative
     assert "版权所有" not in submission.texts["s6"] and len(submission.texts["s6"]) < 200
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+@pytest.mark.parametrize("case", ALL_CASES, ids=[c["name"] for c in ALL_CASES])
 def test_flaws_found_at_their_place(case: dict[str, Any]) -> None:
     submission = read_workbook(FIXTURES / case["source"])
     findings = check_file(submission).findings
@@ -77,6 +80,8 @@ def test_flaws_found_at_their_place(case: dict[str, Any]) -> None:
         assert blank and "（空白）" in blank[0].message
         assert any(f.code == "A390" and f.cell_key == "t3.R1.c2" for f in findings)
     assert not [f for f in findings if f.code in ("T901", "T902")], case["name"]  # the narratives agree
+    assert not [f for f in findings if f.code == "N602"], case["name"]  # each 六 states the fee situation
+    assert not [f for f in findings if f.code == "N607"], case["name"]  # and says none was charged, as the tables
 
 
 def test_single_other_row_and_old_labels_are_reported() -> None:
@@ -318,3 +323,48 @@ def test_seed_text_copy_with_columns_out_of_line() -> None:
         submission.texts["s1_2"].startswith("(二) 依申请公开办理情况")
         or "未收到依申请公开件" in submission.texts["s1_2"]
     )
+
+
+def test_sub_heads_go_to_the_parts_they_name() -> None:
+    """The 公安局 report's own sub-heads of 一: (一) has no part's words and stays under the lead paragraph's part;
+    (二) names 管理, (三) its channels (渠道), (四) 监督. None of them speaks of 依申请 on its own."""
+    texts = read_workbook(FIXTURES / "pingtan_gaj_2022.html").texts
+    firsts = {k: [line[:7] for line in texts[k].splitlines() if line.startswith("（")] for k in texts}
+    assert firsts["s1_1"] == ["（一）突出重点"] and texts["s1_1"].startswith("2022年，在区管委会办公室")
+    assert (firsts["s1_2"], firsts["s1_3"], firsts["s1_4"], firsts["s1_5"]) == (
+        [],
+        ["（二）规范管理"],
+        ["（三）拓宽渠道"],
+        ["（四）严格审查"],
+    )
+    # A sub-head that names a part already opened stays where it is (the 社会事业局's （二） names 主动公开).
+    texts = read_workbook(FIXTURES / "pingtan_shsyj_2025.html").texts
+    assert "（二） 主动公开渠道优化" in texts["s1_1"] and "（一） 信息制作与管理" in texts["s1_3"]
+    assert "（三） 依申请公开规范办理" in texts["s1_2"] and "（四）监督与能力建设" in texts["s1_5"]
+
+
+def test_2019_page_with_a_negative_change_and_an_amount_in_yuan(tmp_path: Path) -> None:
+    from tests.published_cases import draft_html
+
+    spec = spec_by_id("gip2019")
+    headings = [s.heading for s in spec.sections]
+    texts = {"s1": "总体情况。", "s5": "存在的问题和改进情况。", "s6": "无。"}
+    values = {
+        "t2.licensing.items": "12",
+        "t2.licensing.change": "-8",  # 本年增/减: a decrease is printed negative
+        "t2.fees.change": "－2",  # full-width minus
+        "t2.procurement.purchases": "5",
+        "t2.procurement.amount": "75394432.52元",  # the cell is in 元: kept as printed, not converted
+    }
+    page = draft_html(spec, values, title="某县某局2020年政府信息公开工作年度报告", headings=headings, texts=texts)
+    path = tmp_path / "page.html"
+    path.write_text(page, encoding="utf-8")
+    submission = read_workbook(path)
+    assert submission.spec.id == "gip2019" and submission.year == 2020
+    assert submission.values["t2.licensing.change"] == -8 and submission.values["t2.fees.change"] == -2
+    assert submission.values["t2.procurement.amount"] == Decimal("75394432.52")
+    findings = check_file(submission).findings
+    assert not [f for f in findings if f.code in ("V201", "V202")]  # a change may be negative
+    # 12 - 8 ≥ 0 holds; 0 items and a change of -2 does not (A306 at that row's first cell, located in the page)
+    a306 = [f for f in findings if f.code == "A306"]
+    assert [f.cell_key for f in a306] == ["t2.fees.items"] and a306[0].message.startswith("表二（文中第1个表格第15行）")

@@ -3,6 +3,9 @@ T901/T902 checks on returned workbooks' 文字内容 as on published documents."
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 import pytest
 
 from giptemplate.checks.checker import check_file
@@ -53,6 +56,14 @@ SENTENCES: list[tuple[str, dict[str, int]]] = [
     # the seed report (教体局 2021)
     ("全年我局未收到依申请公开件", {"new": 0}),
     ("截至2021年底，郑县教育体育局官方微信公共号关注用户达到15298人次，全年官方微信公众号公布共146期教育领域信息", {}),
+    (
+        "按照《国务院办公厅关于印发政府信息公开信息处理费管理办法的通知》（国办函〔2020〕109号）规定，"
+        "2021年郑县教育体育局依申请公开政府信息未收费",
+        {"processing_fee": 0},
+    ),
+    # 信息处理费 charged, as published reports state it (quoted in public report-parsing code)
+    ("依据《政府信息公开信息处理费管理办法》规定，2025年全市实际收取信息处理费共计400元", {"processing_fee": 400}),
+    ("2025 年有 1 件政府信息公开申请案件收取信息处理费 380 元", {"processing_fee": 380, "processing_fee_cases": 1}),
     # the issue's examples of contradictions
     ("本年共收到申请75件", {"new": 75}),
     ("现行有效行政规范性文件393件", {"norm_in_force": 393}),
@@ -88,8 +99,8 @@ def test_chinese_numbers(text: str, number: int) -> None:
     assert chinese_number(text) == number
 
 
-def _values(spec: Spec, **cells: int) -> dict[str, int | None]:
-    values: dict[str, int | None] = {c.key: 0 for c in spec.cells.values()}
+def _values(spec: Spec, **cells: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {c.key: 0 for c in spec.cells.values()}
     values.update({k.replace("__", "."): v for k, v in cells.items()})
     return values
 
@@ -122,3 +133,35 @@ def test_returned_workbook_narrative_is_checked(spec: Spec) -> None:
     t901 = [f for f in check_file(wrong).findings if f.code == "T901"]
     assert len(t901) == 1 and t901[0].actual == "7" and t901[0].expected == "5"
     assert t901[0].sheet is None or t901[0].file == wrong.file
+
+
+FEE_CHARGED = "2025 年有 1 件政府信息公开申请案件收取信息处理费 380 元。"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "cells", "fee_check"),
+    [
+        # charged, but no application at all in table 三
+        (FEE_CHARGED, {}, "charged_without_applications"),
+        # charged, and the same amount in the 行政事业性收费 cell (in 万元: 0.038, or the 元 figure as is)
+        (FEE_CHARGED, {"t3__R1__c1": 1, "t2__fees__amount": Decimal("0.038")}, "counted_as_administrative_fee"),
+        (FEE_CHARGED, {"t3__R1__c1": 1, "t2__fees__amount": 380}, "counted_as_administrative_fee"),
+        # no fee notice issued, but an application closed for not paying after one
+        ("本年度未发出收费通知，未收取信息处理费。", {"t3__R1__c1": 2, "t3__R22__c7": 1}, "notices_denied"),
+        # consistent statements: nothing
+        (FEE_CHARGED, {"t3__R1__c1": 1, "t3__R1__c7": 1}, None),
+        ("2022年，无收取信息处理费情况。", {}, None),
+        ("本年度未发出收费通知。", {"t3__R1__c1": 2}, None),
+    ],
+)
+def test_processing_fee_against_the_tables(sentence: str, cells: dict[str, Any], fee_check: str | None) -> None:
+    spec = spec_by_id("gip2021")
+    shown = _values(spec, **cells)
+    if "t3__R1__c1" in cells:
+        shown["t3.R1.c7"] = cells["t3__R1__c1"]
+    findings = claim_findings(spec, {"s6": sentence}, shown)
+    n607 = [f for f in findings if f.code == "N607"]
+    assert [f.extra["fee_check"] for f in n607] == ([fee_check] if fee_check else [])
+    assert not [f for f in findings if f.code.startswith("T9")]
+    if n607:
+        assert n607[0].severity == "info" and sentence.rstrip("。") in n607[0].message

@@ -23,6 +23,7 @@ from giptemplate.format.spec import Spec, templates_dir
 
 _FRAGMENTS = {
     "{N}": r"(?P<n>\d+|[零〇一二两三四五六七八九十百千]+)",
+    "{A}": r"\s*(?P<n>\d+(?:\.\d+)?)\s*",
     "{U}": r"\s*(?:件|项|个|宗|份|起|次)",
     "{G}": r"[^0-9０-９。；;，,零〇一二两三四五六七八九十百千]{0,16}?",
 }
@@ -41,9 +42,23 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class FeeCheck:
+    """A statement about the 信息处理费 against what the tables imply (see templates/claims/*.toml)."""
+
+    key: str
+    claims: tuple[str, ...]
+    when: str  # "charged" (read as more than 0) or "none" (read as 0)
+    cells: tuple[str, ...]
+    test: str  # "zero", "nonzero" or "equals_amount"
+    says: str
+    factors: tuple[Decimal, ...] = ()
+
+
+@dataclass(frozen=True)
 class Claims:
     claims: tuple[Claim, ...]
     scope_words: tuple[str, ...]
+    fee_checks: tuple[FeeCheck, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +66,7 @@ class Reading:
     """One number a sentence states: which claim, the number, the sentence, and whether its scope differs."""
 
     claim: str
-    number: int
+    number: int | Decimal
     sentence: str
     other_scope: bool = False
 
@@ -95,7 +110,19 @@ def claims_for(spec_id: str) -> Claims:
         )
         for c in data.get("claims", ())
     )
-    return Claims(claims, tuple(data.get("scope_words", ())))
+    fee_checks = tuple(
+        FeeCheck(
+            key=f["key"],
+            claims=tuple(f["claims"]),
+            when=f["when"],
+            cells=tuple(f["cells"]),
+            test=f["test"],
+            says=f["says"],
+            factors=tuple(Decimal(x) for x in f.get("factors", ())),
+        )
+        for f in data.get("fee_checks", ())
+    )
+    return Claims(claims, tuple(data.get("scope_words", ())), fee_checks)
 
 
 def read_claims(text: str, claims: Claims) -> list[Reading]:
@@ -115,13 +142,14 @@ def read_claims(text: str, claims: Claims) -> list[Reading]:
     return readings
 
 
-def _read_one(claim: Claim, sentence: str, taken: list[tuple[int, int]]) -> int | None:
+def _read_one(claim: Claim, sentence: str, taken: list[tuple[int, int]]) -> int | Decimal | None:
     for pattern in claim.patterns:
         for m in pattern.finditer(sentence):
             span = m.span("n")
             if any(a <= span[0] < b for a, b in taken):
                 continue
-            number = chinese_number(m.group("n"))
+            text = m.group("n")
+            number: int | Decimal | None = Decimal(text) if "." in text else chinese_number(text)
             if number is not None:
                 taken.append(span)
                 return number
@@ -172,6 +200,58 @@ def claim_findings(
                     **(where or {}),
                 )
             )
+    findings += _fee_findings(spec, claims, texts, shown, places, where)
+    return findings
+
+
+def _fee_findings(
+    spec: Spec,
+    claims: Claims,
+    texts: Mapping[str, str],
+    shown: Mapping[str, Number | None],
+    places: Mapping[str, str] | None,
+    where: Mapping[str, Any] | None,
+) -> list[Finding]:
+    """N607: what the narrative says about the 信息处理费 against what the tables imply (one finding per check)."""
+    if not claims.fee_checks:
+        return []
+    parts = {p.key: p.display_title for p in spec.parts}
+    titles = {c.key: c.title for c in claims.claims}
+    readings = [(part_key, r) for part_key, text in texts.items() for r in read_claims(text or "", claims)]
+    findings: list[Finding] = []
+    for check in claims.fee_checks:
+        values = [shown.get(k) for k in check.cells]
+        if not check.cells or any(v is None for v in values):
+            continue
+        total = sum((Decimal(v) for v in values if v is not None), Decimal(0))
+        for part_key, reading in readings:
+            if reading.claim not in check.claims:
+                continue
+            if (check.when == "charged") != (reading.number > 0):
+                continue
+            amount = Decimal(reading.number)
+            hit = (
+                (check.test == "zero" and total == 0)
+                or (check.test == "nonzero" and total != 0)
+                or (check.test == "equals_amount" and total != 0 and any(amount * f == total for f in check.factors))
+            )
+            if not hit:
+                continue
+            cells = _cells_words(spec, check.cells, places)
+            said = "为 0" if reading.number == 0 else _fmt(amount)
+            findings.append(
+                make(
+                    "N607",
+                    f"“{parts.get(part_key, part_key)}”中“{reading.sentence}”称{titles[reading.claim]}{said}，"
+                    f"{check.says}（{cells}为 {_fmt(total)}），请核对。",
+                    cell_key=check.cells[0],
+                    expected=_fmt(total),
+                    actual=_fmt(amount),
+                    extra={"fee_check": check.key, "sentence": reading.sentence, "part": part_key},
+                    **(where or {}),
+                )
+            )
+            break
     return findings
 
 

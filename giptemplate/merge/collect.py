@@ -8,6 +8,7 @@ wrong while reading it becomes its 无法读取 reason.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import multiprocessing
 import os
@@ -21,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from giptemplate.errors import IntakeError
+from giptemplate.errors import InputError, IntakeError
 from giptemplate.files.paths import display_name, display_text, safe_component
 from giptemplate.findings import Finding, make
 from giptemplate.format.arithmetic import Number
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from giptemplate.checks.checker import RelationTally
     from giptemplate.workbook.submission import Submission
 
+LONG_KIND = "long"  # long Parquet data of a merge
 SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".et"})
 # Published reports, read by giptemplate.published (text copies are read only when named).
 DOCUMENT_SUFFIXES = frozenset({".docx", ".pdf", ".html", ".htm", ".mhtml", ".mht"})
@@ -415,6 +417,11 @@ def process_file(path: str | Path) -> FileResult:
 
     path = Path(path)
     size, mtime = _stat(path)
+    if path.suffix.lower() == ".parquet":
+        if str(path) in _explicit:
+            return _long_lower(path, size, mtime)
+        if _is_long_data(path):  # our own long output left in an input folder: never counted twice
+            return FileResult(str(path), size, mtime, kind=LONG_KIND, generated=True)
     try:
         submission = read_workbook(path)
         kind = submission.meta.get("kind", "")
@@ -490,6 +497,44 @@ def process_file(path: str | Path) -> FileResult:
         texts=texts,
         tally=tally,
         lower=lower,
+    )
+
+
+def _is_long_data(path: Path) -> bool:
+    from giptemplate.merge.longframe import is_long_data
+
+    return is_long_data(path)
+
+
+def _long_lower(path: Path, size: int, mtime: float) -> FileResult:
+    """A lower level's long Parquet data (named explicitly), taken as its summary workbook would be: its units'
+    totals as the values, its 报送情况 and findings carried up."""
+    from giptemplate.format.spec import spec_by_id
+    from giptemplate.merge.aggregate import aggregate
+    from giptemplate.merge.longframe import read_long_lower
+    from giptemplate.workbook.writer import SUMMARY_SCOPE
+
+    try:
+        spec_id, office, year, units, lower = read_long_lower(path)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except InputError as exc:
+        return FileResult(str(path), size, mtime, error_code="F006", error_message=str(exc))
+    except OSError as exc:
+        return FileResult(str(path), size, mtime, error_code="F005", error_message=f"{display_name(path)}：{exc}")
+    spec = spec_by_id(spec_id)
+    totals = aggregate(spec, units).values
+    return FileResult(
+        path=str(path),
+        size=size,
+        mtime=mtime,
+        sha256=digest,
+        spec_id=spec_id,
+        unit_name=office,
+        scope=SUMMARY_SCOPE,
+        year=year,
+        kind=SUMMARY_KIND,
+        values=tuple(totals.get(k) for k in spec.cells),
+        lower=lower,  # its findings are carried up with its 报送情况
     )
 
 

@@ -20,6 +20,7 @@ differ is never reported as 100% alike.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
 import hashlib
@@ -29,7 +30,7 @@ import zlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from giptemplate.findings import Finding, make
+from giptemplate.findings import CODES, Finding
 from giptemplate.format.spec import Spec
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ BANDS = 16  # 4 rows a band: texts 80% alike share a bucket with probability 0.9
 SENTENCE_DIGEST = 8
 NEAR_MAX = 0.99  # shown for texts whose letters differ, however close the estimate is
 SENTENCE_FLOOR = 0.6  # below this shingle estimate, texts cannot share 80% of their sentences: not worth a look
-PAIR_CHUNK = 200_000  # candidate pairs compared at once (bounds the temporary arrays)
+PAIR_CHUNK = 8192  # candidate pairs compared at once: their temporary arrays (4 MiB) stay in the cache
 LISTED = 10
 
 _SENTENCE_END = re.compile(r"[。；！？;!?\n]+")
@@ -102,30 +103,48 @@ def _candidate_pairs(signatures: np.ndarray[Any, np.dtype[np.uint32]]) -> np.nda
     import numpy as np
 
     n = len(signatures)
-    rows = NUM_PERM // BANDS
-    found = []
-    for band in range(BANDS):
-        block = signatures[:, band * rows : (band + 1) * rows].astype(np.uint64)
-        key = block[:, 0]
-        for r in range(1, rows):
-            key = key * np.uint64(0x100000001B3) ^ block[:, r]  # a collision only adds a pair that is then compared
-        order = np.argsort(key, kind="stable")
-        ranked = key[order]
-        same = ranked[1:] == ranked[:-1]
-        if not same.any():
-            continue
-        firsts = order[np.searchsorted(ranked, ranked)]
-        later = order[1:][same]
-        found.append(np.stack([order[:-1][same], later], axis=1))
-        found.append(np.stack([firsts[1:][same], later], axis=1))
-    if not found:
+    if n < 2:
         return np.empty((0, 2), dtype=np.int64)
-    pairs = np.concatenate(found).astype(np.int64)
-    pairs.sort(axis=1)
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    codes = np.sort(pairs[:, 0] * n + pairs[:, 1])
-    codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))]  # unique: a sort beats numpy's hash here
-    return np.stack([codes // n, codes % n], axis=1)
+    rows = NUM_PERM // BANDS
+    # Every band's bucket key at once (texts x bands).
+    block = signatures.reshape(n, BANDS, rows).astype(np.uint64)
+    key = block[:, :, 0]
+    for r in range(1, rows):
+        key = key * np.uint64(0x100000001B3) ^ block[:, :, r]
+    # Mixed (a bijection) so that the top bits kept below depend on every row of the band.
+    key ^= key >> np.uint64(32)
+    key *= np.uint64(0xD6E8FEB86659FD93)
+    key ^= key >> np.uint64(32)
+    # One number per text and band, sorted as plain integers (far cheaper than an argsort): the band in the top
+    # bits, then as many bits of the key as fit, then the text. Equal keys of a band are then runs, their texts in
+    # increasing order. A collision of the truncated keys only adds a pair that is then compared.
+    text_bits = max(1, (n - 1).bit_length())
+    band_bits = max(1, (BANDS - 1).bit_length())
+    key_bits = 64 - band_bits - text_bits
+    bands = np.arange(BANDS, dtype=np.uint64) << np.uint64(64 - band_bits)
+    texts = np.arange(n, dtype=np.uint64)[:, None]
+    packed = bands | (key >> np.uint64(64 - key_bits)) << np.uint64(text_bits) | texts
+    packed = np.sort(packed.ravel())
+    bucket = packed >> np.uint64(text_bits)
+    text = (packed & np.uint64((1 << text_bits) - 1)).astype(np.int64)
+    same = bucket[1:] == bucket[:-1]
+    if not same.any():
+        return np.empty((0, 2), dtype=np.int64)
+    opens = np.concatenate(([True], ~same))  # where each run starts
+    firsts = text[np.flatnonzero(opens)[np.cumsum(opens) - 1]]  # each position's run's first text
+    later = text[1:][same]
+    band = (packed[1:][same] >> np.uint64(64 - band_bits)).astype(np.intp)
+    # Each text has at most one text before it and one first text in each band: its partners, one row per text,
+    # made unique within the row (small sorts, far cheaper than sorting all the pairs). Both partners are smaller
+    # than the text, as texts increase within a run.
+    partners = np.full((n, 2 * BANDS), -1, dtype=np.int32 if n < 2**31 else np.int64)
+    partners[later, band] = text[:-1][same]
+    partners[later, BANDS + band] = firsts[1:][same]
+    partners.sort(axis=1)
+    keep = partners >= 0
+    keep[:, 1:] &= partners[:, 1:] != partners[:, :-1]
+    larger, column = np.nonzero(keep)
+    return np.stack([partners[larger, column].astype(np.int64), larger.astype(np.int64)], axis=1)
 
 
 def near_pairs(prints: Sequence[TextPrint]) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, Any]]:
@@ -191,64 +210,92 @@ def _copy_findings(spec: Spec, included: Sequence[FileResult]) -> list[Finding]:
     layout = layout_for(spec)
     parts = {p.key: p for p in spec.parts if p.key in copy_checked_parts(spec)}
     findings: list[Finding] = []
-    file_names = [r.name for r in included]
-    unit_names = [r.unit_name or name for r, name in zip(included, file_names, strict=True)]
     distinct_by_part: dict[str, dict[bytes, list[int]]] = {k: {} for k in parts}  # digest -> units with the text
     prints_by_part: dict[str, dict[bytes, TextPrint]] = {k: {} for k in parts}
     for i, r in enumerate(included):
         for fp in r.texts:
-            units = distinct_by_part[fp.part].get(fp.digest) if fp.part in parts else None
+            distinct = distinct_by_part.get(fp.part)
+            if distinct is None:
+                continue
+            units = distinct.get(fp.digest)
             if units is None:
-                if fp.part in parts:
-                    distinct_by_part[fp.part][fp.digest] = [i]
-                    prints_by_part[fp.part][fp.digest] = fp
+                distinct[fp.digest] = [i]
+                prints_by_part[fp.part][fp.digest] = fp
             else:
                 units.append(i)
+    file_names: list[str] | None = None  # made once some text is shared
+    severity = CODES["N605"][0]
     for part_key, part in parts.items():
         distinct, prints = distinct_by_part[part_key], prints_by_part[part_key]
         order = list(prints)
-        labels, best_of = copy_groups([prints[d] for d in order])
+        labels_of, best_of = copy_groups([prints[d] for d in order])
         # Only texts in a group of copies, or held by several units, are looked at one by one.
-        shared = np.flatnonzero(np.bincount(labels)[labels] > 1).tolist() if len(order) else []
-        shared = sorted({*shared, *(n for n, d in enumerate(order) if len(distinct[d]) > 1)})
-        roots = {n: int(labels[n]) for n in shared}
-        best = {n: float(best_of[n]) for n in shared}
+        labels = labels_of.tolist()
+        holders = [distinct[d] for d in order]
+        in_group = (np.bincount(labels_of)[labels_of] > 1).tolist() if order else []
+        shared = [n for n, units in enumerate(holders) if in_group[n] or len(units) > 1]
+        if not shared:
+            continue
+        if file_names is None:
+            file_names = [r.name for r in included]
         members: dict[int, list[int]] = {}  # group -> its units, in input order
         for n in shared:
-            members.setdefault(roots[n], []).extend(distinct[order[n]])
-        for group in members.values():
-            group.sort()
-        place = layout.parts[part_key]
-        sheet, a1, title = place.sheet, place.a1, part.display_title  # the same for every finding of the part
-        listings: dict[tuple[int, int], str] = {}  # (group root, the unit or -1 for any unit not named) -> names
-        for n in shared:
-            digest = order[n]
-            group = members[roots[n]]
-            count = len(group) - 1
-            if count <= 0:
+            members.setdefault(labels[n], []).extend(holders[n])
+        # Each group's message names a few of the others: it stays short however large the batch is. A unit among
+        # the first few is not named in its own message; the others all see the same names.
+        listings: dict[int, tuple[int, int, str, dict[int, str]]] = {}  # group -> units, last named, listings
+        for label, group in members.items():
+            if len(group) < 2:
                 continue
-            similarity = 1.0 if len(distinct[digest]) > 1 else best[n]
+            group.sort()
             head = group[: LISTED + 1]
-            for i in distinct[digest]:
-                # Name a few of the others: the message stays short however large the batch is. Units past the
-                # first few all see the same names, so their listing is made once.
-                listing_key = (roots[n], i if i in head else -1)
-                listed = listings.get(listing_key)
-                if listed is None:
-                    names = [unit_names[j] for j in head if j != i][:LISTED]
-                    listed = "、".join(names) + (f" 等 {count} 个单位" if count > len(names) else "")
-                    listings[listing_key] = listed
+            names = [included[j].unit_name or file_names[j] for j in head]
+            count = len(group) - 1
+            named = {
+                i: _listing([name for j, name in zip(head, names, strict=True) if j != i][:LISTED], count) for i in head
+            }
+            listings[label] = (count, head[-1], _listing(names[:LISTED], count), named)
+        best = best_of.tolist()
+        place = layout.parts[part_key]
+        # What every finding of the part shares. The findings are made without the dataclass's __init__, which
+        # would cost most of the time when tens of thousands of units copy texts.
+        common = {**_BLANK, "code": "N605", "severity": severity, "sheet": place.sheet, "cell": place.a1}
+        title = part.display_title
+        for n in shared:
+            listing = listings.get(labels[n])
+            if listing is None:
+                continue
+            count, last_named, others, named = listing
+            units = holders[n]
+            similarity = 1.0 if len(units) > 1 else best[n]
+            lead = f"「{title}」与本批其他单位雷同（相似度 {similarity:.0%}）："
+            extra = {"part": part_key, "similarity": similarity, "units": count}
+            for i in units:
                 r = included[i]
-                findings.append(
-                    make(
-                        "N605",
-                        f"「{title}」与本批其他单位雷同（相似度 {similarity:.0%}）：{listed}。",
-                        file=file_names[i],
-                        unit_name=r.unit_name,
-                        unit_code=r.unit_code,
-                        sheet=sheet,
-                        cell=a1,
-                        extra={"part": part_key, "similarity": similarity, "units": count},
-                    )
+                finding = _new(Finding)
+                _assign(
+                    finding,
+                    "__dict__",
+                    {
+                        **common,
+                        "message": f"{lead}{named[i] if i <= last_named else others}。",
+                        "file": file_names[i],
+                        "unit_name": r.unit_name,
+                        "unit_code": r.unit_code,
+                        "extra": dict(extra),
+                    },
                 )
+                findings.append(finding)
     return findings
+
+
+def _listing(names: list[str], count: int) -> str:
+    return "、".join(names) + (f" 等 {count} 个单位" if count > len(names) else "")
+
+
+_new = object.__new__
+_assign = object.__setattr__
+# Every field of a Finding at its default: the findings made above start from it.
+_BLANK: dict[str, Any] = {
+    f.name: f.default for f in dataclasses.fields(Finding) if f.default is not dataclasses.MISSING
+}

@@ -43,6 +43,9 @@ def dask_client(jobs: int | None, scheduler: str | None) -> tuple[Any, Any]:
         threads_per_worker=1,  # reading is CPU-bound Python: processes, not threads
         processes=True,
         dashboard_address=None,
+        # The scheduler's health endpoints bind 8787 even without a dashboard; a second cluster on the machine
+        # would then warn (an error under the test suite's warning filter). Port 0 lets the OS choose.
+        scheduler_kwargs={"dashboard_address": ":0"},
         silence_logs=logging.ERROR,
     )
     return Client(cluster), cluster  # type: ignore[no-untyped-call]

@@ -3,12 +3,20 @@
 Every value carries the unit, the file name and hash, and the sheet and cell it was read from, so any total can
 be traced back (数据反查). Values stay exact: ``int`` counts and ``Decimal`` fees in the frame, text in Parquet
 (never float), and CSV cells that a spreadsheet would run as a formula are neutralised.
+
+A Parquet file also carries, in its metadata, the merge's office and its accounts: every row of its 报送情况 and
+of its 校验问题, so that the level above can merge it as it merges a summary workbook
+(:func:`read_long_lower`): the units a county counted, and the ones it did not (未报送 included), stay visible.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
+import json
+import zlib
 from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +30,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from giptemplate.merge import MergeResult
+    from giptemplate.merge.lower import LowerSummary
 
 COLUMNS = (
     "unit_code",
@@ -139,9 +148,116 @@ def _schema(result: MergeResult) -> Any:
         [(c, pa.bool_() if c == "derived" else pa.int32() if c == "year" else pa.string()) for c in COLUMNS],
         metadata={
             b"value": _value_note(result.spec).encode(),
-            b"giptemplate.format.spec": result.spec.id.encode(),
+            SPEC_KEY: result.spec.id.encode(),
+            OFFICE_KEY: result.office.encode(),
+            ACCOUNTS_KEY: _accounts(result),
         },
     )
+
+
+SPEC_KEY = b"giptemplate.spec"
+_SPEC_KEYS = (SPEC_KEY, b"giptemplate.format.spec")  # the second written for a while by mistake: read both
+OFFICE_KEY = b"giptemplate.office"
+ACCOUNTS_KEY = b"giptemplate.accounts"  # base64 of zlib-compressed JSON: {"entries": [...], "findings": [...]}
+_ENTRY_FIELDS: tuple[str, ...] = ("status", "unit_name", "unit_code", "group", "included", "reason", "file")
+_ENTRY_FIELDS += ("errors", "explains", "warnings", "infos", "saved_at", "sha256")
+_FINDING_FIELDS = ("code", "severity", "message", "file", "sheet", "cell", "unit_name", "unit_code")
+
+
+def _accounts(result: MergeResult) -> bytes:
+    """The merge's 报送情况 and findings, as the level above reads them back (compressed: a province has many)."""
+    data = {
+        "entries": [[getattr(e, f) for f in _ENTRY_FIELDS] for e in result.entries],
+        "findings": [[getattr(f, name) for name in _FINDING_FIELDS] for f in result.finding_list],
+    }
+    return base64.b64encode(zlib.compress(json.dumps(data, ensure_ascii=False).encode(), 6))
+
+
+def read_long_lower(path: str | Path) -> tuple[str, str, int | None, list[Any], LowerSummary]:
+    """A lower level's long Parquet data: its spec id, its office, its year and its units' values (in the spec's
+    cell order), and its 报送情况 and findings. Raises :class:`InputError` (in Chinese) when the file is not long
+    data this tool wrote."""
+    import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
+
+    from giptemplate.findings import CODES, DECLARED, Finding
+    from giptemplate.format.spec import spec_by_id
+    from giptemplate.merge.aggregate import UnitValues
+    from giptemplate.merge.lower import LowerEntry, LowerSummary
+
+    name = Path(path).name
+    try:
+        schema = pq.read_schema(path)
+        metadata = schema.metadata or {}
+        # A file of a dataset (write_dataset) holds no year column: its folder (year=2024) does.
+        wanted = [c for c in ("unit_code", "unit_name", "year", "cell_key", "value") if c in schema.names]
+        table = pq.read_table(path, columns=wanted)
+    except Exception as exc:  # pyarrow's errors differ by version; the file is simply not ours
+        raise InputError(f"{name} 不是本工具写出的长表数据（{type(exc).__name__}），无法读取") from None
+    try:
+        spec = spec_by_id(next(metadata[k] for k in _SPEC_KEYS if k in metadata).decode())
+        accounts = json.loads(zlib.decompress(base64.b64decode(metadata[ACCOUNTS_KEY])))
+    except (KeyError, ValueError, StopIteration, zlib.error):
+        raise InputError(f"{name} 缺少本工具写入的格式或报送情况信息，无法作为下级汇总读取") from None
+    office = metadata.get(OFFICE_KEY, b"").decode() or Path(path).stem
+    columns = table.to_pydict()
+    if "year" not in columns:
+        folder = next((p for p in Path(path).parts[::-1] if p.startswith("year=")), "year=")
+        year_of_folder = int(folder[5:]) if folder[5:].isdigit() else None
+        columns["year"] = [year_of_folder] * table.num_rows
+    for column in ("unit_code", "unit_name", "cell_key", "value"):
+        if column not in columns:
+            raise InputError(f"{name} 缺少长表的 {column} 列，无法作为下级汇总读取")
+    keys = list(spec.cells)
+    index = {k: i for i, k in enumerate(keys)}
+    units: dict[tuple[str, str], list[Any]] = {}
+    years = set()
+    for code, unit_name, year, key, value in zip(
+        columns["unit_code"], columns["unit_name"], columns["year"], columns["cell_key"], columns["value"], strict=True
+    ):
+        at = index.get(key)
+        if at is None:
+            raise InputError(f"{name} 含有{spec.title}中没有的单元格 {key}，无法读取")
+        values = units.setdefault((code or "", unit_name or ""), [None] * len(keys))
+        values[at] = _number(value, spec.cells[key].type.integral, name)
+        years.add(year)
+    entries = tuple(LowerEntry(*row) for row in accounts["entries"])
+    findings = []
+    for code, severity, message, file, sheet, cell, unit_name, unit_code in accounts["findings"]:
+        if code in CODES or code in DECLARED:
+            findings.append(
+                Finding(
+                    code=code,
+                    severity=severity,
+                    message=message,
+                    file=file,
+                    sheet=sheet,
+                    cell=cell,
+                    unit_name=unit_name,
+                    unit_code=unit_code,
+                )
+            )
+    year = next(iter(years)) if len(years) == 1 else None
+    rows = [UnitValues(n, c, tuple(v)) for (c, n), v in units.items()]
+    return spec.id, office, year, rows, LowerSummary(entries, tuple(findings))
+
+
+def is_long_data(path: str | Path) -> bool:
+    """Whether a file is long Parquet data this tool wrote (its metadata names a spec)."""
+    try:
+        import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
+
+        return any(k in (pq.read_schema(path).metadata or {}) for k in _SPEC_KEYS)
+    except Exception:  # not Parquet at all, or pyarrow missing
+        return False
+
+
+def _number(text: str | None, integral: bool, name: str) -> Any:
+    if text is None:
+        return None
+    try:
+        return int(text) if integral else Decimal(text)
+    except (ValueError, InvalidOperation):
+        raise InputError(f"{name} 中的数值“{text[:20]}”无法识别") from None
 
 
 def _batches(result: MergeResult, schema: Any) -> Iterator[Any]:
@@ -164,7 +280,7 @@ def _batches(result: MergeResult, schema: Any) -> Iterator[Any]:
 
 
 def _write_parquet(result: MergeResult, target: Path) -> None:
-    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 
     schema = _schema(result)
     with atomic.atomic_path(target) as temporary, pq.ParquetWriter(temporary, schema) as writer:

@@ -21,31 +21,37 @@ SUMMARY_KIND = "summary"
 SUMMARY_CHECKED = ("A", "V", "Y")  # finding code prefixes kept for a lower summary: arithmetic, values, cross-year
 STATUS_SHEET = "报送情况"
 FINDINGS_SHEET = "校验问题"
-STATUS_COLUMNS = {
-    "unit_name": "单位名称",
-    "unit_code": "单位代码",
-    "group": "分组",
-    "status": "状态",
-    "included": "计入汇总",
-    "reason": "说明",
-    "file": "文件",
-    "errors": "错误",
-    "explains": "需说明",
-    "warnings": "警告",
-    "infos": "提示",
-    "saved_at": "保存时间（北京时间）",
-    "sha256": "SHA-256",
-}
-FINDING_COLUMNS = {
-    "unit_name": "单位名称",
-    "unit_code": "单位代码",
-    "file": "文件",
-    "sheet": "工作表",
-    "cell": "单元格",
-    "code": "代码",
-    "severity": "严重程度",
-    "message": "说明",
-}
+# The headings of the summary's 报送情况 and 校验问题, by field, in the sheets' order: the summary writes them
+# (:mod:`giptemplate.merge.summary`) and the level above finds its rows by them.
+STATUS_HEADER: tuple[tuple[str, str], ...] = (
+    ("index", "序号"),
+    ("unit_name", "单位名称"),
+    ("unit_code", "单位代码"),
+    ("group", "分组"),
+    ("status", "状态"),
+    ("included", "计入汇总"),
+    ("reason", "说明"),
+    ("file", "文件"),
+    ("errors", "错误"),
+    ("explains", "需说明"),
+    ("warnings", "警告"),
+    ("infos", "提示"),
+    ("saved_at", "保存时间（北京时间）"),
+    ("sha256", "SHA-256"),
+)
+FINDING_HEADER: tuple[tuple[str, str], ...] = (
+    ("unit_name", "单位名称"),
+    ("unit_code", "单位代码"),
+    ("file", "文件"),
+    ("sheet", "工作表"),
+    ("cell", "单元格"),
+    ("code", "代码"),
+    ("severity", "严重程度"),
+    ("title", "问题类型"),
+    ("message", "说明"),
+)
+STATUS_COLUMNS = {field: label for field, label in STATUS_HEADER if field != "index"}  # what is read back
+FINDING_COLUMNS = {field: label for field, label in FINDING_HEADER if field != "title"}
 _SEVERITY_BY_LABEL: dict[str, Severity] = {label: s for s, label in SEVERITY_LABELS.items()}
 
 

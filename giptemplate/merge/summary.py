@@ -28,6 +28,7 @@ from giptemplate.format.arithmetic import Number
 from giptemplate.format.layout import layout_for
 from giptemplate.format.spec import Cell, Indicator, Spec
 from giptemplate.merge.aggregate import AGGREGATE_UNIT, IndicatorValue, aggregate, cell_title, indicator_value
+from giptemplate.merge.lower import FINDING_HEADER, STATUS_HEADER
 from giptemplate.merge.times import beijing_time
 from giptemplate.workbook.textwidth import fitted_height, row_lines
 from giptemplate.workbook.writer import SUMMARY_SCOPE, Fill, TemplateWriter
@@ -346,46 +347,32 @@ def _status_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) -> N
     for note in notes:
         _banner(sheet, first, note, f.note, STATUS_WIDTHS[:9])
         first += 1
-    header = [
-        "序号",
-        "单位名称",
-        "单位代码",
-        "分组",
-        "状态",
-        "计入汇总",
-        "说明",
-        "文件",
-        "错误",
-        "需说明",
-        "警告",
-        "提示",
-        "保存时间（北京时间）",
-        "SHA-256",
-    ]
+    header = [label for _, label in STATUS_HEADER]
     top = first + 1
     for col, text in enumerate(header):
         _check(sheet.write_string(top, col, text, f.header), text)
     for i, e in enumerate(result.entries, start=1):
         mark = f.severity["error"] if e.status in ("有错误", "无法读取", "未报送") else f.text
+        cells: dict[str, tuple[str | int | float | None, Format]] = {
+            "index": (i, f.count),
+            "unit_name": (e.unit_name, f.wrap),
+            "unit_code": (e.unit_code, f.text),
+            "group": (e.group, f.text),
+            "status": (e.status, mark),
+            "included": ("是" if e.included else "否", f.text),
+            "reason": (e.reason, f.wrap),
+            "file": (e.file, f.wrap),
+            "errors": (e.errors, f.count),
+            "explains": (e.explains, f.count),
+            "warnings": (e.warnings, f.count),
+            "infos": (e.infos, f.count),
+            "saved_at": (beijing_time(e.saved_at) if e.saved_at else "", f.center),
+            "sha256": (e.sha256, f.text),
+        }
         sheet.write_cells(
             top + i,
             0,
-            [
-                (i, f.count),
-                (e.unit_name, f.wrap),
-                (e.unit_code, f.text),
-                (e.group, f.text),
-                (e.status, mark),
-                ("是" if e.included else "否", f.text),
-                (e.reason, f.wrap),
-                (e.file, f.wrap),
-                (e.errors, f.count),
-                (e.explains, f.count),
-                (e.warnings, f.count),
-                (e.infos, f.count),
-                (beijing_time(e.saved_at) if e.saved_at else "", f.center),
-                (e.sha256, f.text),
-            ],
+            [cells[field] for field, _ in STATUS_HEADER],
             height=_height(
                 [(e.reason, STATUS_WIDTHS[6]), (e.unit_name, STATUS_WIDTHS[1]), (e.file, STATUS_WIDTHS[7] - 1)]
             ),
@@ -416,23 +403,27 @@ def _findings_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) ->
         f.note,
         FINDING_WIDTHS[:7],
     )
-    header = ["单位名称", "单位代码", "文件", "工作表", "单元格", "代码", "严重程度", "问题类型", "说明"]
+    header = [label for _, label in FINDING_HEADER]
     top = 3
     for col, text in enumerate(header):
         _check(sheet.write_string(top, col, text, f.header), text)
     for i, finding in enumerate(result.finding_list, start=top + 1):
-        texts = (
-            finding.unit_name,
-            finding.unit_code,
-            finding.file,
-            finding.sheet or "",
-            finding.cell or "",
-            finding.code,
-            finding.severity_label,
-            code_title(finding.code) or finding.code,
-            finding.message,
-        )
-        cells = [(text, f.severity[finding.severity] if col == 6 else f.wrap) for col, text in enumerate(texts)]
+        by_field = {
+            "unit_name": finding.unit_name,
+            "unit_code": finding.unit_code,
+            "file": finding.file,
+            "sheet": finding.sheet or "",
+            "cell": finding.cell or "",
+            "code": finding.code,
+            "severity": finding.severity_label,
+            "title": code_title(finding.code) or finding.code,
+            "message": finding.message,
+        }
+        texts = tuple(by_field[field] for field, _ in FINDING_HEADER)
+        cells = [
+            (text, f.severity[finding.severity] if field == "severity" else f.wrap)
+            for (field, _), text in zip(FINDING_HEADER, texts, strict=True)
+        ]
         wrapped = [(text, width - 1) for text, width in zip(texts, FINDING_WIDTHS, strict=True)]
         sheet.write_cells(i, 0, cells, height=_height(wrapped))
     last = top + len(result.finding_list)

@@ -21,6 +21,7 @@ from giptemplate.published.match import Matched, Printed, match_document
 from giptemplate.published.model import Document, Paragraph
 from giptemplate.published.narrative import Heading, narrative_texts
 from giptemplate.published.title import unit_and_year
+from giptemplate.published.unruled import UNRULED_TABLE, read_unruled
 from giptemplate.workbook.normalise import MONEY_UNITS, label_key, parse_text
 from giptemplate.workbook.submission import CellValue, LabelMismatch, StoredTotal, Submission
 
@@ -65,6 +66,8 @@ def place_words(spec: Spec, p: Printed) -> str:
     table = table_name(spec, cell.table)
     if p.table == 0:  # a row of a plain-text copy: its paragraph
         return f"{table}（文本第{p.row}段）「{row}」行「{column_name(spec, p.key)}」列"
+    if p.table == UNRULED_TABLE:  # a row of a PDF table without rules: its line on the page
+        return f"{page}{table}（无框线表格，本页第{p.row}行文字）「{row}」行「{column_name(spec, p.key)}」列"
     return f"{page}{table}（文中第{p.table}个表格第{p.row}行）「{row}」行「{column_name(spec, p.key)}」列"
 
 
@@ -123,6 +126,14 @@ def submission_from_document(document: Document, intake: Intake) -> Extraction:
             matched.printed.setdefault(key, printed)
         matched.tables_found |= text_rows.matched.tables_found
         matched.odd.extend(o for o in text_rows.matched.odd if o.row_key not in {x.row_key for x in matched.odd})
+    if document.kind == "pdf" and document.loose_lines:
+        # Tables drawn without rules: read from the printed lines, for the spec tables no ruled table gave.
+        loose = read_unruled(document.loose_lines, spec, set(matched.tables_found))
+        for key, printed in loose.matched.printed.items():
+            matched.printed.setdefault(key, printed)
+        matched.tables_found |= loose.matched.tables_found
+        matched.odd.extend(loose.matched.odd)
+        text_rows = loose
     if not matched.printed:
         if document.kind == "pdf" and not document.tables and _prints_table_labels(paragraphs, spec):
             raise _refuse(

@@ -19,7 +19,7 @@ from typing import Any
 import pdfplumber
 
 from giptemplate.published.load_html import clean
-from giptemplate.published.model import DocCell, DocTable, Document, Paragraph
+from giptemplate.published.model import DocCell, DocTable, Document, LooseLine, Paragraph
 
 MAX_PAGES = 300
 # pdfminer warns on every odd font descriptor (Chromium's CJK subsets): noise for a reader of many files.
@@ -28,6 +28,12 @@ logging.getLogger("pdfminer").setLevel(logging.ERROR)
 # text layer then differs from what the page shows. NFKC folds them back.
 _RADICALS = re.compile("[\u2e80-\u2fdf]")
 _NUMBER = re.compile(r"^[\d.,，\s%-]+$")
+# A number and its unit word come from two fonts (Latin digits, CJK unit) whose advance widths leave a gap that
+# the text layer reads as a space ("2 笔" where the page prints "2笔").
+# Latin digits set in another font than the CJK text around them sit up to ~5 pt lower on the line (DejaVu
+# beside Noto CJK in a browser's print): within this many points, characters are on one line.
+_Y_TOLERANCE = 5
+_UNIT_GAP = re.compile(r"(?<=\d)\s+(?=[\u4e00-\u9fff])")
 
 
 def _text(text: str) -> str:
@@ -44,7 +50,7 @@ def _cell_texts(table: Any) -> dict[tuple[float, ...], str]:
         for bbox, text in zip(row.cells, row_texts, strict=False):
             if bbox is not None:
                 # Lines inside a cell are one label or number broken by the cell width ("（二）部分公开（区分…").
-                texts[tuple(bbox)] = _text((text or "").replace("\n", ""))
+                texts[tuple(bbox)] = _UNIT_GAP.sub("", _text((text or "").replace("\n", "")))
     return texts
 
 
@@ -66,6 +72,73 @@ def _grid(table: Any, page_no: int) -> tuple[list[list[DocCell | None]], tuple[f
             for c in range(c0, c1):
                 grid[r][c] = cell
     return grid, tuple(cols)
+
+
+def _loose_lines(page: Any, page_no: int) -> list[LooseLine]:
+    """The page's words outside its ruled tables, in printed lines (words whose tops are within 3 pt)."""
+    words = sorted(page.extract_words(x_tolerance=1.5, y_tolerance=3), key=lambda w: (w["top"], w["x0"]))
+    lines: list[list[dict[str, Any]]] = []
+    for word in words:
+        if lines and abs(word["top"] - lines[-1][0]["top"]) <= _Y_TOLERANCE:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    return [
+        LooseLine(
+            page_no,
+            i,
+            min(w["top"] for w in line),
+            max(w["bottom"] for w in line),
+            tuple((w["x0"], w["x1"], _text(w["text"])) for w in sorted(line, key=lambda w: w["x0"])),
+        )
+        for i, line in enumerate(lines, start=1)
+    ]
+
+
+def _open_bottom(page: Any, table: Any, found: DocTable) -> tuple[float, float, float, float] | None:
+    """Fill the last row's cells that a page break left open: a browser stops a tall cell's side rules at the
+    page's end and draws no rule below it, so no cell box is found there, and the cell's text runs on below the
+    table. The open cells are told apart by their side rules; each holds the characters printed in it down to the
+    page's end, and its column is marked cut (the cell goes on at the top of the next page). Returns the box those
+    characters take, to keep them out of the paragraphs."""
+    grid = found.grid
+    if len(grid) < 2 or not found.x_edges or all(cell is not None for cell in grid[-1]):
+        return None
+    bottom = table.bbox[3]
+    row_top = min((b[1] for b in table.cells if abs(b[3] - bottom) < 2), default=bottom)
+    open_x = [
+        (found.x_edges[c], found.x_edges[c + 1]) for c, cell in enumerate(grid[-1]) if cell is None
+    ]  # fmt: skip
+    sides = {
+        round(e["x0"], 1)
+        for e in page.vertical_edges
+        if e["top"] < bottom - 1 and e["bottom"] > row_top + 1 and any(a < e["x0"] < b for a, b in open_x)
+    }
+    edges = tuple(_edges(sorted(set(found.x_edges) | sides)))
+    if len(edges) != len(found.x_edges):
+        _widen(found, edges)
+    r = len(found.grid) - 1
+    cut: set[int] = set()
+    bottoms: list[float] = []
+    spans: list[float] = []
+    for c, cell in enumerate(found.grid[r]):
+        if cell is not None:
+            continue
+        left, right = found.x_edges[c], found.x_edges[c + 1]
+        chars = [
+            ch
+            for ch in page.chars
+            if left <= (ch["x0"] + ch["x1"]) / 2 <= right
+            and row_top - 1 <= ch["top"] <= bottom + 3 * max(ch["size"], 1.0)
+        ]
+        chars.sort(key=lambda ch: (round(ch["top"]), ch["x0"]))
+        found.grid[r][c] = DocCell(_text("".join(ch["text"] for ch in chars)), r, c, found.pages[0])
+        cut.add(c)
+        if chars:
+            bottoms.append(max(ch["bottom"] for ch in chars))
+            spans += [left, right]
+    found.cut_cols = frozenset(cut)
+    return (min(spans), row_top, max(spans), max(bottoms) + 0.5) if bottoms else None
 
 
 def _edges(values: list[float], tolerance: float = 2.0) -> list[float]:
@@ -115,15 +188,28 @@ def load_pdf(data: bytes) -> Document:
                 y = (obj["top"] + obj["bottom"]) / 2
                 return not any(b[0] <= x <= b[2] and b[1] <= y <= b[3] for b in boxes)
 
-            items: list[tuple[float, Paragraph | DocTable]] = []
-            for line in page.filter(outside).extract_text_lines(x_tolerance=1.5):
-                text = _text(line["text"])
-                if text:
-                    items.append((line["top"], Paragraph(text, page_no)))
+            tables_found: list[DocTable] = []
             for table in tables:
                 index += 1
                 grid, edges = _grid(table, page_no)
-                items.append((table.bbox[1], DocTable(index, grid, (page_no,), edges)))
+                found = DocTable(index, grid, (page_no,), edges)
+                box = _open_bottom(page, table, found)
+                if box is not None:
+                    boxes.append(box)
+                tables_found.append(found)
+
+            items: list[tuple[float, Paragraph | DocTable]] = []
+            loose = page.filter(outside)
+            # A page that holds a ruled table grid has its tables read from that grid: its loose lines (words
+            # with positions, the costly part) are only gathered where no table is ruled.
+            if not any(len(t.grid) >= 2 and t.width >= 2 for t in tables_found):
+                document.loose_lines.extend(_loose_lines(loose, page_no))
+            for line in loose.extract_text_lines(x_tolerance=1.5, y_tolerance=_Y_TOLERANCE):
+                text = _text(line["text"])
+                if text:
+                    items.append((line["top"], Paragraph(text, page_no)))
+            for table, found in zip(tables, tables_found, strict=True):
+                items.append((table.bbox[1], found))
             items.sort(key=lambda item: item[0])
             document.blocks.extend(block for _, block in items)
             page.flush_cache()
@@ -135,10 +221,20 @@ def load_pdf(data: bytes) -> Document:
 def _align_columns(before: DocTable, after: DocTable) -> None:
     """Give the two parts of a table cut by a page break the same columns: a browser draws no rule where a
     merged cell covers a column boundary on that page, so one part may show fewer columns than the other."""
-    if not before.x_edges or not after.x_edges or len(after.x_edges) == len(before.x_edges):
+    if not before.x_edges or not after.x_edges:
         return
-    coarse, fine = (after, before) if len(after.x_edges) < len(before.x_edges) else (before, after)
-    _widen(coarse, fine.x_edges)
+    union = tuple(_edges(sorted({*before.x_edges, *after.x_edges})))
+    if len(union) == len(before.x_edges) == len(after.x_edges):
+        return
+    # Each part may lack a boundary the other has (a group cell open on both sides of the break hides its left
+    # rule on the next page, while the previous page had no row splitting the label columns): when the parts
+    # share all but a couple of boundaries, both take the union.
+    subset = len(union) == max(len(before.x_edges), len(after.x_edges))
+    if not subset and len(union) - min(len(before.x_edges), len(after.x_edges)) > 2:
+        return
+    for table in (before, after):
+        if len(table.x_edges) != len(union):
+            _widen(table, union)
 
 
 def _widen(table: DocTable, edges: tuple[float, ...], tolerance: float = 2.0) -> None:
@@ -182,6 +278,13 @@ def _join_split_rows(document: Document) -> None:
         last = before.grid[-1]
         pairs = list(zip(last, first, strict=True))
         continues = [(a, b) for a, b in pairs if b is not None and b.text]
+        if before.cut_cols and _continue_cut_cells(before, after):
+            # The cut row was a header row: its parts name the columns only together, so the two parts are one
+            # table from here on.
+            before.grid.extend(after.grid)
+            before.pages = (*before.pages, *after.pages)
+            after.grid = []
+            continue
         # Text continues text: every printed fragment cell sits under a cell with text, and neither is a number.
         if not continues or any(a is None or not a.text or _NUMBER.match(a.text) for a, _ in continues):
             continue
@@ -196,6 +299,30 @@ def _join_split_rows(document: Document) -> None:
                 a.text += b.text
                 done.append(a)
         after.grid.pop(0)
+    document.blocks = [b for b in document.blocks if not isinstance(b, DocTable) or b.grid]
+
+
+def _continue_cut_cells(before: DocTable, after: DocTable) -> bool:
+    """A row cut by a page break whose cells were left open at the page's end (see :func:`_open_bottom`) while its
+    other cells closed there: the next page's first row holds the rest of the open cells (text under text, in
+    the same columns) beside a new row's cells. The rest is appended to each open cell, which then covers both
+    rows, as a cell spanning them does in the HTML table; the new row's cells stay."""
+    last, first = before.grid[-1], after.grid[0]
+    pairs: list[tuple[DocCell, DocCell]] = []
+    for c in sorted(before.cut_cols):
+        a, b = last[c], first[c]
+        if a is None or b is None or any(a is x for x, _ in pairs):
+            continue
+        if _columns(last, a) != _columns(first, b) or _NUMBER.match(a.text) or (b.text and _NUMBER.match(b.text)):
+            return False
+        pairs.append((a, b))
+    if not pairs:
+        return False
+    for a, b in pairs:
+        a.text += b.text
+        for c in _columns(first, b):
+            first[c] = a
+    return True
 
 
 def _renumber(document: Document) -> None:

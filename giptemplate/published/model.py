@@ -34,6 +34,9 @@ class DocTable:
     grid: list[list[DocCell | None]]
     pages: tuple[int, ...] = ()
     x_edges: tuple[float, ...] = ()  # PDF: the column boundaries on the page, left to right
+    # PDF: the columns of the last row whose cells the page's end left open (no rule below them): cut by a page
+    # break, they go on at the top of the next page's part of the table.
+    cut_cols: frozenset[int] = frozenset()
 
     @property
     def width(self) -> int:
@@ -57,6 +60,18 @@ class Paragraph:
 Block = Paragraph | DocTable
 
 
+@dataclass(frozen=True, slots=True)
+class LooseLine:
+    """PDF: one printed line outside the ruled tables, as words with their left and right x (a table drawn
+    without rules is read from these lines by :mod:`giptemplate.published.unruled`)."""
+
+    page: int
+    line: int  # 1-based line of the page
+    top: float
+    bottom: float
+    words: tuple[tuple[float, float, str], ...]
+
+
 @dataclass
 class Document:
     """A published report as loaded: its kind, title, the blocks in reading order and the page count (PDF)."""
@@ -65,6 +80,7 @@ class Document:
     title: str = ""
     blocks: list[Block] = field(default_factory=list)
     pages: int = 0
+    loose_lines: list[LooseLine] = field(default_factory=list)  # PDF: the lines outside the ruled tables
 
     @property
     def tables(self) -> list[DocTable]:

@@ -21,6 +21,8 @@ _NUMERALS = "一二三四五六七八九十"
 _LEVEL1 = re.compile(rf"^\s*(?:第([{_NUMERALS}]+)部分|([{_NUMERALS}]{{1,2}})\s*[、.．,，])\s*(.*)$")
 _LEVEL2 = re.compile(rf"^\s*[（(]\s*([{_NUMERALS}]{{1,2}})\s*[）)]\s*(.*)$")
 _DATE_LINE = re.compile(r"^\s*(?:\d{4}|[〇○零一二三四五六七八九十]{4})\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*$")
+# A table row printed as a line ("四、结转下年度继续办理 0 0 0 0 0 0 0", a PDF table without rules) is no heading.
+_ROW_NUMBERS = re.compile(r"(?:\s\d+){2,}\s*$")
 MAX_HEADING_CHARS = 40
 SUBHEAD_CHARS = 16  # the sub-head's keywords are looked for in its first characters only
 
@@ -48,7 +50,7 @@ def find_headings(paragraphs: Sequence[Paragraph], spec: Spec) -> list[Heading]:
     for i, para in enumerate(paragraphs):
         text = para.text.strip()
         matched = _LEVEL1.match(text)
-        if matched is None or len(text) > MAX_HEADING_CHARS:
+        if matched is None or len(text) > MAX_HEADING_CHARS or _ROW_NUMBERS.search(text):
             continue
         number = _numeral(matched.group(1) or matched.group(2))
         section = _by_keywords(text, sections, taken) or _by_number(number, sections, taken, text)
@@ -96,16 +98,22 @@ def narrative_texts(
 
 
 def _split_parts(body: Sequence[str], section: Section) -> dict[str, list[str]]:
+    """Each line of a section under the part its sub-head opens. A sub-head names a part by the part's keywords
+    in its own title (up to its first full stop); a part is opened once, so a second sub-head that names it again
+    stays with the part before it. Lines before any sub-head (the section's lead paragraph) go to the first part
+    but do not open it: a later sub-head that names the first part still does."""
     parts = section.parts
     out: dict[str, list[str]] = {p.key: [] for p in parts}
+    opened: set[str] = set()
     current = parts[0].key
     for line in body:
         sub = _LEVEL2.match(line)
         if sub is not None:
-            head = line[: sub.start(2) + SUBHEAD_CHARS]
+            title = re.split(r"[。：:；;]", sub.group(2), maxsplit=1)[0][:SUBHEAD_CHARS]
             for part in parts:
-                if not out[part.key] and any(k in head for k in part.keywords):
+                if part.key not in opened and any(k in title for k in part.keywords):
                     current = part.key
+                    opened.add(current)
                     break
         out[current].append(line)
     return out

@@ -79,8 +79,8 @@ def is_near_miss(found_key: str, expected_key: str) -> bool:
 
 # Typed words that mean "nothing" (C2); compared after NFKC and stripping. Read as blank, never as 0.
 BLANK_WORDS: Final = frozenset({"—", "——", "-", "--", "–", "/", "无", "空", "\\"})
-# Unit words that may follow a count ("12件").
-COUNT_UNITS: Final = ("人次", "件", "个", "项", "次", "条", "份", "宗", "起", "例", "人", "家", "篇", "部")
+# Unit words that may follow a count ("12件"; "2笔" for the purchases of 政府集中采购).
+COUNT_UNITS: Final = ("人次", "件", "个", "项", "次", "条", "份", "宗", "起", "例", "人", "家", "篇", "部", "笔")
 # Money unit words and their worth in 元: an amount typed with another unit than its cell's is converted.
 MONEY_UNITS: Final = (("万元", Decimal(10000)), ("万", Decimal(10000)), ("元", Decimal(1)))
 _NOTE_OPENERS: Final = ("(", "（", "[", "【", "〔", "<", "《", ",", ";", "，", "；", ":", "：")
