@@ -14,7 +14,8 @@ from giptemplate.errors import IntakeError, RosterError
 from giptemplate.files.paths import unit_filename
 from giptemplate.format import uscc
 from giptemplate.format.spec import Spec, spec_for_year
-from giptemplate.workbook.writer import DEFAULT_PASSWORD, DEFAULT_SCOPE, TemplateStamp
+from giptemplate.workbook.stamp import TemplateStamp
+from giptemplate.workbook.writer import DEFAULT_PASSWORD, DEFAULT_SCOPE
 
 NAME_COLUMN = "单位名称"
 CODE_COLUMN = "单位代码"

@@ -29,11 +29,11 @@ from giptemplate.format.arithmetic import arithmetic_for
 from giptemplate.format.layout import CHECK_SHEET, IDENTITY_KEYS, IDENTITY_SHEET, NARRATIVE_PART_ROWS, layout_for
 from giptemplate.format.sample import consistent_values
 from giptemplate.format.spec import Spec
+from giptemplate.workbook.stamp import TemplateStamp
 from giptemplate.workbook.writer import (
     DEFAULT_PASSWORD,
     Fill,
     Note,
-    TemplateStamp,
     TemplateWriter,
     _check,
     default_file_id,
@@ -723,12 +723,25 @@ def test_stamp_uses_its_prototypes_for_ordinary_units(spec: Spec, tmp_path: Path
     assert props(workbook)["giptemplate.report_year"] == "2025"
 
 
-def test_fast_paths_write_what_stock_xlsxwriter_writes(spec: Spec, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The writer's shortcuts into xlsxwriter's inner loops change nothing in the file."""
-    from xlsxwriter.worksheet import Worksheet
+def _contents(data: bytes) -> dict[str, Any]:
+    """Everything openpyxl reads back: each sheet's cells (values and formulas), merges, validations,
+    conditional formats and the document's custom properties."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    out: dict[str, Any] = {"properties": props(book)}
+    for sheet in book.worksheets:
+        out[sheet.title] = {
+            "cells": {c.coordinate: c.value for row in sheet.iter_rows() for c in row if c.value is not None},
+            "merged": sorted(str(r) for r in sheet.merged_cells.ranges),
+            "validations": sorted(str(v.sqref) for v in sheet.data_validations.dataValidation),
+            "conditional": sorted(str(r.sqref) for r in sheet.conditional_formatting),
+            "state": sheet.sheet_state,
+        }
+    return out
 
-    from giptemplate.workbook import writer
 
+def test_fallback_without_shortcuts_writes_the_same_workbook(spec: Spec) -> None:
+    """The stock xlsxwriter worksheet (used under an untested xlsxwriter version) writes what the shortcuts write:
+    the same content read back by openpyxl, and in fact the same bytes."""
     values: dict[str, Any] = dict(consistent_values(spec, random.Random(5)))
     values["t3.R4.c4"] = None
     values["t2.fees.amount"] = Decimal("0.1234")
@@ -740,11 +753,34 @@ def test_fast_paths_write_what_stock_xlsxwriter_writes(spec: Spec, monkeypatch: 
         "values": values,
         "texts": {"s1_1": "本年度主动公开政府信息 120 条。", "s6": "未收取信息处理费。"},
         "notes": [Note("表三", 5, 3, "请核实")],
+        "spec": spec,
     }
-    fast = write_template(io.BytesIO(), **kwargs)
-    for name in ("_write_cell", "_prepare_formula"):
-        monkeypatch.setattr(writer._Worksheet, name, getattr(Worksheet, name))
-    assert write_template(io.BytesIO(), **kwargs) == fast
+    fast = write_template(io.BytesIO(), fast=True, **kwargs)
+    stock = write_template(io.BytesIO(), fast=False, **kwargs)
+    assert _contents(stock) == _contents(fast)
+    assert len(_contents(fast)["表三"]["cells"]) > 100
+    assert stock == fast
+
+
+def test_shortcuts_only_under_tested_xlsxwriter_versions() -> None:
+    """The private-method shortcuts are used under the tested releases only, and pyproject's xlsxwriter range
+    includes them."""
+    import tomllib
+
+    import xlsxwriter
+    from xlsxwriter.worksheet import Worksheet
+
+    from giptemplate.workbook import xlsxwriter_speed as speed
+
+    assert speed.supported("3.3.1") and speed.supported("3.3")
+    assert not speed.supported("4.0.0") and not speed.supported("3.1.9") and not speed.supported("nonsense")
+    assert speed.worksheet_class(False) is Worksheet and speed.worksheet_class(True) is speed.FastWorksheet
+    expected = speed.FastWorksheet if speed.supported(xlsxwriter.__version__) else Worksheet
+    assert speed.worksheet_class() is expected
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    requirement = next(d for d in pyproject["project"]["dependencies"] if d.startswith("xlsxwriter"))
+    lowest = re.search(r">=\s*(\d+)\.(\d+)", requirement)
+    assert lowest is not None and (int(lowest[1]), int(lowest[2])) <= min(speed.TESTED), requirement
 
 
 # ---------------------------------------------------------------------------------------------- golden parts

@@ -18,11 +18,11 @@ import openpyxl
 
 from giptemplate.format import uscc
 from giptemplate.format.arithmetic import FAIL_MARK, Number, arithmetic_for
-from giptemplate.format.layout import layout_for
+from giptemplate.format.layout import CHECK_STATUS_COL, UNIT_LINE_ROW, layout_for
 from giptemplate.format.spec import Spec
 from giptemplate.workbook import live
+from giptemplate.workbook.live import rule_status, unit_line
 from giptemplate.workbook.normalise import BLANK_WORDS
-from giptemplate.workbook.writer import rule_status, unit_line
 
 # A typed input: a number, None (blank) or text that slipped past validation (counts as no number).
 Typed = Number | str | None
@@ -112,7 +112,7 @@ def expected_cells(spec: Spec, case: Case) -> dict[tuple[str, int, int], Any]:
         tl = layout.tables[table.key]
         unusable = sum(1 for c in table.input_cells if codes[c.key] in ("V201", "V203", "V209"))
         out[tl.sheet, tl.missing_count.row, tl.missing_count.col] = unusable
-        out[tl.sheet, 1, 0] = unit_line(case.unit_name, case.year, case.scope)
+        out[tl.sheet, UNIT_LINE_ROW, 0] = unit_line(case.unit_name, case.year, case.scope)
     code_status = uscc.STATUS_TEXT[uscc.verify(case.unit_code)]
     cover = {"unit_name": case.unit_name, "year": case.year}
     for key, place in layout.cover_status.items():
@@ -142,7 +142,7 @@ def expected_cells(spec: Spec, case: Case) -> dict[tuple[str, int, int], Any]:
         if status.startswith(FAIL_MARK):
             failing += severity == "error"
             warnings += severity != "error"
-        out[layout.check_overall.sheet, row, 4] = status
+        out[layout.check_overall.sheet, row, CHECK_STATUS_COL] = status
     place = layout.check_overall
     out[place.sheet, place.row, place.col] = live.overall_status(failing, warnings)
     return out

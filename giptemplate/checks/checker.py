@@ -21,10 +21,11 @@ from typing import Any
 
 from giptemplate.checks.textclaims import claim_findings
 from giptemplate.findings import SEVERITY_LABELS, SEVERITY_ORDER, Finding, Severity, make, sort_findings
-from giptemplate.format import uscc
+from giptemplate.format import uscc, wording
 from giptemplate.format.arithmetic import Number, Outcome, arithmetic_for
 from giptemplate.format.layout import CHECK_SHEET, IDENTITY_SHEET, REVIEW_SHEET, Place, layout_for
 from giptemplate.format.spec import Cell, Part, Relation, Section, Spec
+from giptemplate.format.wording import cell_name, instance_name
 from giptemplate.published.locate import located_in_document
 from giptemplate.workbook.normalise import parse_value
 from giptemplate.workbook.submission import CellValue, Submission
@@ -140,37 +141,6 @@ def unreadable_report(file: str, code: str, message: str) -> FileReport:
 # ---------------------------------------------------------------------------------------------- naming
 
 
-@functools.cache
-def _names(spec: Spec) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for table in spec.tables:
-        matrix = len(table.cells) == len(table.rows) * len(table.columns) and len(table.rows) > 1
-        for cell in table.cells:
-            column = cell.column
-            if len(table.rows) == 1:
-                out[cell.key] = f"「{column.group}·{column.label}」" if column.group else f"「{column.label}」"
-            elif matrix:
-                out[cell.key] = f"「{cell.row.label}」{column.label}列"
-            else:
-                out[cell.key] = f"「{cell.row.label}」{column.label}"
-    return out
-
-
-def cell_name(spec: Spec, key: str) -> str:
-    """How a message names a data cell: 「（七）总计」自然人列, 「规章」本年制发件数, 「行政复议·总计」."""
-    return _names(spec)[key]
-
-
-def instance_name(spec: Spec, relation: Relation) -> str:
-    """The instance a relation applies to: 「一、本年新收…」 for a row, 自然人列 for a column, '' otherwise."""
-    table = spec.table(relation.table)
-    if relation.foreach == "row":
-        return "「" + next(r.label for r in table.rows if r.key == relation.instance) + "」"
-    if relation.foreach == "col":
-        return next(c.label for c in table.columns if c.key == relation.instance) + "列"
-    return ""
-
-
 def fmt(value: Number | None) -> str:
     """A number as a message shows it: exact, never in exponent notation."""
     if value is None:
@@ -201,20 +171,6 @@ def _raw_text(raw: object) -> str:
 
 
 PlaceOf = Callable[[str], Place | None]
-
-
-@dataclass(frozen=True)
-class _RelationText:
-    lhs_title: str
-    rhs_title: str
-
-
-@functools.cache
-def _relation_text(relation: Relation) -> _RelationText:
-    lhs, sep, rhs = relation.title.partition(f" {relation.op} ")
-    if not sep:
-        lhs, rhs = "左边", "右边"
-    return _RelationText(lhs.strip(), rhs.strip())
 
 
 def _list_cells(keys: Sequence[str], place_of: PlaceOf, home_sheet: str) -> str:
@@ -277,7 +233,6 @@ def check_relations(
             "cell_key": target,
             "rule": relation.rule_id,
         }
-        text = _relation_text(relation)
         if missing:
             tally.count(Outcome.NOT_ASSESSABLE)
             home = at.sheet if at else ""
@@ -294,15 +249,7 @@ def check_relations(
             continue
         assert lhs is not None and rhs is not None
         diff = lhs - rhs
-        if len(relation.lhs) == 1:
-            lead = f"{cell_name(spec, target)}为 {fmt(lhs)}"
-        else:
-            lead = f"{instance_name(spec, relation)}：{text.lhs_title}为 {fmt(lhs)}"
-        if relation.op == "≥":
-            floor = f"{text.rhs_title}（{fmt(rhs)}）" if relation.rhs else text.rhs_title
-            message = f"{lead}，小于{floor}，少 {fmt(_abs(diff))}，请核对。"
-        else:
-            message = f"{lead}，{text.rhs_title}为 {fmt(rhs)}，相差 {fmt(_abs(diff))}。"
+        message = wording.relation_failed(spec, relation, fmt(lhs), fmt(rhs), fmt(_abs(diff)))
         findings.append(
             make(
                 relation.code,
@@ -463,13 +410,12 @@ class _Checker:
             recomputed = values.get(key)
             name = cell_name(self.spec, key)
             if total.has_formula is False:
-                how = "已被清空" if total.shown is None and total.state == "blank" else f"改为数值 {fmt(total.shown)}"
-                if total.state == "error":
-                    how = "改为错误值"
-                tail = f"按各项重新计算应为 {fmt(recomputed)}，" if recomputed is not None else ""
+                kind = "blank" if total.shown is None and total.state == "blank" else "number"
+                how = wording.typed_total_how("error" if total.state == "error" else kind, fmt(total.shown))
+                tail = wording.typed_total_tail(fmt(recomputed)) if recomputed is not None else ""
                 self.add(
                     "S105",
-                    f"{name}的合计公式{how}；{tail}汇总时将使用重新计算的值；请恢复公式（使用新模板填写）。",
+                    wording.typed_total(name, how, tail),
                     key=key,
                     at=total.place,
                     expected=_opt(recomputed),
@@ -502,7 +448,7 @@ class _Checker:
                 continue
             cv = self.sub.cells.get(cell.key)
             if cv is None:
-                self.add("V203", f"{cell_name(spec, cell.key)}未填写；没有发生的请填 0，不得留空。", key=cell.key)
+                self.add("V203", wording.blank(cell_name(spec, cell.key)), key=cell.key)
                 continue
             self.value(cell, cv)
         self.department_row()
@@ -524,22 +470,22 @@ class _Checker:
 
         def shown(number: Number) -> str:
             # the typed text when it differs from the plain number (full-width digits, a unit word...)
-            return f"“{raw}”" if isinstance(cv.raw, str) and raw != fmt(number) else fmt(number)
+            return wording.quoted(raw) if isinstance(cv.raw, str) and raw != fmt(number) else fmt(number)
 
         if cv.state == "error":
             self.add(
                 "V209",
-                f"{name}为错误值 {raw or '（错误）'}，不能按 0 或空白处理；请填写数字。",
+                wording.error_value(name, raw or "（错误）"),
                 key=key,
                 at=at,
                 actual=raw,
             )
             return
         if cv.state == "blank":
-            typed = f"（填写为“{raw}”）" if "blank_word" in cv.normalisations and raw else ""
+            typed = wording.blank_typed(raw) if "blank_word" in cv.normalisations and raw else ""
             self.add(
                 "V203",
-                f"{name}未填写{typed}；没有发生的请填 0，不得留空，也不要填“—”“/”“无”。",
+                wording.blank(name, typed),
                 key=key,
                 at=at,
                 actual=raw or None,
@@ -551,24 +497,24 @@ class _Checker:
             spelled = cv.value if cv.value is not None else parse_value(cv.raw, cell.type).number
             number = None if spelled is None else Decimal(spelled)
             if number is None:
-                self.add("V201", f"{name}填写为“{raw}”，不是数字。", key=key, at=at, actual=raw)
+                self.add("V201", wording.not_number(name, raw), key=key, at=at, actual=raw)
             elif number < 0 and not cell.type.signed:
-                self.add("V202", f"{name}为 {shown(number)}，{what}不能为负数。", key=key, at=at, actual=fmt(number))
+                self.add("V202", wording.negative(name, shown(number), what), key=key, at=at, actual=fmt(number))
             elif cell.type.integral and number != number.to_integral_value():
-                self.add("V204", f"{name}为 {shown(number)}，件数须为整数。", key=key, at=at, actual=fmt(number))
+                self.add("V204", wording.not_whole(name, shown(number)), key=key, at=at, actual=fmt(number))
             elif _abs(number) > self.bound(cell):
                 self.bounds(cell, number, at)
             else:
-                self.add("V201", f"{name}填写为“{raw}”，不是有效数字。", key=key, at=at, actual=raw)
+                self.add("V201", wording.not_number(name, raw, spelled=True), key=key, at=at, actual=raw)
             return
         value = cv.value
         if value is None:
             return
         number = Decimal(value)
         if number < 0 and not cell.type.signed:
-            self.add("V202", f"{name}为 {shown(value)}，{what}不能为负数。", key=key, at=at, actual=fmt(value))
+            self.add("V202", wording.negative(name, shown(value), what), key=key, at=at, actual=fmt(value))
         elif cell.type.integral and number != number.to_integral_value():
-            self.add("V204", f"{name}为 {shown(value)}，件数须为整数。", key=key, at=at, actual=fmt(value))
+            self.add("V204", wording.not_whole(name, shown(value)), key=key, at=at, actual=fmt(value))
         if not cell.type.integral and isinstance(value, Decimal):
             exponent = number.normalize().as_tuple().exponent
             places, unit = cell.type.decimals, cell.type.unit
@@ -590,8 +536,7 @@ class _Checker:
     def bounds(self, cell: Cell, number: Decimal, at: Place) -> None:
         self.add(
             "V212",
-            f"{cell_name(self.spec, cell.key)}为 {fmt(number)}，超过模板允许的上限 {fmt(self.bound(cell))}"
-            "（数据有效性被绕过，如粘贴），不能使用，请核对后重新填写。",
+            wording.beyond(cell_name(self.spec, cell.key), fmt(number), fmt(self.bound(cell))),
             key=cell.key,
             at=at,
             actual=fmt(number),
@@ -665,7 +610,7 @@ class _Checker:
         if not meta.get("unit_name", "").strip():
             self.add(
                 "C701",
-                f"封面“{label('unit_name')}”未填写。",
+                wording.cover_blank(label("unit_name")),
                 at=self.field_place("unit_name"),
                 extra={"field": "unit_name"},
             )
@@ -673,13 +618,13 @@ class _Checker:
         code = meta.get("unit_code", "").strip()
         verdict = uscc.verify(code)
         if verdict in ("bad_check_digit", "bad_character"):
-            why = "校验位错误" if verdict == "bad_check_digit" else "含有统一社会信用代码不允许的字符"
+            why = wording.CODE_WHY[verdict]
             expected = None
             if verdict == "bad_check_digit":
                 expected = code.upper()[:17] + uscc.check_digit(code.upper()[:17])
             self.add(
                 "C703",
-                f"封面“{label('unit_code')}”{code} {why}，请核对。",
+                wording.bad_code(label("unit_code"), code, why),
                 at=self.field_place("unit_code"),
                 actual=code,
                 expected=expected,
@@ -698,7 +643,7 @@ class _Checker:
             )
         for key in ("filler", "phone"):
             if key in fields and not meta.get(key, "").strip():
-                self.add("C705", f"封面“{label(key)}”未填写。", at=self.field_place(key), extra={"field": key})
+                self.add("C705", wording.cover_blank(label(key)), at=self.field_place(key), extra={"field": key})
 
     def cover_year(self, label: str) -> None:
         typed = self.sub.meta.get("year", "").strip()
@@ -706,14 +651,14 @@ class _Checker:
         extra = {"field": "year"}
         year = self.sub.year
         if year is None:
-            what = f"填写为“{_raw_text(typed)}”，不是年份" if typed else "未填写"
-            self.add("C702", f"封面“{label}”{what}。", at=at, actual=typed or None, extra=extra)
+            what = wording.year_not_a_year(_raw_text(typed)) if typed else wording.YEAR_BLANK
+            self.add("C702", wording.cover_year(label, what), at=at, actual=typed or None, extra=extra)
             return
         template_year = self.sub.meta.get("report_year", "").strip()
         if template_year.isdigit() and int(template_year) != year:
             self.add(
                 "C702",
-                f"封面“{label}”为 {year}，与模板的年度 {template_year} 不符。",
+                wording.cover_year(label, wording.year_not_template(str(year), template_year)),
                 at=at,
                 actual=str(year),
                 expected=template_year,
@@ -747,13 +692,16 @@ class _Checker:
                 continue  # may be blank or "无"
             if not whole:
                 self.add(
-                    "N601", f"“{section.heading}”未填写。", at=self.part_place(first.key), extra={"part": first.key}
+                    "N601",
+                    wording.section_blank(section.heading),
+                    at=self.part_place(first.key),
+                    extra={"part": first.key},
                 )
                 continue
             if _is_blank_text(whole, spec):
                 self.add(
                     "N601",
-                    f"“{section.heading}”仅填写“{_raw_text(whole)}”，须按要求写明具体内容。",
+                    wording.section_blank_word(section.heading, _raw_text(whole)),
                     at=self.part_place(first.key),
                     extra={"part": first.key},
                 )
@@ -762,7 +710,7 @@ class _Checker:
             if length < spec.narrative_min_chars:
                 self.add(
                     "N601",
-                    f"“{section.heading}”只有 {length} 个字，内容过短（至少 {spec.narrative_min_chars} 个字）。",
+                    wording.section_short(section.heading, str(length), str(spec.narrative_min_chars)),
                     at=self.part_place(first.key),
                     actual=str(length),
                     expected=f"≥ {spec.narrative_min_chars}",
@@ -796,11 +744,10 @@ class _Checker:
         text = self.sub.texts.get(part.key, "").strip()
         if any(word in text for word in part.require_any):
             return
-        words = "、".join(f"“{w}”" for w in part.require_any)
-        what = "未填写" if not text else f"未提及{words}"
+        what = wording.required_words_missing(part.require_any, blank=not text)
         self.add(
             REQUIRE_CODE,
-            f"“{part.display_title}”{what}。{part.hint}",
+            wording.required_words(part.display_title, what, part.hint),
             at=self.part_place(part.key),
             extra={"part": part.key},
         )

@@ -16,15 +16,36 @@ CHECK_SHEET = "校验"
 IDENTITY_SHEET = "_giptemplate"
 REVIEW_SHEET = "退回意见"
 
+# Every sheet's title sits in its first row, merged across the sheet's columns.
+TITLE_ROW = 0
 # Rows above each table grid: its title and the unit line.
+UNIT_LINE_ROW = 1
 GRID_TOP = 2
+# The cover: the format line under the title, then one row per field (label, value, live check), then the
+# instructions one row below the last field.
+COVER_FORMAT_ROW = 1
 COVER_FIRST_FIELD = 2
+COVER_LABEL_COL, COVER_VALUE_COL, COVER_STATUS_COL = 0, 1, 2
+# The narrative sheet: a header row, then each part (title, text, hint, live check).
+NARRATIVE_HEADER_ROW = 1
 NARRATIVE_FIRST_PART = 2
+NARRATIVE_TITLE_COL, NARRATIVE_TEXT_COL, NARRATIVE_HINT_COL, NARRATIVE_STATUS_COL = 0, 1, 2, 3
+# The 校验 sheet: the verdict, a header row, then one row per rule in these columns.
 CHECK_OVERALL_ROW = 1
 CHECK_FIRST_RULE = 4
+CHECK_NUMBER_COL, CHECK_RULE_COL, CHECK_TEXT_COL, CHECK_WHERE_COL, CHECK_STATUS_COL, CHECK_DETAIL_COL = range(6)
+# The return copy's 退回意见 sheet: title, unit line, verdict, guide, then a header row and one row per finding
+# in these columns (序号, 级别, 代码, 问题类型, 位置, 说明).
+REVIEW_UNIT_ROW, REVIEW_SUMMARY_ROW, REVIEW_GUIDE_ROW, REVIEW_HEADER_ROW = 1, 2, 3, 5
 # The 校验 sheet's hidden working area starts at this column: each table's cells as the checks read them
 # (numbers parsed, totals strict, typed totals kept), the code each cell earns, and each relation's status.
 MIRROR_LEFT = 8
+# Right of the relations' statuses, the 校验 sheet's hidden list of sentences: one row per thing `check` judges
+# in the file alone (each relation instance, data cell, checked cover field, narrative section and required
+# part), with the rule it fails ("" when fine), that rule and its rank among its failures ("rel:t3_total#2"),
+# where it is, the sentence `check` prints for it, and two working cells (the number a data cell holds, and its
+# text as `check` quotes it).
+SENTENCE_COLUMNS = ("tag", "key", "where", "sentence", "parsed", "raw")
 # Rows each narrative part spans (merged), so that a filler can make room for 5,000 characters and more: one
 # row is at most 409 points high in Excel.
 NARRATIVE_PART_ROWS = 6
@@ -37,6 +58,8 @@ TYPED_RULE = "S105"
 # Cover fields with a live check beside them: the unit (C701), the year (C702) and the code (C703).
 COVER_CHECKED = ("unit_name", "year", "unit_code")
 
+# The identity sheet: one row per key, the key in the first column and its value in the next.
+IDENTITY_KEY_COL, IDENTITY_VALUE_COL = 0, 1
 # Keys of the identity sheet, in order.
 IDENTITY_KEYS = (
     "template_id",
@@ -136,7 +159,13 @@ class Layout:
     cover_status: dict[str, Place]  # cover field key -> its live check, beside it
     text_status: dict[str, Place]  # section key -> its live length check (N601), beside its first part
     require_status: dict[str, Place]  # part key -> its live required-words check (N602), beside it
+    # entry id ("rel:<rule_id>", "cell:<key>", "cover:<field>", "text:<section>", "require:<part>") -> its row of
+    # the sentence list; sentence_col[name] the list's columns (see SENTENCE_COLUMNS)
+    sentence_rows: dict[str, int]
+    sentence_col: dict[str, int]
     later_row: int  # the 校验 row naming what the office checks after collecting
+    check_hint_row: int  # the 校验 row saying where the details are
+    cover_instructions_row: int  # the cover's instructions heading; one row per instruction below it
 
     def position(self, key: str) -> tuple[int, int]:
         place = self.cells[key]
@@ -194,23 +223,33 @@ def layout_for(spec: Spec) -> Layout:
         for cell in table.cells:
             cells[cell.key] = layout.place(cell)
 
-    fields = {f.key: Place(spec.cover_sheet, COVER_FIRST_FIELD + i, 1) for i, f in enumerate(spec.cover_fields)}
-    field_status = {f.key: Place(spec.cover_sheet, fields[f.key].row, 2) for f in spec.cover_fields if f.kind == "uscc"}
+    fields = {
+        f.key: Place(spec.cover_sheet, COVER_FIRST_FIELD + i, COVER_VALUE_COL) for i, f in enumerate(spec.cover_fields)
+    }
+    field_status = {
+        f.key: Place(spec.cover_sheet, fields[f.key].row, COVER_STATUS_COL)
+        for f in spec.cover_fields
+        if f.kind == "uscc"
+    }
     parts = {
-        p.key: Place(spec.narrative_sheet, NARRATIVE_FIRST_PART + i * NARRATIVE_PART_ROWS, 1)
+        p.key: Place(spec.narrative_sheet, NARRATIVE_FIRST_PART + i * NARRATIVE_PART_ROWS, NARRATIVE_TEXT_COL)
         for i, p in enumerate(spec.parts)
     }
     cover_status = {
-        f.key: Place(spec.cover_sheet, fields[f.key].row, 2) for f in spec.cover_fields if f.key in COVER_CHECKED
+        f.key: Place(spec.cover_sheet, fields[f.key].row, COVER_STATUS_COL)
+        for f in spec.cover_fields
+        if f.key in COVER_CHECKED
     }
     text_status: dict[str, Place] = {}
     require_status: dict[str, Place] = {}
     for section in spec.sections:
         required = [p for p in section.parts if p.require_any]
         for part in required:
-            require_status[part.key] = Place(spec.narrative_sheet, parts[part.key].row, 3)
+            require_status[part.key] = Place(spec.narrative_sheet, parts[part.key].row, NARRATIVE_STATUS_COL)
         if section.parts and not required:
-            text_status[section.key] = Place(spec.narrative_sheet, parts[section.parts[0].key].row, 3)
+            text_status[section.key] = Place(
+                spec.narrative_sheet, parts[section.parts[0].key].row, NARRATIVE_STATUS_COL
+            )
 
     mirror: dict[str, Place] = {}
     codes: dict[str, Place] = {}
@@ -223,6 +262,12 @@ def layout_for(spec: Spec) -> Layout:
         left += 2 * table.width + 1
     mirror_status = {r.rule_id: Place(CHECK_SHEET, GRID_TOP + i, left) for i, r in enumerate(spec.relations)}
 
+    entries = [f"rel:{r.rule_id}" for r in spec.relations] + [f"cell:{key}" for key in spec.cells]
+    entries += [f"cover:{key}" for key in cover_status]
+    entries += [f"text:{key}" for key in text_status] + [f"require:{key}" for key in require_status]
+    sentence_rows = {entry: GRID_TOP + i for i, entry in enumerate(entries)}
+    sentence_col = {name: left + 1 + i for i, name in enumerate(SENTENCE_COLUMNS)}
+
     check_rules: list[tuple[str, int]] = []
     rules = [f"rel:{key}" for key in dict.fromkeys(r.key for r in spec.relations)]
     rules += [f"value:{code}" for code in VALUE_RULES]
@@ -231,7 +276,7 @@ def layout_for(spec: Spec) -> Layout:
     rules += [f"text:{key}" for key in text_status] + [f"require:{key}" for key in require_status]
     for row, rule in enumerate(rules, start=CHECK_FIRST_RULE):
         check_rules.append((rule, row))
-    identity = {key: Place(IDENTITY_SHEET, i, 1) for i, key in enumerate(IDENTITY_KEYS)}
+    identity = {key: Place(IDENTITY_SHEET, i, IDENTITY_VALUE_COL) for i, key in enumerate(IDENTITY_KEYS)}
     return Layout(
         spec=spec,
         tables=tables,
@@ -240,7 +285,7 @@ def layout_for(spec: Spec) -> Layout:
         field_status=field_status,
         parts=parts,
         check_rules=tuple(check_rules),
-        check_overall=Place(CHECK_SHEET, CHECK_OVERALL_ROW, 1),
+        check_overall=Place(CHECK_SHEET, CHECK_OVERALL_ROW, CHECK_RULE_COL),
         identity=identity,
         mirror=mirror,
         codes=codes,
@@ -248,5 +293,9 @@ def layout_for(spec: Spec) -> Layout:
         cover_status=cover_status,
         text_status=text_status,
         require_status=require_status,
+        sentence_rows=sentence_rows,
+        sentence_col=sentence_col,
         later_row=CHECK_FIRST_RULE + len(rules) + 1,
+        check_hint_row=CHECK_FIRST_RULE + len(rules) + 2,
+        cover_instructions_row=max((p.row for p in fields.values()), default=COVER_FIRST_FIELD) + 2,
     )

@@ -22,7 +22,17 @@ from giptemplate.checks.checker import cell_name
 from giptemplate.errors import InputError, WriterError
 from giptemplate.findings import SEVERITY_LABELS, Finding, code_title, sort_findings
 from giptemplate.format.arithmetic import Number, Outcome, arithmetic_for
-from giptemplate.format.layout import REVIEW_SHEET, Layout, Place, layout_for
+from giptemplate.format.layout import (
+    REVIEW_GUIDE_ROW,
+    REVIEW_HEADER_ROW,
+    REVIEW_SHEET,
+    REVIEW_SUMMARY_ROW,
+    REVIEW_UNIT_ROW,
+    TITLE_ROW,
+    Layout,
+    Place,
+    layout_for,
+)
 from giptemplate.workbook.normalise import parse_value
 from giptemplate.workbook.submission import Submission
 from giptemplate.workbook.textwidth import fitted_height
@@ -171,6 +181,10 @@ def write_return_copy(
     return writer.close()
 
 
+# Widths of the 退回意见 columns (序号, 级别, 代码, 问题类型, 位置, 说明).
+REVIEW_WIDTHS = (6, 8, 7, 20, 26, 72)
+
+
 def _write_review_sheet(
     writer: TemplateWriter,
     sheet: Worksheet,
@@ -180,29 +194,30 @@ def _write_review_sheet(
     summary: str,
 ) -> None:
     f = writer.formats
-    widths = (6, 8, 7, 20, 26, 72)
+    widths = REVIEW_WIDTHS
     for col, width in enumerate(widths):
         sheet.set_column(col, col, width)
     last = len(widths) - 1
-    _ok(sheet.merge_range(0, 0, 0, last, "退回修改意见", f.title), "merge_range")
-    sheet.set_row(0, 30)
+    _ok(sheet.merge_range(TITLE_ROW, 0, TITLE_ROW, last, "退回修改意见", f.title), "merge_range")
+    sheet.set_row(TITLE_ROW, 30)
     unit = submission.unit_name or "（未填写单位名称）"
-    _ok(sheet.merge_range(1, 0, 1, last, "", f.subtitle), "merge_range")
+    _ok(sheet.merge_range(REVIEW_UNIT_ROW, 0, REVIEW_UNIT_ROW, last, "", f.subtitle), "merge_range")
     line = f"填报单位：{unit}　　原文件：{submission.file}（SHA-256 {submission.sha256[:12]}）"
-    _ok(sheet.write_string(1, 0, line[:MAX_CELL_CHARS], f.subtitle), "write_string")
+    _ok(sheet.write_string(REVIEW_UNIT_ROW, 0, line[:MAX_CELL_CHARS], f.subtitle), "write_string")
     if not summary:
         counts = {s: sum(1 for x in findings if x.severity == s) for s in SEVERITY_LABELS}
         summary = "，".join(f"{n} 个{SEVERITY_LABELS[s]}" for s, n in counts.items() if n) or "无问题"
-    _ok(sheet.merge_range(2, 0, 2, last, "", f.subtitle), "merge_range")
-    _ok(sheet.write_string(2, 0, f"校验结论：{summary}"[:MAX_CELL_CHARS], f.subtitle), "write_string")
+    _ok(sheet.merge_range(REVIEW_SUMMARY_ROW, 0, REVIEW_SUMMARY_ROW, last, "", f.subtitle), "merge_range")
+    verdict = f"校验结论：{summary}"[:MAX_CELL_CHARS]
+    _ok(sheet.write_string(REVIEW_SUMMARY_ROW, 0, verdict, f.subtitle), "write_string")
     guide = (
         "请按下列意见修改标注的单元格（鼠标移到单元格上可查看批注）。各表的校验栏和“校验”工作表随修改即时更新，"
         "显示“全部校验通过”后再报送；“需说明”的问题请随报送附书面说明。"
     )
-    _ok(sheet.merge_range(3, 0, 3, last, "", f.plain), "merge_range")
-    _ok(sheet.write_string(3, 0, guide, f.plain), "write_string")
-    sheet.set_row(3, 36)
-    header_row = 5
+    _ok(sheet.merge_range(REVIEW_GUIDE_ROW, 0, REVIEW_GUIDE_ROW, last, "", f.plain), "merge_range")
+    _ok(sheet.write_string(REVIEW_GUIDE_ROW, 0, guide, f.plain), "write_string")
+    sheet.set_row(REVIEW_GUIDE_ROW, 36)
+    header_row = REVIEW_HEADER_ROW
     for col, text in enumerate(("序号", "级别", "代码", "问题类型", "位置", "说明")):
         _ok(sheet.write_string(header_row, col, text, f.table_header), "write_string")
     marked = {id(x): p for p, xs in by_place.items() for x in xs}
@@ -224,7 +239,7 @@ def _write_review_sheet(
         _ok(sheet.write_string(row, 5, message[:MAX_CELL_CHARS], f.cell), "write_string")
         sheet.set_row(row, fitted_height([(kind, widths[3]), (where, widths[4]), (message, widths[5])]))
     if not findings:
-        _ok(sheet.write_string(header_row + 1, 5, "无问题", f.cell), "write_string")
+        _ok(sheet.write_string(header_row + 1, last, "无问题", f.cell), "write_string")
     sheet.freeze_panes(header_row + 1, 0)
     sheet.set_landscape()
     sheet.fit_to_pages(1, 0)
