@@ -833,3 +833,25 @@ def test_golden_parts(spec: Spec) -> None:
     for name, text in parts.items():
         expected = (GOLDEN / name.replace("/", "__")).read_text(encoding="utf-8")
         assert text == expected, f"{name} differs from tests/golden/template (regenerate and review if intended)"
+
+
+def test_formula_highlights_each_cover_one_range_anchored_at_its_top_left(wb: OpenpyxlWorkbook) -> None:
+    """A relative formula rule over several ranges is anchored differently by Excel and LibreOffice; one range per
+    rule leaves no doubt. Regression: the 表三 总计 column was red on an untouched template in LibreOffice, its
+    typed-total rule over "J6:J28 D29:J29 J30" being read from D6."""
+    seen = 0
+    for ws in wb.worksheets:
+        for formatting in ws.conditional_formatting:
+            for rule in formatting.rules:
+                if rule.type != "expression":
+                    continue
+                seen += 1
+                ranges = str(formatting.sqref).split()
+                assert len(ranges) == 1, f"{ws.title}: one rule over {ranges}"
+                min_col, min_row, _, _ = range_boundaries(ranges[0])
+                top_left = f"{get_column_letter(min_col)}{min_row}"
+                refs = re.findall(r"(?<![$A-Z])([A-Z]{1,3}[0-9]+)\b", rule.formula[0])
+                assert refs, rule.formula
+                if "LEFT(" not in rule.formula[0]:  # value and typed-total rules read the cell itself
+                    assert refs[0] == top_left, f"{ws.title}!{ranges[0]}: {rule.formula[0]}"
+    assert seen > 0

@@ -129,18 +129,8 @@ def _statuses(
         )
     if relations:
         c.conditional_bad(sheet, " ".join(p.a1 for p in tl.status.values()))
-        for targets, formula in _target_highlights(c.layout, tuple(relations)):
-            r0, c0, r1, c1 = bounds(targets.split()[0].split(":"))
-            check(
-                sheet.conditional_format(
-                    r0,
-                    c0,
-                    r1,
-                    c1,
-                    {"type": "formula", "criteria": formula, "format": f.bad, "multi_range": targets},
-                ),
-                "relation highlight",
-            )
+        for target_range, formula in _target_highlights(c.layout, tuple(relations)):
+            _formula_highlight(sheet, target_range, formula, f.bad, "relation highlight")
     _value_highlights(c, sheet, tl)
     missing = sum(1 for c in table.input_cells if values.get(c.key) is None)
     mc = tl.missing_count
@@ -188,30 +178,26 @@ def _value_highlights(c: Canvas, sheet: Worksheet, tl: TableLayout) -> None:
         kind: str = "typed" if cell.derived else cell.type.key
         groups.setdefault(kind, []).append(c.layout.position(cell.key))
     for kind, positions in groups.items():
-        ranges = a1_ranges(positions)
-        first = ranges[0].split(":")[0]
-        if kind == "typed":
-            criteria = f'={live.typed_expression(first)}<>""'
-        else:
-            cell = next(x for x in tl.table.input_cells if x.type.key == kind)
-            code = live.code_expression(spec, cell, first, live.parsed_expression(first))
-            criteria = f'=AND({code}<>"",{code}<>"V203")'
-        r0, c0, r1, c1 = bounds(ranges[0].split(":"))
-        check(
-            sheet.conditional_format(
-                r0,
-                c0,
-                r1,
-                c1,
-                {
-                    "type": "formula",
-                    "criteria": criteria,
-                    "format": c.formats.bad,
-                    "multi_range": " ".join(ranges),
-                },
-            ),
-            "value highlight",
-        )
+        for cell_range in a1_ranges(positions):
+            first = cell_range.split(":")[0]
+            if kind == "typed":
+                criteria = f'={live.typed_expression(first)}<>""'
+            else:
+                cell = next(x for x in tl.table.input_cells if x.type.key == kind)
+                code = live.code_expression(spec, cell, first, live.parsed_expression(first))
+                criteria = f'=AND({code}<>"",{code}<>"V203")'
+            _formula_highlight(sheet, cell_range, criteria, c.formats.bad, "value highlight")
+
+
+def _formula_highlight(sheet: Worksheet, cell_range: str, criteria: str, fmt: Any, what: str) -> None:
+    """One formula rule on one rectangular range, its relative references anchored at the range's top-left cell.
+
+    A rule over several ranges is anchored differently by Excel (the first range listed) and LibreOffice (the
+    top-left of all of them), so a relative formula shared by ranges marks the wrong cells in one of them: the
+    表三 总计 column showed red on an untouched template in LibreOffice.
+    """
+    r0, c0, r1, c1 = bounds(cell_range.split(":"))
+    check(sheet.conditional_format(r0, c0, r1, c1, {"type": "formula", "criteria": criteria, "format": fmt}), what)
 
 
 @dataclass(frozen=True)
@@ -301,7 +287,7 @@ def _target_highlights(layout: Layout, relations: tuple[Relation, ...]) -> list[
     """Conditional formats that turn each relation's target cell red while its status shows a failure.
 
     Instances of one relation sit at the same offset from their status cells, so one rule with a relative
-    reference covers them all (few rules keep the file small and fast to write).
+    reference covers each rectangular run of them.
     """
     groups: dict[tuple[str, int, int], list[tuple[Place, Place]]] = {}
     for relation in relations:
@@ -309,11 +295,11 @@ def _target_highlights(layout: Layout, relations: tuple[Relation, ...]) -> list[
         status = layout.status_of(relation)
         groups.setdefault((relation.key, status.row - target.row, status.col - target.col), []).append((target, status))
     out = []
-    for pairs in groups.values():
-        pairs.sort(key=lambda p: (p[0].row, p[0].col))
-        first_status = pairs[0][1]
-        targets = " ".join(a1_ranges([(t.row, t.col) for t, _ in pairs]))
-        out.append((targets, f'=LEFT({first_status.a1},1)="{FAIL_MARK}"'))
+    for (_, d_row, d_col), pairs in groups.items():
+        for target_range in a1_ranges([(t.row, t.col) for t, _ in pairs]):
+            row, col = bounds(target_range.split(":"))[:2]
+            status = xl_rowcol_to_cell(row + d_row, col + d_col)
+            out.append((target_range, f'=LEFT({status},1)="{FAIL_MARK}"'))
     return out
 
 
