@@ -91,6 +91,7 @@ class FileReport:
     unit_name: str = ""
     unit_code: str = ""
     submission: Submission | None = field(default=None, compare=False, repr=False)
+    skipped: str = ""  # why a file found in a folder was not read (a lock file, a second link to a file)
 
     @property
     def readable(self) -> bool:
@@ -104,7 +105,9 @@ class FileReport:
 
     @property
     def status(self) -> str:
-        """通过 / 有错误 / 无法读取 (checks.md §3)."""
+        """通过 / 有错误 / 无法读取 (checks.md §3); 已跳过 for a file found but not read, as merge lists it."""
+        if self.skipped:
+            return "已跳过"
         if not self.readable:
             return "无法读取"
         return "有错误" if self.counts()["error"] else "通过"
@@ -117,6 +120,8 @@ class FileReport:
 
     def detail(self) -> str:
         """The verdict without the status: counts by severity and the relation summary, or why it is unreadable."""
+        if self.skipped:
+            return self.skipped
         if self.tally is None:
             return self.findings[0].message if self.findings else ""
         counts = self.counts()

@@ -226,6 +226,7 @@ def to_xlsx(reports: Sequence[FileReport], target: str | Path | IO[bytes] | None
         "有错误": workbook.add_format({"valign": "top", "font_color": "#9C0006", "bg_color": "#FFC7CE"}),
         "无法读取": workbook.add_format({"valign": "top", "font_color": "#9C0006", "bg_color": "#FFC7CE"}),
         "通过": workbook.add_format({"valign": "top", "font_color": "#006100", "bg_color": "#C6EFCE"}),
+        "已跳过": workbook.add_format({"valign": "top", "font_color": "#7F7F7F"}),
     }
 
     def sheet_of(name: str, columns: tuple[tuple[str, str], ...], rows: list[dict[str, str]]) -> None:

@@ -374,15 +374,18 @@ def grids(data: ReportData) -> dict[str, Grid]:
 
 
 def render(data: ReportData, fmt: ReportFormat, *, draft: bool = False) -> bytes:
-    """The report in one format, as bytes (UTF-8 for the text formats)."""
+    """The report in one format, as bytes (UTF-8 for the text formats), marked as ours
+    (:mod:`giptemplate.report.mark`: ``giptemplate report`` re-writes it later, but not once someone edited it)."""
+    from giptemplate.report.mark import mark_docx, mark_text
+
     if fmt == "docx":
         from giptemplate.report.docx import render_docx
 
-        return render_docx(data, draft=draft)
+        return mark_docx(render_docx(data, draft=draft))
     from giptemplate.report.text import render_html, render_markdown
 
     if fmt == "md":
-        return render_markdown(data, draft=draft).encode("utf-8")
+        return mark_text(render_markdown(data, draft=draft).encode("utf-8"))
     if fmt == "html":
-        return render_html(data, draft=draft).encode("utf-8")
+        return mark_text(render_html(data, draft=draft).encode("utf-8"))
     raise ValueError(f"unknown report format {fmt!r}")
