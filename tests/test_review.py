@@ -272,3 +272,6 @@ def test_a_typed_total_feeding_another_total_leaves_no_imbalance_the_copy_does_n
     listed = {(f.code, f.cell_key) for f in copy_findings(submission, findings) if f.severity == "error"}
     assert listed - {(f.code, f.cell_key) for f in findings if f.code == "S105"} == own
     assert [f.code for f in copy_findings(submission, findings) if f.severity == "error"] == ["S105"]
+    # the verdict at the top is the original file's (its 5 errors), said as such beside the one line listed
+    review = openpyxl.load_workbook(target)[REVIEW_SHEET]
+    assert any(str(row[0]).startswith("原文件校验结论：") for row in review.iter_rows(max_row=6, values_only=True))

@@ -211,7 +211,7 @@ def _write_review_sheet(
         counts = {s: sum(1 for x in findings if x.severity == s) for s in SEVERITY_LABELS}
         summary = "，".join(f"{n} 个{SEVERITY_LABELS[s]}" for s, n in counts.items() if n) or "无问题"
     _ok(sheet.merge_range(REVIEW_SUMMARY_ROW, 0, REVIEW_SUMMARY_ROW, last, "", f.subtitle), "merge_range")
-    verdict = f"校验结论：{summary}"[:MAX_CELL_CHARS]
+    verdict = f"原文件校验结论：{summary}"[:MAX_CELL_CHARS]
     _ok(sheet.write_string(REVIEW_SUMMARY_ROW, 0, verdict, f.subtitle), "write_string")
     guide = (
         "请按下列意见修改标注的单元格（鼠标移到单元格上可查看批注）。各表的校验栏和“校验”工作表随修改即时更新，"
