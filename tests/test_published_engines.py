@@ -187,6 +187,7 @@ def test_chromium_print_of_pages_without_table_borders(tmp_path: Path) -> None:
         target = tmp_path / f"{case['name']}.pdf"
         subprocess.run(
             [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+             f"--user-data-dir={tmp_path / 'chromium-profile'}",  # its own profile: parallel runs
              f"--print-to-pdf={target}", str(page)],
             capture_output=True, timeout=120, check=False,
         )  # fmt: skip
@@ -219,6 +220,7 @@ def test_chromium_print_cell_for_cell(tmp_path: Path) -> None:
         target = tmp_path / f"{case['name']}.pdf"
         subprocess.run(
             [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+             f"--user-data-dir={tmp_path / 'chromium-profile'}",  # its own profile: parallel runs
              f"--print-to-pdf={target}", str(FIXTURES / case["source"])],
             capture_output=True, timeout=120, check=False,
         )  # fmt: skip
