@@ -1,8 +1,9 @@
 """Run the returned-file fuzzer for a while and print what it found.
 
-    .venv/bin/python scripts/fuzz.py [--minutes 10] [--seed N] [--no-libreoffice] [--keep DIR]
+    .venv/bin/python scripts/fuzz.py [--minutes 10] [--seed N] [--no-libreoffice] [--no-documents] [--keep DIR]
 
-Mutants of valid returns (giptemplate's own, and LibreOffice's .xlsx/.xls/.ods) are read and checked one by one
+Mutants of valid returns (giptemplate's own, and LibreOffice's .xlsx/.xls/.ods) and of published reports (the
+.docx, .html and, through LibreOffice, .pdf that `giptemplate report` renders) are read and checked one by one
 in a child process limited to 512 MiB; any mutant that crashes, aborts, hangs or gives an internal error is
 copied to --keep (default ./fuzz-failures) with its description. Prints mutants per second and the verdicts.
 """
@@ -29,17 +30,19 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--no-libreoffice", action="store_true")
+    parser.add_argument("--no-documents", action="store_true", help="mutate returned workbooks only")
     parser.add_argument("--keep", type=Path, default=Path("fuzz-failures"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        seeds = seed_files(root / "seeds", libreoffice=not args.no_libreoffice)
+        seeds = seed_files(root / "seeds", libreoffice=not args.no_libreoffice, documents=not args.no_documents)
         print(f"seeds: {', '.join(name for name, _ in seeds)}; seed {args.seed}; {args.minutes:g} min", flush=True)
         stream = mutants(seeds, args.seed)
         verdicts: collections.Counter[str] = collections.Counter()
         found = 0
         done = 0
         slowest = peak = 0.0
+        slowest_what = ""
         started = time.perf_counter()
         deadline = started + args.minutes * 60
         while time.perf_counter() < deadline:
@@ -48,7 +51,8 @@ def main() -> int:
             for outcome in check_files(files):
                 done += 1
                 verdicts[outcome.verdict or "FAILED"] += 1
-                slowest = max(slowest, outcome.seconds)
+                if outcome.seconds > slowest:
+                    slowest, slowest_what = outcome.seconds, f"{outcome.name}: {outcome.how}"
                 peak = max(peak, outcome.peak_mib)
                 if outcome.failure:
                     found += 1
@@ -61,7 +65,8 @@ def main() -> int:
             print(f"{done} mutants in {elapsed:.0f} s: {done / elapsed:.1f} mutants/s; failures {found}", flush=True)
         elapsed = time.perf_counter() - started
         print(
-            f"total: {done} mutants in {elapsed:.0f} s ({done / elapsed:.1f} mutants/s), slowest {slowest:.2f} s, "
+            f"total: {done} mutants in {elapsed:.0f} s ({done / elapsed:.1f} mutants/s), slowest {slowest:.2f} s "
+            f"({slowest_what[:160]}), "
             f"peak memory of a reading process {peak:.0f} MiB (limit 512 MiB of address space)"
         )
         print("verdicts: " + ", ".join(f"{k} {v}" for k, v in verdicts.most_common()))

@@ -346,9 +346,11 @@ def failures(outcomes: Sequence[Outcome]) -> list[Outcome]:
     return [o for o in outcomes if o.failure]
 
 
-def seed_files(folder: Path, *, libreoffice: bool = True) -> list[tuple[str, bytes]]:
+def seed_files(folder: Path, *, libreoffice: bool = True, documents: bool = False) -> list[tuple[str, bytes]]:
     """Valid returned files to mutate: two written by giptemplate (filled, and as a unit returns it) and, with
-    ``libreoffice``, the same saved by LibreOffice as .xlsx, .xls and .ods."""
+    ``libreoffice``, the same saved by LibreOffice as .xlsx, .xls and .ods. With ``documents``, published reports
+    too (the .docx and .html that ``giptemplate report`` renders of the first, and with ``libreoffice`` that .docx
+    printed to PDF), which the intake hands to the published-document readers."""
     from hostile import unit_file
     from soffice import convert
 
@@ -359,6 +361,18 @@ def seed_files(folder: Path, *, libreoffice: bool = True) -> list[tuple[str, byt
         for to in ("xlsx", "xls", "ods"):
             for path in convert([originals[0]], folder / to, to):
                 seeds.append((f"lo.{to}", path.read_bytes()))
+    if documents:
+        from giptemplate.report.model import ReportData, render
+        from giptemplate.workbook.reader import read_workbook
+
+        data = ReportData.from_submission(read_workbook(originals[0]))
+        for fmt in ("docx", "html"):
+            seeds.append((f"report.{fmt}", render(data, fmt)))
+        if libreoffice:
+            docx = folder / "report.docx"
+            docx.write_bytes(render(data, "docx"))
+            for path in convert([docx], folder / "pdf", "pdf"):
+                seeds.append(("report.pdf", path.read_bytes()))
     return seeds
 
 

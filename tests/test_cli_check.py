@@ -49,7 +49,8 @@ def test_folder_accounts_for_every_file(batch: Path, tmp_path: Path) -> None:
         assert name in out
     assert "无法读取" in out and "网页文件" in out
     assert "A303" in out and "相差 4" in out
-    assert "共 3 个文件：通过 1，有错误 1，无法读取 1（文件夹中另有 2 个非报表文件未读取）" in out
+    # every file of the folder is listed, as merge lists it: the note cannot be read, the lock file is skipped
+    assert "共 5 个文件：通过 1，有错误 1，无法读取 2，已跳过 1" in out
     copies = sorted(p.name for p in (tmp_path / "退回").iterdir())
     assert copies == [f"{unit_code('11410100MB7654321')}_郑县公安局_退回修改.xlsx"]
     back = read_workbook(tmp_path / "退回" / copies[0])
@@ -69,18 +70,21 @@ def test_exit_codes(batch: Path) -> None:
 
 def test_same_file_twice_counts_once(batch: Path) -> None:
     result = run(batch / "good.xlsx", batch / "." / "good.xlsx", batch / "good.xlsx")
-    assert "共 1 个文件" in result.stdout
+    assert "共 3 个文件：通过 1，已跳过 2" in result.stdout  # read once; the other two names listed as the same file
+    assert result.stdout.count("与 good.xlsx 是同一个文件") == 2
 
 
 def test_json_to_stdout_keeps_verdicts_on_stderr(batch: Path) -> None:
     result = run(batch, "--format", "json")
     document = json.loads(result.stdout)
     by_name = {Path(f["file"]).name: f for f in document["files"]}
-    assert set(by_name) == {"good.xlsx", "bad.xlsx", "fake.xls"}
+    assert set(by_name) == {"good.xlsx", "bad.xlsx", "fake.xls", "说明.txt", "~$good.xlsx"}
+    assert by_name["~$good.xlsx"]["status"] == "已跳过" and "锁文件" in by_name["~$good.xlsx"]["verdict"]
+    assert by_name["说明.txt"]["status"] == "无法读取"
     assert by_name["fake.xls"]["status"] == "无法读取" and by_name["fake.xls"]["findings"][0]["code"] == "F001"
     codes = {f["code"] for f in by_name["bad.xlsx"]["findings"]}
     assert "A303" in codes
-    assert "bad.xlsx" in result.stderr and "共 3 个文件" in result.stderr
+    assert "bad.xlsx" in result.stderr and "共 5 个文件" in result.stderr
 
 
 def test_csv_and_xlsx_files(batch: Path, tmp_path: Path) -> None:
@@ -94,7 +98,7 @@ def test_csv_and_xlsx_files(batch: Path, tmp_path: Path) -> None:
     result = run(batch, "--format", "xlsx", "-o", out_xlsx)
     assert result.exit_code == 2 and f"结果 → {out_xlsx}" in result.stdout
     workbook = openpyxl.load_workbook(out_xlsx)
-    assert workbook["文件汇总"].max_row == 4
+    assert workbook["文件汇总"].max_row == 6  # a row for each of the five files found
 
 
 def test_output_inside_the_input_folder_is_not_read_back(spec: Spec, tmp_path: Path) -> None:

@@ -187,6 +187,7 @@ def test_chromium_print_of_pages_without_table_borders(tmp_path: Path) -> None:
         target = tmp_path / f"{case['name']}.pdf"
         subprocess.run(
             [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+             f"--user-data-dir={tmp_path / 'chromium-profile'}",  # its own profile: parallel runs
              f"--print-to-pdf={target}", str(page)],
             capture_output=True, timeout=120, check=False,
         )  # fmt: skip
@@ -219,6 +220,7 @@ def test_chromium_print_cell_for_cell(tmp_path: Path) -> None:
         target = tmp_path / f"{case['name']}.pdf"
         subprocess.run(
             [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+             f"--user-data-dir={tmp_path / 'chromium-profile'}",  # its own profile: parallel runs
              f"--print-to-pdf={target}", str(FIXTURES / case["source"])],
             capture_output=True, timeout=120, check=False,
         )  # fmt: skip
@@ -288,7 +290,8 @@ def test_extracted_workbook_holds_values_texts_and_sources(tmp_path: Path) -> No
 def test_extract_a_folder_in_parallel_and_report_from_a_page(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["extract", str(FIXTURES), "-o", str(out), "--jobs", "2"], catch_exceptions=False)
-    assert "共 8 份报告" in result.output
+    # every file of the folder is accounted for: the notes on the sources are read, and refused as no report
+    assert "共 9 份报告：提取 8 份，无法读取 1 份" in result.output and "✗ SOURCES.md" in result.output
     for case in CASES:  # every report of both formats, each read as by itself
         workbook = out / f"{case['name']}.xlsx"
         assert workbook.exists(), result.output

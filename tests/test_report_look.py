@@ -93,6 +93,9 @@ def test_side_by_side_with_a_published_report(spec: Spec, tmp_path: Path) -> Non
             "--no-sandbox",
             "--disable-gpu",
             "--no-pdf-header-footer",
+            # a profile of its own: Chromium started alongside another (xdist, other tests) may otherwise hand the
+            # job to that one and exit 0 without writing the PDF (seen once in a full run)
+            f"--user-data-dir={tmp_path / 'chromium-profile'}",
             f"--print-to-pdf={theirs}",
             PUBLISHED.resolve().as_uri(),
         ],

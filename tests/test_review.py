@@ -31,7 +31,7 @@ from giptemplate.workbook.review import (
     place_of_finding,
     write_return_copy,
 )
-from giptemplate.workbook.submission import Submission
+from giptemplate.workbook.submission import StoredTotal, Submission
 
 FORMULA_TEXT = '=HYPERLINK("http://example.invalid","点击")'
 
@@ -241,3 +241,43 @@ def test_libreoffice_recalculates_the_copy_to_the_same_checks(
     assert failing == listed
     overall = check_sheet.cell(layout.check_overall.row + 1, layout.check_overall.col + 1).value
     assert overall.startswith(f"{len(listed)} 项错误未通过")
+
+
+def test_a_typed_total_feeding_another_total_leaves_no_imbalance_the_copy_does_not_show(
+    spec: Spec, tmp_path: Path
+) -> None:
+    """A total typed over (43 for 41) also raises the total computed from it (J29 = SUM(D29:I29) shows 167 for 165).
+    The copy restores every formula, so its live checks show ✓ for both: 退回意见 must not list an imbalance that
+    only the typed number caused, wherever it surfaced (seen in a demo return copy: A302 at J29 listed beside ✓)."""
+    arithmetic = arithmetic_for(spec)
+    layout = layout_for(spec)
+    feeding = [
+        (key, later)
+        for later, relation in arithmetic.formula_of.items()
+        for key in relation.rhs
+        if key in arithmetic.formula_of and key.startswith("t3.")
+    ]
+    typed_key, later_key = feeding[0]
+    values = consistent_values(spec, random.Random(11))
+    clean = build(spec, values).values
+    right, later_right = clean[typed_key], clean[later_key]
+    assert right is not None and later_right is not None
+    submission = build(
+        spec,
+        values,
+        stored={
+            typed_key: typed_total(spec, typed_key, right + 2),
+            later_key: StoredTotal(later_key, layout.cells[later_key], later_right + 2, True),
+        },
+    )
+    findings = list(check_file(submission).findings)
+    assert any(f.code.startswith("A") and f.cell_key != typed_key for f in findings)  # the knock-on imbalance
+    target = tmp_path / "copy.xlsx"
+    write_return_copy(submission, findings, target)
+    own = {(f.code, f.cell_key) for f in check_file(read_workbook(target)).findings if f.severity == "error"}
+    listed = {(f.code, f.cell_key) for f in copy_findings(submission, findings) if f.severity == "error"}
+    assert listed - {(f.code, f.cell_key) for f in findings if f.code == "S105"} == own
+    assert [f.code for f in copy_findings(submission, findings) if f.severity == "error"] == ["S105"]
+    # the verdict at the top is the original file's (its 5 errors), said as such beside the one line listed
+    review = openpyxl.load_workbook(target)[REVIEW_SHEET]
+    assert any(str(row[0]).startswith("原文件校验结论：") for row in review.iter_rows(max_row=6, values_only=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from giptemplate.format.spec import Spec
 from giptemplate.merge import merge as run_merge
 from giptemplate.web import app as web_app
 from giptemplate.web.app import create_app
+from giptemplate.web.checking import Checker
 from giptemplate.web.security import CSP, CSRF_HEADER
 from giptemplate.web.workspace import RETURNED, Workspace
 
@@ -306,3 +308,27 @@ def test_a_checker_failure_is_listed_not_fatal(
     monkeypatch.undo()
     client.upload(("2.xlsx", workbook(spec, tmp_path, "某某县第2局", 2)))
     assert client.state.state().result.counts["通过"] == 1  # the checker goes on
+
+
+def test_files_saved_within_one_clock_tick_are_all_checked(tmp_path: Path) -> None:
+    """The 收回 listing is cached by the folder's mtime, whose clock is coarse: a second upload landing in the same
+    tick must still be seen (regression: the browser test's counts stayed 未报送 now and then on a loaded machine)."""
+    space = Workspace(tmp_path / "ws")
+    space.create(year=YEAR, office=OFFICE)
+    folder = space.returned
+    checker = Checker(space, jobs=1)
+    try:
+        (folder / "第一份.txt").write_text("不是工作簿", encoding="utf-8")
+        checker.scan()
+        assert checker.wait(60)
+        tick = folder.stat().st_mtime_ns
+        (folder / "第二份.txt").write_text("也不是工作簿", encoding="utf-8")
+        os.utime(folder, ns=(tick, tick))  # the same tick as the first save
+        checker.scan()
+        assert checker.wait(60)
+        state = checker.state()
+        assert state.result is not None
+        shown = {Path(row.path).name for row in state.result.files}
+        assert {"第一份.txt", "第二份.txt"} <= shown, shown
+    finally:
+        checker.stop()

@@ -873,3 +873,17 @@ def test_formula_highlights_each_cover_one_range_anchored_at_its_top_left(wb: Op
                 if "LEFT(" not in rule.formula[0]:  # value and typed-total rules read the cell itself
                     assert refs[0] == top_left, f"{ws.title}!{ranges[0]}: {rule.formula[0]}"
     assert seen > 0
+
+
+def test_a_sections_check_stands_beside_all_its_parts(spec: Spec, wb: OpenpyxlWorkbook) -> None:
+    """一、总体情况 has five parts and one length check: its cell spans the five, with no gap in the grid below it
+    (seen in a render: parts (二)–(五) had no check cell and no border)."""
+    layout = layout_for(spec)
+    ws = wb[spec.narrative_sheet]
+    spans = merged(ws)
+    for section in spec.sections:
+        status = layout.text_status.get(section.key)
+        if status is None or len(section.parts) < 2:
+            continue
+        bottom = layout.parts[section.parts[-1].key].row + NARRATIVE_PART_ROWS
+        assert (status.row, status.col, bottom - 1, status.col) in spans, section.key

@@ -66,6 +66,7 @@ class FileReport:
     unit_name: str = ""
     unit_code: str = ""
     submission: Submission | None = field(default=None, compare=False, repr=False)
+    skipped: str = ""  # why a file found in a folder was not read (a lock file, a second link to a file)
 
     @property
     def readable(self) -> bool:
@@ -79,7 +80,9 @@ class FileReport:
 
     @property
     def status(self) -> FileStatus:
-        """通过 / 有错误 / 无法读取 (checks.md §3)."""
+        """通过 / 有错误 / 无法读取 (checks.md §3); 已跳过 for a file found but not read, as merge lists it."""
+        if self.skipped:
+            return FileStatus.SKIPPED
         if not self.readable:
             return FileStatus.UNREADABLE
         return FileStatus.HAS_ERRORS if self.counts()["error"] else FileStatus.PASSED
@@ -92,6 +95,8 @@ class FileReport:
 
     def detail(self) -> str:
         """The verdict without the status: counts by severity and the relation summary, or why it is unreadable."""
+        if self.skipped:
+            return self.skipped
         if self.tally is None:
             return self.findings[0].message if self.findings else ""
         counts = self.counts()

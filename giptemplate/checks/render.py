@@ -204,6 +204,7 @@ def to_xlsx(reports: Sequence[FileReport], target: str | Path | IO[bytes] | None
         FileStatus.HAS_ERRORS: workbook.add_format({"valign": "top", "font_color": "#9C0006", "bg_color": "#FFC7CE"}),
         FileStatus.UNREADABLE: workbook.add_format({"valign": "top", "font_color": "#9C0006", "bg_color": "#FFC7CE"}),
         FileStatus.PASSED: workbook.add_format({"valign": "top", "font_color": "#006100", "bg_color": "#C6EFCE"}),
+        FileStatus.SKIPPED: workbook.add_format({"valign": "top", "font_color": "#7F7F7F"}),
     }
 
     def sheet_of(name: str, columns: tuple[tuple[str, str], ...], rows: list[dict[str, str]]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -19,6 +20,7 @@ from giptemplate.files.inputs import (
     FINDINGS_KIND,
     RETURN_KIND,
     check_output,
+    discover,
     find_inputs,
     free_name,
     generated_file,
@@ -33,7 +35,12 @@ EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
 FORMATS = ("table", "json", "csv", "xlsx")
 RETURN_SUFFIX = "_退回修改.xlsx"
 SEVERITY_STYLE = {"错误": "bold red", "需说明": "yellow", "警告": "magenta", "提示": "dim"}
-STATUS_STYLE = {FileStatus.PASSED: "green", FileStatus.HAS_ERRORS: "bold red", FileStatus.UNREADABLE: "bold red"}
+STATUS_STYLE = {
+    FileStatus.PASSED: "green",
+    FileStatus.HAS_ERRORS: "bold red",
+    FileStatus.UNREADABLE: "bold red",
+    FileStatus.SKIPPED: "dim",
+}
 
 
 def _format_for(fmt: str | None, output: Path | None) -> str:
@@ -169,21 +176,41 @@ def check(
 ) -> None:
     """校验收回的报表 (check returned workbooks and list the findings per file).
 
-    FILE_OR_DIR 可以是文件或文件夹（递归查找 .xlsx/.xlsm/.xls/.ods），可混合多个。
+    FILE_OR_DIR 可以是文件或文件夹（递归查找），可混合多个。文件夹中的每个文件都列出：
+    报表逐个校验；其他文件（PDF、Word 等）列为“无法读取”并说明原因；Office 锁文件、隐藏文件、
+    重复的链接列为“已跳过”；.zip 压缩包解压后逐个校验其中的文件。
 
     \b
     退出码：0 无错误，1 有错误，2 有文件无法读取或用法错误。
     """
-    from giptemplate.checks.render import to_csv, to_json, to_xlsx  # lazy: xlsxwriter, only to write a report
-
     missing = [str(p) for p in (*inputs, *previous) if not p.exists()]
     if missing:
         raise InputError(f"找不到输入：{'、'.join(missing)} (input not found)")
-    chosen = _format_for(fmt, output)
-    files, skipped = find_inputs(inputs)
+    with tempfile.TemporaryDirectory(prefix="giptemplate-unzip-") as scratch:
+        _check(inputs, previous, _format_for(fmt, output), output, return_dir, jobs, engine, scheduler, Path(scratch))
+
+
+def _check(
+    inputs: tuple[Path, ...],
+    previous: tuple[Path, ...],
+    chosen: str,
+    output: Path | None,
+    return_dir: Path | None,
+    jobs: int | None,
+    engine: str,
+    scheduler: str | None,
+    scratch: Path,
+) -> None:
+    from giptemplate.checks.render import to_csv, to_json, to_xlsx  # lazy: xlsxwriter, only to write a report
+
+    # Every file found is accounted for as merge accounts for it (the same discovery): read, or listed as
+    # 已跳过 with the reason; a .zip of returns is opened and its files checked one by one.
+    found = discover(inputs, unpack_into=scratch)
+    files = [f.path for f in found if not f.skip]
     if output is not None:
         kind = FINDINGS_KIND if chosen == "xlsx" else None
-        check_output(output, [*files, *find_inputs(previous)[0]], named_files((*inputs, *previous)), kind=kind)
+        read = [f.path for f in found if not f.origin]
+        check_output(output, [*read, *find_inputs(previous)[0]], named_files((*inputs, *previous)), kind=kind)
     if not files:
         raise InputError("没有找到要校验的文件（.xlsx/.xlsm/.xls/.ods）(no workbook found)")
     if return_dir is not None:
@@ -217,6 +244,7 @@ def check(
     reports: list[FileReport] = []
     sources: list[Path] = []  # the file each report is about (its display name may differ)
     generated = 0
+    skipped = 0
     with progress("读取并校验") as bar:
         task = bar.add_task("", total=len(files))
         results = collect(
@@ -229,14 +257,22 @@ def check(
             engine=engine,
             scheduler=scheduler,
         )
-    for path, result in zip(files, results, strict=True):
+    by_path = dict(zip(files, results, strict=True))
+    for entry in found:
+        # A GBK name from an unzipped archive must not stop the csv/json/xlsx writer: shown decoded.
+        display = entry.origin or display_text(str(entry.path))
+        if entry.skip:
+            skipped += 1
+            reports.append(FileReport(file=display, findings=(), skipped=entry.skip))
+            sources.append(entry.path)
+            continue
+        result = by_path[entry.path]
         if result.generated:
             generated += 1
         else:
-            # A GBK name from an unzipped archive must not stop the csv/json/xlsx writer: shown decoded.
-            reports.append(_report(result, display_text(str(path))))
-            sources.append(path)
-    if not reports:
+            reports.append(_report(result, display))
+            sources.append(entry.path)
+    if len(reports) == skipped:
         raise InputError(f"没有要校验的报送：{generated} 个文件都是本工具生成的文件 (only our own outputs found)")
 
     if chosen == "table":
@@ -267,16 +303,14 @@ def check(
             err_console.print(Text(line, style="red"))
         summary_console.print(Text(f"已生成 {written} 个退回修改件 → {return_dir}"))
     statuses = [r.status for r in reports]
-    shown = (FileStatus.PASSED, FileStatus.HAS_ERRORS, FileStatus.UNREADABLE)
+    shown = (FileStatus.PASSED, FileStatus.HAS_ERRORS, FileStatus.UNREADABLE, FileStatus.SKIPPED)
     counts = "，".join(f"{s} {statuses.count(s)}" for s in shown if statuses.count(s))
     line = f"共 {len(reports)} 个文件：{counts}"
-    if skipped:
-        line += f"（文件夹中另有 {len(skipped)} 个非报表文件未读取）"
     if generated:
         line += f"；本工具生成的文件，未读取：{generated}"
     if output is not None:
         line += f"；结果 → {output}"
     summary_console.print(Text(line))
-    if any(not r.readable for r in reports):
+    if any(r.status == FileStatus.UNREADABLE for r in reports):
         sys.exit(EXIT_UNREADABLE)
     sys.exit(EXIT_FINDINGS if any(r.status == FileStatus.HAS_ERRORS for r in reports) else EXIT_OK)

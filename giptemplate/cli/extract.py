@@ -6,9 +6,10 @@ import sys
 from pathlib import Path
 
 import click
+from rich.text import Text
 
 from giptemplate.cli._common import console, err_console, progress
-from giptemplate.files.inputs import find_inputs
+from giptemplate.files.inputs import discover
 from giptemplate.merge.collect import default_jobs
 from giptemplate.published.batch import extract_all
 
@@ -23,7 +24,13 @@ def extract(inputs: tuple[Path, ...], output: Path, jobs: int | None) -> None:
     Extract published reports (.docx, .pdf with text, .html/.mhtml, .txt/.md) into filled template workbooks,
     one per report, with a 来源 sheet giving where each value is printed. REPORT may be files or folders.
     """
-    files, _ = find_inputs(inputs)
+    # Every file found is accounted for, as merge accounts for it: a lock or hidden file is listed as skipped
+    # with the reason, anything else is read and, when it is no report, refused with the reason.
+    found = discover(inputs)
+    files = [f.path for f in found if not f.skip]
+    for entry in found:
+        if entry.skip:
+            console.print(Text(f"– {entry.shown}：已跳过（{entry.skip}）"))
     if not files:
         err_console.print("没有找到可提取的报告文件 (no report found)")
         sys.exit(2)
@@ -38,8 +45,11 @@ def extract(inputs: tuple[Path, ...], output: Path, jobs: int | None) -> None:
     for r in results:
         if r.error:
             refused += 1
-            console.print(f"✗ {r.error}")
+            console.print(Text(f"✗ {r.error}"))  # names and messages quote the file: never read as markup
         else:
-            console.print(f"✓ {Path(r.source).name} → {r.output}（{r.unit_name} {r.year or ''}，{r.values} 个数值）")
-    console.print(f"共 {len(results)} 份报告：提取 {len(results) - refused} 份，无法读取 {refused} 份。")
+            line = f"✓ {Path(r.source).name} → {r.output}（{r.unit_name} {r.year or ''}，{r.values} 个数值）"
+            console.print(Text(line))
+    skipped = len(found) - len(files)
+    also = f"另有 {skipped} 个文件已跳过（见上）。" if skipped else ""
+    console.print(f"共 {len(results)} 份报告：提取 {len(results) - refused} 份，无法读取 {refused} 份。{also}")
     sys.exit(1 if refused else 0)

@@ -17,6 +17,7 @@ from giptemplate.files.paths import display_name, safe_component, unit_filename
 from giptemplate.findings import FileStatus, Finding
 from giptemplate.format.spec import Spec
 from giptemplate.pipeline import check_path
+from giptemplate.report.mark import is_own_report
 from giptemplate.report.model import DRAFT_MARK, FORMATS, SUFFIXES, ReportData, ReportFormat
 from giptemplate.report.render import render
 from giptemplate.report.texts_file import read_texts
@@ -83,12 +84,16 @@ def _one(
         content = render(data, fmt, draft=bool(errors))
     except GipError as exc:
         return _Outcome(path, "未生成", reason=str(exc), errors=errors)
+    except Exception as exc:  # a renderer bug must not stop the batch either
+        return _Outcome(path, "未生成", reason=f"生成报告时发生内部错误（{type(exc).__name__}）", errors=errors)
     out = target if target is not None else folder / _file_name(data, path, SUFFIXES[fmt], used)
-    if out.exists() and not force:
+    # Our own earlier report is re-written; a file we did not write, or one edited since, never without --force.
+    if (out.exists() or out.is_symlink()) and not force and not is_own_report(out):
         return _Outcome(
             path,
             "未生成",
-            reason=f"{out} 已存在，拒绝覆盖（可能是手工修改过的报告）；请换一个文件名，或加 --force 覆盖",
+            reason=f"{out} 已存在且不是本工具生成后未经修改的报告，拒绝覆盖（可能是手工修改过的报告）；"
+            "请换一个文件名，或加 --force 覆盖",
             errors=errors,
         )
     try:
@@ -132,7 +137,10 @@ def _print(outcome: _Outcome) -> None:
 @click.option(
     "--force",
     is_flag=True,
-    help=f"校验有错误时仍生成报告（每页标注“{DRAFT_MARK}”），并允许覆盖已存在的输出文件。",
+    help=(
+        f"校验有错误时仍生成报告（每页标注“{DRAFT_MARK}”），并允许覆盖已存在的其他文件"
+        "（本工具生成后未经修改的报告不加 --force 也会被更新）。"
+    ),
 )
 @click.option(
     "--texts",

@@ -29,6 +29,7 @@ __all__ = [
     "MAX_SHEET_CELLS",
     "Extent",
     "ods_extents",
+    "xls_boolean_formulas",
     "xls_extents",
     "xlsx_extent",
 ]
@@ -158,6 +159,50 @@ def xls_extents(stream: bytes) -> list[Extent]:
                 break
         if rows or cols:
             out.append(Extent(rows, cols))
+    return out
+
+
+_FORMULA: Final = 0x0006
+_PTG_BOOL: Final = 0x1D
+
+
+def _sheet_name(stream: bytes, body: int, length: int) -> str:
+    """The name in a BOUNDSHEET record (a ShortXLUnicodeString after the offset and two state bytes)."""
+    if length < 8:
+        return ""
+    count, flags = stream[body + 6], stream[body + 7]
+    start = body + 8
+    if flags & 0x01:
+        return stream[start : min(start + 2 * count, body + length)].decode("utf-16-le", "replace")
+    return stream[start : min(start + count, body + length)].decode("latin-1")
+
+
+def xls_boolean_formulas(stream: bytes) -> dict[str, frozenset[tuple[int, int]]]:
+    """(row, column) of each cell whose formula is a lone TRUE or FALSE, per sheet name, in a BIFF workbook stream.
+
+    LibreOffice keeps a TRUE typed in Calc as the formula =TRUE(), and in .xls stores its result as the number 1
+    when the cell has a number format (a boolean result only in a General cell): the formula's tokens are all
+    that tells such a cell from a typed 1. One pass over the records, as bounded as :func:`xls_extents`.
+    """
+    sheets: list[tuple[str, int]] = []
+    for kind, body, length in _records(stream, 0):
+        if kind == _BOUNDSHEET and length >= 8:
+            sheets.append((_sheet_name(stream, body, length), struct.unpack_from("<I", stream, body)[0]))
+        elif kind == _EOF:
+            break
+    out: dict[str, frozenset[tuple[int, int]]] = {}
+    for name, offset in sheets:
+        found = set()
+        for kind, body, length in _records(stream, offset):
+            # FORMULA: row, column, XF, result (8), flags (2), chn (4), cce (2), then cce bytes of tokens
+            if kind == _FORMULA and length >= 24:
+                size = struct.unpack_from("<H", stream, body + 20)[0]
+                if size == 2 and stream[body + 22] == _PTG_BOOL:
+                    found.add(struct.unpack_from("<HH", stream, body))
+            elif kind == _EOF:
+                break
+        if found:
+            out[name] = frozenset(found)
     return out
 
 

@@ -209,33 +209,29 @@ def named_files(inputs: Iterable[str | Path]) -> list[Path]:
 
 
 def find_inputs(inputs: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
-    """Expand files and folders (recursively) into the files to read, and the files of folders that were skipped.
+    """The files to read among what :func:`discover` finds (the one search of input folders), and the others.
 
-    A file named explicitly is always read (a PDF renamed .xls must show up as 无法读取); inside folders only
-    spreadsheet names are taken, and Office's lock files (``~$...``) and hidden files are skipped. Each file
-    counts once, however often it is named.
+    For commands that read only workbooks and published reports (``report``, ``--previous``): a file named
+    explicitly is always read (a PDF renamed .xls must show up as 无法读取); inside folders only spreadsheet and
+    report names are taken, and what :func:`discover` skips (lock, hidden and system files, a second path to a
+    file) is skipped. Each file counts once, however often it is named.
     """
     files: list[Path] = []
     skipped: list[Path] = []
     seen: set[Path] = set()
-
-    def add(path: Path, into: list[Path]) -> None:
-        key = path.resolve()
-        if key not in seen:
-            seen.add(key)
-            into.append(path)
-
+    wanted = SPREADSHEET_SUFFIXES | DOCUMENT_SUFFIXES
     for item in inputs:
         path = Path(item)
-        if path.is_dir():
-            for child in sorted(_walk(path)):
-                name = child.name
-                if name.startswith(("~$", ".")) or child.suffix.lower() not in SPREADSHEET_SUFFIXES | DOCUMENT_SUFFIXES:
-                    add(child, skipped)
-                else:
-                    add(child, files)
-        else:
-            add(path, files)
+        found = discover([path]) if path.is_dir() else [Found(path, display_name(path))]
+        for entry in found:
+            key = entry.path.resolve()
+            if key in seen:
+                continue
+            seen.add(key)
+            if path.is_dir() and (entry.skip or entry.path.suffix.lower() not in wanted):
+                skipped.append(entry.path)
+            else:
+                files.append(entry.path)
     return files, skipped
 
 

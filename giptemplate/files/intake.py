@@ -26,7 +26,14 @@ from typing import Final, Literal, NamedTuple
 import python_calamine
 
 from giptemplate.errors import IntakeError
-from giptemplate.files.extent import MAX_BOOK_CELLS, MAX_SHEET_CELLS, Extent, ods_extents, xls_extents
+from giptemplate.files.extent import (
+    MAX_BOOK_CELLS,
+    MAX_SHEET_CELLS,
+    Extent,
+    ods_extents,
+    xls_boolean_formulas,
+    xls_extents,
+)
 from giptemplate.files.paths import display_name
 
 MAX_FILE_BYTES = 20 * 2**20
@@ -299,7 +306,7 @@ def _zip_format(path: Path, data: bytes, members: dict[str, ZipMember], document
     raise foreign(path, "archive")
 
 
-PROLOG_BYTES = 1024  # read first; more only when the root element has not started yet (a padded prolog)
+PROLOG_BYTES = 256  # read first; more only when the root element has not started yet (a padded prolog)
 _DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
 
@@ -345,10 +352,21 @@ def _inflate_head(data: bytes, member: ZipMember, size: int) -> bytes:
         return data[start : start + min(member.compressed, size)]
     if member.method != zipfile.ZIP_DEFLATED:
         return b""
+    # Fed a slice at a time: a deflate stream gives ``size`` bytes from little more than ``size`` bytes of input
+    # (a stored or Huffman-coded literal costs at most two), so the whole member is neither copied nor scanned;
+    # a stream that gives less (empty blocks) is fed on to its end.
+    view = memoryview(data)[start : start + member.compressed]
+    step = 2 * size + 1024
+    inflater = zlib.decompressobj(-15)
+    out = b""
     try:
-        return zlib.decompressobj(-15).decompress(data[start : start + member.compressed], size)
+        for at in range(0, len(view), step):
+            out += inflater.decompress(view[at : at + step], size - len(out))
+            if len(out) >= size or inflater.eof:
+                break
     except zlib.error:
         return b""
+    return out
 
 
 _OLE_WORKBOOK_STREAMS = frozenset({"workbook", "book"})
@@ -429,7 +447,11 @@ def read_bounded(path: Path) -> bytes:
         with os.fdopen(fd, "rb") as stream:
             if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):  # swapped since the stat above
                 raise _refuse("F005", path, "不是普通文件，未读取", "not a regular file")
-            data = stream.read(MAX_FILE_BYTES + 1)
+            # Ask for what the file holds (plus one byte to see it grow), not for the limit: a read of the
+            # limit allocates 20 MiB for every file, however small.
+            data = stream.read(min(info.st_size, MAX_FILE_BYTES) + 1)
+            if len(data) > info.st_size:  # it grew since the stat: read on, up to the limit
+                data += stream.read(MAX_FILE_BYTES + 1 - len(data))
     except OSError as exc:
         raise _refuse("F005", path, f"无法读取文件：{exc.strerror or exc}", "cannot read the file") from None
     if len(data) > MAX_FILE_BYTES:
@@ -488,6 +510,14 @@ def _bound_layout(intake: Intake) -> None:
         total += extent.cells
         if extent.cells > MAX_SHEET_CELLS or total > MAX_BOOK_CELLS:
             raise too_large(intake.path, "", extent)
+
+
+def boolean_formulas(intake: Intake) -> dict[str, frozenset[tuple[int, int]]]:
+    """(row, column) of the cells of an .xls whose formula is =TRUE() or =FALSE(), per sheet name (see
+    :func:`giptemplate.files.extent.xls_boolean_formulas`); nothing for other formats, which keep the type."""
+    if intake.file_format != "xls":
+        return {}
+    return xls_boolean_formulas(_biff_stream(intake.data))
 
 
 def _biff_stream(data: bytes) -> bytes:

@@ -23,9 +23,11 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Emu, Mm, Pt, RGBColor
 
+from giptemplate.report.mark import docx_identifier
 from giptemplate.report.model import DRAFT_MARK, MISSING_TEXT, Grid, GridCell, ReportData, grids, paragraphs
 
 # (font name used in the document, alternative a plain Windows machine has, GB2312 charset, family)
+MAX_PROPERTY_CHARS = 255  # python-docx's limit on a core property
 TITLE_FONT = "方正小标宋简体"
 HEADING_FONT = "黑体"
 SUBHEADING_FONT = "楷体_GB2312"
@@ -410,12 +412,15 @@ def render_docx(data: ReportData, *, draft: bool = False) -> bytes:
     _styles(document)
     _register_fonts(document)
     props = document.core_properties
-    props.title = data.title
-    props.author = data.unit_name
-    props.subject = data.spec.document
+    # python-docx refuses a core property over 255 characters: a unit's name typed that long is clipped there
+    # (the document itself prints it whole).
+    props.title = data.title[:MAX_PROPERTY_CHARS]
+    props.author = data.unit_name[:MAX_PROPERTY_CHARS]
+    props.subject = data.spec.document[:MAX_PROPERTY_CHARS]
     props.language = "zh-CN"
-    props.category = data.scope
+    props.category = data.scope[:MAX_PROPERTY_CHARS]
     props.comments = DRAFT_MARK if draft else ""
+    props.identifier = docx_identifier()
 
     section = document.sections[0]
     _frame(section, "portrait", draft)

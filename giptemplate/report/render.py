@@ -4,18 +4,20 @@
 from __future__ import annotations
 
 from giptemplate.report.docx import render_docx
+from giptemplate.report.mark import mark_docx, mark_text
 from giptemplate.report.model import ReportData, ReportFormat
 from giptemplate.report.text import render_html, render_markdown
 
 
 def render(data: ReportData, fmt: ReportFormat, *, draft: bool = False) -> bytes:
-    """The report in one format, as bytes (UTF-8 for the text formats)."""
+    """The report in one format, as bytes (UTF-8 for the text formats), marked as ours
+    (:mod:`giptemplate.report.mark`: ``giptemplate report`` re-writes it later, but not once someone edited it)."""
     if fmt == "docx":
-        return render_docx(data, draft=draft)
+        return mark_docx(render_docx(data, draft=draft))
     if fmt == "md":
-        return render_markdown(data, draft=draft).encode("utf-8")
+        return mark_text(render_markdown(data, draft=draft).encode("utf-8"))
     if fmt == "html":
-        return render_html(data, draft=draft).encode("utf-8")
+        return mark_text(render_html(data, draft=draft).encode("utf-8"))
     raise ValueError(f"unknown report format {fmt!r}")
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from giptemplate.errors import InputError
 from giptemplate.format.spec import Spec
+from giptemplate.report.mark import is_mark_line
 
 SUFFIXES = (".docx", ".md", ".txt")
 MAX_BYTES = 20 * 1024 * 1024  # a narrative document; anything larger is not one
@@ -62,6 +63,8 @@ def read_texts(path: Path, spec: Spec) -> dict[str, str]:
     section_parts: dict[str, str] = {}  # part titles of the current section -> part key
     for raw in _lines(path):
         line = raw.strip()
+        if is_mark_line(line):  # a report of ours given as the texts file
+            continue
         key = _key(line)
         if not key:
             if current is not None and texts[current]:

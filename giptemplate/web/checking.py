@@ -82,10 +82,12 @@ class Checker:
         if not folder.is_dir():
             return []
         stamp = []
-        for root, dirs, _ in os.walk(folder):
+        for root, dirs, names in os.walk(folder):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
+            # The names too, not only the folder's mtime: the clock behind mtime is coarse (a few ms), so files
+            # saved by two uploads within one tick left the listing stale and were never queued.
             with contextlib.suppress(OSError):
-                stamp.append((root, os.stat(root).st_mtime_ns))
+                stamp.append((root, os.stat(root).st_mtime_ns, tuple(sorted(names))))
         key = tuple(stamp)
         if self._listed is None or self._listed[0] != key:
             self._listed = (key, discover([folder.resolve()]))

@@ -153,7 +153,13 @@ def draw_narrative(c: Canvas, fill: Fill, marked: Marked) -> None:
             continue
         refs = [layout.parts[p.key].a1 for p in section.parts]
         texts = [fill.texts.get(p.key, "") for p in section.parts]
-        _narrative_status(c, sheet, status, live.section_status_formula(spec, refs), live.section_status(spec, texts))
+        # The section's one check stands beside all its parts (一 has five), unless a part below has its own.
+        owned = any(p.key in layout.require_status for p in section.parts[1:])
+        final_part = section.parts[0] if owned else section.parts[-1]
+        bottom = layout.parts[final_part.key].row + NARRATIVE_PART_ROWS - 1
+        _narrative_status(
+            c, sheet, status, live.section_status_formula(spec, refs), live.section_status(spec, texts), bottom
+        )
     for part in spec.parts:
         status = layout.require_status.get(part.key)
         if status is None:
@@ -166,6 +172,7 @@ def draw_narrative(c: Canvas, fill: Fill, marked: Marked) -> None:
             status,
             live.require_status_formula(part.require_any, ref),
             live.require_status(part.require_any, text),
+            status.row + NARRATIVE_PART_ROWS - 1,
         )
     sheet.freeze_panes(NARRATIVE_HEADER_ROW + 1, 0)
     sheet.set_landscape()
@@ -174,9 +181,8 @@ def draw_narrative(c: Canvas, fill: Fill, marked: Marked) -> None:
     c.protect(sheet, rows_resizable=True)
 
 
-def _narrative_status(c: Canvas, sheet: Worksheet, place: Place, formula: str, cached: str) -> None:
-    span = NARRATIVE_PART_ROWS - 1
+def _narrative_status(c: Canvas, sheet: Worksheet, place: Place, formula: str, cached: str, bottom: int) -> None:
     f = c.formats
-    check(sheet.merge_range(place.row, place.col, place.row + span, place.col, "", f.status), "text check")
+    check(sheet.merge_range(place.row, place.col, bottom, place.col, "", f.status), "text check")
     check(sheet.write_formula(place.row, place.col, formula, f.status, cached), "text check")
     c.conditional_bad(sheet, place.a1)

@@ -27,6 +27,7 @@ from giptemplate.files.intake import (
     DOCUMENT_FORMATS,
     Intake,
     admit,
+    boolean_formulas,
     calamine_refusal,
     is_parser_panic,
     open_calamine,
@@ -429,6 +430,7 @@ class _Book:
         self._parts: dict[str, str] | None = None
         self._part_bytes: dict[str, bytes | None] = {}
         self._extents: dict[str, Extent] = {}
+        self._booleans: dict[str, frozenset[tuple[int, int]]] | None = None  # .xls cells holding =TRUE()/=FALSE()
         self._laid_out = 0  # cells of the grids read so far
 
     @property
@@ -465,7 +467,24 @@ class _Book:
                 if not isinstance(exc, Exception) and not is_parser_panic(exc):
                     raise
                 raise calamine_refusal(self.path, exc) from None
+            if self.format == "xls":
+                grid = self._booleans_restored(name, grid)
             self._grids[name] = grid
+        return grid
+
+    def _booleans_restored(self, name: str, grid: Grid) -> Grid:
+        """A TRUE or FALSE that LibreOffice stored in an .xls as =TRUE() with the number 1 or 0 as its result (in a
+        cell with a number format) read as the boolean it is, so that it is 不是数字 like a TRUE in any other file."""
+        if self._booleans is None:
+            self._booleans = boolean_formulas(self.intake)
+        cells = self._booleans.get(name)
+        if not cells:
+            return grid
+        for row, col in cells:
+            if row < len(grid) and col < len(grid[row]):
+                value = grid[row][col]
+                if type(value) in (int, float) and value in (0, 1):
+                    grid[row][col] = bool(value)
         return grid
 
     def keys(self, name: str) -> dict[str, list[Position]]:

@@ -92,10 +92,13 @@ def filed_values(submission: Submission) -> tuple[dict[str, Number | None], dict
 
 def copy_findings(submission: Submission, findings: Sequence[Finding]) -> list[Finding]:
     """The findings as the copy shows them: a typed-over total explained with both numbers (its formula is back);
-    an imbalance that only the typed number caused is gone with it."""
+    an imbalance that only the typed number caused, in that total or in a total adding it up, is gone with it."""
     spec = submission.spec
     arithmetic = arithmetic_for(spec)
-    restored = {f.cell_key for f in findings if f.code == "S105" and f.cell_key}
+    # The copy has every formula back, so each total it shows is recomputed: a typed total, and every total
+    # adding it up (a typed （七）总计·自然人 raised （七）总计·总计 as filed), may read differently there.
+    filed, recomputed = submission.as_filed, submission.values
+    restored = {key for key in arithmetic.formula_of if filed.get(key) != recomputed.get(key)}
     out = []
     for finding in findings:
         if finding.code == "S105" and finding.cell_key:
@@ -108,7 +111,7 @@ def copy_findings(submission: Submission, findings: Sequence[Finding]) -> list[F
         relation = next((r for r in spec.relations if r.rule_id == finding.rule), None)
         if relation is not None and restored & set(relation.cells) and finding.code != "A390":
             # judged again on the restored formulas: an imbalance the typed number alone caused is explained above
-            evaluation = arithmetic.evaluate(relation, submission.values, depend_on_inputs=False)
+            evaluation = arithmetic.evaluate(relation, recomputed, depend_on_inputs=False)
             if evaluation.outcome is Outcome.PASS:
                 continue
         out.append(finding)
@@ -208,7 +211,7 @@ def _write_review_sheet(
         counts = {s: sum(1 for x in findings if x.severity == s) for s in SEVERITY_LABELS}
         summary = "，".join(f"{n} 个{SEVERITY_LABELS[s]}" for s, n in counts.items() if n) or "无问题"
     _ok(sheet.merge_range(REVIEW_SUMMARY_ROW, 0, REVIEW_SUMMARY_ROW, last, "", f.subtitle), "merge_range")
-    verdict = f"校验结论：{summary}"[:MAX_CELL_CHARS]
+    verdict = f"原文件校验结论：{summary}"[:MAX_CELL_CHARS]
     _ok(sheet.write_string(REVIEW_SUMMARY_ROW, 0, verdict, f.subtitle), "write_string")
     guide = (
         "请按下列意见修改标注的单元格（鼠标移到单元格上可查看批注）。各表的校验栏和“校验”工作表随修改即时更新，"

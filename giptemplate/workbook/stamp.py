@@ -13,7 +13,7 @@ from typing import IO
 from giptemplate.files import atomic
 from giptemplate.format import uscc
 from giptemplate.format.spec import Spec
-from giptemplate.workbook.writer import DEFAULT_PASSWORD, Fill, default_file_id, write_template
+from giptemplate.workbook.writer import DEFAULT_PASSWORD, Fill, default_file_id, property_text, write_template
 
 # Marks written in place of a unit's name, code and file id in a roster's prototype workbook. Private-use
 # characters never occur in real names and are valid XML, so xlsxwriter writes them through unchanged.
@@ -113,6 +113,8 @@ class TemplateStamp:
     def _fits(prototype: _Prototype, unit_name: str, unit_code: str, file_id: str) -> bool:
         """The unit's texts take the marks' places in the shared-string table: new, distinct strings."""
         texts = (unit_name, unit_code, file_id)
+        if any(property_text(t) != t for t in texts):  # clipped in the document properties: not a plain swap
+            return False
         return len(set(texts)) == 3 and not any(f"<t>{t}</t>".encode() in prototype.shared_strings for t in texts)
 
     def _prototype(self, verdict: uscc.Verdict) -> _Prototype | None:

@@ -80,6 +80,18 @@ class Fill:
         return value
 
 
+MAX_PROPERTY_UNITS = 255  # Excel's limit on a custom document property's text, in UTF-16 code units
+
+
+def property_text(value: str) -> str:
+    """A custom document property's text within Excel's limit (a unit's name typed 300 characters long would
+    otherwise make xlsxwriter warn on stderr and Excel repair the file); the identity sheet keeps it whole."""
+    encoded = value.encode("utf-16-le", "surrogatepass")
+    if len(encoded) <= 2 * MAX_PROPERTY_UNITS:
+        return value
+    return encoded[: 2 * MAX_PROPERTY_UNITS].decode("utf-16-le", "ignore")  # never half a surrogate pair
+
+
 def default_file_id(spec: Spec, fill: Fill, kind: str) -> str:
     """A stable id for the same inputs (so output is reproducible) and a different one for any other inputs."""
     seed = "|".join((spec.template_id, spec.digest, str(fill.year), fill.unit_code, fill.unit_name, kind))
@@ -159,7 +171,8 @@ class TemplateWriter:
             "kind": kind,
         }
         for key in IDENTITY_KEYS:
-            check(self.workbook.set_custom_property(f"giptemplate.{key}", self._identity[key] or "-"), key)
+            value = property_text(self._identity[key] or "-")
+            check(self.workbook.set_custom_property(f"giptemplate.{key}", value), key)
         for (sheet, row, col), text in marked.items():
             check(
                 self.workbook.get_worksheet_by_name(sheet).write_comment(
