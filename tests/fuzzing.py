@@ -362,7 +362,8 @@ def seed_files(folder: Path, *, libreoffice: bool = True, documents: bool = Fals
             for path in convert([originals[0]], folder / to, to):
                 seeds.append((f"lo.{to}", path.read_bytes()))
     if documents:
-        from giptemplate.report.model import ReportData, render
+        from giptemplate.report.model import ReportData
+        from giptemplate.report.render import render
         from giptemplate.workbook.reader import read_workbook
 
         data = ReportData.from_submission(read_workbook(originals[0]))

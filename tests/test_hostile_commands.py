@@ -23,6 +23,9 @@ from test_hostile import code, unit_bytes
 from giptemplate.cli import main
 from giptemplate.format.spec import Spec
 
+# test_hostile's unit_bytes writes a 2024 cover: these run for the 2021 format (2019: not yet triaged)
+pytestmark = pytest.mark.spec_ids("gip2021")
+
 # ---------------------------------------------------------------------------------------------- report
 
 
@@ -265,7 +268,8 @@ def test_true_in_a_count_cell_of_an_xls_saved_by_libreoffice_is_not_a_number(spe
 
 
 def test_extract_accounts_for_every_file_in_a_folder(spec: Spec, tmp_path: Path) -> None:
-    from giptemplate.report.model import ReportData, render
+    from giptemplate.report.model import ReportData
+    from giptemplate.report.render import render
     from giptemplate.workbook.reader import read_workbook
 
     folder = tmp_path / "报告"

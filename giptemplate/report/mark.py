@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Final
 
 from giptemplate.errors import IntakeError
+from giptemplate.files.intake import admit, read_bounded
 
 MARK: Final = "giptemplate-report"
 _CORE: Final = "docProps/core.xml"
@@ -68,8 +69,6 @@ def mark_docx(data: bytes) -> bytes:
 
 def is_own_report(path: Path) -> bool:
     """Whether ``path`` is a report this tool wrote, unchanged since (read bounded, like any untrusted file)."""
-    from giptemplate.files.intake import admit, read_bounded
-
     try:
         if path.suffix.lower() == ".docx":
             intake = admit(path, documents=True)
