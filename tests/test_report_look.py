@@ -23,13 +23,15 @@ from pathlib import Path
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
+from published_cases import FIXTURES
 from report_samples import seed_report
 from soffice import convert
 
 from giptemplate.format.spec import Spec
 from giptemplate.report.render import render
 
-PUBLISHED = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures" / "published" / "pingtan_shsyj_2025.html"
+# the fixtures folder as the extraction tests find it (beside the clone, or the workplace's shared copy)
+PUBLISHED = FIXTURES / "pingtan_shsyj_2025.html"
 OPENING = "本报告根据《中华人民共和国政府信息公开条例》"
 
 
