@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import random
+import zlib
 
 import numpy as np
+from datasketch import MinHash
 
 from giptemplate.checks.checker import COPY_THRESHOLD, text_similarity
 from giptemplate.format.spec import Spec
 from giptemplate.merge.collect import FileResult
-from giptemplate.merge.copies import _candidate_pairs, copy_findings, fingerprint
+from giptemplate.merge.copies import NUM_PERM, _candidate_pairs, components, copy_findings, fingerprint, minhash
 
 PHRASES = (
     "严格落实保密审查制度",
@@ -75,3 +77,35 @@ def test_candidate_pairs_grow_linearly_with_the_cluster() -> None:
     pairs = _candidate_pairs(signatures)
     assert len(pairs) <= 2 * 500  # star and chain, not 500 * 499 / 2
     assert {int(b) for _, b in pairs} == set(range(1, 500))
+
+
+def test_signature_is_datasketchs_minhash() -> None:
+    """The numpy signature gives the values datasketch's affine32 MinHash (seed 1, crc32) gives the same shingles:
+    signatures stay comparable with those of earlier runs and of workers on other machines."""
+    rng = random.Random(3)
+    for size in (1, 2, 5, 300):
+        shingles = ["".join(rng.choice(PHRASES)[:5] for _ in range(2))[: rng.randint(1, 9)] for _ in range(size)]
+        expected = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=zlib.crc32, scheme="affine32")
+        expected.update_batch(s.encode("utf-8") for s in shingles)
+        assert minhash(shingles) == expected.hashvalues.astype("<u4").tobytes()
+
+
+def test_components_are_those_of_a_union_find() -> None:
+    rng = random.Random(11)
+    for n, m in ((1, 0), (10, 0), (50, 40), (300, 200), (300, 1000)):
+        pairs = np.array([sorted(rng.sample(range(n), 2)) for _ in range(m)] if n > 1 else [], dtype=np.int64)
+        pairs = pairs.reshape(-1, 2)
+        if n > 40:  # a long chain in decreasing order too: the case pointer jumping shortens
+            chain = np.array([[k - 1, k] for k in range(n - 1, n - 40, -1)], dtype=np.int64)
+            pairs = np.concatenate([pairs, chain])
+        parent = list(range(n))
+
+        def root(x: int, parent: list[int] = parent) -> int:
+            while parent[x] != x:
+                x = parent[x]
+            return x
+
+        for a, b in pairs.tolist():
+            ra, rb = root(a), root(b)
+            parent[max(ra, rb)] = min(ra, rb)
+        assert components(n, pairs).tolist() == [root(x) for x in range(n)]

@@ -269,7 +269,7 @@ def _context() -> multiprocessing.context.BaseContext:
     if sys.platform.startswith("linux") and "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(
-            ["giptemplate.merge.collect", "giptemplate.workbook.reader", "giptemplate.checks.checker", "datasketch"]
+            ["giptemplate.merge.collect", "giptemplate.workbook.reader", "giptemplate.checks.checker", "numpy"]
         )
         return context
     return multiprocessing.get_context("spawn")

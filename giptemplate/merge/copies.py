@@ -2,8 +2,11 @@
 
 Workers fingerprint each free narrative part once (:func:`fingerprint`): the digest of its letters-only text
 (whitespace, punctuation, symbols and digits dropped: years and counts change in a copy), the digests of its
-sentences, and a MinHash signature (datasketch) of its character 5-gram shingles, the shingles the checks'
-similarity measure uses against last year (N604). The merge never compares texts pair by pair:
+sentences, and a MinHash signature of its character 5-gram shingles, the shingles the checks' similarity measure
+uses against last year (N604). The signature is datasketch's ``MinHash(num_perm=64, seed=1, hashfunc=zlib.crc32,
+scheme="affine32")``, computed here with numpy alone (the same values, tested against datasketch): importing
+datasketch imports scipy, which every worker and the merge paid at start-up. The merge never compares texts pair
+by pair:
 
 - identical texts are grouped by digest;
 - distinct texts become candidates by locality-sensitive hashing of their signatures (:data:`BANDS` bands): within
@@ -11,7 +14,7 @@ similarity measure uses against last year (N604). The merge never compares texts
   gives O(k) pairs, not k²;
 - a candidate pair is a copy when the larger of its estimated shingle Jaccard index and its exact sentence Jaccard
   index reaches the checks' COPY_THRESHOLD; copies are joined into groups (union-find), and each unit is told how
-  many units share its group.
+  many units share its group (connected components by hooking and pointer jumping, numpy).
 
 Every step is vectorised over all the texts of a part (numpy) or linear in the pairs, whatever the texts. The shingle
 similarity is an estimate (standard error about 0.04 near the threshold with 64 permutations); a pair whose letters
@@ -63,11 +66,32 @@ def _digest(text: str, size: int = 12) -> bytes:
 
 
 @functools.cache
-def _empty_minhash() -> Any:
-    from datasketch import MinHash  # lazy: datasketch (numpy) only when a merge compares texts
+def _permutations() -> tuple[np.ndarray[Any, np.dtype[np.uint32]], np.ndarray[Any, np.dtype[np.uint32]]]:
+    """The affine permutations h -> a*h + b (mod 2**32, a odd) of datasketch's "affine32" scheme with seed 1:
+    every worker process computes the same signature for a text."""
+    import numpy as np  # lazy: numpy loads only when a merge compares texts, not for a quick check
 
-    # Seeded permutations and a fixed hash (crc32): every worker process computes the same signature for a text.
-    return MinHash(num_perm=NUM_PERM, seed=1, hashfunc=zlib.crc32, scheme="affine32")
+    gen = np.random.RandomState(1)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
+
+
+def minhash(shingles: list[str]) -> bytes:
+    """The MinHash signature of a non-empty list of shingles: NUM_PERM little-endian uint32, the minimum over the
+    shingles of each permutation of their crc32 (UTF-8) pre-mixed by the MurmurHash3 finalizer, as datasketch's
+    ``update_batch`` computes it."""
+    import numpy as np  # lazy: numpy loads only when a merge compares texts, not for a quick check
+
+    a, b = _permutations()
+    hv = np.fromiter(map(zlib.crc32, map(str.encode, shingles)), dtype=np.uint32, count=len(shingles))
+    hv ^= hv >> np.uint32(16)
+    hv *= np.uint32(0x85EBCA6B)
+    hv ^= hv >> np.uint32(13)
+    hv *= np.uint32(0xC2B2AE35)
+    hv ^= hv >> np.uint32(16)
+    signature: np.ndarray[Any, np.dtype[np.uint32]] = (hv[:, None] * a + b).min(axis=0)
+    return signature.astype("<u4").tobytes()
 
 
 class Printed(Protocol):
@@ -96,10 +120,9 @@ def fingerprint(part: str, text: str) -> TextPrint | None:
         return None
     cleaned = {_NOT_LETTERS.sub("", s) for s in _SENTENCE_END.split(normal)}
     sentences = sorted(_digest(s, SENTENCE_DIGEST) for s in cleaned if s)
-    minhash = _empty_minhash().copy()
-    minhash.update_batch(letters[i : i + SHINGLE_SIZE].encode("utf-8") for i in range(len(letters) - SHINGLE_SIZE + 1))
-    signature = minhash.hashvalues.astype("<u4").tobytes()
-    return TextPrint(part, _digest(letters), b"".join(sentences), signature)
+    count = len(letters) - SHINGLE_SIZE + 1
+    shingles = list(map(letters.__getitem__, map(slice, range(count), range(SHINGLE_SIZE, count + SHINGLE_SIZE))))
+    return TextPrint(part, _digest(letters), b"".join(sentences), minhash(shingles))
 
 
 def _sentence_jaccard(a: bytes, b: bytes) -> float:
@@ -186,17 +209,37 @@ def copy_groups(prints: Sequence[TextPrint]) -> tuple[np.ndarray[Any, Any], np.n
     """For each distinct text, its group of texts copied from one another (connected components of the near pairs,
     numbered) and its highest similarity to another text of the group (0 when alone)."""
     import numpy as np  # lazy: numpy loads only when a merge compares texts, not for a quick check
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
 
     n = len(prints)
     pairs, scores = near_pairs(prints)
     best = np.zeros(n)
     np.maximum.at(best, pairs[:, 0], scores)
     np.maximum.at(best, pairs[:, 1], scores)
-    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    return labels, best
+    return components(n, pairs), best
+
+
+def components(n: int, pairs: np.ndarray[Any, np.dtype[np.int64]]) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """The connected components of ``n`` nodes joined by ``pairs``: each node's label is the smallest node of its
+    component. Each round hooks the larger root of every pair still split onto the smaller, then points every node
+    at its root (pointer jumping): a few rounds, each vectorised over the pairs (scipy's connected_components did
+    this, but importing scipy cost more than the whole check at 1,000 units)."""
+    import numpy as np  # lazy: numpy loads only when a merge compares texts, not for a quick check
+
+    labels = np.arange(n, dtype=np.int64)
+    a, b = pairs[:, 0], pairs[:, 1]
+    while len(a):
+        la, lb = labels[a], labels[b]
+        split = la != lb
+        if not split.any():
+            break
+        a, b, la, lb = a[split], b[split], la[split], lb[split]
+        np.minimum.at(labels, np.maximum(la, lb), np.minimum(la, lb))  # labels never exceed their node
+        while True:
+            roots = labels[labels]
+            if np.array_equal(roots, labels):
+                break
+            labels = roots
+    return labels
 
 
 def copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
