@@ -3,14 +3,19 @@ T901/T902 checks on returned workbooks' 文字内容 as on published documents."
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from giptemplate.checks.checker import check_file
-from giptemplate.checks.textclaims import chinese_number, claim_findings, claims_for, read_claims
+from giptemplate.checks.textclaims import Claims, _screen, chinese_number, claim_findings, claims_for, read_claims
 from giptemplate.format.spec import Spec, spec_by_id
+from tests.published_cases import FIXTURES
 from tests.submission_factory import build, good_texts
 
 CLAIMS = claims_for("gip2021")
@@ -90,6 +95,47 @@ def test_scope_words_mark_another_scope() -> None:
     assert reading.other_scope
     (own,) = read_claims("本年共收到申请75件", CLAIMS)
     assert not own.other_scope
+
+
+def _unscreened(claims: Claims) -> Claims:
+    return dataclasses.replace(claims, claims=tuple(dataclasses.replace(c, screens=None) for c in claims.claims))
+
+
+UNSCREENED = _unscreened(CLAIMS)
+# Pieces of the real sentences (cut where a claim's lookaround or gap looks across them) and the delimiters between
+# sentences, to assemble texts whose sentence boundaries fall anywhere.
+PIECES = [p for s, _ in SENTENCES for p in re.split(r"(?<=[件项，])", s) if p] + ["。", "；", "\n", "！", " ", "结转"]
+
+
+def _published_texts() -> list[str]:
+    texts = []
+    for page in sorted(FIXTURES.glob("*.html")):
+        text = re.sub(r"<[^>]+>|&nbsp;", "\n", page.read_text(encoding="utf-8"))
+        texts.append(re.sub(r"\n\s*", "\n", text))
+    return texts
+
+
+def test_screens_read_what_every_sentence_reads() -> None:
+    texts = ["。".join(s for s, _ in SENTENCES), *(s for s, _ in SENTENCES), *_published_texts()]
+    assert len(texts) > len(SENTENCES) + 5
+    for text in texts:
+        assert read_claims(text, CLAIMS) == read_claims(text, UNSCREENED)
+    # And the screens do skip: a sentence that states nothing about the tables tries no claim.
+    assert not [c.key for c in CLAIMS.claims if c.possible("全年累计主动公开公安政府信息179条，全文电子化达100%")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=12))
+def test_screens_read_what_every_sentence_reads_in_any_text(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert read_claims(text, CLAIMS) == read_claims(text, UNSCREENED)
+
+
+def test_screen_drops_lookarounds_and_refuses_anchors() -> None:
+    screen = _screen("(?<!部分)(?<![不])予以公开(?!.{0,4}结转)(?P<n>\\d+)")
+    assert screen is not None and screen.pattern == "予以公开(?P<n>\\d+)"
+    assert _screen("[(?!]x") is not None and _screen("[(?!]x").pattern == "[(?!]x"  # type: ignore[union-attr]
+    assert _screen("^收到") is None and _screen("收到\\b") is None and _screen("a(?=b)*") is None
 
 
 @pytest.mark.parametrize(

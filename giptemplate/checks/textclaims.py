@@ -41,6 +41,13 @@ class Claim:
     cells: tuple[str, ...]
     patterns: tuple[re.Pattern[str], ...]
     zero_patterns: tuple[re.Pattern[str], ...]
+    # The patterns without their lookarounds, searched once over a whole text: where none matches, no sentence of
+    # the text can match the claim, and its sentences are not tried (None: some pattern cannot be screened).
+    screens: tuple[re.Pattern[str], ...] | None = None
+
+    def possible(self, text: str) -> bool:
+        """False only when no sentence of ``text`` can match the claim (see :func:`_screen`)."""
+        return self.screens is None or any(p.search(text) for p in self.screens)
 
 
 @dataclass(frozen=True)
@@ -89,10 +96,89 @@ def chinese_number(text: str) -> int | None:
     return total + (digit or 0)
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
+def _expand(pattern: str) -> str:
     for name, fragment in _FRAGMENTS.items():
         pattern = pattern.replace(name, fragment)
-    return re.compile(pattern)
+    return pattern
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(_expand(pattern))
+
+
+_LOOKAROUNDS = ("(?=", "(?!", "(?<=", "(?<!")
+_ANCHORS = frozenset("bBAZ")
+
+
+def _screen(pattern: str) -> re.Pattern[str] | None:
+    """``pattern`` without its lookarounds, or None when it has anchors (^, $, \\b, ...) or a construct this
+    does not follow. A regular expression without lookarounds and anchors matches a stretch of text by its
+    characters alone, and dropping a lookaround only lets it match more: so where the screen finds nothing in a
+    text, the pattern matches in none of the text's sentences (each a stretch of it)."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            if pattern[i + 1 : i + 2] in _ANCHORS:
+                return None
+            out.append(pattern[i : i + 2])
+            i += 2
+        elif ch == "[":
+            end = _class_end(pattern, i)
+            out.append(pattern[i:end])
+            i = end
+        elif pattern.startswith(_LOOKAROUNDS, i):
+            i = _group_end(pattern, i)
+            if pattern[i : i + 1] in ("?", "*", "+", "{"):
+                return None  # a quantified lookaround: not followed
+        elif ch in "^$" or pattern.startswith("(?(", i):
+            return None
+        else:
+            out.append(ch)
+            i += 1
+    try:
+        return re.compile("".join(out))
+    except re.error:
+        return None
+
+
+def _class_end(pattern: str, start: int) -> int:
+    """The index just past the character class opening at ``start``."""
+    i = start + 1
+    if pattern[i : i + 1] == "^":
+        i += 1
+    if pattern[i : i + 1] == "]":  # a ']' first in a class is one of its characters
+        i += 1
+    while i < len(pattern) and pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
+    return i + 1
+
+
+def _group_end(pattern: str, start: int) -> int:
+    """The index just past the group opening at ``start``."""
+    depth, i = 0, start
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            i = _class_end(pattern, i)
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return i
+
+
+def _screens(patterns: Sequence[str]) -> tuple[re.Pattern[str], ...] | None:
+    screens = [_screen(_expand(p)) for p in patterns]
+    return None if any(p is None for p in screens) else tuple(p for p in screens if p is not None)
 
 
 @functools.lru_cache(maxsize=8)
@@ -109,6 +195,7 @@ def claims_for(spec_id: str) -> Claims:
             cells=tuple(c.get("cells", ())),
             patterns=tuple(_compile(p) for p in c.get("patterns", ())),
             zero_patterns=tuple(_compile(p) for p in c.get("zero_patterns", ())),
+            screens=_screens([*c.get("patterns", ()), *c.get("zero_patterns", ())]),
         )
         for c in data.get("claims", ())
     )
@@ -131,15 +218,20 @@ def read_claims(text: str, claims: Claims) -> list[Reading]:
     """Every number the text states about a claim, sentence by sentence (the first reading of a claim in a
     sentence; a number in a scope other than the unit's own is marked)."""
     readings: list[Reading] = []
+    # Most sentences state no number about the tables: each claim is first looked for in the whole text, and only
+    # the claims it may hold are tried sentence by sentence (the same readings, a fraction of the searches).
+    possible = [claim for claim in claims.claims if claim.possible(text)]
+    if not possible:
+        return readings
     for found in _SENTENCE.finditer(text):
         sentence = found.group(0).strip()
         if not sentence:
             continue
-        other_scope = any(w in sentence for w in claims.scope_words)
         taken: list[tuple[int, int]] = []
-        for claim in claims.claims:
+        for claim in possible:
             reading = _read_one(claim, sentence, taken)
             if reading is not None:
+                other_scope = any(w in sentence for w in claims.scope_words)
                 readings.append(Reading(claim.key, reading, sentence, other_scope))
     return readings
 
@@ -175,8 +267,9 @@ def claim_findings(
     by_key = {c.key: c for c in claims.claims}
     findings: list[Finding] = []
     parts = {p.key: p.display_title for p in spec.parts}
-    for part_key, text in texts.items():
-        for reading in read_claims(text or "", claims):
+    readings = {part_key: read_claims(text or "", claims) for part_key, text in texts.items()}  # read once
+    for part_key, part_readings in readings.items():
+        for reading in part_readings:
             claim = by_key[reading.claim]
             if not claim.cells:
                 continue
@@ -202,24 +295,25 @@ def claim_findings(
                     **(where or {}),
                 )
             )
-    findings += _fee_findings(spec, claims, texts, shown, places, where)
+    findings += _fee_findings(spec, claims, readings, shown, places, where)
     return findings
 
 
 def _fee_findings(
     spec: Spec,
     claims: Claims,
-    texts: Mapping[str, str],
+    by_part: Mapping[str, list[Reading]],
     shown: Mapping[str, Number | None],
     places: Mapping[str, str] | None,
     where: Mapping[str, Any] | None,
 ) -> list[Finding]:
-    """N607: what the narrative says about the 信息处理费 against what the tables imply (one finding per check)."""
+    """N607: what the narrative says about the 信息处理费 against what the tables imply (one finding per check);
+    ``by_part``: each part's readings (:func:`read_claims`)."""
     if not claims.fee_checks:
         return []
     parts = {p.key: p.display_title for p in spec.parts}
     titles = {c.key: c.title for c in claims.claims}
-    readings = [(part_key, r) for part_key, text in texts.items() for r in read_claims(text or "", claims)]
+    readings = [(part_key, r) for part_key, part_readings in by_part.items() for r in part_readings]
     findings: list[Finding] = []
     for check in claims.fee_checks:
         values = [shown.get(k) for k in check.cells]
