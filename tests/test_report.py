@@ -70,6 +70,10 @@ def test_display_width_counts_cjk_as_two() -> None:
     assert display_width("abc") == 3
     assert display_width("申请") == 4
     assert display_width("（一）") == 6
+    # Combining marks and format characters take no column, whatever the text around them (the cached
+    # per-character widths must not depend on the order characters are first met in).
+    assert display_width("e\u0301") == 1 and display_width("申\u200b请") == 4 and display_width("\u0301申") == 2
+    assert display_width("ａ１，") == 6 and display_width("½é") == 2
     assert display_width("e\u0301") == 1
 
 

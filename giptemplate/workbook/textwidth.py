@@ -15,14 +15,27 @@ POINTS_PER_LINE = 15.0
 MAX_ROW_POINTS = 409.0  # Excel's limit
 
 
+class _CharWidths(dict[str, int]):
+    """Each character's columns, looked up once per character (a summary sizes the rows of tens of thousands of
+    messages, made of a few hundred distinct characters)."""
+
+    def __missing__(self, ch: str) -> int:
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            width = 0
+        else:
+            width = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+        self[ch] = width
+        return width
+
+
+_WIDTHS = _CharWidths()
+
+
 def display_width(text: str) -> int:
     """Columns a monospace editor gives the text: wide and full-width characters 2, combining marks 0."""
-    width = 0
-    for ch in text:
-        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
-            continue
-        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-    return width
+    if text.isascii():  # no ASCII character is wide or combining or a format character
+        return len(text)
+    return sum(map(_WIDTHS.__getitem__, text))
 
 
 @functools.lru_cache(maxsize=4096)
