@@ -194,7 +194,8 @@ def near_pairs(prints: Sequence[TextPrint]) -> tuple[np.ndarray[Any, np.dtype[np
     pairs = _candidate_pairs(signatures)
     for start in range(0, len(pairs), PAIR_CHUNK):
         chunk = pairs[start : start + PAIR_CHUNK]
-        estimates = (signatures[chunk[:, 0]] == signatures[chunk[:, 1]]).mean(axis=1)
+        # The share of equal values, k / NUM_PERM exactly (as the mean of the booleans, without making floats).
+        estimates = np.count_nonzero(signatures[chunk[:, 0]] == signatures[chunk[:, 1]], axis=1) / NUM_PERM
         # Texts sharing most of their sentences may have reworded the rest: their exact sentence index decides too.
         doubtful = np.flatnonzero((estimates < COPY_THRESHOLD) & (estimates >= SENTENCE_FLOOR))
         for k, (a, b) in zip(doubtful.tolist(), chunk[doubtful].tolist(), strict=True):
@@ -310,7 +311,9 @@ def _copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
         # What every finding of the part shares. The findings are made without the dataclass's __init__, which
         # would cost most of the time when tens of thousands of units copy texts.
         common = {**_BLANK, "code": "N605", "severity": severity, "sheet": place.sheet, "cell": place.a1}
+        common |= {"message": "", "extra": None}  # set for each finding below
         title = part.display_title
+        leads: dict[float, str] = {}  # by similarity: estimates take few values (k / NUM_PERM)
         for n in shared:
             listing = listings.get(labels[n])
             if listing is None:
@@ -318,23 +321,20 @@ def _copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
             count, last_named, others, named = listing
             units = holders[n]
             similarity = 1.0 if len(units) > 1 else best[n]
-            lead = f"「{title}」与本批其他单位雷同（相似度 {similarity:.0%}）："
-            extra = {"part": part_key, "similarity": similarity, "units": count}
+            lead = leads.get(similarity)
+            if lead is None:
+                lead = leads[similarity] = f"「{title}」与本批其他单位雷同（相似度 {similarity:.0%}）："
+            message = f"{lead}{others}。"  # one string for every unit not named in the listing
             for i in units:
                 r = included[i]
+                fields = common.copy()  # assigning existing keys keeps the fields' order
+                fields["message"] = f"{lead}{named[i]}。" if i <= last_named else message
+                fields["file"] = file_names[i]
+                fields["unit_name"] = r.unit_name
+                fields["unit_code"] = r.unit_code
+                fields["extra"] = {"part": part_key, "similarity": similarity, "units": count}
                 finding = _new(Finding)
-                _assign(
-                    finding,
-                    "__dict__",
-                    {
-                        **common,
-                        "message": f"{lead}{named[i] if i <= last_named else others}。",
-                        "file": file_names[i],
-                        "unit_name": r.unit_name,
-                        "unit_code": r.unit_code,
-                        "extra": dict(extra),
-                    },
-                )
+                _assign(finding, "__dict__", fields)
                 findings.append(finding)
     return findings
 
