@@ -13,8 +13,8 @@ by pair:
   each bucket a text is paired with the bucket's first text and with the one before it, so a cluster of k copies
   gives O(k) pairs, not k²;
 - a candidate pair is a copy when the larger of its estimated shingle Jaccard index and its exact sentence Jaccard
-  index reaches the checks' COPY_THRESHOLD; copies are joined into groups (union-find), and each unit is told how
-  many units share its group (connected components by hooking and pointer jumping, numpy).
+  index reaches the checks' COPY_THRESHOLD; copies are joined into groups (connected components, by hooking and
+  pointer jumping in numpy), and each unit is told how many units share its group.
 
 Every step is vectorised over all the texts of a part (numpy) or linear in the pairs, whatever the texts. The shingle
 similarity is an estimate (standard error about 0.04 near the threshold with 64 permutations); a pair whose letters
