@@ -992,6 +992,13 @@ def _specs_in(folder: Path) -> tuple[Spec, ...]:
 
 def all_specs() -> tuple[Spec, ...]:
     """Every format version of the spec folder (see :func:`templates_dir`), oldest first."""
+    return _specs_chosen(os.environ.get(SPECS_ENV, "").strip())
+
+
+@functools.cache
+def _specs_chosen(chosen: str) -> tuple[Spec, ...]:
+    # By the folder asked for: finding and resolving the folder costs file system calls, and a merge looks specs up
+    # several times for each of its files. (The specs of a folder are read once anyway, by _specs_in.)
     return _specs_in(templates_dir().resolve())
 
 
