@@ -231,7 +231,7 @@ def _copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
             else:
                 units.append(i)
     file_names: list[str] | None = None  # made once some text is shared
-    severity = CODES["N605"][0]
+    entry = CODES["N605"]
     for part_key, part in parts.items():
         distinct, prints = distinct_by_part[part_key], prints_by_part[part_key]
         order = list(prints)
@@ -266,7 +266,7 @@ def _copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
         place = layout.parts[part_key]
         # What every finding of the part shares. The findings are made without the dataclass's __init__, which
         # would cost most of the time when tens of thousands of units copy texts.
-        common = {**_BLANK, "code": "N605", "severity": severity, "sheet": place.sheet, "cell": place.a1}
+        common = {**_BLANK, "code": "N605", "severity": entry.severity, "sheet": place.sheet, "cell": place.a1}
         title = part.display_title
         for n in shared:
             listing = listings.get(labels[n])
@@ -275,21 +275,22 @@ def _copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
             count, last_named, others, named = listing
             units = holders[n]
             similarity = 1.0 if len(units) > 1 else best[n]
-            lead = f"「{title}」与本批其他单位雷同（相似度 {similarity:.0%}）："
+            shared_fields = {"part": title, "similarity": f"{similarity:.0%}"}
             extra = {"part": part_key, "similarity": similarity, "units": count}
             for i in units:
                 r = included[i]
+                fields = {**shared_fields, "others": named[i] if i <= last_named else others}
                 finding = _new(Finding)
                 _assign(
                     finding,
                     "__dict__",
                     {
                         **common,
-                        "message": f"{lead}{named[i] if i <= last_named else others}。",
+                        "message": entry.render("", **fields),
                         "file": file_names[i],
                         "unit_name": r.unit_name,
                         "unit_code": r.unit_code,
-                        "extra": dict(extra),
+                        "extra": {**extra, "fields": fields},
                     },
                 )
                 findings.append(finding)
