@@ -66,6 +66,11 @@ _V206 = "应写入文字部分；数字单元格只填数字，请确认并说�
 _S106 = "{cell}文件中显示为 {shown}，按各项重新计算为 {recomputed}：{how}。汇总时将使用重新计算的值。"
 
 
+# A file refused before it is read (F0xx, P801/P802): the refusal's own sentence, said where the file is refused
+# (giptemplate.files.intake, giptemplate.published) and carried by its exception.
+REFUSAL_TEMPLATE = "{reason}"
+
+
 class TemplateFieldsError(ValueError):
     """A finding rendered with fields its template does not name, or without one it does: a bug at the call site."""
 
@@ -129,15 +134,14 @@ def _code(code: str, severity: Severity, title: str, messages: str | Mapping[str
 CODES: dict[str, ErrorCode] = {
     entry.code: entry
     for entry in (
-        # Intake (F0xx): the reason is the sentence of the refusal, said where the file is refused
-        # (giptemplate.files.intake, giptemplate.published) and carried by its exception.
-        _code("F001", "error", "不是电子表格文件", "{reason}"),
-        _code("F002", "error", "文件有打开密码", "{reason}"),
-        _code("F003", "error", "压缩包不安全", "{reason}"),
-        _code("F004", "error", "XML 实体扩展被拒绝", "{reason}"),
-        _code("F005", "error", "文件为空、不完整或已损坏", {"": "{reason}", "internal": "{error}，结果不完整"}),
-        _code("F006", "error", "不是本模板", "{reason}"),
-        _code("F007", "error", "不支持的格式版本或年度", "{reason}"),
+        # Intake (F0xx): the refusal's own sentence (REFUSAL_TEMPLATE)
+        _code("F001", "error", "不是电子表格文件", REFUSAL_TEMPLATE),
+        _code("F002", "error", "文件有打开密码", REFUSAL_TEMPLATE),
+        _code("F003", "error", "压缩包不安全", REFUSAL_TEMPLATE),
+        _code("F004", "error", "XML 实体扩展被拒绝", REFUSAL_TEMPLATE),
+        _code("F005", "error", "文件为空、不完整或已损坏", {"": REFUSAL_TEMPLATE, "internal": "{error}，结果不完整"}),
+        _code("F006", "error", "不是本模板", REFUSAL_TEMPLATE),
+        _code("F007", "error", "不支持的格式版本或年度", REFUSAL_TEMPLATE),
         # Structure (S1xx)
         _code(
             "S101",
@@ -473,8 +477,8 @@ CODES: dict[str, ErrorCode] = {
             },
         ),
         # Published reports (Word, PDF, web page) and their text against their tables (issue 11).
-        _code("P801", "error", "文档为扫描件或表格为图片，无法读取", "{reason}"),
-        _code("P802", "error", "PDF 表格没有框线，无法可靠读取", "{reason}"),
+        _code("P801", "error", "文档为扫描件或表格为图片，无法读取", REFUSAL_TEMPLATE),
+        _code("P802", "error", "PDF 表格没有框线，无法可靠读取", REFUSAL_TEMPLATE),
         _code(
             "P803",
             "warning",
@@ -623,11 +627,12 @@ def make(
     """A finding of ``code``: its message rendered from the catalogue's template ``variant`` with ``fields`` (a
     missing or extra field raises :class:`TemplateFieldsError` at once), the catalogue's default severity unless
     ``severity`` is given, and ``where`` (file, sheet, cell, unit, expected, actual, extra ...). The fields, as
-    text, are kept in ``extra["fields"]`` so that JSON output carries them."""
+    text, and the variant are kept in ``extra["fields"]`` and ``extra["variant"]``, so that JSON output carries
+    them and the message can be rendered again."""
     entry = error_code(code)
     values = {name: str(value) for name, value in (fields or {}).items()}
     message = entry.render(variant, **values)
-    extra = {**(where.pop("extra", None) or {}), "fields": values}
+    extra = {**(where.pop("extra", None) or {}), "fields": values, "variant": variant}
     return Finding(code=code, severity=severity or entry.severity, message=message, extra=extra, **where)
 
 

@@ -405,7 +405,7 @@ def test_cover_fields(spec: Spec, meta: dict[str, str], expected: list[tuple[str
     layout = layout_for(spec)
     for f in findings:
         assert (f.sheet, f.cell) == (spec.cover_sheet, layout.fields[f.extra["field"]].a1)
-        assert f.severity == CODES[f.code][0]
+        assert f.severity == CODES[f.code].severity
 
 
 def test_c703_names_the_right_check_digit(spec: Spec) -> None:

@@ -290,7 +290,7 @@ def _copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
                         "file": file_names[i],
                         "unit_name": r.unit_name,
                         "unit_code": r.unit_code,
-                        "extra": {**extra, "fields": fields},
+                        "extra": {**extra, "fields": fields, "variant": ""},
                     },
                 )
                 findings.append(finding)
