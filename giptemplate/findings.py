@@ -1,5 +1,13 @@
 """Findings: what the checks say about a file, each with a stable code, a severity, a place and a Chinese message.
 
+The catalogue (:data:`CODES`) declares every code as an :class:`ErrorCode`: its default severity, its short title
+and its message template(s), each a :meth:`str.format` template with named fields (a code has a few named variants
+only where the sentence really differs). A check never writes a sentence: it calls :func:`make` with the code, the
+variant and the field values, which renders the template and raises :class:`TemplateFieldsError` at once when a
+field is missing or extra. The finding keeps the rendered message and, in ``extra``, the fields and variant. The
+workbook's live 校验 sheet renders the same templates with placeholders (:func:`render`), so it shows the sentence
+`check` prints. Relation codes a spec declares (:func:`declare_code`) take :data:`RELATION_TEMPLATES`.
+
 Findings are plain data; rendering them (table, JSON, CSV, xlsx) is the job of :mod:`giptemplate.checks.render`
 and the CLI. Codes follow ../shared/reference/checks.md and are never renumbered or reused.
 """
