@@ -191,7 +191,12 @@ CODES: dict[str, ErrorCode] = {
             "S105",
             "error",
             "合计公式被改为数值",
-            "{cell}的合计公式{how}；{tail}汇总时将使用重新计算的值；请恢复公式（使用新模板填写）。",
+            {
+                "": "{cell}的合计公式{how}；{tail}汇总时将使用重新计算的值；请恢复公式（使用新模板填写）。",
+                # in a return copy, whose formulas are back (giptemplate.workbook.review)
+                "restored": "{cell}合计栏原填 {typed}，已恢复公式，请核对明细。",
+                "restored_computed": "{cell}合计栏原填 {typed}，按明细计算为 {computed}，已恢复公式，请核对明细。",
+            },
         ),
         _code(
             "S106",
@@ -642,6 +647,13 @@ def make(
     message = entry.render(variant, **values)
     extra = {**(where.pop("extra", None) or {}), "fields": values, "variant": variant}
     return Finding(code=code, severity=severity or entry.severity, message=message, extra=extra, **where)
+
+
+def rendered_again(finding: Finding, fields: Mapping[str, object], *, variant: str = "") -> Finding:
+    """``finding`` with its message rendered from another variant of its code's templates (a return copy says
+    what it did to the cell)."""
+    again = make(finding.code, fields, variant=variant)
+    return dataclasses.replace(finding, message=again.message, extra={**finding.extra, **again.extra})
 
 
 def at_document_place(finding: Finding, place: str) -> Finding:

@@ -225,13 +225,13 @@ def _is_chinese_text(node: ast.AST) -> bool:
 
 
 def _message_calls(tree: ast.AST) -> list[ast.Call]:
-    """Calls of ``make(...)`` and of a check context's ``ctx.add(...)``."""
+    """Calls of ``make(...)``, ``rendered_again(...)`` and of a check context's ``ctx.add(...)``."""
     out = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         func = node.func
-        if (isinstance(func, ast.Name) and func.id == "make") or (
+        if (isinstance(func, ast.Name) and func.id in ("make", "rendered_again")) or (
             isinstance(func, ast.Attribute)
             and func.attr == "add"
             and isinstance(func.value, ast.Name)
