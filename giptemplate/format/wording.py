@@ -135,8 +135,3 @@ def choices_text(choices: Sequence[str]) -> str:
 def previous_label(year: int | None) -> str:
     """Y5xx and N604's ``previous``: last year's report as a message names it."""
     return f"上年度（{year}）" if year else "上年度"
-
-
-def listing(names: Sequence[str], count: int) -> str:
-    """A few names and, when there are more (``count`` in all), how many: a、b、c 等 12 个单位."""
-    return "、".join(names) + (f" 等 {count} 个单位" if count > len(names) else "")
