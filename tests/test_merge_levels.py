@@ -80,7 +80,7 @@ def test_city_of_county_summaries_equals_the_merge_of_all_units(
         assert len(units) == UNITS and {r["分组"] for r in units} == {f"第{c}县"}
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_long_data_grows_as_a_dataset_partitioned_by_year_and_region(
     counties: tuple[list[Path], list[Path]], tmp_path: Path
 ) -> None:

@@ -37,7 +37,7 @@ REGEN_ENV = "GIPTEMPLATE_REGEN_GOLDEN"
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_format_value_counts_fees_and_missing(spec: Spec) -> None:
     count, fee = spec.cell_types["count"], spec.cell_types["fee"]
     assert format_value(0, count) == "0"
@@ -107,7 +107,7 @@ def test_grid_covers_every_position_once_and_places_every_spec_text(any_spec: Sp
         assert not [c for c in grid.cells if c.role == "blank"], "the official grids have no empty cell"
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_seed_figures_render_into_the_official_layout(spec: Spec) -> None:
     """The sample report's figures (627 行政许可, else 0) in the grids of gip-format.md A2-A4."""
     tables = grids(seed_report(spec))
@@ -172,7 +172,7 @@ def test_missing_values_are_marked_never_blank(any_spec: Spec) -> None:
     assert set(data.missing_values) == missing
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_bands_flatten_headers_and_label_paths(spec: Spec) -> None:
     tables = grids(sample_report(spec))
     bands = tables["t2"].bands()
@@ -284,7 +284,7 @@ def test_markdown_source_columns_line_up(spec: Spec) -> None:
             assert _pipe_offsets(line) == first, line
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_markdown_golden(spec: Spec) -> None:
     text = render_markdown(sample_report(spec))
     if os.environ.get(REGEN_ENV):
@@ -431,7 +431,7 @@ def test_html_is_self_contained_escaped_and_printable(spec: Spec) -> None:
     assert re.search(r"@page \{ @top-center \{ content: \"" + DRAFT_MARK, draft)  # the top margin of every page
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_render_dispatch_and_zero_values(spec: Spec) -> None:
     data = seed_report(spec)
     md = render(data, "md").decode("utf-8")

@@ -84,7 +84,7 @@ def test_one_workbook_to_docx_every_cell_matches_the_workbook(any_spec: Spec, tm
     assert not any(DRAFT_MARK in p for p in paragraphs)
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_seed_figures_end_to_end_in_markdown(spec: Spec, tmp_path: Path) -> None:
     workbook = _write(tmp_path / "seed.xlsx", spec, seed_inputs(spec))
     out = tmp_path / "seed.md"
@@ -98,7 +98,7 @@ def test_seed_figures_end_to_end_in_markdown(spec: Spec, tmp_path: Path) -> None
         assert paragraph in text
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_html_by_format_option_into_a_folder(spec: Spec, tmp_path: Path) -> None:
     workbook = _write(tmp_path / "a.xlsx", spec, sample_inputs(spec), unit_name="郑县/教育..局")
     result = run(workbook, "-o", tmp_path / "out", "--format", "html")
@@ -118,7 +118,7 @@ def test_format_and_output_disagreeing_is_a_usage_error(spec: Spec, tmp_path: Pa
     assert run(workbook, "-o", tmp_path / "no_such_folder" / "x.md").exit_code == 2
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_workbook_with_errors_is_refused_unless_forced(spec: Spec, tmp_path: Path) -> None:
     inputs = sample_inputs(spec)
     inputs["t3.R1.c1"] = None  # a blank count: V203 错误
@@ -140,7 +140,7 @@ def test_workbook_with_errors_is_refused_unless_forced(spec: Spec, tmp_path: Pat
     assert md.read_text(encoding="utf-8").startswith(f"> **{DRAFT_MARK}**")
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_folder_one_report_per_workbook_and_unreadable_files_continue(spec: Spec, tmp_path: Path) -> None:
     source = tmp_path / "收回"
     source.mkdir()
@@ -170,7 +170,7 @@ def test_several_workbooks_need_a_folder(spec: Spec, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "文件夹" in result.stderr
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_summary_workbook_renders_the_county_report(spec: Spec, tmp_path: Path) -> None:
     workbook = _write(
         tmp_path / "汇总.xlsx",
@@ -191,7 +191,7 @@ def test_summary_workbook_renders_the_county_report(spec: Spec, tmp_path: Path) 
 
 
 @pytest.mark.parametrize("fmt", ["docx", "md", "html"])
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_every_format_writes_a_non_empty_report(spec: Spec, tmp_path: Path, fmt: str) -> None:
     workbook = _write(tmp_path / "a.xlsx", spec, sample_inputs(spec))
     out = tmp_path / f"a.{fmt}"

@@ -87,7 +87,7 @@ def test_every_table_cell_matches_the_values_and_the_grid(any_spec: Spec) -> Non
             assert repeated == (r < table.header_rows and not inner)
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_seed_report_tables_read_back_as_published(spec: Spec) -> None:
     """627 行政许可 and 0 everywhere else, the fee with four decimals, 表四 without a label column."""
     document = _open(seed_report(spec))
@@ -250,7 +250,7 @@ def _contains_in_order(haystack: str, needle: str, window_factor: int = 4) -> bo
 
 
 @pytest.mark.soffice
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_pdf_pages_orientation_and_flowing_tables(printed: dict[str, Path], spec: Spec) -> None:
     for name in ("seed", "sample"):
         pages = _pages(printed[name])
@@ -282,7 +282,7 @@ def test_pdf_pages_orientation_and_flowing_tables(printed: dict[str, Path], spec
 
 
 @pytest.mark.soffice
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_pdf_draft_mark_on_every_page(printed: dict[str, Path]) -> None:
     pages = _pages(printed["seed_draft"])
     assert pages and all(DRAFT_MARK in page for page in pages)

@@ -62,7 +62,7 @@ def test_every_format_opens_with_the_customary_paragraph(spec: Spec) -> None:
     assert preamble in render(data, "html").decode("utf-8")
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_document_language_is_chinese_and_zero_fee_is_zero(spec: Spec) -> None:
     data = seed_report(spec)
     document = Document(io.BytesIO(render(data, "docx")))
@@ -76,7 +76,7 @@ def test_document_language_is_chinese_and_zero_fee_is_zero(spec: Spec) -> None:
 
 
 @pytest.mark.soffice
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_side_by_side_with_a_published_report(spec: Spec, tmp_path: Path) -> None:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None or shutil.which("pdftotext") is None:

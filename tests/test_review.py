@@ -74,7 +74,7 @@ def copy(spec: Spec, tmp_path_factory: pytest.TempPathFactory) -> tuple[Submissi
     return submission, list(report.findings), target
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_values_are_carried_as_filed(spec: Spec, copy: tuple[Submission, list[Finding], Path]) -> None:
     submission, _, _ = copy
     values, typed = filed_values(submission)
@@ -86,7 +86,7 @@ def test_values_are_carried_as_filed(spec: Spec, copy: tuple[Submission, list[Fi
     assert kept == {k for k, c in submission.cells.items() if c.state == "ok"} | {"t3.R9.c3"}
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_reading_the_copy_back_gives_the_same_values_and_texts(
     spec: Spec, copy: tuple[Submission, list[Finding], Path]
 ) -> None:
@@ -112,7 +112,7 @@ def test_reading_the_copy_back_gives_the_same_values_and_texts(
     }
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_typed_total_is_explained_not_listed_as_an_imbalance(
     spec: Spec, copy: tuple[Submission, list[Finding], Path]
 ) -> None:
@@ -127,7 +127,7 @@ def test_typed_total_is_explained_not_listed_as_an_imbalance(
     assert typed.message in messages
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_problem_cells_are_marked_with_comments(spec: Spec, copy: tuple[Submission, list[Finding], Path]) -> None:
     submission, findings, target = copy
     findings = copy_findings(submission, findings)
@@ -159,7 +159,7 @@ def test_problem_cells_are_marked_with_comments(spec: Spec, copy: tuple[Submissi
     assert all(f.cell_key is None for f in unplaced)
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_copy_stays_locked_and_text_stays_text(spec: Spec, copy: tuple[Submission, list[Finding], Path]) -> None:
     submission, findings, target = copy
     findings = copy_findings(submission, findings)
@@ -211,7 +211,7 @@ def test_unknown_year_is_refused(spec: Spec) -> None:
 
 
 @pytest.mark.soffice
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_libreoffice_recalculates_the_copy_to_the_same_checks(
     spec: Spec, copy: tuple[Submission, list[Finding], Path], tmp_path: Path
 ) -> None:

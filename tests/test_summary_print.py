@@ -94,7 +94,7 @@ def printed(spec: Spec, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
 
 
 @pytest.mark.soffice
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_every_label_title_and_file_name_prints_in_full(spec: Spec, printed: tuple[Path, list[str], list[str]]) -> None:
     target, pages, names = printed
     whole = "".join(pages)
@@ -115,7 +115,7 @@ def test_every_label_title_and_file_name_prints_in_full(spec: Spec, printed: tup
 
 
 @pytest.mark.soffice
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_every_page_of_the_wide_sheets_names_its_units(printed: tuple[Path, list[str], list[str]]) -> None:
     _, pages, _ = printed
     detail = detail_pages(pages)
@@ -125,7 +125,7 @@ def test_every_page_of_the_wide_sheets_names_its_units(printed: tuple[Path, list
 
 
 @pytest.mark.soffice
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_no_internal_keys_and_codes_with_their_meaning(spec: Spec, printed: tuple[Path, list[str], list[str]]) -> None:
     _, pages, _ = printed
     whole = "".join(pages)

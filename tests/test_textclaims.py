@@ -121,7 +121,7 @@ def test_contradiction_is_explain_and_other_scope_is_info() -> None:
     assert not claim_findings(spec, {"s1_2": "本年共收到申请74件。"}, shown)
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_returned_workbook_narrative_is_checked(spec: Spec) -> None:
     values = {c.key: 0 for c in spec.input_cells} | {"t3.R1.c1": 5, "t3.R3.c1": 5}
 

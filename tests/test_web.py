@@ -180,7 +180,7 @@ def test_page_and_command_line_share_the_workspace(space: Workspace, spec: Spec,
     assert again == merged and again["通过"] == 2 and again["未报送"] == 1
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_last_years_files_give_cross_year_checks_and_history(tmp_path: Path, spec: Spec) -> None:
     last_year = tmp_path / "2023收回"
     last_year.mkdir()

@@ -97,7 +97,7 @@ def page_counts(page: Any) -> dict[str, int]:
     return counts
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_roster_to_templates_zip(browser: Any, season: Season, tmp_path: Path, shots: Path) -> None:
     space = workspace_at(tmp_path / "ws")
     with live_server(space) as (base, _):
@@ -126,7 +126,7 @@ def test_roster_to_templates_zip(browser: Any, season: Season, tmp_path: Path, s
     assert sorted(p.name for p in space.templates()) == names
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_thirty_files_counts_equal_merge(browser: Any, season: Season, tmp_path: Path, shots: Path) -> None:
     space = workspace_at(tmp_path / "ws")
     space.save_roster("单位名单.csv", season.roster.read_bytes())
@@ -158,7 +158,7 @@ def test_thirty_files_counts_equal_merge(browser: Any, season: Season, tmp_path:
     assert expected["有错误"] == 3 and expected["未报送"] == 2
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_unit_highlights_the_cells_check_names(browser: Any, season: Season, tmp_path: Path, shots: Path) -> None:
     space = workspace_at(tmp_path / "ws")
     target = season.with_errors[0]
@@ -184,7 +184,7 @@ def test_unit_highlights_the_cells_check_names(browser: Any, season: Season, tmp
     assert "退回意见" in wb.sheetnames
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_summary_equals_cli_and_narrative_makes_report(
     browser: Any, season: Season, tmp_path: Path, shots: Path
 ) -> None:
@@ -246,7 +246,7 @@ def sheets(data: bytes) -> dict[str, list[tuple[object, ...]]]:
     return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb}
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019", "gip2021")  # TRIAGE
 def test_escaping_in_the_browser(browser: Any, spec: Spec, tmp_path: Path) -> None:
     """A unit named like a script stays text on every page it appears on."""
     from submission_factory import write_filled
