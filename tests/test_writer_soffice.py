@@ -1,9 +1,10 @@
 """Real-engine proof: LibreOffice recalculates the template's formulas and gets what Python gets.
 
 Every workbook of this module is filled (with openpyxl, which drops every cached value, or pre-filled by the
-writer), then recalculated and saved by ONE LibreOffice run per spec (the same scenarios for both formats). Every derived cell, relation status, missing count,
-校验 rule status, overall verdict, unit line and code check is compared with the Python side (arithmetic,
-writer.rule_status / overall_status / unit_line, uscc.verify) through tests/workbook_expect.py.
+writer), then recalculated and saved by ONE LibreOffice run per spec (the same scenarios for both formats).
+Every derived cell, relation status, missing count, 校验 rule status, overall verdict, unit line and code check
+is compared with the Python side (arithmetic, writer.rule_status / overall_status / unit_line, uscc.verify)
+through tests/workbook_expect.py.
 """
 
 from __future__ import annotations
