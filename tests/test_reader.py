@@ -607,6 +607,7 @@ def test_other_format_workbook_is_refused(spec: Spec, filled: Path, tmp_path: Pa
 
     error = _refused(_edit(filled, tmp_path / "other-format.xlsx", change))
     assert error.code == "F007" and other_year in error.message
+    assert all(f"“{other}”" in error.message for other in swaps.values())  # named as seen
 
 
 @pytest.mark.spec_ids("gip2021")  # 2021 only: collapses 2021's three （六） sub-rows (2019's reverse case below)
@@ -620,7 +621,8 @@ def test_2019_single_other_row_is_refused(spec: Spec, filled: Path, tmp_path: Pa
         ws.delete_rows(first + 2, len(rows) - 1)  # keep one row of （六）, as the 2019 table has
         _label_cell(ws, spec, "t3", rows[0].label).value = None
 
-    assert _refused(_edit(filled, tmp_path / "single-six.xlsx", change)).code == "F007"
+    error = _refused(_edit(filled, tmp_path / "single-six.xlsx", change))
+    assert error.code == "F007" and "单行的“（六）其他处理”" in error.message
 
 
 @pytest.mark.spec_ids("gip2019")  # 2019 only: its single （六）其他处理 row split into 2021's sub-rows
@@ -640,7 +642,8 @@ def test_2021_other_sub_rows_are_refused(spec: Spec, filled: Path, tmp_path: Pat
             ws.cell(other + 2 + i, label_col).value = label
 
     error = _refused(_edit(filled, tmp_path / "six-split.xlsx", change))
-    assert error.code == "F007" and "2021" in error.message
+    assert error.code == "F007" and "2021" in error.message and f"“{sub_rows[0]}”" in error.message
+    assert "旧" not in error.message  # 2021's labels are the newer ones
 
 
 def test_other_workbook_is_refused(tmp_path: Path) -> None:
