@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from docx import Document
-from test_hostile import code, unit_bytes
+from test_hostile import amount_type, code, unit_bytes
 
 from giptemplate.cli import main
 from giptemplate.format.spec import Spec
@@ -337,7 +337,6 @@ def _zip_of_streams(parts: dict[str, bytes], streams: dict[str, bytes]) -> bytes
 
 def test_a_fee_cached_with_binary_noise_prints_as_excel_shows_it(spec: Spec, tmp_path: Path) -> None:
     from hostile import input_ref, set_cell
-    from test_hostile import amount_type
 
     sheet, ref, _ = input_ref(spec, amount_type(spec), 0)  # 2021's fee in 万元, 2019's 采购总金额 in 元
     source = tmp_path / "fee.xlsx"
