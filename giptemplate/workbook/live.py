@@ -32,8 +32,10 @@ from giptemplate.workbook.normalise import BLANK_WORDS
 TEXT_CODE = "N601"
 REQUIRE_CODE = "N602"
 COVER_CODES = {"unit_name": "C701", "year": "C702", "unit_code": "C703"}
-# What only the office can judge, after collecting every unit's file and last year's reports.
-LATER_CODES = ("Y501", "Y502", "Y503", "Y505", "N604", "N605", "M401")
+# What only the office can judge, after collecting every unit's file and last year's reports: the format's own
+# cross-year rules (see :func:`later_codes`), then these, which every format has.
+LATER_CODES = ("Y505", "N604", "N605", "M401")
+FEE_JUMP_CODE = "Y503"  # the fee compared with last year's, for a format whose spec names a fee cell
 # Whitespace that Python's str.split() drops and fillers actually type or paste.
 _SPACES = ('" "', "CHAR(10)", "CHAR(13)", "CHAR(9)", '"\u3000"', '"\u00a0"')
 
@@ -121,8 +123,13 @@ def text_length(text: str) -> int:
 
 @functools.cache
 def text_sections(spec: Spec) -> tuple[Section, ...]:
-    """Sections whose length `check` judges (N601): free narrative, not the required statements (六)."""
-    return tuple(s for s in spec.sections if s.parts and not any(p.require_any for p in s.parts))
+    """Sections whose length `check` judges (N601): free narrative, not the required statements (2021's 六) nor
+    a section that may be left blank (2019's 六)."""
+    return tuple(
+        s
+        for s in spec.sections
+        if s.parts and not any(p.require_any for p in s.parts) and not all(p.optional for p in s.parts)
+    )
 
 
 def section_status_formula(spec: Spec, refs: Sequence[str]) -> str:
@@ -188,9 +195,19 @@ def overall_formula(failing: str, warnings: str) -> str:
     )
 
 
-def later_text() -> str:
+def later_codes(spec: Spec) -> tuple[str, ...]:
+    """The codes checked after collecting: the carry, stock and fee rules the spec declares (2019 has no stock
+    rule and no fee amount), then those of every format."""
+    cross = spec.cross_year
+    own = [cross.carry_code] if cross.carry_code else []
+    own += [rule.code for rule in cross.stock]
+    own += [FEE_JUMP_CODE] if cross.fee is not None else []
+    return tuple(dict.fromkeys([*own, *LATER_CODES]))
+
+
+def later_text(spec: Spec) -> str:
     """The 校验 row naming what the office checks later, each code with its meaning."""
-    listed = "；".join(rule_title(code) for code in LATER_CODES)
+    listed = "；".join(rule_title(code) for code in later_codes(spec))
     return f"报送后由汇总单位结合上年度报告和其他单位的报告检查（本表无法判断）：{listed}。"
 
 
