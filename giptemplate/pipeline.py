@@ -144,8 +144,8 @@ def check_path(
         earlier = last_year(previous, submission) if previous is not None else None
         report = check_file(submission, earlier, previous_expected=previous is not None)
     except Exception as exc:  # a checker bug: the file keeps its reading, the findings say they are incomplete
-        message = internal_error(path, "校验", exc) + "，结果不完整"
-        finding = make("F005", message, severity="error", file=display_name(path))
+        error = internal_error(path, "校验", exc)
+        finding = make("F005", {"error": error}, variant="internal", severity="error", file=display_name(path))
         return CheckedSubmission(read.path, submission, (finding,), kind=read.kind)
     return CheckedSubmission(read.path, submission, tuple(report.findings), report.tally, kind=read.kind)
 

@@ -58,12 +58,14 @@ def sample_inputs(spec: Spec, seed: int = GOLDEN_SEED) -> dict[str, Number | Non
 
 
 def sample_report(spec: Spec, seed: int = GOLDEN_SEED) -> ReportData:
+    """A county government's report for 2021, or for the last year of a format that ended before (2019 试行: 2020)."""
     fixture = seed_fixture()
+    year = 2021 if spec.covers_year(2021) else spec.last_year or spec.first_year
     return ReportData.from_inputs(
         spec,
         unit_name="郑县人民政府",
-        year=2021,
-        date="2022年1月20日",
+        year=year,
+        date=f"{year + 1}年1月20日",
         inputs=sample_inputs(spec, seed),
         texts=fixture["texts"],
         scope="本级政府汇总",

@@ -4,15 +4,33 @@ catalogue and declared by that family, and the catalogue holds no code that noth
 from __future__ import annotations
 
 import ast
+import json
 import re
+import string
 from pathlib import Path
 
 import pytest
 
 import giptemplate
 from giptemplate.checks.checker import FAMILIES, check_file
-from giptemplate.findings import CODES, DECLARED, FINDING_ROW, FileStatus, finding_columns, finding_row, make
+from giptemplate.findings import (
+    CODES,
+    DECLARED,
+    FINDING_ROW,
+    REFUSAL_TEMPLATE,
+    RELATION_TEMPLATES,
+    ErrorCode,
+    FileStatus,
+    TemplateFieldsError,
+    declare_code,
+    finding_columns,
+    finding_row,
+    make,
+    render,
+    template_fields,
+)
 from giptemplate.format.spec import Spec, all_specs
+from giptemplate.format.wording import relation_fields
 
 PACKAGE = Path(giptemplate.__file__).parent
 CODE = re.compile(r"^[A-Z]\d{3}$")
@@ -112,8 +130,144 @@ def test_one_finding_row_serves_every_output() -> None:
     headings = dict(FINDING_ROW)
     for key, heading in (*FINDING_COLUMNS, *FINDING_HEADER, *READ_BACK.items()):
         assert key == "status" or headings[key] == heading, key
-    finding = make("A301", "合计不符。", file="a.xlsx", sheet="表三", cell="C9", expected="3", actual="4", diff="1")
+    fields = {"lhs_name": "「（七）总计」自然人列", "lhs": "4", "rhs_title": "各项之和", "rhs": "3", "gap": "1"}
+    finding = make(
+        "A301", fields, variant="=", file="a.xlsx", sheet="表三", cell="C9", expected="3", actual="4", diff="1"
+    )
     row = finding_row(finding)
     assert set(row) == set(headings)
-    assert row["severity"] == "错误" and row["title"] == CODES["A301"][1] and row["location"] == "'表三'!C9"
+    assert row["severity"] == "错误" and row["title"] == CODES["A301"].title and row["location"] == "'表三'!C9"
+    assert row["message"] == "「（七）总计」自然人列为 4，各项之和为 3，相差 1。"
     assert finding_columns("code", "message") == (("code", "代码"), ("message", "说明"))
+
+
+# ---------------------------------------------------------------------------------------------- message templates
+
+
+def _entries() -> list[ErrorCode]:
+    for spec in all_specs():  # the specs' declared relation codes join DECLARED as they load
+        assert spec.relations
+    return [*CODES.values(), *DECLARED.values()]
+
+
+@pytest.mark.parametrize("entry", _entries(), ids=lambda e: e.code)
+def test_every_code_has_templates_whose_fields_parse_and_render(entry: ErrorCode) -> None:
+    assert entry.templates, entry.code
+    for variant, template in entry.templates.items():
+        parsed = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+        assert all(name.isidentifier() for name in parsed), (entry.code, variant, parsed)
+        assert entry.fields(variant) == frozenset(parsed)
+        # each field lands where its template puts it, and no brace is left over
+        values = {name: f"<{name}>" for name in parsed}
+        text = entry.render(variant, **values)
+        assert all(f"<{name}>" in text for name in parsed) and "{" not in text and "}" not in text
+        if template == REFUSAL_TEMPLATE:  # a file refused at intake: the refusal says why, in Chinese
+            assert entry.code[0] in "FP", entry.code
+            continue
+        literal = "".join(text for text, _, _, _ in string.Formatter().parse(template))
+        assert re.search(r"[\u3000-\u9fff\uff00-\uffef]", literal), (entry.code, variant)  # a Chinese sentence
+
+
+def test_rendering_with_a_missing_extra_or_unknown_field_fails_at_once() -> None:
+    fields = {"cell": "「规章」本年制发件数", "typed": ""}
+    assert make("V203", fields).message.startswith("「规章」本年制发件数未填写；没有发生的请填 0")
+    with pytest.raises(TemplateFieldsError, match="missing \\['typed'\\]"):
+        make("V203", {"cell": "「规章」本年制发件数"})
+    with pytest.raises(TemplateFieldsError, match="extra \\['raw'\\]"):
+        make("V203", {**fields, "raw": "无"})
+    with pytest.raises(TemplateFieldsError, match="no message variant 'spelled'"):
+        make("V203", fields, variant="spelled")
+    with pytest.raises(TemplateFieldsError):
+        render("V201", "spelled", cell="x")
+    with pytest.raises(TemplateFieldsError, match="plain name"):
+        template_fields("{0}为 {value!r}")
+
+
+def test_a_finding_keeps_its_fields_and_variant_and_json_carries_them() -> None:
+    finding = make("V201", {"cell": "「规章」本年制发件数", "raw": "三件"}, variant="spelled", file="a.xlsx")
+    assert finding.message == "「规章」本年制发件数填写为“三件”，不是有效数字。"
+    data = json.loads(json.dumps(finding.as_dict(), ensure_ascii=False))
+    assert data["extra"] == {"fields": {"cell": "「规章」本年制发件数", "raw": "三件"}, "variant": "spelled"}
+    assert render(data["code"], data["extra"]["variant"], **data["extra"]["fields"]) == data["message"]
+
+
+def test_spec_declared_relation_codes_take_the_relation_templates_by_operator() -> None:
+    declare_code("A999", "warning", "测试关系")
+    entry = DECLARED.pop("A999")
+    assert entry.templates == RELATION_TEMPLATES and set(RELATION_TEMPLATES) == {"=", "≥", "≥ constant"}
+    spec = all_specs()[0]
+    for relation in spec.relations:
+        variant, fields = relation_fields(spec, relation, "5", "3", "2")
+        assert variant in RELATION_TEMPLATES
+        text = render(relation.code, variant, **fields)
+        assert "5" in text and ("3" in text or variant == "≥ constant")
+
+
+def test_every_finding_of_a_faulty_file_renders_again_from_its_fields(spec: Spec) -> None:
+    from submission_factory import build
+
+    sub = build(spec, meta={"unit_name": "", "year": "1999", "unit_code": "9141010000000000XX", "scope": "别的"})
+    sub.cells.pop(spec.input_cells[0].key)
+    sub.texts = {}
+    findings = check_file(sub, previous_expected=True).findings
+    assert len({f.code for f in findings}) >= 5
+    for f in findings:
+        assert render(f.code, f.extra["variant"], **f.extra["fields"]) == f.message, f.code
+
+
+def _is_chinese_text(node: ast.AST) -> bool:
+    """A string constant or f-string in ``node`` (anywhere in it) that holds Chinese words (a separator such as
+    "、" joining a list is no sentence)."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and re.search(r"[\u4e00-\u9fff]", sub.value):
+            return True
+    return False
+
+
+def _message_calls(tree: ast.AST) -> list[ast.Call]:
+    """Calls of ``make(...)``, ``rendered_again(...)`` and of a check context's ``ctx.add(...)``."""
+    out = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if (isinstance(func, ast.Name) and func.id in ("make", "rendered_again")) or (
+            isinstance(func, ast.Attribute)
+            and func.attr == "add"
+            and isinstance(func.value, ast.Name)
+            and func.value.id == "ctx"
+        ):
+            out.append(node)
+    return out
+
+
+def test_no_call_site_builds_a_finding_message() -> None:
+    """Messages come from the catalogue's templates: a call of make or ctx.add passes fields, never a sentence
+    (an f-string, a concatenation, a Chinese literal), and no field value is Chinese text written at the call."""
+    calls = 0
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for call in _message_calls(ast.parse(path.read_text(encoding="utf-8"))):
+            calls += 1
+            given = [*call.args[1:], *(k.value for k in call.keywords if k.arg in ("fields", "message"))]
+            for arg in given:
+                sentence = isinstance(arg, (ast.JoinedStr, ast.BinOp)) or (
+                    isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+                )
+                if sentence or _is_chinese_text(arg):
+                    offenders.append(f"{path.relative_to(PACKAGE)}:{call.lineno}")
+    assert calls > 60  # the scan sees the call sites
+    assert not offenders, offenders
+
+
+def test_the_scan_catches_a_sentence_at_a_call_site() -> None:
+    bad = [
+        'make("M401", f"{name} 报送了多份文件")',
+        'ctx.add("V203", name + "未填写")',
+        'make("M408", {"file": f, "code": code or "无单位代码"})',
+        'ctx.add("S110", "工作表的保护被取消。")',
+    ]
+    for source in bad:
+        (call,) = _message_calls(ast.parse(source))
+        arg = call.args[1]
+        assert isinstance(arg, (ast.JoinedStr, ast.BinOp, ast.Constant)) or _is_chinese_text(arg), source

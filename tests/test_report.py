@@ -13,7 +13,7 @@ from markdown_it import MarkdownIt
 from report_samples import sample_report, seed_report, zero_inputs
 
 from giptemplate.format.arithmetic import arithmetic_for
-from giptemplate.format.spec import Spec, spec_by_id
+from giptemplate.format.spec import Spec
 from giptemplate.report.model import (
     DRAFT_MARK,
     MISSING_TEXT,
@@ -37,9 +37,9 @@ REGEN_ENV = "GIPTEMPLATE_REGEN_GOLDEN"
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_format_value_counts_fees_and_missing(spec: Spec) -> None:
-    count, fee = spec.cell_types["count"], spec.cell_types["fee"]
+    count = spec.cell_types["count"]
+    fee = next(c.type for c in spec.input_cells if not c.type.integral)  # 2021: fee in 万元; 2019: 采购总金额 in 元
     assert format_value(0, count) == "0"
     assert format_value(627, count) == "627"
     assert format_value(Decimal("0"), fee) == "0"  # 0 prints as 0, not 0.0000
@@ -48,8 +48,10 @@ def test_format_value_counts_fees_and_missing(spec: Spec) -> None:
     assert format_value(Decimal("0.123456"), fee) == "0.123456"  # more places are shown, never rounded away
     assert format_value(Decimal("1E+2"), fee) == "100"
     assert format_value(None, count) == MISSING_VALUE
-    yuan = spec_by_id("gip2019").cell_types["yuan"]  # 2019's 采购总金额 in 元
-    assert format_value(Decimal("1234567.8"), yuan) == "1234567.8"
+    assert format_value(Decimal("1234567.8"), fee) == "1234567.8"
+    for kind in spec.cell_types.values():
+        if kind.signed:  # 2019's 本年增/减: "减用负值表示，如-8"
+            assert format_value(-8, kind) == "-8"
 
 
 def test_format_date() -> None:
@@ -111,7 +113,7 @@ def test_grid_covers_every_position_once_and_places_every_spec_text(any_spec: Sp
         assert not [c for c in grid.cells if c.role == "blank"], "the official grids have no empty cell"
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2021")  # 2021 only: a published 2021 report in the grids of A2–A4 (2019's below)
 def test_seed_figures_render_into_the_official_layout(spec: Spec) -> None:
     """The sample report's figures (627 行政许可, else 0) in the grids of gip-format.md A2-A4."""
     tables = grids(seed_report(spec))
@@ -163,6 +165,57 @@ def test_seed_figures_render_into_the_official_layout(spec: Spec) -> None:
     assert all(c.role == "value" for c in t4.row_cells(3))
 
 
+@pytest.mark.spec_ids("gip2019")  # 2019 only: the grids of gip-format.md B1–B3
+def test_2019_figures_render_into_the_official_layout(spec: Spec) -> None:
+    """Table 二 in five blocks, （八）（九）'s last value spanning C:D; the single （六）其他处理 row; 表四 as 2021."""
+    inputs = zero_inputs(spec) | {
+        "t2.licensing.items": 35,
+        "t2.licensing.change": -8,
+        "t2.licensing.decisions": 627,
+        "t2.procurement.amount": Decimal("1234567.89"),
+    }
+    tables = grids(ReportData.from_inputs(spec, unit_name="某局", year=2020, date="2021年1月20日", inputs=inputs))
+
+    def row_texts(key: str, row: int) -> list[str]:
+        return [c.text for c in tables[key].row_cells(row)]
+
+    t2 = tables["t2"]
+    assert (t2.n_rows, t2.n_cols) == (18, 4)
+    assert [row_texts("t2", r) for r in (0, 4, 8, 12, 15)] == [
+        ["第二十条第（一）项"],
+        ["第二十条第（五）项"],
+        ["第二十条第（六）项"],
+        ["第二十条第（八）项"],
+        ["第二十条第（九）项"],
+    ]
+    assert row_texts("t2", 1) == ["信息内容", "本年新制作数量", "本年新公开数量", "对外公开总数量"]
+    assert row_texts("t2", 3) == ["规范性文件", "0", "0", "0"]
+    assert row_texts("t2", 5) == ["信息内容", "上一年项目数量", "本年增/减", "处理决定数量"]
+    assert row_texts("t2", 6) == ["行政许可", "35", "-8", "627"]  # the signed change as typed
+    assert row_texts("t2", 7) == ["其他对外管理服务事项", "0", "0", "0"]
+    assert row_texts("t2", 9) == ["信息内容", "上一年项目数量", "本年增/减", "处理决定数量"]
+    assert row_texts("t2", 11) == ["行政强制", "0", "0", "0"]
+    assert row_texts("t2", 13) == ["信息内容", "上一年项目数量", "本年增/减"]
+    assert row_texts("t2", 14) == ["行政事业性收费", "0", "0"]
+    assert row_texts("t2", 16) == ["信息内容", "采购项目数量", "采购总金额"]
+    assert row_texts("t2", 17) == ["政府集中采购", "0", "1234567.89"]
+    assert [t2.covering(r, 2).colspan for r in (13, 14, 16, 17)] == [2, 2, 2, 2]
+
+    t3 = tables["t3"]
+    assert (t3.n_rows, t3.n_cols) == (26, 10)  # 3 header rows and 23 data rows
+    group = t3.covering(5, 0)
+    assert (group.text, group.rowspan) == ("三、本年度办理结果", 20)
+    assert [t3.covering(r, 1).rowspan for r in (7, 15, 18)] == [8, 3, 5]
+    assert row_texts("t3", 23)[1:] == ["（六）其他处理"] + ["0"] * 7
+    assert t3.covering(23, 1).colspan == 2  # one row, its label merged B:C
+    assert row_texts("t3", 24)[1:] == ["（七）总计"] + ["0"] * 7
+    assert row_texts("t3", 25) == ["四、结转下年度继续办理"] + ["0"] * 7
+
+    t4 = tables["t4"]
+    assert (t4.n_rows, t4.n_cols, t4.label_cols) == (4, 15, 0)
+    assert [(c.text, c.colspan) for c in t4.row_cells(0)] == [("行政复议", 5), ("行政诉讼", 10)]
+
+
 def test_missing_values_are_marked_never_blank(any_spec: Spec) -> None:
     spec = any_spec
     inputs = zero_inputs(spec)
@@ -176,18 +229,46 @@ def test_missing_values_are_marked_never_blank(any_spec: Spec) -> None:
     assert set(data.missing_values) == missing
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+# Per format (gip-format.md A2/A3, B1/B2): the column headers of table 二's blocks, table 三's data rows and the
+# label path of its last result row before （七）总计.
+BANDS = {
+    "gip2021": (
+        [
+            ("本年制发件数", "本年废止件数", "现行有效件数"),
+            ("本年处理决定数量",),
+            ("本年处理决定数量",),
+            ("本年收费金额（单位：万元）",),
+        ],
+        25,
+        ["三、本年度办理结果", "（六）其他处理", "3.其他"],
+    ),
+    "gip2019": (
+        [
+            ("本年新制作数量", "本年新公开数量", "对外公开总数量"),
+            ("上一年项目数量", "本年增/减", "处理决定数量"),
+            ("上一年项目数量", "本年增/减", "处理决定数量"),
+            ("上一年项目数量", "本年增/减"),
+            ("采购项目数量", "采购总金额"),
+        ],
+        23,
+        ["三、本年度办理结果", "（六）其他处理"],
+    ),
+}
+
+
 def test_bands_flatten_headers_and_label_paths(spec: Spec) -> None:
+    t2_headers, t3_rows, last_result = BANDS[spec.id]
     tables = grids(sample_report(spec))
     bands = tables["t2"].bands()
     assert [b.captions for b in bands] == [(t.text,) for t in tables["t2"].cells if t.role == "caption"]
-    assert bands[0].label_header == "信息内容"
-    assert bands[0].column_headers == ("本年制发件数", "本年废止件数", "现行有效件数")
+    assert {b.label_header for b in bands} == {"信息内容"}
+    assert [b.column_headers for b in bands] == t2_headers
     (t3,) = tables["t3"].bands()
     assert t3.column_headers[1] == PATH_SEPARATOR.join(["申请人情况", "法人或其他组织", "商业企业"])
     labels = [label for label, _ in t3.rows]
     assert labels[5] == PATH_SEPARATOR.join(["三、本年度办理结果", "（三）不予公开", "2.其他法律行政法规禁止公开"])
-    assert len(labels) == 25
+    assert labels[-3] == PATH_SEPARATOR.join(last_result)
+    assert len(labels) == t3_rows
     (t4,) = tables["t4"].bands()
     assert t4.label_header is None and len(t4.column_headers) == 15
     assert t4.column_headers[14] == PATH_SEPARATOR.join(["行政诉讼", "复议后起诉", "总计"])
@@ -288,14 +369,14 @@ def test_markdown_source_columns_line_up(spec: Spec) -> None:
             assert _pipe_offsets(line) == first, line
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_markdown_golden(spec: Spec) -> None:
+    golden = GOLDEN if spec.id == "gip2021" else GOLDEN.with_name(f"report_{spec.id}.md")
     text = render_markdown(sample_report(spec))
     if os.environ.get(REGEN_ENV):
-        GOLDEN.parent.mkdir(exist_ok=True)
-        GOLDEN.write_text(text, encoding="utf-8")
-    assert GOLDEN.exists(), f"golden file missing: run with {REGEN_ENV}=1 to create it"
-    assert text == GOLDEN.read_text(encoding="utf-8"), f"Markdown changed; if intended, regenerate with {REGEN_ENV}=1"
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert golden.exists(), f"golden file missing: run with {REGEN_ENV}=1 to create it"
+    assert text == golden.read_text(encoding="utf-8"), f"Markdown changed; if intended, regenerate with {REGEN_ENV}=1"
 
 
 def test_markdown_structure_and_texts(spec: Spec) -> None:
@@ -435,13 +516,17 @@ def test_html_is_self_contained_escaped_and_printable(spec: Spec) -> None:
     assert re.search(r"@page \{ @top-center \{ content: \"" + DRAFT_MARK, draft)  # the top margin of every page
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_render_dispatch_and_zero_values(spec: Spec) -> None:
-    data = seed_report(spec)
+    data = seed_report(spec)  # 627 行政许可 decisions, every other cell 0
     md = render(data, "md").decode("utf-8")
-    assert "| 行政许可 |              627 |" in md
+    licensing = [line for line in md.splitlines() if line.startswith("| 行政许可 ")]
+    assert [cell.strip() for cell in licensing[0].strip("|").split("|")[1:]] == [
+        "627" if c.key == "t2.licensing.decisions" else "0" for c in spec.row_cells("t2.licensing")
+    ]
     html = render(data, "html").decode("utf-8")
-    assert '<td data-key="t2.licensing.decisions" colspan="3">627</td>' in html
+    span = spec.cells["t2.licensing.decisions"].at.last_col - spec.cells["t2.licensing.decisions"].at.first_col + 1
+    colspan = f' colspan="{span}"' if span > 1 else ""
+    assert f'<td data-key="t2.licensing.decisions"{colspan}>627</td>' in html
     assert render(data, "docx")[:2] == b"PK"
     with pytest.raises(ValueError):
         render(data, "pdf")  # type: ignore[arg-type]

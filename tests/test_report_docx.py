@@ -87,7 +87,7 @@ def test_every_table_cell_matches_the_values_and_the_grid(any_spec: Spec) -> Non
             assert repeated == (r < table.header_rows and not inner)
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2021")  # 2021 only: a published 2021 report in the grids of A2–A4 (2019's below)
 def test_seed_report_tables_read_back_as_published(spec: Spec) -> None:
     """627 行政许可 and 0 everywhere else, the fee with four decimals, 表四 without a label column."""
     document = _open(seed_report(spec))
@@ -99,6 +99,26 @@ def test_seed_report_tables_read_back_as_published(spec: Spec) -> None:
     assert numbers == ["0"] * 175
     assert [t4(3, c).text for c in range(15)] == ["0"] * 15
     assert t3(5, 0).text == "三、本年度办理结果" and t3(26, 0)._tc is t3(5, 0)._tc
+
+
+@pytest.mark.spec_ids("gip2019")  # 2019 only: the grids of gip-format.md B1–B3
+def test_2019_report_tables_read_back_in_the_official_grid(spec: Spec) -> None:
+    """Table 二's three value columns per row, （八）（九）'s last value merged C:D, 161 cells of table 三 with the
+    single （六）其他处理 row merged B:C, 三、本年度办理结果 over 20 rows."""
+    inputs = zero_inputs(spec) | {"t2.licensing.change": -8, "t2.licensing.decisions": 627}
+    data = ReportData.from_inputs(spec, unit_name="某局", year=2020, date="2021年1月20日", inputs=inputs)
+    t2, t3, t4 = (_grid_of(t) for t in _open(data).tables)
+    assert [t2(6, c).text for c in range(4)] == ["行政许可", "0", "-8", "627"]
+    assert t2(6, 2)._tc is not t2(6, 3)._tc
+    for row, label in ((14, "行政事业性收费"), (17, "政府集中采购")):
+        assert [t2(row, c).text for c in range(4)] == [label, "0", "0", "0"]
+        assert t2(row, 2)._tc is t2(row, 3)._tc and t2(row, 1)._tc is not t2(row, 2)._tc
+    numbers = [t3(r, c).text for r in range(3, 26) for c in range(3, 10)]
+    assert numbers == ["0"] * 161
+    assert t3(23, 1).text == "（六）其他处理" and t3(23, 1)._tc is t3(23, 2)._tc
+    assert t3(5, 0).text == "三、本年度办理结果" and t3(24, 0)._tc is t3(5, 0)._tc
+    assert t3(25, 0).text == "四、结转下年度继续办理"
+    assert [t4(3, c).text for c in range(15)] == ["0"] * 15
 
 
 def test_page_frame_orientation_and_table_width(any_spec: Spec) -> None:
@@ -250,7 +270,6 @@ def _contains_in_order(haystack: str, needle: str, window_factor: int = 4) -> bo
 
 
 @pytest.mark.soffice
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_pdf_pages_orientation_and_flowing_tables(printed: dict[str, Path], spec: Spec) -> None:
     for name in ("seed", "sample"):
         pages = _pages(printed[name])
@@ -282,7 +301,6 @@ def test_pdf_pages_orientation_and_flowing_tables(printed: dict[str, Path], spec
 
 
 @pytest.mark.soffice
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_pdf_draft_mark_on_every_page(printed: dict[str, Path]) -> None:
     pages = _pages(printed["seed_draft"])
     assert pages and all(DRAFT_MARK in page for page in pages)

@@ -33,49 +33,95 @@ def table(raw: dict[str, Any], key: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------- content
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+# Hand-written from gip-format.md (A3 / B2): the result rows （一）…（六） that （七）总计 (R24) adds up.
+RESULT_ROWS = {
+    "gip2021": [f"R{i}" for i in range(3, 24)],  # （六） has three sub-rows R21–R23
+    "gip2019": [*(f"R{i}" for i in range(3, 21)), "other"],  # （六）其他处理 is a single row
+}
+# data cells (A1–A4: 10 + 175 + 15; B1–B3: 22 + 161 + 15) and the cell types other than a plain count
+SHAPES: dict[str, tuple[int, dict[str, str]]] = {
+    "gip2021": (200, {"t2.fees.amount": "fee"}),
+    "gip2019": (
+        198,
+        {f"t2.{row}.change": "signed_count" for row in ("licensing", "services", "penalty", "coercion", "fees")}
+        | {"t2.procurement.amount": "yuan"},
+    ),
+}
+
+
 def test_cells_rows_and_columns(spec: Spec) -> None:
+    cells, types = SHAPES[spec.id]
     assert [t.key for t in spec.tables] == ["t2", "t3", "t4"]
     t3 = spec.table("t3")
-    assert [r.key for r in t3.rows] == [f"R{i}" for i in range(1, 26)]
+    rows = ["R1", "R2", *RESULT_ROWS[spec.id], "R24", "R25"]
+    assert [r.key for r in t3.rows] == rows
     assert [c.key for c in t3.columns] == [f"c{i}" for i in range(1, 8)]
-    assert len(spec.cells) == 200
-    assert len(spec.input_cells) == 166
-    assert {c.key for c in spec.derived_cells} == (
-        {f"t3.R{i}.c7" for i in range(1, 26)}
+    assert len(spec.cells) == cells
+    derived = (
+        {f"t3.{row}.c7" for row in rows}
         | {f"t3.R24.c{i}" for i in range(1, 7)}
         | {"t4.cases.k5", "t4.cases.k10", "t4.cases.k15"}
     )
-    assert spec.cells["t2.fees.amount"].type.key == "fee"
-    assert {c.type.key for c in spec.cells.values() if c.key != "t2.fees.amount"} == {"count"}
+    assert {c.key for c in spec.derived_cells} == derived
+    assert len(spec.input_cells) == cells - len(derived)
+    assert {k: c.type.key for k, c in spec.cells.items() if c.type.key != "count"} == types
     assert [c.key for c in spec.row_cells("t3.R2")] == [f"t3.R2.c{i}" for i in range(1, 8)]
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_official_labels_verbatim(spec: Spec) -> None:
     """Spot checks against gip-format.md (character by character: full-width brackets, U+201C/D quotes)."""
     t2, t3 = spec.table("t2"), spec.table("t3")
     texts = {text for _, text, _ in t3.fixed_texts()} | {text for _, text, _ in t2.fixed_texts()}
     assert "社会公益组织" in texts and "社会组织" not in texts
-    assert "本年收费金额（单位：万元）" in texts
     assert "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）" in texts
     labels = {r.key: r.label for r in t3.rows}
     assert labels["R7"] == "3.危及\u201c三安全一稳定\u201d"
+    assert labels["R4"] == "（二）部分公开（区分处理的，只计这一情形，不计其他情形）"
+
+
+@pytest.mark.spec_ids("gip2021")  # 2021 only: its own labels (2019's in the next test)
+def test_official_labels_verbatim_2021(spec: Spec) -> None:
+    t2, t3 = spec.table("t2"), spec.table("t3")
+    texts = {text for _, text, _ in t2.fixed_texts()}
+    assert "本年收费金额（单位：万元）" in texts
+    labels = {r.key: r.label for r in t3.rows}
     assert labels["R21"] == "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请"
     assert labels["R22"] == "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请"
-    assert labels["R4"] == "（二）部分公开（区分处理的，只计这一情形，不计其他情形）"
     assert {r.key: r.label for r in t2.rows}["norm"] == "行政规范性文件"
     fee_header = next(label for label in t2.labels if label.text.startswith("本年收费金额"))
     assert fee_header.variants == ("本年收费金额（单位：万元，保留4位小数）",)
     assert "规范性文件" in spec.tell_tales and "政府集中采购" in spec.tell_tales
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
+@pytest.mark.spec_ids("gip2019")  # 2019 only: the 试行 labels of B1/B2
+def test_official_labels_verbatim_2019(spec: Spec) -> None:
+    t2, t3 = spec.table("t2"), spec.table("t3")
+    texts = {text for _, text, _ in t2.fixed_texts()}
+    assert {"本年新制作数量", "本年新公开数量", "对外公开总数量"} <= texts
+    assert {"上一年项目数量", "本年增/减", "处理决定数量"} <= texts
+    assert {"第二十条第（九）项", "采购项目数量", "采购总金额"} <= texts
+    assert not any(text.startswith("本年收费金额") for text in texts)
+    assert {r.key: r.label for r in t2.rows} == {
+        "reg": "规章",
+        "norm": "规范性文件",
+        "licensing": "行政许可",
+        "services": "其他对外管理服务事项",
+        "penalty": "行政处罚",
+        "coercion": "行政强制",
+        "fees": "行政事业性收费",
+        "procurement": "政府集中采购",
+    }
+    assert {r.key: r.label for r in t3.rows}["other"] == "（六）其他处理"
+    assert "行政规范性文件" in spec.tell_tales and "本年收费金额（单位：万元）" in spec.tell_tales
+
+
 def test_relations_expand_to_explicit_cells(spec: Spec) -> None:
     by_id = {r.rule_id: r for r in spec.relations}
-    assert len(by_id) == 25 + 7 + 7 + 3
+    result_rows = RESULT_ROWS[spec.id]
+    t2_relations = {"gip2021": 0, "gip2019": 2 + 5}[spec.id]  # B1's soft relations: 总数量 ≥ 新公开, 项目数量
+    assert len(by_id) == t2_relations + (len(result_rows) + 4) + 7 + 7 + 3
     result = by_id["t3_result_total[c1]"]
-    assert result.lhs == ("t3.R24.c1",) and result.rhs == tuple(f"t3.R{i}.c1" for i in range(3, 24))
+    assert result.lhs == ("t3.R24.c1",) and result.rhs == tuple(f"t3.{row}.c1" for row in result_rows)
     assert result.derives == "t3.R24.c1" and result.code == "A302" and result.severity == "error"
     balance = by_id["t3_balance[c7]"]
     assert balance.lhs == ("t3.R1.c7", "t3.R2.c7") and balance.rhs == ("t3.R24.c7", "t3.R25.c7")
@@ -94,8 +140,8 @@ def test_years_and_ids() -> None:
         spec_by_id("gip1999")
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
-def test_digest_follows_the_content(raw: dict[str, Any], spec: Spec) -> None:
+def test_digest_follows_the_content(spec: Spec) -> None:
+    raw = tomllib.loads((templates_dir() / spec.source).read_text(encoding="utf-8"))
     assert parse_spec(copy.deepcopy(raw)).digest == spec.digest
     raw["tables"][0]["title"] += "（改）"
     assert parse_spec(raw).digest != spec.digest
@@ -331,19 +377,18 @@ def test_place_references(spec: Spec) -> None:
 # ---------------------------------------------------------------------------------------------- arithmetic
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_derive_is_strict_unless_asked(spec: Spec) -> None:
     arithmetic = arithmetic_for(spec)
+    n = len(RESULT_ROWS[spec.id])
     inputs: dict[str, int | Decimal | None] = {c.key: 1 for c in spec.input_cells}
     inputs["t3.R5.c1"] = None
     strict = arithmetic.derive(inputs)
     assert strict["t3.R5.c7"] is None and strict["t3.R24.c1"] is None and strict["t3.R24.c7"] is None
-    assert strict["t3.R6.c7"] == 6 and strict["t3.R24.c2"] == 21
+    assert strict["t3.R6.c7"] == 6 and strict["t3.R24.c2"] == n
     loose = arithmetic.derive(inputs, blank_as_zero=True)
-    assert loose["t3.R5.c7"] == 5 and loose["t3.R24.c1"] == 20 and loose["t3.R24.c7"] == 20 + 5 * 21
+    assert loose["t3.R5.c7"] == 5 and loose["t3.R24.c1"] == n - 1 and loose["t3.R24.c7"] == n - 1 + 5 * n
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_evaluate_outcomes_and_texts(spec: Spec) -> None:
     arithmetic = arithmetic_for(spec)
     balance = next(r for r in spec.relations if r.rule_id == "t3_balance[c1]")
@@ -359,7 +404,8 @@ def test_evaluate_outcomes_and_texts(spec: Spec) -> None:
     unknown = arithmetic.evaluate(balance, values)
     assert unknown.outcome is Outcome.NOT_ASSESSABLE and unknown.status_text == NOT_ASSESSABLE
     assert unknown.missing[0] == "t3.R9.c1"
-    assert set(arithmetic.relation_inputs(balance)) == {f"t3.R{i}.c1" for i in (1, 2, 25, *range(3, 24))}
+    result_inputs = {f"t3.{row}.c1" for row in RESULT_ROWS[spec.id]}
+    assert set(arithmetic.relation_inputs(balance)) == {"t3.R1.c1", "t3.R2.c1", "t3.R25.c1", *result_inputs}
 
 
 def test_optional_blocks_may_be_left_out(raw: dict[str, Any]) -> None:

@@ -167,7 +167,6 @@ def test_contradiction_is_explain_and_other_scope_is_info() -> None:
     assert not claim_findings(spec, {"s1_2": "本年共收到申请74件。"}, shown)
 
 
-@pytest.mark.spec_ids("gip2021")  # 2019: not yet triaged
 def test_returned_workbook_narrative_is_checked(spec: Spec) -> None:
     values = {c.key: 0 for c in spec.input_cells} | {"t3.R1.c1": 5, "t3.R3.c1": 5}
 
@@ -180,6 +179,20 @@ def test_returned_workbook_narrative_is_checked(spec: Spec) -> None:
     t901 = [f for f in check_file(wrong).findings if f.code == "T901"]
     assert len(t901) == 1 and t901[0].actual == "7" and t901[0].expected == "5"
     assert t901[0].sheet is None or t901[0].file == wrong.file
+
+
+@pytest.mark.spec_ids("gip2019")  # 2019 only: its single （六）其他处理 row, and no 信息处理费 in the format (B2, B4)
+def test_2019_narrative_against_tables_three_and_four(spec: Spec) -> None:
+    shown = _values(spec, t3__R1__c7=3, t3__other__c7=2, t3__R24__c7=3, t4__cases__k5=1)
+    said = "本年共收到政府信息公开申请3件，其他处理2件，行政复议1件。"
+    assert not claim_findings(spec, {"s1_2": said}, shown)
+    findings = claim_findings(spec, {"s1_2": "本年共收到申请5件，其他处理4件。"}, shown)
+    assert sorted((f.code, f.actual, f.expected) for f in findings) == [("T901", "4", "2"), ("T901", "5", "3")]
+    other = next(f for f in findings if f.actual == "4")
+    assert "（六）其他处理" in other.message and other.cell_key == "t3.other.c7"
+    # no fee regime yet: a fee sentence reads no claim and checks nothing against table 二
+    fee = {"s6": "2020 年有 1 件政府信息公开申请案件收取信息处理费 380 元。"}
+    assert not claim_findings(spec, fee, _values(spec, t2__fees__change=380))
 
 
 FEE_CHARGED = "2025 年有 1 件政府信息公开申请案件收取信息处理费 380 元。"

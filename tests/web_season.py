@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from submission_factory import write_filled
+from submission_factory import write_filled, year_for
 
 from giptemplate.demo.county import unit_code
 from giptemplate.format.sample import consistent_values
@@ -37,6 +37,7 @@ class Season:
     uploads: list[Path]  # the thirty files, in upload order
     with_errors: list[Path]
     identical: Path  # the second copy of a file (same bytes)
+    year: int  # the report year of the files: YEAR, or the last year of a format that ended before it
 
 
 def write_roster(path: Path, units: list[tuple[str, str, str]]) -> Path:
@@ -49,6 +50,7 @@ def write_roster(path: Path, units: list[tuple[str, str, str]]) -> Path:
 
 def make_season(spec: Spec, folder: Path) -> Season:
     folder.mkdir(parents=True, exist_ok=True)
+    year = YEAR if spec.covers_year(YEAR) else year_for(spec)
     units = [(f"某某县第{i + 1}局", unit_code(i), GROUPS[i % 3]) for i in range(26)]
     roster = write_roster(folder / "单位名单.csv", units)
     files = folder / "files"
@@ -63,12 +65,12 @@ def make_season(spec: Spec, folder: Path) -> Season:
             pending = next(r for r in spec.relations if r.key == "t3_balance").rhs[-1]
             values = {**values, pending: int(values.get(pending) or 0) + 1}
             with_errors.append(path)
-        write_filled(path, spec, values, seed=i, unit_name=name, unit_code=code, year=YEAR)
+        write_filled(path, spec, values, seed=i, unit_name=name, unit_code=code, year=year)
         uploads.append(path)
     # The same unit twice: an older file with another content (重复报送 of merge).
     name, code, _ = units[0]
     older = write_filled(
-        files / f"{code}_{name}（第一次）.xlsx", spec, seed=99, unit_name=name, unit_code=code, year=YEAR
+        files / f"{code}_{name}（第一次）.xlsx", spec, seed=99, unit_name=name, unit_code=code, year=year
     )
     older_time = time.time() - 86400
     import os
@@ -77,7 +79,7 @@ def make_season(spec: Spec, folder: Path) -> Season:
     uploads.append(older)
     # Off the roster.
     stranger = {"unit_name": "某某县第99局", "unit_code": unit_code(99)}
-    uploads.append(write_filled(files / "名单外.xlsx", spec, seed=5, year=YEAR, **stranger))
+    uploads.append(write_filled(files / "名单外.xlsx", spec, seed=5, year=year, **stranger))
     # Unreadable: a truncated workbook, a text file named .xlsx, an empty file.
     broken = files / "损坏的文件.xlsx"
     broken.write_bytes(uploads[1].read_bytes()[:2000])
@@ -93,9 +95,9 @@ def make_season(spec: Spec, folder: Path) -> Season:
     uploads.append(identical)
     # Two more roster units did not report (units[22:24] and onward are missing).
     for i, (name, code, _) in enumerate(units[good : good + 2], start=good):
-        uploads.append(write_filled(files / f"{code}.xlsx", spec, seed=i, unit_name=name, unit_code=code, year=YEAR))
+        uploads.append(write_filled(files / f"{code}.xlsx", spec, seed=i, unit_name=name, unit_code=code, year=year))
     assert len(uploads) == 30, len(uploads)
-    return Season(roster, [u[0] for u in units], uploads, with_errors, identical)
+    return Season(roster, [u[0] for u in units], uploads, with_errors, identical, year)
 
 
 @contextmanager

@@ -110,7 +110,7 @@ class FileReport:
 
 def unreadable_report(file: str, code: str, message: str) -> FileReport:
     """The report of a file refused at intake (an F0xx finding and nothing else)."""
-    return FileReport(file=file, findings=(make(code, message, file=file),))
+    return FileReport(file=file, findings=(make(code, {"reason": message}, file=file),))
 
 
 # ---------------------------------------------------------------------------------------------- entry points

@@ -8,7 +8,7 @@ A family is one module of :mod:`giptemplate.checks` with a ``FAMILY``: its name,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -151,13 +151,26 @@ class Context:
             return None
         return Place(self.sheet(fallback.sheet), fallback.row, fallback.col)
 
-    def add(self, code: str, message: str, *, key: str | None = None, at: Place | None = None, **more: Any) -> None:
+    def add(
+        self,
+        code: str,
+        fields: Mapping[str, object] | None = None,
+        *,
+        variant: str = "",
+        key: str | None = None,
+        at: Place | None = None,
+        **more: Any,
+    ) -> None:
+        """A finding of ``code``, its message the catalogue's template ``variant`` with ``fields``, placed at ``at``
+        (or at the data cell ``key``)."""
         if at is None and key is not None:
             at = self.place(key)
         sheet, cell = more.pop("sheet", None), more.pop("cell", None)
         if at is not None:
             sheet, cell = at.sheet, at.a1
-        self.findings.append(make(code, message, sheet=sheet, cell=cell, cell_key=key, **self.where, **more))
+        self.findings.append(
+            make(code, fields, variant=variant, sheet=sheet, cell=cell, cell_key=key, **self.where, **more)
+        )
 
     def field_place(self, key: str) -> Place:
         p = self.layout.fields[key]

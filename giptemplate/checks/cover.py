@@ -16,7 +16,7 @@ def cover(ctx: Context) -> None:
     if not meta.get("unit_name", "").strip():
         ctx.add(
             "C701",
-            wording.cover_blank(label("unit_name")),
+            {"label": label("unit_name")},
             at=ctx.field_place("unit_name"),
             extra={"field": "unit_name"},
         )
@@ -30,7 +30,7 @@ def cover(ctx: Context) -> None:
             expected = code.upper()[:17] + uscc.check_digit(code.upper()[:17])
         ctx.add(
             "C703",
-            wording.bad_code(label("unit_code"), code, why),
+            {"label": label("unit_code"), "code": code, "why": why},
             at=ctx.field_place("unit_code"),
             actual=code,
             expected=expected,
@@ -39,17 +39,18 @@ def cover(ctx: Context) -> None:
     scope = meta.get("scope", "").strip()
     choices = fields["scope"].choices
     if not scope or (choices and scope not in choices):
-        typed = f"填写为“{raw_text(scope)}”，" if scope else "未选择，"
+        said: dict[str, object] = {"label": label("scope"), "choices": wording.choices_text(choices)}
         ctx.add(
             "C704",
-            f"封面“{label('scope')}”{typed}应为{'或'.join(f'“{c}”' for c in choices)}之一（汇总时需要）。",
+            {**said, "raw": raw_text(scope)} if scope else said,
+            variant="typed" if scope else "",
             at=ctx.field_place("scope"),
             actual=scope or None,
             extra={"field": "scope"},
         )
     for key in ("filler", "phone"):
         if key in fields and not meta.get(key, "").strip():
-            ctx.add("C705", wording.cover_blank(label(key)), at=ctx.field_place(key), extra={"field": key})
+            ctx.add("C705", {"label": label(key)}, at=ctx.field_place(key), extra={"field": key})
 
 
 def cover_year(ctx: Context, label: str) -> None:
@@ -59,13 +60,13 @@ def cover_year(ctx: Context, label: str) -> None:
     year = ctx.sub.year
     if year is None:
         what = wording.year_not_a_year(raw_text(typed)) if typed else wording.YEAR_BLANK
-        ctx.add("C702", wording.cover_year(label, what), at=at, actual=typed or None, extra=extra)
+        ctx.add("C702", {"label": label, "what": what}, at=at, actual=typed or None, extra=extra)
         return
     template_year = ctx.sub.meta.get("report_year", "").strip()
     if template_year.isdigit() and int(template_year) != year:
         ctx.add(
             "C702",
-            wording.cover_year(label, wording.year_not_template(str(year), template_year)),
+            {"label": label, "what": wording.year_not_template(str(year), template_year)},
             at=at,
             actual=str(year),
             expected=template_year,
@@ -74,7 +75,8 @@ def cover_year(ctx: Context, label: str) -> None:
     elif not ctx.spec.covers_year(year):
         ctx.add(
             "C702",
-            f"封面“{label}”为 {year}，不适用{ctx.spec.document}格式。",
+            {"label": label, "year": year, "document": ctx.spec.document},
+            variant="format",
             at=at,
             actual=str(year),
             extra=extra,

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from giptemplate.checks.common import Context, Family, absolute, cell_name, fmt, list_cells
 from giptemplate.checks.narrative import _text_length
+from giptemplate.format import wording
 from giptemplate.format.spec import Section, Spec
 from giptemplate.workbook.submission import Submission
 
@@ -26,7 +27,7 @@ def across_years(ctx: Context, previous: Submission) -> None:
     """Compare with last year's report through the shared meanings of the two formats (which may differ)."""
     spec, cross = ctx.spec, ctx.spec.cross_year
     now, before = ctx.trusted, previous.values
-    prev_label = f"上年度（{previous.year}）" if previous.year else "上年度"
+    prev_label = wording.previous_label(previous.year)
     unassessable: dict[str, list[str]] = {}
 
     if cross.carry_code is not None:
@@ -45,8 +46,14 @@ def across_years(ctx: Context, previous: Submission) -> None:
             if a != b:
                 ctx.add(
                     cross.carry_code,
-                    f"{cell_name(spec, key)}为 {fmt(a)}，{prev_label}报告{cell_name(previous.spec, old_key)}"
-                    f"为 {fmt(b)}，相差 {fmt(absolute(a - b))}（如因重新统计或机构改革，请说明）。",
+                    {
+                        "cell": cell_name(spec, key),
+                        "now": fmt(a),
+                        "previous": prev_label,
+                        "previous_cell": cell_name(previous.spec, old_key),
+                        "before": fmt(b),
+                        "gap": fmt(absolute(a - b)),
+                    },
                     key=key,
                     severity=cross.carry_severity,
                     rule=f"xy_carry[{spec.cells[key].column.key}]",
@@ -70,9 +77,17 @@ def across_years(ctx: Context, previous: Submission) -> None:
             row = spec.cells[rule.in_force].row.label
             ctx.add(
                 rule.code,
-                f"{cell_name(spec, rule.in_force)}为 {fmt(stock_now)}，按{prev_label}现行有效 {fmt(stock_before)} "
-                f"+ 本年制发 {fmt(issued)} − 本年废止 {fmt(repealed)} 应为 {fmt(expected)}，相差 "
-                f"{fmt(absolute(stock_now - expected))}（{row}清理、修订或联合发文可能造成差异，请核对）。",
+                {
+                    "cell": cell_name(spec, rule.in_force),
+                    "now": fmt(stock_now),
+                    "previous": prev_label,
+                    "before": fmt(stock_before),
+                    "issued": fmt(issued),
+                    "repealed": fmt(repealed),
+                    "expected": fmt(expected),
+                    "gap": fmt(absolute(stock_now - expected)),
+                    "row": row,
+                },
                 key=rule.in_force,
                 severity=rule.severity,
                 rule=f"xy_stock[{rule.in_force}]",
@@ -88,7 +103,7 @@ def across_years(ctx: Context, previous: Submission) -> None:
         listed = list_cells(keys, ctx.place, home.sheet if home else "")
         ctx.add(
             "Y591",
-            f"{code} 跨年度检查有 {len(keys)} 处无法判断：本年或{prev_label}相关单元格未填写（{listed}）。",
+            {"code": code, "count": len(keys), "previous": prev_label, "cells": listed},
             key=keys[0],
             rule=code,
             extra={"cells": keys},
@@ -99,8 +114,13 @@ def not_comparable(ctx: Context, previous: Submission, prev_label: str, code: st
     """Y592: last year's format has nothing that means the same, so the comparison is skipped (never guessed)."""
     ctx.add(
         "Y592",
-        f"{prev_label}报告使用《{previous.spec.title}》（{previous.spec.document}），其中没有与本年含义相同的"
-        f"“{meaning}”，{code} 跨年度检查未进行。",
+        {
+            "previous": prev_label,
+            "title": previous.spec.title,
+            "document": previous.spec.document,
+            "meaning": meaning,
+            "code": code,
+        },
         sheet=None,
         rule=code,
         extra={"meaning": meaning, "previous_format": previous.spec.id},
@@ -117,12 +137,18 @@ def fee_jump(ctx: Context, previous: Submission, prev_label: str) -> None:
         return
     ratio = Decimal(a) / Decimal(b)
     if ratio >= FEE_JUMP_FACTOR or ratio <= 1 / FEE_JUMP_FACTOR:
-        direction = "增大" if ratio > 1 else "缩小"
         factor = ratio if ratio > 1 else 1 / ratio
         ctx.add(
             "Y503",
-            f"{cell_name(ctx.spec, key)}为 {fmt(a)} {unit}，{prev_label}为 {fmt(b)} {unit}，{direction}约 "
-            f"{factor:,.0f} 倍：可能把“元”当作“万元”填写（或相反），请核对。",
+            {
+                "cell": cell_name(ctx.spec, key),
+                "now": fmt(a),
+                "unit": unit,
+                "previous": prev_label,
+                "before": fmt(b),
+                "factor": f"{factor:,.0f}",
+            },
+            variant="up" if ratio > 1 else "down",
             key=key,
             actual=fmt(a),
             expected=fmt(b),
@@ -140,7 +166,7 @@ def same_tables(ctx: Context, previous: Submission, prev_label: str) -> None:
     if all(now[k] == before[k] for k in keys) and any(now[k] != 0 for k in keys):
         ctx.add(
             "Y505",
-            f"表格数据与{prev_label}报告完全相同（{len(keys)} 个填报单元格），疑似照抄上年，请核对。",
+            {"previous": prev_label, "count": len(keys)},
             sheet=ctx.sheet(ctx.spec.tables[0].sheet),
         )
 
@@ -156,8 +182,7 @@ def copied_text(ctx: Context, previous: Submission, prev_label: str) -> None:
             first = section.parts[0]
             ctx.add(
                 "N604",
-                f"“{section.heading}”与{prev_label}报告高度相似（相似度 {similarity:.0%}），"
-                "疑似照抄上年，请按本年度情况撰写。",
+                {"heading": section.heading, "previous": prev_label, "similarity": f"{similarity:.0%}"},
                 at=ctx.part_place(first.key),
                 actual=f"{similarity:.2f}",
                 expected=f"< {COPY_THRESHOLD}",
@@ -211,7 +236,6 @@ def run(ctx: Context) -> None:
     elif ctx.previous_expected:
         ctx.add(
             "Y590",
-            "未找到本单位上年度的报告，上年结转、存量连续性、收费变化和文字雷同等跨年度检查未进行。",
             sheet=None,
         )
 

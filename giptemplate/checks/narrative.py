@@ -33,7 +33,8 @@ def narrative(ctx: Context) -> None:
         if not whole:
             ctx.add(
                 "N601",
-                wording.section_blank(section.heading),
+                {"heading": section.heading},
+                variant="blank",
                 at=ctx.part_place(first.key),
                 extra={"part": first.key},
             )
@@ -41,7 +42,8 @@ def narrative(ctx: Context) -> None:
         if _is_blank_text(whole, spec):
             ctx.add(
                 "N601",
-                wording.section_blank_word(section.heading, raw_text(whole)),
+                {"heading": section.heading, "raw": raw_text(whole)},
+                variant="blank_word",
                 at=ctx.part_place(first.key),
                 extra={"part": first.key},
             )
@@ -50,7 +52,8 @@ def narrative(ctx: Context) -> None:
         if length < spec.narrative_min_chars:
             ctx.add(
                 "N601",
-                wording.section_short(section.heading, str(length), str(spec.narrative_min_chars)),
+                {"heading": section.heading, "length": length, "minimum": spec.narrative_min_chars},
+                variant="short",
                 at=ctx.part_place(first.key),
                 actual=str(length),
                 expected=f"≥ {spec.narrative_min_chars}",
@@ -67,7 +70,8 @@ def sub_heads(ctx: Context, section: Section, texts: Mapping[str, str], length: 
         if not text or _is_blank_text(text, ctx.spec):
             ctx.add(
                 "N603",
-                f"“{section.heading}”缺少“{part.title}”部分的内容。",
+                {"heading": section.heading, "part": part.title},
+                variant="missing",
                 at=ctx.part_place(part.key),
                 extra={"part": part.key},
             )
@@ -75,7 +79,8 @@ def sub_heads(ctx: Context, section: Section, texts: Mapping[str, str], length: 
         first = section.parts[0]
         ctx.add(
             "N603",
-            f"“{section.heading}”共 {length} 个字，超过约 {SECTION_LONG_CHARS} 字的常见篇幅要求，可精简。",
+            {"heading": section.heading, "length": length, "limit": SECTION_LONG_CHARS},
+            variant="long",
             at=ctx.part_place(first.key),
             actual=str(length),
             extra={"part": first.key},
@@ -89,7 +94,7 @@ def required_words(ctx: Context, part: Part) -> None:
     what = wording.required_words_missing(part.require_any, blank=not text)
     ctx.add(
         REQUIRE_CODE,
-        wording.required_words(part.display_title, what, part.hint),
+        {"title": part.display_title, "what": what, "hint": part.hint},
         at=ctx.part_place(part.key),
         extra={"part": part.key},
     )

@@ -78,8 +78,7 @@ def check_relations(
             findings.append(
                 make(
                     "A390",
-                    f"{context}「{relation.title}」无法判断：{list_cells(missing, place_of, home)} "
-                    "未填写或不是有效数字（见各单元格的问题）。",
+                    {"instance": context, "relation": relation.title, "cells": list_cells(missing, place_of, home)},
                     **loc,
                     extra={"missing": list(missing), "relation": relation.key, "code_of_rule": relation.code},
                 )
@@ -87,11 +86,12 @@ def check_relations(
             continue
         assert lhs is not None and rhs is not None
         diff = lhs - rhs
-        message = wording.relation_failed(spec, relation, fmt(lhs), fmt(rhs), fmt(absolute(diff)))
+        variant, fields = wording.relation_fields(spec, relation, fmt(lhs), fmt(rhs), fmt(absolute(diff)))
         findings.append(
             make(
                 relation.code,
-                message,
+                fields,
+                variant=variant,
                 severity=relation.severity,
                 expected=optional_text(rhs),
                 actual=optional_text(lhs),
@@ -106,7 +106,8 @@ def check_relations(
         findings.append(
             make(
                 "A390",
-                f"{table.sheet}未能读取，其中 {len(relations)} 处勾稽关系（{first.code}）均无法判断。",
+                {"sheet": table.sheet, "count": len(relations), "code": first.code},
+                variant="table",
                 **where,
                 sheet=table.sheet,
                 rule=f"{key}[*]",

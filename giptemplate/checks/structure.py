@@ -16,51 +16,42 @@ def structure(ctx: Context) -> None:
     spec = ctx.spec
     for name in ctx.sub.missing_sheets:
         table = next((t for t in spec.tables if t.sheet == name), None)
-        what = f"（{table.title}）" if table else ""
-        ctx.add("S101", f"缺少工作表“{name}”{what}，其中的数据无法读取。", sheet=name)
+        if table:
+            ctx.add("S101", {"sheet": name, "table": table.title}, variant="table", sheet=name)
+        else:
+            ctx.add("S101", {"sheet": name}, sheet=name)
     for original, found in ctx.sub.renamed_sheets.items():
-        ctx.add("S102", f"工作表“{original}”被改名为“{found}”，已按模板标识找到。", sheet=found)
+        ctx.add("S102", {"original": original, "found": found}, variant="renamed", sheet=found)
     known = {spec.cover_sheet, spec.narrative_sheet, CHECK_SHEET, IDENTITY_SHEET, REVIEW_SHEET}
     known |= {t.sheet for t in spec.tables} | set(ctx.sub.renamed_sheets.values())
     for name in ctx.sub.sheet_names:
         if name not in known:
-            ctx.add("S102", f"增加了工作表“{name}”，其内容不读取。", sheet=name)
+            ctx.add("S102", {"sheet": name}, variant="added", sheet=name)
     for move in ctx.sub.moves:
         table = spec.table(move.table)
         if not move.located:
-            ctx.add("S103", f"{table.sheet}的行列被插入或删除，无法定位表格，其中的数据未能读取。", sheet=move.sheet)
+            ctx.add("S103", {"sheet": table.sheet}, variant="lost", sheet=move.sheet)
             continue
-        shifts = []
-        if move.row_offset:
-            shifts.append(f"下移 {move.row_offset} 行" if move.row_offset > 0 else f"上移 {-move.row_offset} 行")
-        if move.col_offset:
-            shifts.append(f"右移 {move.col_offset} 列" if move.col_offset > 0 else f"左移 {-move.col_offset} 列")
         ctx.add(
             "S103",
-            f"{table.sheet}的行列被插入或删除：表格整体{'、'.join(shifts) or '位置改变'}，已按表头找到并从新位置读取。",
+            {"sheet": table.sheet, "shift": wording.table_shift(move.row_offset, move.col_offset)},
+            variant="moved",
             severity="warning",
             sheet=move.sheet,
             extra={"row_offset": move.row_offset, "col_offset": move.col_offset},
         )
     codes = {"altered": "S104", "missing": "S104", "obsolete": "S107", "typo": "S108", "variant": "S109"}
     for m in ctx.sub.label_mismatches:
+        fields: dict[str, object] = {"expected": m.expected, "found": m.found}
         if m.kind == "missing":
-            message = f"固定表头“{m.expected}”被删除。"
-        elif m.kind == "altered":
-            message = f"固定表头被修改：应为“{m.expected}”，现为“{m.found}”。"
+            del fields["found"]
         elif m.kind == "obsolete":
-            message = (
-                f"使用了{spec.tell_tales_of}的表头“{m.found}”（{spec.format_version} 年格式为“{m.expected}”），"
-                "请改用本格式的模板。"
-            )
-        elif m.kind == "typo":
-            message = f"表头“{m.found}”有错字，应为“{m.expected}”，已按“{m.expected}”读取。"
-        else:
-            message = f"表头“{m.found}”为允许的地方写法（标准为“{m.expected}”）。"
+            fields |= {"other": spec.tell_tales_of, "version": spec.format_version}
         ctx.findings.append(
             make(
                 codes[m.kind],
-                message,
+                fields,
+                variant=m.kind if codes[m.kind] == "S104" else "",
                 sheet=m.sheet,
                 cell=m.cell,
                 expected=m.expected,
@@ -69,7 +60,7 @@ def structure(ctx: Context) -> None:
             )
         )
     for name in ctx.sub.unprotected_sheets:
-        ctx.add("S110", f"工作表“{name}”的保护被取消。", sheet=name)
+        ctx.add("S110", {"sheet": name}, sheet=name)
 
 
 def stored_totals(ctx: Context, shown: Mapping[str, Number | None]) -> None:
@@ -85,7 +76,7 @@ def stored_totals(ctx: Context, shown: Mapping[str, Number | None]) -> None:
             tail = wording.typed_total_tail(fmt(recomputed)) if recomputed is not None else ""
             ctx.add(
                 "S105",
-                wording.typed_total(name, how, tail),
+                {"cell": name, "how": how, "tail": tail},
                 key=key,
                 at=total.place,
                 expected=optional_text(recomputed),
@@ -99,11 +90,11 @@ def stored_totals(ctx: Context, shown: Mapping[str, Number | None]) -> None:
             # What the intact formula gives on the values as shown (a typed total upstream included).
             recomputed = shown.get(key)
         if total.shown is not None and recomputed is not None and total.shown != recomputed:
-            how = "文件未重新计算" if total.has_formula else "文件未重新计算或合计被改为数值（该文件格式无法区分）"
             ctx.add(
                 "S106",
-                f"{name}文件中显示为 {fmt(total.shown)}，按各项重新计算为 {fmt(recomputed)}：{how}。"
-                "汇总时将使用重新计算的值。",
+                {"cell": name, "shown": fmt(total.shown), "recomputed": fmt(recomputed)},
+                # a file of a format that keeps no formulas cannot tell a stale total from a typed one
+                variant="" if total.has_formula else "format",
                 key=key,
                 at=total.place,
                 expected=fmt(recomputed),

@@ -281,12 +281,17 @@ def claim_findings(
                 continue
             cells = _cells_words(spec, claim.cells, places)
             code = "T902" if reading.other_scope else "T901"
-            tail = "（该句所述范围与本表不同，请确认）" if reading.other_scope else "，两处应一致，请核对后说明"
             findings.append(
                 make(
                     code,
-                    f"“{parts.get(part_key, part_key)}”中“{reading.sentence}”称{claim.title} {reading.number}，"
-                    f"{cells}为 {_fmt(table_value)}{tail}。",
+                    {
+                        "part": parts.get(part_key, part_key),
+                        "sentence": reading.sentence,
+                        "claim": claim.title,
+                        "number": reading.number,
+                        "cells": cells,
+                        "total": _fmt(table_value),
+                    },
                     cell_key=claim.cells[0],
                     expected=_fmt(table_value),
                     actual=str(reading.number),
@@ -334,12 +339,19 @@ def _fee_findings(
             if not hit:
                 continue
             cells = _cells_words(spec, check.cells, places)
-            said = "为 0" if reading.number == 0 else _fmt(amount)
+            fields = {
+                "part": parts.get(part_key, part_key),
+                "sentence": reading.sentence,
+                "claim": titles[reading.claim],
+                "says": check.says,
+                "cells": cells,
+                "total": _fmt(total),
+            }
             findings.append(
                 make(
                     "N607",
-                    f"“{parts.get(part_key, part_key)}”中“{reading.sentence}”称{titles[reading.claim]}{said}，"
-                    f"{check.says}（{cells}为 {_fmt(total)}），请核对。",
+                    fields if reading.number == 0 else {**fields, "amount": _fmt(amount)},
+                    variant="zero" if reading.number == 0 else "",
                     cell_key=check.cells[0],
                     expected=_fmt(total),
                     actual=_fmt(amount),

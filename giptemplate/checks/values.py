@@ -23,6 +23,7 @@ NORMALISATION_TEXT: dict[str, str] = {
     "thousands": "含千位分隔符",
     "unit_word": "带单位字",
 }
+ERROR_SHOWN = "（错误）"  # V209's value when the reader kept no text of the error
 
 
 def values(ctx: Context) -> None:
@@ -32,7 +33,7 @@ def values(ctx: Context) -> None:
             continue
         cv = ctx.sub.cells.get(cell.key)
         if cv is None:
-            ctx.add("V203", wording.blank(cell_name(spec, cell.key)), key=cell.key)
+            ctx.add("V203", {"cell": cell_name(spec, cell.key), "typed": ""}, key=cell.key)
             continue
         value(ctx, cell, cv)
     department_row(ctx)
@@ -60,7 +61,7 @@ def value(ctx: Context, cell: Cell, cv: CellValue) -> None:
     if cv.state == "error":
         ctx.add(
             "V209",
-            wording.error_value(name, raw or "（错误）"),
+            {"cell": name, "raw": raw or ERROR_SHOWN},
             key=key,
             at=at,
             actual=raw,
@@ -70,7 +71,7 @@ def value(ctx: Context, cell: Cell, cv: CellValue) -> None:
         typed = wording.blank_typed(raw) if "blank_word" in cv.normalisations and raw else ""
         ctx.add(
             "V203",
-            wording.blank(name, typed),
+            {"cell": name, "typed": typed},
             key=key,
             at=at,
             actual=raw or None,
@@ -82,31 +83,31 @@ def value(ctx: Context, cell: Cell, cv: CellValue) -> None:
         spelled = cv.value if cv.value is not None else parse_value(cv.raw, cell.type).number
         number = None if spelled is None else Decimal(spelled)
         if number is None:
-            ctx.add("V201", wording.not_number(name, raw), key=key, at=at, actual=raw)
+            ctx.add("V201", {"cell": name, "raw": raw}, key=key, at=at, actual=raw)
         elif number < 0 and not cell.type.signed:
-            ctx.add("V202", wording.negative(name, shown(number), what), key=key, at=at, actual=fmt(number))
+            ctx.add("V202", {"cell": name, "shown": shown(number), "what": what}, key=key, at=at, actual=fmt(number))
         elif cell.type.integral and number != number.to_integral_value():
-            ctx.add("V204", wording.not_whole(name, shown(number)), key=key, at=at, actual=fmt(number))
+            ctx.add("V204", {"cell": name, "shown": shown(number)}, key=key, at=at, actual=fmt(number))
         elif absolute(number) > bound(ctx, cell):
             bounds(ctx, cell, number, at)
         else:
-            ctx.add("V201", wording.not_number(name, raw, spelled=True), key=key, at=at, actual=raw)
+            ctx.add("V201", {"cell": name, "raw": raw}, variant="spelled", key=key, at=at, actual=raw)
         return
     value = cv.value
     if value is None:
         return
     number = Decimal(value)
     if number < 0 and not cell.type.signed:
-        ctx.add("V202", wording.negative(name, shown(value), what), key=key, at=at, actual=fmt(value))
+        ctx.add("V202", {"cell": name, "shown": shown(value), "what": what}, key=key, at=at, actual=fmt(value))
     elif cell.type.integral and number != number.to_integral_value():
-        ctx.add("V204", wording.not_whole(name, shown(value)), key=key, at=at, actual=fmt(value))
+        ctx.add("V204", {"cell": name, "shown": shown(value)}, key=key, at=at, actual=fmt(value))
     if not cell.type.integral and isinstance(value, Decimal):
         exponent = number.normalize().as_tuple().exponent
         places, unit = cell.type.decimals, cell.type.unit
         if isinstance(exponent, int) and -exponent > places:
             ctx.add(
                 "V208",
-                f"{name}为 {fmt(value)}，超过 {places} 位小数（单位为{unit}）；已按原值保存，请核对。",
+                {"cell": name, "value": fmt(value), "places": places, "unit": unit},
                 key=key,
                 at=at,
                 actual=fmt(value),
@@ -123,7 +124,7 @@ def bound(ctx: Context, cell: Cell) -> Decimal:
 def bounds(ctx: Context, cell: Cell, number: Decimal, at: Place) -> None:
     ctx.add(
         "V212",
-        wording.beyond(cell_name(ctx.spec, cell.key), fmt(number), fmt(bound(ctx, cell))),
+        {"cell": cell_name(ctx.spec, cell.key), "value": fmt(number), "top": fmt(bound(ctx, cell))},
         key=cell.key,
         at=at,
         actual=fmt(number),
@@ -136,10 +137,10 @@ def normalisations(ctx: Context, cell: Cell, cv: CellValue) -> None:
     raw = raw_text(cv.raw) if cv.raw is not None else ""
     value = fmt(cv.value)
     if "annotation" in cv.normalisations:
-        note = f"，其中的说明“{cv.note}”" if cv.note else ""
         ctx.add(
             "V206",
-            f"{name}填写为“{raw}”，已按 {value} 读取{note}应写入文字部分；数字单元格只填数字，请确认并说明。",
+            {"cell": name, "raw": raw, "value": value, **({"note": cv.note} if cv.note else {})},
+            variant="note" if cv.note else "",
             key=key,
             at=at,
             actual=raw,
@@ -148,17 +149,20 @@ def normalisations(ctx: Context, cell: Cell, cv: CellValue) -> None:
     if "unit_converted" in cv.normalisations:
         ctx.add(
             "V207",
-            f"{name}填写为“{raw}”，已换算为 {value} {cell.type.unit}；本栏单位为{cell.type.unit}，请确认金额。",
+            {"cell": name, "raw": raw, "value": value, "unit": cell.type.unit},
+            variant="converted",
             key=key,
             at=at,
             actual=raw,
         )
     elif "unit_matches" in cv.normalisations:
-        ctx.add("V207", f"{name}填写为“{raw}”，已按 {value} 读取（单位相符）。", key=key, at=at, severity="info")
+        fields = {"cell": name, "raw": raw, "value": value}
+        ctx.add("V207", fields, variant="matches", key=key, at=at, severity="info")
     implied = {"text_number"} if {"annotation", "unit_converted", "unit_matches"} & set(cv.normalisations) else set()
     plain = [NORMALISATION_TEXT[n] for n in cv.normalisations if n in NORMALISATION_TEXT and n not in implied]
     if plain:
-        ctx.add("V205", f"{name}填写为“{raw}”（{'、'.join(plain)}），已按 {value} 读取。", key=key, at=at, actual=raw)
+        fields = {"cell": name, "raw": raw, "how": "、".join(plain), "value": value}
+        ctx.add("V205", fields, key=key, at=at, actual=raw)
 
 
 def department_row(ctx: Context) -> None:
@@ -176,8 +180,12 @@ def department_row(ctx: Context) -> None:
         row_label = cell.row.label
         ctx.add(
             "V210",
-            f"{cell_name(spec, cell.key)}为 {fmt(value)}：{row_label}只由省级和设区的市级人民政府制定，"
-            f"统计口径为“{scope_field.choices[UNIT_SCOPE_INDEX]}”的单位一般应为 0，请核对是否误填了其他行的数字。",
+            {
+                "cell": cell_name(spec, cell.key),
+                "value": fmt(value),
+                "row": row_label,
+                "scope": scope_field.choices[UNIT_SCOPE_INDEX],
+            },
             key=cell.key,
             actual=fmt(value),
             expected="0",

@@ -246,7 +246,8 @@ def layout_for(spec: Spec) -> Layout:
         required = [p for p in section.parts if p.require_any]
         for part in required:
             require_status[part.key] = Place(spec.narrative_sheet, parts[part.key].row, NARRATIVE_STATUS_COL)
-        if section.parts and not required:
+        if section.parts and not required and not all(p.optional for p in section.parts):
+            # a section that may be left blank (2019's 六) has no length check, in `check` or here
             text_status[section.key] = Place(
                 spec.narrative_sheet, parts[section.parts[0].key].row, NARRATIVE_STATUS_COL
             )

@@ -1,9 +1,11 @@
-"""The sentences of the findings a workbook can also show live: one function per sentence, one source for both.
+"""Field values of the findings' messages: how a message names a data cell, a relation's sides and instance, and
+the few phrases that fill a template's field (what a blank cell held, how a total's formula was replaced...).
 
-`check` calls each function with the values it found (formatted as its messages show numbers); the workbook's
-live checks (:mod:`giptemplate.workbook.live`) call the same function with placeholders and turn the result
-into an Excel string formula, so the 校验 sheet shows, letter for letter, the sentence `check` prints.
-Arguments are text already formatted; a function never formats a number itself.
+The sentences themselves are the templates of the catalogue (:data:`giptemplate.findings.CODES`). `check` renders
+them with the values it found (formatted as its messages show numbers); the workbook's live checks
+(:mod:`giptemplate.workbook.live`) render the same template with placeholders for the fields only the workbook
+knows and turn the result into an Excel string formula, so the 校验 sheet shows, letter for letter, the sentence
+`check` prints. Arguments are text already formatted; a function never formats a number itself.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ import functools
 from collections.abc import Sequence
 
 from giptemplate.format.spec import Relation, Spec
-
-BLANK_ADVICE = "没有发生的请填 0，不得留空，也不要填“—”“/”“无”。"
 
 
 @functools.cache
@@ -56,88 +56,46 @@ def relation_sides(relation: Relation) -> tuple[str, str]:
     return lhs.strip(), rhs.strip()
 
 
-# ---------------------------------------------------------------------------------------------- sentences
+# ---------------------------------------------------------------------------------------------- field values
 
 
-def relation_failed(spec: Spec, relation: Relation, lhs: str, rhs: str, gap: str) -> str:
-    """A relation instance that does not hold (A30x): its sides' values and the gap between them."""
+def relation_fields(spec: Spec, relation: Relation, lhs: str, rhs: str, gap: str) -> tuple[str, dict[str, str]]:
+    """The variant and fields of a failed relation instance's message (A30x, :data:`RELATION_TEMPLATES` by
+    operator): its sides' values and the gap between them."""
     lhs_title, rhs_title = relation_sides(relation)
     if len(relation.lhs) == 1:
-        lead = f"{cell_name(spec, relation.lhs[0])}为 {lhs}"
+        lhs_name = cell_name(spec, relation.lhs[0])
     else:
-        lead = f"{instance_name(spec, relation)}：{lhs_title}为 {lhs}"
-    if relation.op == "≥":
-        floor = f"{rhs_title}（{rhs}）" if relation.rhs else rhs_title
-        return f"{lead}，小于{floor}，少 {gap}，请核对。"
-    return f"{lead}，{rhs_title}为 {rhs}，相差 {gap}。"
+        lhs_name = f"{instance_name(spec, relation)}：{lhs_title}"
+    fields = {"lhs_name": lhs_name, "lhs": lhs, "rhs_title": rhs_title, "rhs": rhs, "gap": gap}
+    if relation.op == "≥" and not relation.rhs:
+        del fields["rhs"]
+        return "≥ constant", fields
+    return relation.op, fields
 
 
 def blank_typed(raw: str) -> str:
-    """What a blank cell held, when it held a blank word ("无", "—")."""
+    """V203's ``typed``: what a blank cell held, when it held a blank word ("无", "—")."""
     return f"（填写为“{raw}”）"
 
 
-def blank(name: str, typed: str = "") -> str:
-    """V203: a number cell left blank (``typed``: :func:`blank_typed` of a blank word, or '')."""
-    return f"{name}未填写{typed}；{BLANK_ADVICE}"
-
-
-def not_number(name: str, raw: str, *, spelled: bool = False) -> str:
-    """V201: text that is no number (``spelled``: the reader read a number into it that the cell cannot hold)."""
-    return f"{name}填写为“{raw}”，不是{'有效' if spelled else ''}数字。"
-
-
 def quoted(raw: str) -> str:
-    """A number shown as typed, when the typed text differs from the plain number."""
+    """V202/V204's ``shown``: a number as typed, when the typed text differs from the plain number."""
     return f"“{raw}”"
 
 
-def negative(name: str, shown: str, what: str) -> str:
-    """V202: a negative number where the cell type has none."""
-    return f"{name}为 {shown}，{what}不能为负数。"
-
-
-def not_whole(name: str, shown: str) -> str:
-    """V204: a fraction in a count."""
-    return f"{name}为 {shown}，件数须为整数。"
-
-
-def error_value(name: str, raw: str) -> str:
-    """V209: an error value (#DIV/0!, #REF! ...)."""
-    return f"{name}为错误值 {raw}，不能按 0 或空白处理；请填写数字。"
-
-
-def beyond(name: str, value: str, top: str) -> str:
-    """V212: a number past the template's limit."""
-    return f"{name}为 {value}，超过模板允许的上限 {top}（数据有效性被绕过，如粘贴），不能使用，请核对后重新填写。"
-
-
 def typed_total_how(kind: str, shown: str = "") -> str:
-    """How a total's formula was replaced: kind "blank", "error" or "number" (``shown``: the number)."""
+    """S105's ``how``: how a total's formula was replaced, kind "blank", "error" or "number" (``shown``: the
+    number)."""
     return {"blank": "已被清空", "error": "改为错误值"}.get(kind, f"改为数值 {shown}")
 
 
 def typed_total_tail(recomputed: str) -> str:
-    """What the total should be, when its parts give a value."""
+    """S105's ``tail``: what the total should be, when its parts give a value."""
     return f"按各项重新计算应为 {recomputed}，"
 
 
-def typed_total(name: str, how: str, tail: str) -> str:
-    """S105: a total typed over its formula (``how`` from :func:`typed_total_how`, ``tail`` from
-    :func:`typed_total_tail` or '')."""
-    return f"{name}的合计公式{how}；{tail}汇总时将使用重新计算的值；请恢复公式（使用新模板填写）。"
-
-
-def cover_blank(label: str) -> str:
-    """C701 and C705: a cover field left blank."""
-    return f"封面“{label}”未填写。"
-
-
-def cover_year(label: str, what: str) -> str:
-    """C702: the cover's year (``what``: one of the ``year_*`` phrases)."""
-    return f"封面“{label}”{what}。"
-
-
+# C702's ``what``: the cover's year left blank, not a year, or another year than the template's.
 YEAR_BLANK = "未填写"
 
 
@@ -149,35 +107,31 @@ def year_not_template(year: str, template_year: str) -> str:
     return f"为 {year}，与模板的年度 {template_year} 不符"
 
 
+# C703's ``why``, by the verdict of giptemplate.format.uscc.verify.
 CODE_WHY = {"bad_check_digit": "校验位错误", "bad_character": "含有统一社会信用代码不允许的字符"}
 
 
-def bad_code(label: str, code: str, why: str) -> str:
-    """C703: a unit code whose check digit or characters are wrong (``why`` from :data:`CODE_WHY`)."""
-    return f"封面“{label}”{code} {why}，请核对。"
-
-
-def section_blank(heading: str) -> str:
-    """N601: a narrative section left blank."""
-    return f"“{heading}”未填写。"
-
-
-def section_blank_word(heading: str, raw: str) -> str:
-    """N601: a narrative section holding only a blank word ("无")."""
-    return f"“{heading}”仅填写“{raw}”，须按要求写明具体内容。"
-
-
-def section_short(heading: str, length: str, minimum: str) -> str:
-    """N601: a narrative section shorter than the spec's minimum."""
-    return f"“{heading}”只有 {length} 个字，内容过短（至少 {minimum} 个字）。"
-
-
 def required_words_missing(words: Sequence[str], *, blank: bool) -> str:
-    """What a part that must mention one of ``words`` (六: 信息处理费) lacks; the live status beside the part
-    shows it after the failure mark."""
+    """N602's ``what``: what a part that must mention one of ``words`` (六: 信息处理费) lacks; the live status
+    beside the part shows it after the failure mark."""
     return "未填写" if blank else "未提及" + "、".join(f"“{w}”" for w in words)
 
 
-def required_words(title: str, what: str, hint: str) -> str:
-    """N602: the part ``title`` lacks its required words (``what`` from :func:`required_words_missing`)."""
-    return f"“{title}”{what}。{hint}"
+def table_shift(row_offset: int, col_offset: int) -> str:
+    """S103's ``shift``: how a table moved (下移 2 行、右移 1 列)."""
+    shifts = []
+    if row_offset:
+        shifts.append(f"下移 {row_offset} 行" if row_offset > 0 else f"上移 {-row_offset} 行")
+    if col_offset:
+        shifts.append(f"右移 {col_offset} 列" if col_offset > 0 else f"左移 {-col_offset} 列")
+    return "、".join(shifts) or "位置改变"
+
+
+def choices_text(choices: Sequence[str]) -> str:
+    """C704's ``choices``: “本机关”或“本级政府汇总”."""
+    return "或".join(f"“{c}”" for c in choices)
+
+
+def previous_label(year: int | None) -> str:
+    """Y5xx and N604's ``previous``: last year's report as a message names it."""
+    return f"上年度（{year}）" if year else "上年度"

@@ -72,6 +72,8 @@ INCLUDED_TEXT = (
     "报告年度与本次汇总不同的报送不计入（M411）。"
 )
 UNGROUPED = "（未分组）"
+NO_YEAR = "（未填写）"  # a file's report year in a message when its cover leaves it blank
+LISTED_CHANGES = 10  # units M407 names of those that came or went
 
 Progress = Callable[[int, int], None]
 
@@ -425,7 +427,8 @@ def build_result(
     readable = [r for r in results if r.readable]
     matched: dict[str, RosterEntry | None] = {}
     keys: dict[str, str] = {}
-    conflicts: dict[str, str] = {}  # path -> why its unit name and code disagree (M412: not counted)
+    # path -> M412's variant and fields: its unit name and code disagree (not counted)
+    conflicts: dict[str, tuple[str, dict[str, str]]] = {}
     for r in readable:
         entry = book.match(r) if book is not None else None
         matched[r.path] = entry
@@ -434,8 +437,14 @@ def build_result(
         if entry is not None and other is not None:
             keys[r.path] = f"file:{r.path}"
             conflicts[r.path] = (
-                f"{_label(r)} 的单位代码 {r.unit_code} 属于名单中的“{entry.name}”，单位名称却是名单中的另一单位"
-                f"“{other.name}”（{other.code}）"
+                "roster",
+                {
+                    "file": _label(r),
+                    "code": r.unit_code,
+                    "listed": entry.name,
+                    "other": other.name,
+                    "other_code": other.code,
+                },
             )
     if book is None:
         _unroster_conflicts(readable, keys, conflicts)
@@ -450,18 +459,17 @@ def build_result(
                 same_code.setdefault(x.unit_code, []).append(x)
             if x.unit_name.strip():
                 same_name.setdefault(_normal_name(x.unit_name), []).append(x)
-    for path, why in conflicts.items():
+    for path, (kind, fields) in conflicts.items():
         bad = by_path[path]
         near = {x.path for x in same_code.get(bad.unit_code, []) if bad.unit_code}
         near |= {x.path for x in same_name.get(_normal_name(bad.unit_name), []) if bad.unit_name.strip()}
         ranked = sorted(near - {path}, key=position.__getitem__)  # in input order, as before
         others = [by_path[p] for p in ranked if _shares_identity(by_path[p], bad)]
-        also = "；同一代码或名称的其他文件：" + "、".join(x.name for x in others) if others else ""
         findings.append(
             make(
                 "M412",
-                f"{why}{also}。可能是用了其他单位的模板，或填错了单位名称或代码；本文件未计入汇总，"
-                "也不替代其他文件，请核实后重新报送。",
+                {**fields, "others": "、".join(x.name for x in others)} if others else fields,
+                variant=f"{kind}+others" if others else kind,
                 **_where(bad, matched),
             )
         )
@@ -472,20 +480,19 @@ def build_result(
     spec, year = _merge_spec_and_year([max(group, key=_saved_key) for group in by_key.values()])
     # Why a file cannot count; decided before picking each unit's file, so that a newer file with the wrong year,
     # format or scope never knocks the unit's right one out of the totals.
-    unfit: dict[str, tuple[str, str, str]] = {}  # path -> (code, reason, message)
+    unfit: dict[str, tuple[str, str, dict[str, object]]] = {}  # path -> (code, reason, the finding's fields)
     for r in readable:
         if r.spec_id != spec.id:
             unfit[r.path] = (
                 "M403",
                 f"格式版本（{r.spec_id}）与本次汇总（{spec.id}）不同，不计入",
-                f"{_label(r)} 使用{_format_name(r.spec_id)}，本次汇总为{_format_name(spec.id)}："
-                "一次汇总只能是一种格式，未计入汇总。",
+                {"file": _label(r), "format": _format_name(r.spec_id), "merge_format": _format_name(spec.id)},
             )
         elif year is not None and r.year != year:
             unfit[r.path] = (
                 "M411",
-                f"报告年度为 {r.year or '（未填写）'}，本次汇总为 {year} 年度，不计入",
-                f"{_label(r)} 的报告年度为 {r.year or '（未填写）'}，本次汇总为 {year} 年度，未计入汇总。",
+                f"报告年度为 {r.year or NO_YEAR}，本次汇总为 {year} 年度，不计入",
+                {"file": _label(r), "year": r.year or NO_YEAR, "merge_year": year},
             )
     # 本级政府汇总 reports count only where no 本机关 report does (M405 below); a unit's own report wins over one.
     own_scope = any(r.scope != SUMMARY_SCOPE for r in readable if r.path not in unfit)
@@ -508,8 +515,8 @@ def build_result(
         if book is not None and matched[r.path] is None:
             continue
         if r.path in unfit:
-            code, exclusions[r.path], message = unfit[r.path]
-            findings.append(make(code, message, **_where(r, matched)))
+            code, exclusions[r.path], unfit_fields = unfit[r.path]
+            findings.append(make(code, unfit_fields, **_where(r, matched)))
     scoped = [r for r in candidates if r.path not in exclusions and (book is None or matched[r.path] is not None)]
     summaries = [r for r in scoped if r.scope == SUMMARY_SCOPE]
     if summaries and len(summaries) < len(scoped):
@@ -518,8 +525,7 @@ def build_result(
             findings.append(
                 make(
                     "M405",
-                    f"{_label(r)} 的统计口径为“{SUMMARY_SCOPE}”，已包含各部门数据，与 {len(scoped) - len(summaries)} "
-                    "个“本机关”报送一起相加会重复计算，未计入汇总。请确认该文件是否应为本机关口径。",
+                    {"file": _label(r), "scope": SUMMARY_SCOPE, "count": len(scoped) - len(summaries)},
                     **_where(r, matched),
                 )
             )
@@ -537,7 +543,7 @@ def build_result(
             continue
         if not r.readable:
             code = r.error_code if r.error_code in CODES else "F005"
-            findings.append(make(code, r.error_message, file=r.name))
+            findings.append(make(code, {"reason": r.error_message}, file=r.name))
             entries.append(
                 StatusEntry(UNREADABLE, "", "", reason=r.error_message, file=r.listed, path=shown_path, errors=1)
             )
@@ -562,21 +568,20 @@ def build_result(
             chosen = superseded[r.path]
             if r.sha256 and r.sha256 == chosen.sha256:
                 reason = f"与 {chosen.name} 内容完全相同，不重复计入"
-                message = f"{_label(r)} 与 {chosen.name} 内容完全相同，只计入一次。"
+                variant, fields = "same", {"file": _label(r), "chosen": chosen.name}
             elif r.path in unfit and _saved_key(r) > _saved_key(chosen):
-                code, why, why_message = unfit[r.path]
+                code, why, why_fields = unfit[r.path]
                 reason = f"{why}；本单位采用 {chosen.name}"
-                message = f"{_label(r)} 较新，但{why.removesuffix('，不计入')}，采用 {chosen.name}。"
-                findings.append(make(code, why_message, **_where(r, matched)))
+                why = why.removesuffix("，不计入")
+                variant, fields = "unfit", {"file": _label(r), "why": why, "chosen": chosen.name}
+                findings.append(make(code, why_fields, **_where(r, matched)))
             elif r.scope == SUMMARY_SCOPE and chosen.scope != SUMMARY_SCOPE and _saved_key(r) > _saved_key(chosen):
                 reason = f"统计口径为“{SUMMARY_SCOPE}”，本单位采用本机关口径的 {chosen.name}，不计入"
-                message = f"{_label(r)} 的统计口径为“{SUMMARY_SCOPE}”，采用本机关口径的 {chosen.name}。"
+                variant, fields = "scope", {"file": _label(r), "scope": SUMMARY_SCOPE, "chosen": chosen.name}
             else:
                 reason = f"已被较新的文件 {chosen.name}（保存时间 {_saved(chosen)}）替代，不计入"
-                message = (
-                    f"{_label(r)} 报送了多份文件，采用最新的 {chosen.name}；本文件（保存时间 {_saved(r)}）未计入汇总。"
-                )
-            findings.append(make("M401", message, **_where(r, matched)))
+                variant, fields = "older", {"file": _label(r), "chosen": chosen.name, "saved": _saved(r)}
+            findings.append(make("M401", fields, variant=variant, **_where(r, matched)))
             entries.append(StatusEntry(DUPLICATE, reason=reason, **base))
             continue
         findings.extend(r.findings)
@@ -584,8 +589,8 @@ def build_result(
             findings.append(
                 make(
                     "M408",
-                    f"{_label(r)}（{r.unit_code or '无单位代码'}）不在单位名单中，未计入汇总。"
-                    "如为新增单位，请补入名单后重新汇总。",
+                    {"file": _label(r), "code": r.unit_code} if r.unit_code else {"file": _label(r)},
+                    variant="" if r.unit_code else "no_code",
                     **_where(r, matched),
                 )
             )
@@ -616,9 +621,8 @@ def build_result(
             findings.append(
                 make(
                     "M402",
-                    f"名单内单位 {e.name}（{e.code}）未报送"
-                    + (f"（文件 {hint} 无法读取）" if hint else "")
-                    + "，汇总不完整。",
+                    {"unit": e.name, "code": e.code, "file": hint} if hint else {"unit": e.name, "code": e.code},
+                    variant="unreadable" if hint else "",
                     unit_name=e.name,
                     unit_code=e.code,
                 )
@@ -708,7 +712,9 @@ def _shares_identity(a: FileResult, b: FileResult) -> bool:
     )
 
 
-def _unroster_conflicts(readable: Sequence[FileResult], keys: dict[str, str], conflicts: dict[str, str]) -> None:
+def _unroster_conflicts(
+    readable: Sequence[FileResult], keys: dict[str, str], conflicts: dict[str, tuple[str, dict[str, str]]]
+) -> None:
     """Without a roster: files that share a unit code under different names, or a name under different codes.
 
     None of them may replace another as a duplicate (乙局's data in a file carrying 甲局's code must not drop 甲局's
@@ -738,12 +744,11 @@ def _unroster_conflicts(readable: Sequence[FileResult], keys: dict[str, str], co
             continue
         other = readable[min(clashes)]
         keys[r.path] = f"file:{r.path}"
-        what = (
-            f"单位代码 {r.unit_code} 相同而单位名称不同（“{r.unit_name}”与“{other.unit_name}”）"
-            if other.unit_code == r.unit_code
-            else f"单位名称“{r.unit_name}”相同而单位代码不同（{r.unit_code} 与 {other.unit_code}）"
-        )
-        conflicts.setdefault(r.path, f"{_label(r)} 与 {other.name} {what}")
+        fields = {"file": _label(r), "other_file": other.name, "name": r.unit_name, "code": r.unit_code}
+        if other.unit_code == r.unit_code:
+            conflicts.setdefault(r.path, ("same_code", {**fields, "other_name": other.unit_name}))
+        else:
+            conflicts.setdefault(r.path, ("same_name", {**fields, "other_code": other.unit_code}))
 
 
 def _unit_key(r: FileResult) -> str:
@@ -774,7 +779,8 @@ def carry_findings(
         return [
             make(
                 "M407",
-                f"上年度（{year - 1}）文件中没有可用的报告，汇总的上年结转无法与上年汇总核对。",
+                {"year": year - 1},
+                variant="no_previous",
                 unit_name=AGGREGATE_UNIT,
             )
         ]
@@ -783,7 +789,8 @@ def carry_findings(
         return [
             make(
                 "Y592",
-                f"上年度文件使用{_format_name(last_spec)}，其中没有“{cross.carry_previous}”，汇总的上年结转未核对。",
+                {"format": _format_name(last_spec), "meaning": cross.carry_previous},
+                variant="aggregate",
                 unit_name=AGGREGATE_UNIT,
                 extra={"meaning": cross.carry_previous},
             )
@@ -791,13 +798,13 @@ def carry_findings(
     current_keys = {_unit_key(r) for r in included}
     gone = [r.unit_name or r.name for k, r in newest.items() if k not in current_keys]
     new = [r.unit_name or r.name for r in included if _unit_key(r) not in newest]
-    changes = []
+    changes = {}  # M407's variant names the lists it carries
     if gone:
-        changes.append(
-            f"上年报送、本年未计入的单位：{'、'.join(gone[:10])}" + (f" 等 {len(gone)} 个" if len(gone) > 10 else "")
+        changes["gone"] = "、".join(gone[:LISTED_CHANGES]) + (
+            f" 等 {len(gone)} 个" if len(gone) > LISTED_CHANGES else ""
         )
     if new:
-        changes.append(f"本年新增的单位：{'、'.join(new[:10])}" + (f" 等 {len(new)} 个" if len(new) > 10 else ""))
+        changes["new"] = "、".join(new[:LISTED_CHANGES]) + (f" 等 {len(new)} 个" if len(new) > LISTED_CHANGES else "")
     findings = []
     for column, current_key in spec.meaning_cells(cross.carry_current).items():
         now, before = agg.values.get(current_key), last_year.get(column)
@@ -807,11 +814,18 @@ def carry_findings(
         findings.append(
             make(
                 "M407",
-                f"汇总的{cell_title(spec, current_key)}为 {fmt(now)}，"
-                f"上年汇总的“{cross.carry_previous}”（{column[1] or current_key}）为 {fmt(before)}，"
-                f"相差 {fmt(now - before if now > before else before - now)}"
-                f"（上年 {len(newest)} 个单位，本年 {len(included)} 个单位）。"
-                + ("；".join(changes) + "。" if changes else "各单位与上年相同，请核对各单位的上年结转（Y501）。"),
+                {
+                    "cell": cell_title(spec, current_key),
+                    "now": fmt(now),
+                    "meaning": cross.carry_previous,
+                    "column": column[1] or current_key,
+                    "before": fmt(before),
+                    "gap": fmt(now - before if now > before else before - now),
+                    "previous_units": len(newest),
+                    "units": len(included),
+                    **changes,
+                },
+                variant="both" if len(changes) == 2 else next(iter(changes), ""),
                 sheet=place.sheet,
                 cell=place.a1,
                 cell_key=current_key,

@@ -160,17 +160,23 @@ def aggregate_findings(agg: Aggregate) -> list[Finding]:
                     failing.append(f"{_unit_label(unit)}（差{fmt(own.diff)}）")
                 elif own.outcome is Outcome.NOT_ASSESSABLE:
                     unknown.append(_unit_label(unit))
-            blame = []
+            fields = {
+                "relation": relation.title,
+                "instance": label,
+                "lhs": fmt(evaluation.lhs),
+                "rhs": fmt(evaluation.rhs),
+                "gap": fmt(_magnitude(evaluation.diff or 0)),
+            }
             if failing:
-                blame.append(f"本项不成立的单位：{_names(failing)}")
+                fields["failing"] = _names(failing)
             if unknown:
-                blame.append(f"本项无法判断（有单元格未填写或非数字）的单位：{_names(unknown)}")
+                fields["unknown"] = _names(unknown)
             findings.append(
                 make(
                     "M404",
-                    f"汇总数据「{relation.title}」在「{label}」不成立："
-                    f"左边 {fmt(evaluation.lhs)}，右边 {fmt(evaluation.rhs)}，"
-                    f"相差 {fmt(_magnitude(evaluation.diff or 0))}。" + "；".join(blame) + ("。" if blame else ""),
+                    fields,
+                    # the variant names the lists of units the message carries
+                    variant="both" if failing and unknown else "failing" if failing else "unknown" if unknown else "",
                     expected=_fmt(evaluation.rhs),
                     actual=_fmt(evaluation.lhs),
                     diff=_fmt(evaluation.diff),
@@ -183,7 +189,8 @@ def aggregate_findings(agg: Aggregate) -> list[Finding]:
             findings.append(
                 make(
                     "A390",
-                    f"汇总数据「{relation.title}」在「{label}」无法判断：{cells} 没有任何单位填写数字。",
+                    {"relation": relation.title, "instance": label, "cells": cells},
+                    variant="aggregate",
                     extra={"missing": list(evaluation.missing)},
                     **where,
                 )
@@ -197,8 +204,12 @@ def aggregate_findings(agg: Aggregate) -> list[Finding]:
         findings.append(
             make(
                 "M409",
-                f"汇总单元格 {cell_title(spec, cell.key)} 只含 {agg.contributing[cell.key]} 个单位的数据，"
-                f"{len(lacking)} 个单位未填写或非数字：{_names(names)}。",
+                {
+                    "cell": cell_title(spec, cell.key),
+                    "count": agg.contributing[cell.key],
+                    "lacking": len(lacking),
+                    "units": _names(names),
+                },
                 sheet=place.sheet,
                 cell=place.a1,
                 cell_key=cell.key,
@@ -233,7 +244,7 @@ def _blind_sum_findings(agg: Aggregate) -> list[Finding]:
         findings.append(
             make(
                 "M406",
-                f"汇总单元格 {cell_title(spec, key)} 为各单位直接相加（{fmt(value)}）：{reason}，请核实。",
+                {"cell": cell_title(spec, key), "value": fmt(value), "reason": reason},
                 sheet=place.sheet,
                 cell=place.a1,
                 cell_key=key,

@@ -179,8 +179,9 @@ def process_file(path: str | Path) -> FileResult:
         try:
             lower = read_lower(path)
         except Exception as exc:  # the one policy for internal errors (pipeline.internal_error)
-            message = internal_error(path, "读取下级汇总", exc) + "，结果不完整"
-            findings = (*findings, make("F005", message, severity="error", file=display_name(path)))
+            error = internal_error(path, "读取下级汇总", exc)
+            incomplete = make("F005", {"error": error}, variant="internal", severity="error", file=display_name(path))
+            findings = (*findings, incomplete)
     spec = submission.spec
     layout = layout_for(spec)
     moved = []

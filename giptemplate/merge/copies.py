@@ -275,7 +275,7 @@ def _copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
             else:
                 units.append(i)
     file_names: list[str] | None = None  # made once some text is shared
-    severity = CODES["N605"][0]
+    entry = CODES["N605"]
     for part_key, part in parts.items():
         distinct, prints = distinct_by_part[part_key], prints_by_part[part_key]
         order = list(prints)
@@ -310,10 +310,10 @@ def _copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
         place = layout.parts[part_key]
         # What every finding of the part shares. The findings are made without the dataclass's __init__, which
         # would cost most of the time when tens of thousands of units copy texts.
-        common = {**_BLANK, "code": "N605", "severity": severity, "sheet": place.sheet, "cell": place.a1}
+        common = {**_BLANK, "code": "N605", "severity": entry.severity, "sheet": place.sheet, "cell": place.a1}
         common |= {"message": "", "extra": None}  # set for each finding below
         title = part.display_title
-        leads: dict[float, str] = {}  # by similarity: estimates take few values (k / NUM_PERM)
+        leads: dict[float, str] = {}  # similarity as shown, by similarity: estimates take few values (k / NUM_PERM)
         for n in shared:
             listing = listings.get(labels[n])
             if listing is None:
@@ -321,20 +321,28 @@ def _copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
             count, last_named, others, named = listing
             units = holders[n]
             similarity = 1.0 if len(units) > 1 else best[n]
-            lead = leads.get(similarity)
-            if lead is None:
-                lead = leads[similarity] = f"「{title}」与本批其他单位雷同（相似度 {similarity:.0%}）："
-            message = f"{lead}{others}。"  # one string for every unit not named in the listing
+            percent = leads.get(similarity)
+            if percent is None:
+                percent = leads[similarity] = f"{similarity:.0%}"
+            shared_fields = {"part": title, "similarity": percent}
+            message = entry.render("", **shared_fields, others=others)  # every unit not named in the listing
             for i in units:
                 r = included[i]
-                fields = common.copy()  # assigning existing keys keeps the fields' order
-                fields["message"] = f"{lead}{named[i]}。" if i <= last_named else message
-                fields["file"] = file_names[i]
-                fields["unit_name"] = r.unit_name
-                fields["unit_code"] = r.unit_code
-                fields["extra"] = {"part": part_key, "similarity": similarity, "units": count}
+                fields = {**shared_fields, "others": named[i] if i <= last_named else others}
+                finding_fields = common.copy()  # assigning existing keys keeps the fields' order
+                finding_fields["message"] = entry.render("", **fields) if i <= last_named else message
+                finding_fields["file"] = file_names[i]
+                finding_fields["unit_name"] = r.unit_name
+                finding_fields["unit_code"] = r.unit_code
+                finding_fields["extra"] = {
+                    "part": part_key,
+                    "similarity": similarity,
+                    "units": count,
+                    "fields": fields,
+                    "variant": "",
+                }
                 finding = _new(Finding)
-                _assign(finding, "__dict__", fields)
+                _assign(finding, "__dict__", finding_fields)
                 findings.append(finding)
     return findings
 

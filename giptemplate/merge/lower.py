@@ -142,7 +142,7 @@ def read_lower(path: str | Path) -> LowerSummary:
         findings.append(
             Finding(
                 code=code,
-                severity=_SEVERITY_BY_LABEL.get(_text(row["severity"]), known[0]),
+                severity=_SEVERITY_BY_LABEL.get(_text(row["severity"]), known.severity),
                 message=_text(row["message"]),
                 file=_text(row["file"]),
                 sheet=_text(row["sheet"]) or None,

@@ -9,10 +9,9 @@ document printed twice, differently, give P803 with the readings.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 
-from giptemplate.findings import Finding, make
+from giptemplate.findings import Finding, at_document_place, make
 from giptemplate.workbook.submission import Submission
 
 WORKBOOK_ONLY = frozenset({"S106", "C704", "C705"})
@@ -38,17 +37,14 @@ def located_in_document(findings: Iterable[Finding], submission: Submission) -> 
         key = finding.cell_key
         place = submission.provenance.get(key) if key else None
         if place and finding.code not in ("T901", "T902"):
-            words = f"{place}{_printed(submission, key or '')}"
-            finding = dataclasses.replace(
-                finding, message=f"{words}：{finding.message}", extra={**finding.extra, "document_place": words}
-            )
+            finding = at_document_place(finding, f"{place}{_printed(submission, key or '')}")
         out.append(finding)
     for key, readings in submission.uncertain.items():
         place = submission.provenance.get(key, key)
         out.append(
             make(
                 "P803",
-                f"{place}：文档中此处的数字无法确定（{'；'.join(readings)}），已留空，请核对原文后填写。",
+                {"place": place, "readings": "；".join(readings)},
                 file=submission.file,
                 cell_key=key,
                 sheet=submission.spec.cells[key].table

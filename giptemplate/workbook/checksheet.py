@@ -200,7 +200,7 @@ def draw_checks(c: Canvas, fill: Fill, status_texts: Mapping[str, str]) -> None:
     )
     last_row = max(r for _, r in layout.check_rules)
     c.conditional_bad(sheet, live.column_range(CHECK_STATUS_COL, (CHECK_FIRST_RULE, last_row)))
-    later = live.later_text()
+    later = live.later_text(spec)
     check(sheet.merge_range(layout.later_row, 0, layout.later_row, last, later, f.hint), "later checks")
     sheet.set_row(layout.later_row, fitted_height([(later, sum(WIDTHS.values()))]))
     hint = "各表中每条关系旁的校验单元格显示具体位置和差额；填报单元格有问题时标红。"

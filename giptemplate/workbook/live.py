@@ -3,10 +3,10 @@
 Each expression here decides, from the workbook alone, what :mod:`giptemplate.checks.checker` decides from the file: the
 code a number cell earns (V201 not a number, V202 negative, V203 blank, V204 not whole, V209 an error value, V212
 beyond the template's limit), whether a total was typed over its formula (S105) and how many characters a
-narrative section holds (N601), and the sentence `check` prints for each failure (built from the functions of
-:mod:`giptemplate.format.wording` that `check` calls). The writer places them; the Python twins give the values
-the writer caches and the tests compare. They work without macros in Excel 2013+, WPS and LibreOffice (ISFORMULA
-is the newest function used).
+narrative section holds (N601), and the sentence `check` prints for each failure (the catalogue's template that
+`check` renders, :data:`giptemplate.findings.CODES`, with placeholders for the fields). The writer places them; the
+Python twins give the values the writer caches and the tests compare. They work without macros in Excel 2013+, WPS
+and LibreOffice (ISFORMULA is the newest function used).
 
 The sheet reads a number typed as text the way ``VALUE`` does (spaces around it, thousands separators); the
 reader also accepts full-width digits, unit words and annotations, which the sheet shows as V201 (stricter
@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from giptemplate.findings import CODES, Severity, code_title
+from giptemplate.findings import CODES, Severity, code_title, render
 from giptemplate.format import uscc, wording
 from giptemplate.format.arithmetic import FAIL_MARK, NOT_ASSESSABLE, PASS_MARK, Number, arithmetic_for
 from giptemplate.format.layout import TYPED_RULE, Layout
@@ -32,8 +32,10 @@ from giptemplate.workbook.normalise import BLANK_WORDS
 TEXT_CODE = "N601"
 REQUIRE_CODE = "N602"
 COVER_CODES = {"unit_name": "C701", "year": "C702", "unit_code": "C703"}
-# What only the office can judge, after collecting every unit's file and last year's reports.
-LATER_CODES = ("Y501", "Y502", "Y503", "Y505", "N604", "N605", "M401")
+# What only the office can judge, after collecting every unit's file and last year's reports: the format's own
+# cross-year rules (see :func:`later_codes`), then these, which every format has.
+LATER_CODES = ("Y505", "N604", "N605", "M401")
+FEE_JUMP_CODE = "Y503"  # the fee compared with last year's, for a format whose spec names a fee cell
 # Whitespace that Python's str.split() drops and fillers actually type or paste.
 _SPACES = ('" "', "CHAR(10)", "CHAR(13)", "CHAR(9)", '"\u3000"', '"\u00a0"')
 
@@ -44,7 +46,7 @@ def rule_title(code: str) -> str:
 
 
 def severity(code: str) -> Severity:
-    return CODES[code][0]
+    return CODES[code].severity
 
 
 def limit(spec: Spec, cell: Cell) -> int:
@@ -121,8 +123,13 @@ def text_length(text: str) -> int:
 
 @functools.cache
 def text_sections(spec: Spec) -> tuple[Section, ...]:
-    """Sections whose length `check` judges (N601): free narrative, not the required statements (六)."""
-    return tuple(s for s in spec.sections if s.parts and not any(p.require_any for p in s.parts))
+    """Sections whose length `check` judges (N601): free narrative, not the required statements (2021's 六) nor
+    a section that may be left blank (2019's 六)."""
+    return tuple(
+        s
+        for s in spec.sections
+        if s.parts and not any(p.require_any for p in s.parts) and not all(p.optional for p in s.parts)
+    )
 
 
 def section_status_formula(spec: Spec, refs: Sequence[str]) -> str:
@@ -188,9 +195,19 @@ def overall_formula(failing: str, warnings: str) -> str:
     )
 
 
-def later_text() -> str:
+def later_codes(spec: Spec) -> tuple[str, ...]:
+    """The codes checked after collecting: the carry, stock and fee rules the spec declares (2019 has no stock
+    rule and no fee amount), then those of every format."""
+    cross = spec.cross_year
+    own = [cross.carry_code] if cross.carry_code else []
+    own += [rule.code for rule in cross.stock]
+    own += [FEE_JUMP_CODE] if cross.fee is not None else []
+    return tuple(dict.fromkeys([*own, *LATER_CODES]))
+
+
+def later_text(spec: Spec) -> str:
     """The 校验 row naming what the office checks later, each code with its meaning."""
-    listed = "；".join(rule_title(code) for code in LATER_CODES)
+    listed = "；".join(rule_title(code) for code in later_codes(spec))
     return f"报送后由汇总单位结合上年度报告和其他单位的报告检查（本表无法判断）：{listed}。"
 
 
@@ -316,8 +333,9 @@ def unit_line_formula(layout: Layout) -> str:
 
 # ---------------------------------------------------------------------------------------------- sentences
 #
-# Each sentence is made by the function of giptemplate.format.wording that `check` calls, here with placeholders
-# for what only the workbook knows (a number, a typed text); excel_text turns the result into a string formula.
+# Each sentence is the catalogue's template that `check` renders (giptemplate.findings.render), here rendered with
+# placeholders for what only the workbook knows (a number, a typed text); excel_text turns the result into a string
+# formula.
 
 _MARK = "\x00"
 _LITERAL_MAX = 255  # characters of one string literal in an Excel formula
@@ -364,12 +382,12 @@ def _value_sentences(spec: Spec, cell: Cell) -> dict[str, str]:
     shows."""
     name = wording.cell_name(spec, cell.key)
     return {
-        "V209": wording.error_value(name, slot("error")),
-        "V203": wording.blank(name, slot("typed")),
-        "V201": wording.not_number(name, slot("raw")),
-        "V202": wording.negative(name, slot("shown"), cell.type.what),
-        "V204": wording.not_whole(name, slot("shown")),
-        "V212": wording.beyond(name, slot("number"), str(limit(spec, cell))),
+        "V209": render("V209", cell=name, raw=slot("error")),
+        "V203": render("V203", cell=name, typed=slot("typed")),
+        "V201": render("V201", cell=name, raw=slot("raw")),
+        "V202": render("V202", cell=name, shown=slot("shown"), what=cell.type.what),
+        "V204": render("V204", cell=name, shown=slot("shown")),
+        "V212": render("V212", cell=name, value=slot("number"), top=str(limit(spec, cell))),
     }
 
 
@@ -418,14 +436,15 @@ def typed_sentence_formula(spec: Spec, key: str, ref: str, code: str, leaves: st
         f'"{wording.typed_total_how("number", _MARK)}"))'
     ).replace(_MARK, f'"&{ref}&"')
     tail = f'IF(COUNT({leaves})<{count},"","{wording.typed_total_tail(_MARK)}")'.replace(_MARK, f'"&SUM({leaves})&"')
-    text = wording.typed_total(name, slot("how"), slot("tail"))
+    text = render("S105", cell=name, how=slot("how"), tail=slot("tail"))
     return f'=IF({code}="","",{excel_text(text, {"how": how, "tail": tail})})'
 
 
 def relation_sentence_formula(spec: Spec, relation: Relation, status: str, lhs: str, rhs: str) -> str:
     """The sentence of a failed relation instance whose status sits at ``status``, its sides being ``lhs`` and
     ``rhs`` (sums over the values as filed)."""
-    text = wording.relation_failed(spec, relation, slot("lhs"), slot("rhs"), slot("gap"))
+    variant, fields = wording.relation_fields(spec, relation, slot("lhs"), slot("rhs"), slot("gap"))
+    text = render(relation.code, variant, **fields)
     slots = {"lhs": lhs, "rhs": rhs, "gap": f"ABS({lhs}-({rhs}))"}
     return f'=IF(LEFT({status},1)="{FAIL_MARK}",{excel_text(text, slots)},"")'
 
@@ -434,7 +453,8 @@ def relation_sentence(spec: Spec, relation: Relation, lhs: Number | None, rhs: N
     if lhs is None or rhs is None:
         return ""
     gap = lhs - rhs if lhs >= rhs else rhs - lhs
-    return wording.relation_failed(spec, relation, number_text(lhs), number_text(rhs), number_text(gap))
+    variant, fields = wording.relation_fields(spec, relation, number_text(lhs), number_text(rhs), number_text(gap))
+    return render(relation.code, variant, **fields)
 
 
 def failing_formula(status: str, then: str) -> str:
@@ -445,19 +465,19 @@ def failing_formula(status: str, then: str) -> str:
 def cover_sentence_formula(spec: Spec, key: str, ref: str, status: str, year: int) -> str:
     label = spec.field(key).label
     if key == "unit_name":
-        return failing_formula(status, excel_text(wording.cover_blank(label), {}))
+        return failing_formula(status, excel_text(render("C701", label=label), {}))
     if key == "year":
         what = (
             f'IF(LEN(TRIM({ref}&""))=0,"{wording.YEAR_BLANK}",IF(ISNUMBER({ref}),'
             f'"{wording.year_not_template(_MARK, str(year))}","{wording.year_not_a_year(chr(1))}"))'
         )
         what = what.replace(_MARK, f'"&{ref}&"').replace(chr(1), f'"&{raw_expression(ref)}&"')
-        return failing_formula(status, excel_text(wording.cover_year(label, slot("what")), {"what": what}))
+        return failing_formula(status, excel_text(render("C702", label=label, what=slot("what")), {"what": what}))
     why = (
         f'IF({status}="{uscc.STATUS_TEXT["bad_check_digit"]}","{wording.CODE_WHY["bad_check_digit"]}",'
         f'"{wording.CODE_WHY["bad_character"]}")'
     )
-    text = wording.bad_code(label, slot("code"), slot("why"))
+    text = render("C703", label=label, code=slot("code"), why=slot("why"))
     return failing_formula(status, excel_text(text, {"code": f"TRIM({ref})", "why": why}))
 
 
@@ -466,15 +486,16 @@ def cover_sentence(spec: Spec, key: str, value: str | int, year: int) -> str:
     if key == "unit_code":
         verdict = uscc.verify(str(value))
         return (
-            wording.bad_code(label, str(value).strip(), wording.CODE_WHY[verdict])
+            render("C703", label=label, code=str(value).strip(), why=wording.CODE_WHY[verdict])
             if verdict in wording.CODE_WHY
             else ""
         )
     if not cover_status(key, value, year).startswith(FAIL_MARK):
         return ""
     if key == "unit_name":
-        return wording.cover_blank(label)
-    return wording.cover_year(label, wording.year_not_template(str(value), str(year)) if value else wording.YEAR_BLANK)
+        return render("C701", label=label)
+    what = wording.year_not_template(str(value), str(year)) if value else wording.YEAR_BLANK
+    return render("C702", label=label, what=what)
 
 
 def section_sentence_formula(spec: Spec, section: Section, refs: Sequence[str], status: str) -> str:
@@ -484,9 +505,12 @@ def section_sentence_formula(spec: Spec, section: Section, refs: Sequence[str], 
     words = [w + end for w in spec.blank_words if '"' not in w for end in ("", "。", ".")]
     is_blank_word = "OR(" + ",".join(f'{squeezed}="{w}"' for w in words) + ")" if words else "FALSE"
     joined = '&" "&'.join(f'TRIM(SUBSTITUTE({r},CHAR(10)," "))' for r in refs)
-    blank = excel_text(wording.section_blank(section.heading), {})
-    blank_word = excel_text(wording.section_blank_word(section.heading, slot("raw")), {"raw": raw_expression(joined)})
-    short = excel_text(wording.section_short(section.heading, slot("n"), str(spec.narrative_min_chars)), {"n": length})
+    heading, minimum = section.heading, spec.narrative_min_chars
+    blank = excel_text(render("N601", "blank", heading=heading), {})
+    blank_word = excel_text(
+        render("N601", "blank_word", heading=heading, raw=slot("raw")), {"raw": raw_expression(joined)}
+    )
+    short = excel_text(render("N601", "short", heading=heading, length=slot("n"), minimum=minimum), {"n": length})
     return failing_formula(status, f"IF({length}=0,{blank},IF({is_blank_word},{blank_word},{short}))")
 
 
@@ -495,12 +519,13 @@ def section_sentence(spec: Spec, section: Section, texts: Sequence[str]) -> str:
     if length >= spec.narrative_min_chars:
         return ""
     if length == 0:
-        return wording.section_blank(section.heading)
+        return render("N601", "blank", heading=section.heading)
     squeezed = "".join("".join(t.split()) for t in texts)
     if squeezed in spec.blank_words or squeezed.rstrip("。.") in spec.blank_words:
         raw = " ".join(" ".join(t.replace("\n", " ").split()) for t in texts if t.strip())
-        return wording.section_blank_word(section.heading, raw[:RAW_CHARS] + "…" if len(raw) > RAW_CHARS else raw)
-    return wording.section_short(section.heading, str(length), str(spec.narrative_min_chars))
+        shown = raw[:RAW_CHARS] + "…" if len(raw) > RAW_CHARS else raw
+        return render("N601", "blank_word", heading=section.heading, raw=shown)
+    return render("N601", "short", heading=section.heading, length=length, minimum=spec.narrative_min_chars)
 
 
 def require_sentence_formula(part: Part, ref: str, status: str) -> str:
@@ -509,7 +534,7 @@ def require_sentence_formula(part: Part, ref: str, status: str) -> str:
         f'"{wording.required_words_missing(part.require_any, blank=False)}")'
     )
     return failing_formula(
-        status, excel_text(wording.required_words(part.display_title, slot("what"), part.hint), {"what": what})
+        status, excel_text(render("N602", title=part.display_title, what=slot("what"), hint=part.hint), {"what": what})
     )
 
 
@@ -517,7 +542,7 @@ def require_sentence(part: Part, text: str) -> str:
     if any(w in text for w in part.require_any):
         return ""
     what = wording.required_words_missing(part.require_any, blank=not text.strip())
-    return wording.required_words(part.display_title, what, part.hint)
+    return render("N602", title=part.display_title, what=what, hint=part.hint)
 
 
 # ---------------------------------------------------------------------------------------------- 校验 details

@@ -702,19 +702,21 @@ def _spec_from_labels(book: _Book) -> Spec:
         )
     plan = _plan(best)
     old_labels: set[str] = set()
-    collapsed = False
+    collapsed: list[str] = []  # groups printed as one row (2019's （六）其他处理 in a 2021 table)
     for name in candidates:
         keys = book.candidate_keys(name)
         old_labels.update(k for k in plan.tell_tales if k in keys)
         for tp in plan.tables:
             for group, members in tp.groups:
                 if group.key in keys and not any(m.key in keys for m in members):
-                    collapsed = True
+                    collapsed.append(f"单行的“{group.text}”")
     if collapsed or len(old_labels) >= OLD_FORMAT_TELL_TALES:
+        # what was seen, not "旧表头": in a 2019 workbook the other format's labels are the newer ones
+        seen = list(dict.fromkeys(collapsed)) + [f"“{t}”" for k, t in plan.tell_tales.items() if k in old_labels]
         raise _refuse(
             "F007",
             book.path,
-            f"混用了{best.tell_tales_of or '其他格式版本'}的表格或表头（如单行的分组、旧表头），"
+            f"混用了{best.tell_tales_of or '其他格式版本'}的表格或表头（如{'、'.join(seen[:3])}），"
             f"不是完整的 {best.format_version} 年格式，请使用 {best.format_version} 年格式的模板填报",
             "mixes two format versions",
         )

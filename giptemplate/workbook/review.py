@@ -12,16 +12,15 @@ comes first and is the only sheet selected.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import IO
 
 from xlsxwriter.worksheet import Worksheet
 
-from giptemplate.checks.checker import cell_name
+from giptemplate.checks.checker import cell_name, fmt
 from giptemplate.errors import InputError, WriterError
 from giptemplate.files.inputs import RETURN_KIND
-from giptemplate.findings import SEVERITY_LABELS, Finding, code_title, sort_findings
+from giptemplate.findings import SEVERITY_LABELS, Finding, code_title, rendered_again, sort_findings
 from giptemplate.format.arithmetic import Number, Outcome, arithmetic_for
 from giptemplate.format.layout import (
     REVIEW_GUIDE_ROW,
@@ -102,11 +101,16 @@ def copy_findings(submission: Submission, findings: Sequence[Finding]) -> list[F
     out = []
     for finding in findings:
         if finding.code == "S105" and finding.cell_key:
-            typed = finding.actual if finding.actual is not None else "（空）"
-            computed = f"按明细计算为 {finding.expected}，" if finding.expected is not None else ""
-            name = cell_name(spec, finding.cell_key)
-            message = f"{name}合计栏原填 {typed}，{computed}已恢复公式，请核对明细。"
-            out.append(replace(finding, message=message))
+            fields = {
+                "cell": cell_name(spec, finding.cell_key),
+                "typed": fmt(None) if finding.actual is None else finding.actual,
+            }
+            if finding.expected is None:
+                out.append(rendered_again(finding, fields, variant="restored"))
+            else:
+                out.append(
+                    rendered_again(finding, {**fields, "computed": finding.expected}, variant="restored_computed")
+                )
             continue
         relation = next((r for r in spec.relations if r.rule_id == finding.rule), None)
         if relation is not None and restored & set(relation.cells) and finding.code != "A390":
