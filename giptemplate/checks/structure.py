@@ -1,5 +1,5 @@
 """Structure: sheets missing, renamed or added, tables moved, fixed labels altered, totals' formulas replaced or not
-recalculated, sheet protection removed (S1xx)."""
+recalculated, sheet protection removed, value cells laid out otherwise than the template (S1xx)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from giptemplate.findings import make
 from giptemplate.format import wording
 from giptemplate.format.arithmetic import Number
 from giptemplate.format.layout import CHECK_SHEET, IDENTITY_SHEET, REVIEW_SHEET
+from giptemplate.workbook.submission import ValueLayout
 
 
 def structure(ctx: Context) -> None:
@@ -70,6 +71,51 @@ def structure(ctx: Context) -> None:
         )
     for name in ctx.sub.unprotected_sheets:
         ctx.add("S110", f"工作表“{name}”的保护被取消。", sheet=name)
+    for layout in ctx.sub.value_layouts:
+        value_layout(ctx, layout)
+
+
+def value_layout(ctx: Context, layout: ValueLayout) -> None:
+    """A row whose value cells are merged, split or placed otherwise than the template's (S111, what was read from
+    where), and each of its cells left unread because two values compete for it (S112)."""
+    spec = ctx.spec
+    table = spec.table(layout.table)
+    row = next(r for r in table.rows if r.key == layout.row)
+    labels = {c.key: c.column.label for c in table.cells if c.row.key == layout.row}
+    seen = [f"模板为 {'、'.join(layout.template)}"]
+    if layout.found is not None and layout.found != layout.template:
+        seen.append(f"文件中为 {'、'.join(layout.found)}")
+    if layout.headers is not None:
+        seen.append(f"表头在 {'、'.join(layout.headers)}")
+    read = "，".join(f"“{labels[key]}”取自 {cell}" for key, cell in layout.read_from)
+    unread = "、".join(f"“{labels[key]}”" for key, *_ in layout.ambiguous)
+    if read:
+        how = f"已按文件的布局读取：{read}" + (f"；{unread}无法确定，未读取" if unread else "")
+    elif unread:
+        others = len(layout.ambiguous) < len(layout.cells)
+        how = f"{unread}无法确定，未读取" + ("，其余数值从模板的位置读取" if others else "")
+    else:
+        how = "数值仍从模板的位置读取"
+    ctx.add(
+        "S111",
+        f"{table.sheet}「{row.label}」行的数值单元格与模板布局不同（{'；'.join(seen)}），{how}。",
+        sheet=layout.sheet,
+        cell=layout.template[0].split(":")[0],
+        expected="、".join(layout.template),
+        actual="、".join(layout.found) if layout.found is not None else None,
+        extra={"read_from": dict(layout.read_from)},
+    )
+    for key, cells, texts in layout.ambiguous:
+        values = "、".join(f"{cell}（{text}）" for cell, text in zip(cells, texts, strict=True))
+        home = layout.template[layout.cells.index(key)]
+        ctx.add(
+            "S112",
+            f"{cell_name(spec, key)}无法确定：{values}都可能是它的数值，无法判断取哪一个，未读取。"
+            f"请按模板只在 {home} 填写一个数值。",
+            key=key,
+            actual="、".join(texts),
+            extra={"cells": list(cells)},
+        )
 
 
 def stored_totals(ctx: Context, shown: Mapping[str, Number | None]) -> None:
@@ -118,5 +164,7 @@ def run(ctx: Context) -> None:
 
 
 FAMILY = Family(
-    "structure", frozenset({"S101", "S102", "S103", "S104", "S105", "S106", "S107", "S108", "S109", "S110"}), run
+    "structure",
+    frozenset({"S101", "S102", "S103", "S104", "S105", "S106", "S107", "S108", "S109", "S110", "S111", "S112"}),
+    run,
 )
