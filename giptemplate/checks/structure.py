@@ -108,10 +108,12 @@ def value_layout(ctx: Context, layout: ValueLayout) -> None:
     for key, cells, texts in layout.ambiguous:
         values = "、".join(f"{cell}（{text}）" for cell, text in zip(cells, texts, strict=True))
         home = layout.template[layout.cells.index(key)]
+        under = [cell for cell in cells if cell in layout.hidden]
+        why = f"{'、'.join(under)} 被合并单元格遮住、不显示，" if under else ""
+        which = "都可能是它的数值，无法判断取哪一个" if len(cells) > 1 else "可能是它的数值"
         ctx.add(
             "S112",
-            f"{cell_name(spec, key)}无法确定：{values}都可能是它的数值，无法判断取哪一个，未读取。"
-            f"请按模板只在 {home} 填写一个数值。",
+            f"{cell_name(spec, key)}无法确定：{values}{which}，{why}未读取。请按模板只在 {home} 填写一个数值。",
             key=key,
             actual="、".join(texts),
             extra={"cells": list(cells)},

@@ -45,7 +45,14 @@ from giptemplate.format.layout import (
 )
 from giptemplate.format.spec import CellType, Spec, Table, all_specs
 from giptemplate.workbook.normalise import ABSURD, field_text, is_near_miss, label_key, parse_value, parse_year
-from giptemplate.workbook.spans import SpanRow, header_segments, resolve, segments_of, span_rows
+from giptemplate.workbook.spans import (
+    SpanRow,
+    header_segments,
+    hidden_positions,
+    resolve,
+    segments_of,
+    span_rows,
+)
 from giptemplate.workbook.submission import (
     CellValue,
     LabelMismatch,
@@ -1178,16 +1185,19 @@ def _read_spans(
         if not merges_read:
             merges, merges_read = book.merges(sheet), True
         found: tuple[tuple[int, int], ...] | None = None
+        hidden: list[bool] = []
         if merges is not None:
-            found = segments_of(_merged_positions(merges, row, cols), span.width)
+            merged = _merged_positions(merges, row, cols)
+            found = segments_of(merged, span.width)
+            hidden = hidden_positions(merged, span.width)
         header_at = _header_positions(sp, tp, cols, row_shift, located, merges or ())
         header_segs = header_segments([p for p, _ in header_at], span.width) if header_at is not None else None
-        spare = any(filled[p] for p in range(span.width) if p not in homes)
+        spare = any(filled[p] for p in range(span.width) if p not in homes or (hidden and hidden[p]))
         moved_headers = header_segs is not None and header_segs != span.template
         if not spare and not moved_headers and found in (None, span.template):
             continue  # the template's layout (or one that cannot differ from it in what is read)
         observed = [s for s in (found, header_segs) if s is not None]
-        readings = resolve(span.template, observed, filled)
+        readings = resolve(span.template, observed, filled, hidden)
         read_from: list[tuple[str, str]] = []
         ambiguous: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
         for cp, (home, _), reading in zip(sp.cells, span.template, readings, strict=True):
@@ -1220,6 +1230,7 @@ def _read_spans(
                 headers=None if not moved_headers or header_at is None else tuple(h for _, h in header_at),
                 read_from=tuple(read_from),
                 ambiguous=tuple(ambiguous),
+                hidden=tuple(_a1(row, cols[p]) for p in range(span.width) if hidden and hidden[p] and filled[p]),
             )
         )
     return out

@@ -8,7 +8,9 @@ decides, for one such row of a file, which cell each value belongs to, or that i
 The rule: a value belongs to the cell whose columns it stands in. The columns come from what the file shows: its
 merges across the row (when they cut the row into as many pieces as it has values) and the headers above it (when
 each value's header is found in the header row); the template's own columns only when the file shows neither.
-A piece holding two values, or two readings of the file that disagree, is ambiguous: that cell is not read.
+A piece holding two values, a value hidden under a merged range (kept by LibreOffice's "keep the contents of hidden
+cells" when merging: the file holds it, nobody sees it), or two readings of the file that disagree, is ambiguous:
+that cell is not read.
 
 Pure positions, no workbook: a row's span is numbered 0..width-1 from its first grid column.
 """
@@ -135,28 +137,40 @@ def header_segments(starts: Sequence[int], width: int) -> tuple[Segment, ...] | 
     return tuple((0 if i == 0 else s, e) for i, (s, e) in enumerate(zip(starts, ends, strict=True)))
 
 
-def assign(segments: Sequence[Segment], filled: Sequence[bool]) -> list[Reading]:
-    """One reading of the row: each cell's value is the one filled position within its columns."""
+def assign(segments: Sequence[Segment], filled: Sequence[bool], hidden: Sequence[bool] = ()) -> list[Reading]:
+    """One reading of the row: each cell's value is the one filled position within its columns (never a hidden one)."""
     out = []
     for a, b in segments:
         inside = tuple(p for p in range(a, b + 1) if filled[p])
         if not inside:
             out.append(Reading("blank", (a,)))
-        elif len(inside) == 1:
+        elif len(inside) == 1 and not (hidden and hidden[inside[0]]):
             out.append(Reading("at", inside))
         else:
             out.append(Reading("ambiguous", inside))
     return out
 
 
+def hidden_positions(merged: Iterable[Segment], width: int) -> list[bool]:
+    """The positions a merged range covers without showing them (all but its first)."""
+    out = [False] * width
+    for a, b in merged:
+        for p in range(max(a + 1, 0), min(b, width - 1) + 1):
+            out[p] = True
+    return out
+
+
 def resolve(
-    template: Sequence[Segment], observed: Sequence[Sequence[Segment]], filled: Sequence[bool]
+    template: Sequence[Segment],
+    observed: Sequence[Sequence[Segment]],
+    filled: Sequence[bool],
+    hidden: Sequence[bool] = (),
 ) -> list[Reading]:
     """Each cell's reading: by what the file shows (``observed``: its merges, its headers), by the template when it
     shows nothing. A cell that any reading finds ambiguous, or that two readings place differently, is ambiguous
     between the filled positions they name."""
     sources = [s for s in observed if len(s) == len(template)] or [template]
-    readings = [assign(s, filled) for s in sources]
+    readings = [assign(s, filled, hidden) for s in sources]
     out = []
     for i, home in enumerate(template):
         seen = [r[i] for r in readings]

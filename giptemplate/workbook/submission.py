@@ -91,6 +91,7 @@ class ValueLayout:
     headers: tuple[str, ...] | None  # where the file prints the values' headers, when not where the template does
     read_from: tuple[tuple[str, str], ...]  # (cell key, the cell it was read from) for each value read elsewhere
     ambiguous: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]  # (cell key, competing cells, their texts)
+    hidden: tuple[str, ...] = ()  # cells holding a value under a merged range, which the file does not show
 
 
 @dataclass(frozen=True)
