@@ -128,6 +128,11 @@ class _SpanPlan:
     span: SpanRow
     cells: tuple[_CellPlan, ...]  # left to right
     headers: tuple[_Text, ...] | None  # the header text of each cell (None: the template prints none)
+    # Where the layout puts it, for the quick look at a table in place: the sheet row, the slots no value starts in
+    # (row, column, A1 bytes), and the merged ranges the template gives the row.
+    row: int
+    spares: tuple[tuple[int, int, bytes], ...]
+    merged: frozenset[tuple[int, int, int, int]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -211,7 +216,17 @@ def _plan(spec: Spec) -> _Plan:
         spans = []
         for span in span_rows(table):
             headers = None if span.headers is None else tuple(at_text[(h.first_row, h.first_col)] for h in span.headers)
-            spans.append(_SpanPlan(span, tuple(by_key[k] for k in span.cells), headers))
+            row = tl.top + span.row
+            homes = {a for a, _ in span.template}
+            spares = tuple(
+                (row, tl.left + span.first + p, _a1(row, tl.left + span.first + p).encode())
+                for p in range(span.width)
+                if p not in homes
+            )
+            merged = frozenset(
+                (row, tl.left + span.first + a, row, tl.left + span.first + b) for a, b in span.template if b > a
+            )
+            spans.append(_SpanPlan(span, tuple(by_key[k] for k in span.cells), headers, row, spares, merged))
         tables.append(
             _TablePlan(
                 table=table,
@@ -1167,11 +1182,17 @@ def _read_spans(
     """Read again the rows whose values share their columns unevenly (see :mod:`.spans`), each value from where the
     file's merges and headers put it; record every such row laid out otherwise than the template."""
     rows = book.grid(sheet)
-    merges: tuple[tuple[int, int, int, int], ...] | None = None
-    merges_read = False
+    merges = book.merges(sheet)
+    in_place = located is None and row_shift is None and col_shift is None
     out = []
     for sp in tp.spans:
         span = sp.span
+        if (
+            in_place
+            and all(_at(rows, r, c) == "" and ref not in errors for r, c, ref in sp.spares)
+            and (merges is None or sp.merged.issubset(merges))
+        ):
+            continue  # the common case, kept cheap: nothing beside the values and the template's merges intact
         dr = row_shift[span.row] if row_shift is not None else 0
         shifts = [col_shift[g] if col_shift is not None else 0 for g in range(span.first, span.last + 1)]
         if dr is None or any(dc is None for dc in shifts):
@@ -1182,8 +1203,6 @@ def _read_spans(
         types = [cp.type for cp, (a, b) in zip(sp.cells, span.template, strict=True) for _ in range(a, b + 1)]
         filled = [_filled(_at(rows, row, c), errors.get(ref), t) for c, ref, t in zip(cols, refs, types, strict=True)]
         homes = [home for home, _ in span.template]
-        if not merges_read:
-            merges, merges_read = book.merges(sheet), True
         found: tuple[tuple[int, int], ...] | None = None
         hidden: list[bool] = []
         if merges is not None:
