@@ -10,6 +10,7 @@ and the layout, never typed in here.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -478,3 +479,55 @@ def test_published_2019_pages_read_both_rows_into_the_same_frames(name: str, tmp
     workbook = read_workbook(target)
     assert workbook.value_layouts == []
     assert workbook.table_frame("t2").equals(frame)
+
+
+def _caption(r: Row) -> str:
+    """The caption of a row's block (第二十条第（八）项 for 行政事业性收费)."""
+    table = SPEC.table("t2")
+    row = next(x for x in table.rows if x.key == r.key).row
+    captions = [label for label in table.labels if label.role == "caption" and label.at.first_row < row]
+    return max(captions, key=lambda label: label.at.first_row).text
+
+
+def _relaid(page: str, layout: Callable[[list[str]], list[str]]) -> str:
+    """The page with the rows of 第二十条第（八）项 and （九）项 (its caption to the table's end) laid out again: each
+    row of three cells (label, first, second) replaced by ``layout`` of its cells, spans as given there."""
+    start = page.index(_caption(ROWS[0]))
+    end = page.index("</table>", start)
+    rows = page[start:end].split("<tr>")
+    for i, row in enumerate(rows):
+        cells = re.findall(r"<td[^>]*>.*?</td>", row, flags=re.S)
+        if len(cells) == 3:
+            rows[i] = row[: row.index(cells[0])] + "".join(layout(cells)) + row[row.index(cells[2]) + len(cells[2]) :]
+    return page[:start] + "<tr>".join(rows) + page[end:]
+
+
+def _span(cell: str, colspan: int) -> str:
+    plain = re.sub(r'\s+colspan="?\d+"?', "", cell, flags=re.I)
+    return plain if colspan == 1 else plain.replace("<td", f'<td colspan="{colspan}"', 1)
+
+
+def _emptied(cell: str) -> str:
+    return re.sub(r"<p>.*?</p>(<p>.*?</p>)*", "<p>&nbsp;</p>", _span(cell, 1), flags=re.S)
+
+
+PAGE_LAYOUTS: dict[str, Callable[[list[str]], list[str]]] = {
+    "first_merged": lambda c: [c[0], _span(c[1], 2), _span(c[2], 1)],
+    "second_in_d": lambda c: [c[0], c[1], _emptied(c[2]), _span(c[2], 1)],
+    "unmerged": lambda c: [c[0], c[1], _span(c[2], 1), _emptied(c[2])],
+}
+
+
+@pytest.mark.parametrize("layout", sorted(PAGE_LAYOUTS))
+def test_published_page_in_other_layouts_reads_the_same(layout: str, tmp_path: Path) -> None:
+    """The 2019 page of 金井片区 with its （八）/（九） rows (headers and values) laid out as workbooks have them."""
+    name = "pingtan_jinjing_pianqu_2019"
+    page = (FIXTURES / f"{name}.html").read_text(encoding="utf-8")
+    relaid = _relaid(page, PAGE_LAYOUTS[layout])
+    assert relaid != page
+    target = tmp_path / f"{layout}.html"
+    target.write_text(relaid, encoding="utf-8")
+    document = extract(admit(target, documents=True)).submission
+    assert not document.uncertain
+    for r in ROWS:
+        assert (document.values[r.first.key], document.values[r.second.key]) == PRINTED[name][r.key], r.key
