@@ -531,3 +531,19 @@ def test_published_page_in_other_layouts_reads_the_same(layout: str, tmp_path: P
     assert not document.uncertain
     for r in ROWS:
         assert (document.values[r.first.key], document.values[r.second.key]) == PRINTED[name][r.key], r.key
+
+
+def test_a_table_not_found_records_no_layout(template: Path, tmp_path: Path) -> None:
+    """表二 with every printed text gone is not located: nothing is said about how its rows are laid out."""
+    wb = openpyxl.load_workbook(template)
+    ws = wb["表二"]
+    table, top = SPEC.table("t2"), layout_for(SPEC).tables["t2"].top
+    for at, _, _ in table.fixed_texts():
+        ws.cell(top + at.first_row + 1, at.first_col + 1).value = None
+    for r in ROWS:
+        second_in_d(ws, r)
+    wb.save(tmp_path / "lost.xlsx")
+    sub = read_workbook(tmp_path / "lost.xlsx")
+    assert [(m.table, m.located) for m in sub.moves] == [("t2", False)]
+    assert sub.value_layouts == []
+    assert not [f for f in check_file(sub).findings if f.code in ("S111", "S112")]

@@ -1122,7 +1122,9 @@ def _read_table(book: _Book, tp: _TablePlan, plan: _Plan, sheet: str) -> _TableR
                 stored[cp.key] = StoredTotal(cp.key, place, None, has_formula, "error")
             else:
                 stored[cp.key] = _stored_at_home(cp, raw, has_formula)
-        layouts = _read_spans(book, tp, sheet, cells, errors, None, None, located) if tp.spans else []
+        # a table not found at all is read where the layout puts it, unjudged: its layout is not the file's
+        lost = located is not None and not located.located
+        layouts = _read_spans(book, tp, sheet, cells, errors, None, None, located) if tp.spans and not lost else []
         return _TableRead(cells, stored, located.mismatches if located is not None else [], move, layouts)
     places: dict[str, Place | None] = {}
     for cp in tp.inputs + tp.derived:
