@@ -547,3 +547,28 @@ def test_a_table_not_found_records_no_layout(template: Path, tmp_path: Path) -> 
     assert [(m.table, m.located) for m in sub.moves] == [("t2", False)]
     assert sub.value_layouts == []
     assert not [f for f in check_file(sub).findings if f.code in ("S111", "S112")]
+
+
+def test_a_moved_table_is_read_in_its_layout_at_its_new_place(template: Path, tmp_path: Path) -> None:
+    """Rows inserted above 表二 (merges moved with the cells) and B:C merged then D: values from the new place."""
+    down = 2
+    wb = openpyxl.load_workbook(template)
+    ws = wb["表二"]
+    for r in ROWS:
+        first_merged(ws, r)
+    merged = [m.coord for m in ws.merged_cells.ranges]
+    for coord in merged:
+        ws.unmerge_cells(coord)
+    ws.move_range(f"A1:{get_column_letter(ws.max_column)}{ws.max_row}", rows=down)
+    for coord in merged:
+        first, last = coord.split(":")
+        ws.merge_cells(":".join(re.sub(r"\d+", lambda m: str(int(m.group()) + down), c) for c in (first, last)))
+    wb.save(tmp_path / "moved.xlsx")
+    sub = read_workbook(tmp_path / "moved.xlsx")
+    assert [(m.table, m.row_offset, m.located) for m in sub.moves] == [("t2", down, True)]
+    for r in ROWS:
+        assert _read(sub, r.first.key) == (r.a1(r.b, r.row + down), VALUES[r.first.key], "ok")
+        assert _read(sub, r.second.key) == (r.a1(r.d, r.row + down), VALUES[r.second.key], "ok")
+        lay = next(lay for lay in sub.value_layouts if lay.row == r.key)
+        assert lay.found == (f"{r.a1(r.b, r.row + down)}:{r.a1(r.c, r.row + down)}", r.a1(r.d, r.row + down))
+        assert lay.template == (r.a1(r.b, r.row + down), f"{r.a1(r.c, r.row + down)}:{r.a1(r.d, r.row + down)}")
