@@ -128,9 +128,8 @@ class _SpanPlan:
     span: SpanRow
     cells: tuple[_CellPlan, ...]  # left to right
     headers: tuple[_Text, ...] | None  # the header text of each cell (None: the template prints none)
-    # Where the layout puts it, for the quick look at a table in place: the sheet row, the slots no value starts in
-    # (row, column, A1 bytes), and the merged ranges the template gives the row.
-    row: int
+    # For the quick look at a table in place: the slots of the row no value starts in (sheet row, column, A1
+    # bytes), and the merged ranges the template gives the row.
     spares: tuple[tuple[int, int, bytes], ...]
     merged: frozenset[tuple[int, int, int, int]]
 
@@ -226,7 +225,7 @@ def _plan(spec: Spec) -> _Plan:
             merged = frozenset(
                 (row, tl.left + span.first + a, row, tl.left + span.first + b) for a, b in span.template if b > a
             )
-            spans.append(_SpanPlan(span, tuple(by_key[k] for k in span.cells), headers, row, spares, merged))
+            spans.append(_SpanPlan(span, tuple(by_key[k] for k in span.cells), headers, spares, merged))
         tables.append(
             _TablePlan(
                 table=table,
