@@ -70,6 +70,9 @@ _M412_HEADS = {
     "same_name": "{file} 与 {other_file} 单位名称“{name}”相同而单位代码不同（{code} 与 {other_code}）",
 }
 _M412 = "。可能是用了其他单位的模板，或填错了单位名称或代码；本文件未计入汇总，也不替代其他文件，请核实后重新报送。"
+# S112 by how many cells compete and whether one is hidden under a merge (doubled braces stay the template's fields).
+_S112 = "{{cell}}无法确定：{{values}}{which}，{why}未读取。请按模板只在 {{home}} 填写一个数值。"
+_S112_HIDDEN = "{hidden} 被合并单元格遮住、不显示，"
 _V206 = "应写入文字部分；数字单元格只填数字，请确认并说明。"
 _S106 = "{cell}文件中显示为 {shown}，按各项重新计算为 {recomputed}：{how}。汇总时将使用重新计算的值。"
 
@@ -216,6 +219,23 @@ CODES: dict[str, ErrorCode] = {
         _code("S108", "warning", "表头有错字", "表头“{found}”有错字，应为“{expected}”，已按“{expected}”读取。"),
         _code("S109", "info", "表头为允许的地方变体", "表头“{found}”为允许的地方写法（标准为“{expected}”）。"),
         _code("S110", "info", "工作表保护被取消", "工作表“{sheet}”的保护被取消。"),
+        _code(
+            "S111",
+            "info",
+            "数值单元格的合并或位置与模板不同",
+            "{sheet}「{row}」行的数值单元格与模板布局不同（{seen}），{how}。",
+        ),
+        _code(
+            "S112",
+            "error",
+            "数值位置不明确，未读取",
+            {
+                "": _S112.format(which="都可能是它的数值，无法判断取哪一个", why=""),
+                "+one": _S112.format(which="可能是它的数值", why=""),
+                "hidden": _S112.format(which="都可能是它的数值，无法判断取哪一个", why=_S112_HIDDEN),
+                "hidden+one": _S112.format(which="可能是它的数值", why=_S112_HIDDEN),
+            },
+        ),
         # Cover (C7xx)
         _code("C701", "error", "缺少填报单位", "封面“{label}”未填写。"),
         _code(

@@ -242,8 +242,20 @@ def test_row_inserted_in_the_middle_of_table_three(
     assert sub.label_mismatches == []
 
 
+def _insert_rows_as_excel(ws: Any, idx: int, amount: int) -> None:
+    """Insert rows and move the merged ranges below with them, as Excel and WPS do (openpyxl's insert_rows leaves
+    the merges where they were, which would hide 2019's last value row under the note row's merge)."""
+    ranges = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges]
+    for min_row, min_col, max_row, max_col in ranges:
+        ws.unmerge_cells(start_row=min_row, start_column=min_col, end_row=max_row, end_column=max_col)
+    ws.insert_rows(idx, amount)
+    for min_row, min_col, max_row, max_col in ranges:
+        shift = amount if min_row >= idx else 0
+        ws.merge_cells(start_row=min_row + shift, start_column=min_col, end_row=max_row + shift, end_column=max_col)
+
+
 def test_rows_inserted_above_table_two(spec: Spec, values: dict[str, Number], filled: Path, tmp_path: Path) -> None:
-    sub = read_workbook(_edit(filled, tmp_path / "top.xlsx", lambda wb: wb["表二"].insert_rows(1, 2)))
+    sub = read_workbook(_edit(filled, tmp_path / "top.xlsx", lambda wb: _insert_rows_as_excel(wb["表二"], 1, 2)))
     _assert_values(sub, spec, values)
     assert [(m.table, m.row_offset, m.col_offset, m.located) for m in sub.moves] == [("t2", 2, 0, True)]
     last = spec.table("t2").input_cells[-1].key  # the bottom block: 2021 （八） 收费, 2019 （九） 采购

@@ -1,5 +1,5 @@
 """Structure: sheets missing, renamed or added, tables moved, fixed labels altered, totals' formulas replaced or not
-recalculated, sheet protection removed (S1xx)."""
+recalculated, sheet protection removed, value cells laid out otherwise than the template (S1xx)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from giptemplate.findings import make
 from giptemplate.format import wording
 from giptemplate.format.arithmetic import Number
 from giptemplate.format.layout import CHECK_SHEET, IDENTITY_SHEET, REVIEW_SHEET
+from giptemplate.workbook.submission import ValueLayout
 
 
 def structure(ctx: Context) -> None:
@@ -61,6 +62,50 @@ def structure(ctx: Context) -> None:
         )
     for name in ctx.sub.unprotected_sheets:
         ctx.add("S110", {"sheet": name}, sheet=name)
+    for layout in ctx.sub.value_layouts:
+        value_layout(ctx, layout)
+
+
+def value_layout(ctx: Context, layout: ValueLayout) -> None:
+    """A row whose value cells are merged, split or placed otherwise than the template's (S111, what was read from
+    where), and each of its cells left unread because two values compete for it (S112)."""
+    spec = ctx.spec
+    table = spec.table(layout.table)
+    row = next(r for r in table.rows if r.key == layout.row)
+    labels = {c.key: c.column.label for c in table.cells if c.row.key == layout.row}
+    ctx.add(
+        "S111",
+        {
+            "sheet": table.sheet,
+            "row": row.label,
+            "seen": wording.layout_seen(layout.template, layout.found, layout.headers),
+            "how": wording.layout_read(
+                [(labels[key], cell) for key, cell in layout.read_from],
+                [labels[key] for key, *_ in layout.ambiguous],
+                others_read=len(layout.ambiguous) < len(layout.cells),
+            ),
+        },
+        sheet=layout.sheet,
+        cell=layout.template[0].split(":")[0],
+        expected="、".join(layout.template),
+        actual="、".join(layout.found) if layout.found is not None else None,
+        extra={"read_from": dict(layout.read_from)},
+    )
+    for key, cells, texts in layout.ambiguous:
+        under = [cell for cell in cells if cell in layout.hidden]
+        ctx.add(
+            "S112",
+            {
+                "cell": cell_name(spec, key),
+                "values": wording.competing_values(cells, texts),
+                "home": layout.template[layout.cells.index(key)],
+                **({"hidden": wording.listing(under)} if under else {}),
+            },
+            variant=("hidden" if under else "") + ("" if len(cells) > 1 else "+one"),
+            key=key,
+            actual="、".join(texts),
+            extra={"cells": list(cells), "hidden": under},
+        )
 
 
 def stored_totals(ctx: Context, shown: Mapping[str, Number | None]) -> None:
@@ -109,5 +154,7 @@ def run(ctx: Context) -> None:
 
 
 FAMILY = Family(
-    "structure", frozenset({"S101", "S102", "S103", "S104", "S105", "S106", "S107", "S108", "S109", "S110"}), run
+    "structure",
+    frozenset({"S101", "S102", "S103", "S104", "S105", "S106", "S107", "S108", "S109", "S110", "S111", "S112"}),
+    run,
 )

@@ -58,6 +58,8 @@ def value(ctx: Context, cell: Cell, cv: CellValue) -> None:
         # the typed text when it differs from the plain number (full-width digits, a unit word...)
         return wording.quoted(raw) if isinstance(cv.raw, str) and raw != fmt(number) else fmt(number)
 
+    if cv.state == "ambiguous":
+        return  # two values compete for the cell: structure's S112 says where, nothing was read to judge
     if cv.state == "error":
         ctx.add(
             "V209",

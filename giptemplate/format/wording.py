@@ -135,3 +135,34 @@ def choices_text(choices: Sequence[str]) -> str:
 def previous_label(year: int | None) -> str:
     """Y5xx and N604's ``previous``: last year's report as a message names it."""
     return f"上年度（{year}）" if year else "上年度"
+
+
+def listing(items: Sequence[str]) -> str:
+    """Items named in a row: A17、B17."""
+    return "、".join(items)
+
+
+def layout_seen(template: Sequence[str], found: Sequence[str] | None, headers: Sequence[str] | None) -> str:
+    """S111's ``seen``: the template's value cells, the file's and where its headers are."""
+    seen = [f"模板为 {listing(template)}"]
+    if found is not None and list(found) != list(template):
+        seen.append(f"文件中为 {listing(found)}")
+    if headers is not None:
+        seen.append(f"表头在 {listing(headers)}")
+    return "；".join(seen)
+
+
+def layout_read(read_from: Sequence[tuple[str, str]], unread: Sequence[str], *, others_read: bool) -> str:
+    """S111's ``how``: which value (by column label) was read from which cell, and which could not be read."""
+    read = "，".join(f"“{label}”取自 {cell}" for label, cell in read_from)
+    unread_text = listing([f"“{label}”" for label in unread])
+    if read:
+        return f"已按文件的布局读取：{read}" + (f"；{unread_text}无法确定，未读取" if unread else "")
+    if unread:
+        return f"{unread_text}无法确定，未读取" + ("，其余数值从模板的位置读取" if others_read else "")
+    return "数值仍从模板的位置读取"
+
+
+def competing_values(cells: Sequence[str], texts: Sequence[str]) -> str:
+    """S112's ``values``: each competing cell with what it holds, C17（4）、D17（-2）."""
+    return listing([f"{cell}（{text}）" for cell, text in zip(cells, texts, strict=True)])

@@ -5,7 +5,8 @@
   checked xlsxwriter calls of :mod:`.drawing`; :mod:`.xlsxwriter_speed` holds the shortcuts into xlsxwriter's
   private methods, used only on tested releases; :mod:`.stamp` writes a roster from one prototype;
   :mod:`.live` makes every formula of the checks the workbook runs on itself;
-  :mod:`.reader` records what a returned workbook holds in a :class:`.submission.Submission` (it judges nothing);
+  :mod:`.reader` records what a returned workbook holds in a :class:`.submission.Submission` (it judges nothing),
+  with :mod:`.spans` telling which value a row of unevenly shared columns (2019's （八）/（九）) holds where;
   :mod:`.normalise` turns what people type into comparison keys and numbers; :mod:`.review` writes the
   return-for-correction copy; :mod:`.textwidth` sizes rows for Chinese text.
 - May import: :mod:`giptemplate.format`, :mod:`giptemplate.files`, :mod:`giptemplate.findings`,

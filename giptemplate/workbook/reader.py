@@ -45,7 +45,22 @@ from giptemplate.format.layout import (
 )
 from giptemplate.format.spec import CellType, Spec, Table, all_specs
 from giptemplate.workbook.normalise import ABSURD, field_text, is_near_miss, label_key, parse_value, parse_year
-from giptemplate.workbook.submission import CellValue, LabelMismatch, StoredTotal, Submission, TableMove
+from giptemplate.workbook.spans import (
+    SpanRow,
+    header_segments,
+    hidden_positions,
+    resolve,
+    segments_of,
+    span_rows,
+)
+from giptemplate.workbook.submission import (
+    CellValue,
+    LabelMismatch,
+    StoredTotal,
+    Submission,
+    TableMove,
+    ValueLayout,
+)
 
 __all__ = ["IntakeError", "read_intake", "read_workbook"]
 
@@ -109,6 +124,17 @@ class _CellPlan:
 
 
 @dataclass(frozen=True, eq=False)
+class _SpanPlan:
+    span: SpanRow
+    cells: tuple[_CellPlan, ...]  # left to right
+    headers: tuple[_Text, ...] | None  # the header text of each cell (None: the template prints none)
+    # For the quick look at a table in place: the slots of the row no value starts in (sheet row, column, A1
+    # bytes), and the merged ranges the template gives the row.
+    spares: tuple[tuple[int, int, bytes], ...]
+    merged: frozenset[tuple[int, int, int, int]]
+
+
+@dataclass(frozen=True, eq=False)
 class _TablePlan:
     table: Table
     top: int
@@ -124,6 +150,7 @@ class _TablePlan:
     data_rows: tuple[int, ...]  # grid rows and columns holding data cells
     data_cols: tuple[int, ...]
     input_slots: tuple[tuple[int, int, str, _CellPlan], ...]  # (sheet row, sheet col, key, cell) of inputs
+    spans: tuple[_SpanPlan, ...]  # rows whose values share their columns unevenly (2019's （八）/（九）)
 
     @property
     def sheet(self) -> str:
@@ -183,6 +210,22 @@ def _plan(spec: Spec) -> _Plan:
 
         inputs = tuple(cell_plan(c) for c in table.cells if not c.derived)
         derived = tuple(cell_plan(c) for c in table.cells if c.derived)
+        by_key = {cp.key: cp for cp in inputs}
+        at_text = {(t.row, t.col): t for t in texts}
+        spans = []
+        for span in span_rows(table):
+            headers = None if span.headers is None else tuple(at_text[(h.first_row, h.first_col)] for h in span.headers)
+            row = tl.top + span.row
+            homes = {a for a, _ in span.template}
+            spares = tuple(
+                (row, tl.left + span.first + p, _a1(row, tl.left + span.first + p).encode())
+                for p in range(span.width)
+                if p not in homes
+            )
+            merged = frozenset(
+                (row, tl.left + span.first + a, row, tl.left + span.first + b) for a, b in span.template if b > a
+            )
+            spans.append(_SpanPlan(span, tuple(by_key[k] for k in span.cells), headers, spares, merged))
         tables.append(
             _TablePlan(
                 table=table,
@@ -199,6 +242,7 @@ def _plan(spec: Spec) -> _Plan:
                 data_rows=tuple(sorted({cp.row for cp in inputs + derived})),
                 data_cols=tuple(sorted({cp.col for cp in inputs + derived})),
                 input_slots=tuple((cp.place.row, cp.place.col, cp.key, cp) for cp in inputs),
+                spans=tuple(spans),
             )
         )
     fields = tuple((f.key, f.label, label_key(f.label), layout.fields[f.key]) for f in spec.cover_fields)
@@ -425,6 +469,8 @@ class _Book:
         except Exception as exc:  # pragma: no cover - calamine reads the sheet list while opening
             raise calamine_refusal(self.path, exc) from None
         self._grids: dict[str, Grid] = {}
+        self._sheets: dict[str, Any] = {}  # calamine's sheet objects of the grids read (their merged ranges)
+        self._merges: dict[str, tuple[tuple[int, int, int, int], ...] | None] = {}
         self._keys: dict[str, dict[str, list[Position]]] = {}
         self._xml: dict[str, _SheetXml] = {}
         self._parts: dict[str, str] | None = None
@@ -462,7 +508,8 @@ class _Book:
                     raise too_large(self.path, name, extent)
                 self._laid_out += extent.cells
             try:
-                grid = self.calamine.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                sheet = self._sheets[name] = self.calamine.get_sheet_by_name(name)
+                grid = sheet.to_python(skip_empty_area=False)
             except BaseException as exc:
                 if not isinstance(exc, Exception) and not is_parser_panic(exc):
                     raise
@@ -471,6 +518,22 @@ class _Book:
                 grid = self._booleans_restored(name, grid)
             self._grids[name] = grid
         return grid
+
+    def merges(self, name: str) -> tuple[tuple[int, int, int, int], ...] | None:
+        """The merged ranges of a sheet already read (first row, first column, last row, last column; zero-based),
+        or None where the file format does not tell them (python-calamine knows them in xlsx and xls, not ods)."""
+        if name not in self._merges:
+            found = None
+            try:
+                ranges = self._sheets[name].merged_cell_ranges
+                if ranges is not None:
+                    found = tuple((a[0], a[1], b[0], b[1]) for a, b in ranges)
+            except BaseException as exc:
+                if not isinstance(exc, Exception) and not is_parser_panic(exc):
+                    raise
+                found = None  # merges only refine what was read: a sheet whose merges fail is read without them
+            self._merges[name] = found
+        return self._merges[name]
 
     def _booleans_restored(self, name: str, grid: Grid) -> Grid:
         """A TRUE or FALSE that LibreOffice stored in an .xls as =TRUE() with the number 1 or 0 as its result (in a
@@ -799,6 +862,7 @@ class _Located:
     cols: list[int | None]
     mismatches: list[LabelMismatch]
     located: bool
+    placed: dict[int, Position] = field(default_factory=dict)  # text index -> where it was found
 
 
 def _fill(shifts: dict[int, int], size: int) -> tuple[list[int | None], list[bool]]:
@@ -948,7 +1012,7 @@ def _locate(rows: Grid, keys: Mapping[str, list[Position]], tp: _TablePlan, plan
         for r, c in keys.get(key, ()):
             if (r, c) not in claimed and (sheet, _a1(r, c)) not in reported:
                 mismatches.append(LabelMismatch(sheet, _a1(r, c), "", label, "obsolete"))
-    return _Located(rows_out, cols_out, mismatches, True)
+    return _Located(rows_out, cols_out, mismatches, True, placed)
 
 
 @dataclass
@@ -957,6 +1021,7 @@ class _TableRead:
     stored: dict[str, StoredTotal]
     mismatches: list[LabelMismatch]
     move: TableMove | None
+    layouts: list[ValueLayout] = field(default_factory=list)
 
 
 def _input_value(cp: _CellPlan, place: Place, raw: Any) -> CellValue:
@@ -1058,7 +1123,10 @@ def _read_table(book: _Book, tp: _TablePlan, plan: _Plan, sheet: str) -> _TableR
                 stored[cp.key] = StoredTotal(cp.key, place, None, has_formula, "error")
             else:
                 stored[cp.key] = _stored_at_home(cp, raw, has_formula)
-        return _TableRead(cells, stored, located.mismatches if located is not None else [], move)
+        # a table not found at all is read where the layout puts it, unjudged: its layout is not the file's
+        lost = located is not None and not located.located
+        layouts = _read_spans(book, tp, sheet, cells, errors, None, None, located) if tp.spans and not lost else []
+        return _TableRead(cells, stored, located.mismatches if located is not None else [], move, layouts)
     places: dict[str, Place | None] = {}
     for cp in tp.inputs + tp.derived:
         dr = row_shift[cp.row] if row_shift is not None else 0
@@ -1090,7 +1158,147 @@ def _read_table(book: _Book, tp: _TablePlan, plan: _Plan, sheet: str) -> _TableR
             cells[cp.key] = CellValue(cp.key, found, error, None, "error")
         else:
             cells[cp.key] = _input_value(cp, found, raw)
-    return _TableRead(cells, stored, located.mismatches if located is not None else [], move)
+    layouts = _read_spans(book, tp, sheet, cells, errors, row_shift, col_shift, located) if tp.spans else []
+    return _TableRead(cells, stored, located.mismatches if located is not None else [], move, layouts)
+
+
+def _filled(raw: Any, error: str | None, cell_type: CellType) -> bool:
+    """Whether a slot holds something that may be a value: an error value, or anything not read as blank (a blank
+    word such as "—" or "无" in a spare column holds none)."""
+    return error is not None or (raw != "" and parse_value(raw, cell_type).state != "blank")
+
+
+def _range_a1(row: int, first: int, last: int) -> str:
+    return _a1(row, first) if first == last else f"{_a1(row, first)}:{_a1(row, last)}"
+
+
+def _read_spans(
+    book: _Book,
+    tp: _TablePlan,
+    sheet: str,
+    cells: dict[str, CellValue],
+    errors: Mapping[bytes, str],
+    row_shift: Sequence[int | None] | None,
+    col_shift: Sequence[int | None] | None,
+    located: _Located | None,
+) -> list[ValueLayout]:
+    """Read again the rows whose values share their columns unevenly (see :mod:`.spans`), each value from where the
+    file's merges and headers put it; record every such row laid out otherwise than the template."""
+    rows = book.grid(sheet)
+    merges = book.merges(sheet)
+    in_place = located is None and row_shift is None and col_shift is None
+    out = []
+    for sp in tp.spans:
+        span = sp.span
+        if (
+            in_place
+            and all(_at(rows, r, c) == "" and ref not in errors for r, c, ref in sp.spares)
+            and (merges is None or sp.merged.issubset(merges))
+        ):
+            continue  # the common case, kept cheap: nothing beside the values and the template's merges intact
+        dr = row_shift[span.row] if row_shift is not None else 0
+        shifts = [col_shift[g] if col_shift is not None else 0 for g in range(span.first, span.last + 1)]
+        if dr is None or any(dc is None for dc in shifts):
+            continue  # a row or column of it was deleted: read as the table is
+        row = tp.top + span.row + dr
+        cols = [tp.left + span.first + p + (dc or 0) for p, dc in enumerate(shifts)]
+        refs = [_a1(row, c).encode() for c in cols]
+        types = [cp.type for cp, (a, b) in zip(sp.cells, span.template, strict=True) for _ in range(a, b + 1)]
+        filled = [_filled(_at(rows, row, c), errors.get(ref), t) for c, ref, t in zip(cols, refs, types, strict=True)]
+        homes = [home for home, _ in span.template]
+        found: tuple[tuple[int, int], ...] | None = None
+        hidden: list[bool] = []
+        if merges is not None:
+            merged = _merged_positions(merges, row, cols)
+            found = segments_of(merged, span.width)
+            hidden = hidden_positions(merged, span.width)
+        header_at = _header_positions(sp, tp, cols, row_shift, located, merges or ())
+        header_segs = header_segments([p for p, _ in header_at], span.width) if header_at is not None else None
+        spare = any(filled[p] for p in range(span.width) if p not in homes or (hidden and hidden[p]))
+        moved_headers = header_segs is not None and header_segs != span.template
+        if not spare and not moved_headers and found in (None, span.template):
+            continue  # the template's layout (or one that cannot differ from it in what is read)
+        observed = [s for s in (found, header_segs) if s is not None]
+        readings = resolve(span.template, observed, filled, hidden)
+        read_from: list[tuple[str, str]] = []
+        ambiguous: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
+        for cp, (home, _), reading in zip(sp.cells, span.template, readings, strict=True):
+            home_place = Place(sheet, row, cols[home])
+            if reading.outcome == "ambiguous":
+                texts = tuple(errors.get(refs[p]) or field_text(_at(rows, row, cols[p])) for p in reading.positions)
+                cells[cp.key] = CellValue(cp.key, home_place, None, None, "ambiguous")
+                ambiguous.append((cp.key, tuple(_a1(row, cols[p]) for p in reading.positions), texts))
+                continue
+            p = reading.positions[0]
+            if p == home:
+                continue
+            place = Place(sheet, row, cols[p])
+            error = errors.get(refs[p])
+            raw = _at(rows, row, cols[p])
+            if error is not None:
+                cells[cp.key] = CellValue(cp.key, place, error, None, "error")
+            else:
+                cells[cp.key] = _input_value(cp, place, raw)
+            if reading.outcome == "at":
+                read_from.append((cp.key, place.a1))
+        out.append(
+            ValueLayout(
+                table=tp.table.key,
+                row=span.row_key,
+                sheet=sheet,
+                cells=span.cells,
+                template=tuple(_range_a1(row, cols[a], cols[b]) for a, b in span.template),
+                found=None if found is None else tuple(_range_a1(row, cols[a], cols[b]) for a, b in found),
+                headers=None if not moved_headers or header_at is None else tuple(h for _, h in header_at),
+                read_from=tuple(read_from),
+                ambiguous=tuple(ambiguous),
+                hidden=tuple(_a1(row, cols[p]) for p in range(span.width) if hidden and hidden[p] and filled[p]),
+            )
+        )
+    return out
+
+
+def _merged_positions(
+    merges: Sequence[tuple[int, int, int, int]], row: int, cols: Sequence[int]
+) -> list[tuple[int, int]]:
+    """The merged ranges crossing one row of a span, as positions of the span."""
+    out = []
+    for r1, c1, r2, c2 in merges:
+        if r1 <= row <= r2:
+            inside = [p for p, c in enumerate(cols) if c1 <= c <= c2]
+            if inside:
+                out.append((inside[0], inside[-1]))
+    return out
+
+
+def _header_positions(
+    sp: _SpanPlan,
+    tp: _TablePlan,
+    cols: Sequence[int],
+    row_shift: Sequence[int | None] | None,
+    located: _Located | None,
+    merges: Sequence[tuple[int, int, int, int]],
+) -> list[tuple[int, str]] | None:
+    """Where the file prints each value's header over the span: (position, its cell or merged range); None unless
+    every one is found in the header row, within the span's columns."""
+    if sp.headers is None:
+        return None
+    header_row = sp.headers[0].row
+    dr = row_shift[header_row] if row_shift is not None else 0
+    if dr is None:
+        return None
+    row = tp.top + header_row + dr
+    out = []
+    for t in sp.headers:
+        if located is None:  # every text where the layout puts it
+            at: Position | None = (t.sheet_row, t.sheet_col)
+        else:
+            at = located.placed.get(t.index)
+        if at is None or at[0] != row or at[1] not in cols:
+            return None
+        last = next((c2 for r1, c1, _, c2 in merges if (r1, c1) == at), at[1])
+        out.append((cols.index(at[1]), _range_a1(row, at[1], last)))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- cover, texts
@@ -1192,6 +1400,7 @@ def read_intake(intake: Intake) -> Submission:
         submission.cells.update(read.cells)
         submission.stored.update(read.stored)
         submission.label_mismatches.extend(read.mismatches)
+        submission.value_layouts.extend(read.layouts)
         if read.move is not None:
             submission.moves.append(read.move)
     submission.unprotected_sheets = book.unprotected(mapping[n] for n in wanted if n in mapping)

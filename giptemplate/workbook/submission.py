@@ -22,7 +22,8 @@ from giptemplate.format.spec import Spec
 if TYPE_CHECKING:
     import pandas as pd  # lazy: pandas loads only for the long table, not for a quick check
 
-CellState = Literal["ok", "blank", "invalid", "error"]
+# "ambiguous": two values stand where the file's layout gives the cell one place (see ValueLayout); not read.
+CellState = Literal["ok", "blank", "invalid", "error", "ambiguous"]
 # What was done to a typed value to read it as a number (each becomes a V205/V206/V207 finding).
 Normalisation = Literal[
     "text_number",  # a number stored as text
@@ -73,6 +74,27 @@ class LabelMismatch:
 
 
 @dataclass(frozen=True)
+class ValueLayout:
+    """A row whose value cells the file lays out otherwise than the template: merged or split differently, their
+    headers moved, or a value in another column of the row (2019's （八）/（九）: two values over three grid columns).
+
+    Each value was read from where the file puts it; a cell for which two values compete was not read (its
+    :class:`CellValue` is "ambiguous"). Cells are named as the file has them (after any move of the table).
+    """
+
+    table: str
+    row: str  # the spec's row key
+    sheet: str
+    cells: tuple[str, ...]  # the row's cell keys, left to right
+    template: tuple[str, ...]  # where the template puts each of them ("B17", "C17:D17")
+    found: tuple[str, ...] | None  # the file's cells across the same columns; None when its format hides merges
+    headers: tuple[str, ...] | None  # where the file prints the values' headers, when not where the template does
+    read_from: tuple[tuple[str, str], ...]  # (cell key, the cell it was read from) for each value read elsewhere
+    ambiguous: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]  # (cell key, competing cells, their texts)
+    hidden: tuple[str, ...] = ()  # cells holding a value under a merged range, which the file does not show
+
+
+@dataclass(frozen=True)
 class TableMove:
     """A table found by its labels away from the layout's place (rows or columns inserted or deleted)."""
 
@@ -105,6 +127,7 @@ class Submission:
     unprotected_sheets: tuple[str, ...] = ()
     label_mismatches: list[LabelMismatch] = field(default_factory=list)
     moves: list[TableMove] = field(default_factory=list)
+    value_layouts: list[ValueLayout] = field(default_factory=list)
     # A published document (giptemplate.published): where each cell key was printed, in words, and the cells
     # whose number could not be known (cell key -> the readings that fit, as printed); empty for workbooks.
     provenance: dict[str, str] = field(default_factory=dict)
