@@ -49,7 +49,9 @@ class CheckedSubmission:
     findings: tuple[Finding, ...] = ()
     tally: RelationTally | None = None  # None when not checked (or the checks failed)
     error_code: str = ""  # F0xx (intake) or X000 (unexpected) when unreadable
-    error_message: str = ""
+    error_message: str = ""  # the refusal's one line (IntakeError.message)
+    error_variant: str = ""  # the refusal's sentence in the catalogue: its variant and fields (IntakeError)
+    error_fields: tuple[tuple[str, str], ...] = ()
     kind: str = ""  # identity kind ("template", "return", "summary"; "findings" for a check report)
     generated: bool = False  # one of this tool's own outputs as written: listed, never taken as a submission
 
@@ -74,7 +76,7 @@ class CheckedSubmission:
         shown = display if display is not None else display_name(self.path)
         if self.submission is None:
             code = self.error_code if self.error_code in CODES else "F005"
-            return unreadable_report(shown, code, self.error_message)
+            return unreadable_report(shown, code, self.error_message, self.error_variant, dict(self.error_fields))
         return FileReport(
             file=shown,
             findings=self.findings,
@@ -85,11 +87,26 @@ class CheckedSubmission:
         )
 
 
-def internal_error(path: str | Path, stage: str, exc: BaseException) -> str:
-    """The one line shown for an unexpected failure ``exc`` while ``stage`` (读取, 校验 …) ``path``: the stage and
-    the exception's type, never its text (which may quote anything); the traceback is logged for developers."""
+def internal_refusal(path: str | Path, stage: str, exc: BaseException) -> IntakeError:
+    """The refusal for an unexpected failure ``exc`` while ``stage`` (读取, 校验 …) ``path`` (F005's variant
+    "internal_error"): the stage and the exception's type, never its text (which may quote anything); the
+    traceback is logged for developers."""
     logger.error("internal error while %s %s", stage, path, exc_info=exc)
-    return display_text(f"{display_name(path)}：{stage}时发生内部错误（{type(exc).__name__}）")
+    fields = {"stage": stage, "error": display_text(type(exc).__name__)}
+    return IntakeError("F005", "internal_error", fields, name=display_name(path))
+
+
+def internal_error(path: str | Path, stage: str, exc: BaseException) -> str:
+    """The one line shown for an unexpected failure (:func:`internal_refusal`)."""
+    return internal_refusal(path, stage, exc).message
+
+
+def refused(path: Path, exc: IntakeError, code: str = "") -> CheckedSubmission:
+    """An unreadable file: its refusal's code (or ``code``), one line, and the catalogue's variant and fields."""
+    fields = tuple(exc.fields.items())
+    return CheckedSubmission(
+        path, error_code=code or exc.code, error_message=exc.message, error_variant=exc.variant, error_fields=fields
+    )
 
 
 def read_path(path: str | Path, *, own_outputs: bool = False) -> CheckedSubmission:
@@ -103,9 +120,9 @@ def read_path(path: str | Path, *, own_outputs: bool = False) -> CheckedSubmissi
         kind = "" if own_outputs else generated_file(path)
         if kind:
             return CheckedSubmission(path, kind=kind, generated=True)
-        return CheckedSubmission(path, error_code=exc.code, error_message=exc.message)
+        return refused(path, exc)
     except Exception as exc:  # a reader bug must not stop a batch: the file is listed with one line, the bug logged
-        return CheckedSubmission(path, error_code=INTERNAL_ERROR, error_message=internal_error(path, "读取", exc))
+        return refused(path, internal_refusal(path, "读取", exc), INTERNAL_ERROR)
     kind = submission.meta.get("kind", "")
     if not own_outputs and is_generated(kind, submission.saved_at):
         return CheckedSubmission(path, kind=kind, generated=True)
@@ -150,4 +167,13 @@ def check_path(
     return CheckedSubmission(read.path, submission, tuple(report.findings), report.tally, kind=read.kind)
 
 
-__all__ = ["INTERNAL_ERROR", "CheckedSubmission", "check_path", "internal_error", "last_year", "read_path"]
+__all__ = [
+    "INTERNAL_ERROR",
+    "CheckedSubmission",
+    "check_path",
+    "internal_error",
+    "internal_refusal",
+    "last_year",
+    "read_path",
+    "refused",
+]
