@@ -22,6 +22,7 @@ from giptemplate.findings import (
     FileStatus,
     TemplateFieldsError,
     declare_code,
+    error_code,
     finding_columns,
     finding_row,
     make,
@@ -303,6 +304,17 @@ def test_a_refusal_renders_its_variant_and_the_finding_renders_it_again(tmp_path
     assert report.detail() == refusal.message  # the verdict keeps the refusal's one line
     with pytest.raises(TemplateFieldsError):
         IntakeError("F003", "too_many_entries", {}, name="a.xlsx")
+
+
+def test_every_kind_of_foreign_file_and_of_document_without_a_report_has_its_sentence() -> None:
+    from giptemplate.files.intake import FOREIGN_FORMATS
+    from giptemplate.published import FOREIGN_KINDS
+
+    for kind, (code, _) in FOREIGN_FORMATS.items():
+        assert not error_code(code).fields("" if kind == "unknown" else kind), kind
+    for kind in (*FOREIGN_KINDS.values(), "text"):
+        assert error_code("F001").fields(f"{kind}+unparsable") == {"error"}
+        assert not error_code("F001").fields(f"{kind}+no_tables")
 
 
 def test_the_scan_catches_a_sentence_at_a_call_site() -> None:

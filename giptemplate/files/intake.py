@@ -2,7 +2,9 @@
 
 Sniffs the bytes (never the extension), bounds zip archives (size, entries, ratio, entry names), tells
 password-protected files apart, and opens the workbook with python-calamine. Each refusal is an
-:class:`IntakeError` with its F0xx code and one line in Chinese with English.
+:class:`IntakeError` with its F0xx code and its sentence as a variant of the code's templates in the catalogue
+(:mod:`giptemplate.findings`) with named fields; its one line is the file's name, that sentence and an English
+detail.
 
 The admitted file keeps its bytes and member table, so the reader inflates the few parts it parses itself
 (:meth:`Intake.part`: bounded, CRC-checked, entity declarations refused) without reopening the archive.
@@ -183,8 +185,8 @@ def _zipfile_directory(path: Path, data: bytes) -> list[tuple[str, int, ZipMembe
 
 
 # What a file is when it is not a workbook we read: its code and an English detail by kind; the Chinese sentence
-# of each kind is the code's variant of that name in the catalogue (giptemplate.findings), so readers of other
-# formats (published reports) can take some of them over.
+# of each kind is the code's variant of that name in the catalogue (giptemplate.findings; "unknown" is F001's
+# default variant), so readers of other formats (published reports) can take some of them over.
 FOREIGN_FORMATS: Final[Mapping[str, tuple[str, str]]] = {
     "pdf": ("F001", "a PDF, not the workbook"),
     "word": ("F001", "a Word document, not the workbook"),
