@@ -128,6 +128,8 @@ _F003 = {
 }
 _XML_BOMB = "已拒绝（XML 炸弹防护）"
 _F004 = {"": f"文件含有 XML 实体定义，{_XML_BOMB}", "doctype": f"文件含有 XML 实体或 DOCTYPE 定义，{_XML_BOMB}"}
+# The stages of the pipeline an unexpected failure is reported for (giptemplate.pipeline.internal_refusal)
+_STAGES = {"read": "读取", "check": "校验", "read_lower": "读取下级汇总"}
 _F005 = {
     "": "文件不完整或已损坏",
     "empty": "文件为空（0 字节）",
@@ -142,8 +144,8 @@ _F005 = {
     "not_regular": "不是普通文件（文件夹、管道、设备或失效的链接），未读取",
     "not_regular_now": "不是普通文件，未读取",
     "os_error": "无法读取文件：{error}",
-    # an unexpected failure (a bug, logged): the stage (读取, 校验 ...) and the exception's type, never its text
-    "internal_error": "{stage}时发生内部错误（{error}）",
+    # an unexpected failure (a bug, logged), by the stage it happened in: the exception's type, never its text
+    **{f"internal_{stage}": f"{said}时发生内部错误（{{error}}）" for stage, said in _STAGES.items()},
     "crashed": "读取该文件的进程异常退出（可能文件损坏或过于复杂）",
     # a check that failed unexpectedly on a readable file: the internal error's line, the findings incomplete
     "internal": "{error}，结果不完整",

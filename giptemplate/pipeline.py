@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from giptemplate.checks.checker import FileReport, RelationTally, check_file, unreadable_report
 from giptemplate.checks.previous import PreviousIndex, PreviousRef, previous_for
@@ -87,16 +88,19 @@ class CheckedSubmission:
         )
 
 
-def internal_refusal(path: str | Path, stage: str, exc: BaseException) -> IntakeError:
-    """The refusal for an unexpected failure ``exc`` while ``stage`` (读取, 校验 …) ``path`` (F005's variant
-    "internal_error"): the stage and the exception's type, never its text (which may quote anything); the
-    traceback is logged for developers."""
+Stage = Literal["read", "check", "read_lower"]
+
+
+def internal_refusal(path: str | Path, stage: Stage, exc: BaseException) -> IntakeError:
+    """The refusal for an unexpected failure ``exc`` while ``stage`` (reading, checking …) ``path`` (F005's
+    variant "internal_{stage}"): the stage and the exception's type, never its text (which may quote anything);
+    the traceback is logged for developers."""
     logger.error("internal error while %s %s", stage, path, exc_info=exc)
-    fields = {"stage": stage, "error": display_text(type(exc).__name__)}
-    return IntakeError("F005", "internal_error", fields, name=display_name(path))
+    fields = {"error": display_text(type(exc).__name__)}
+    return IntakeError("F005", f"internal_{stage}", fields, name=display_name(path))
 
 
-def internal_error(path: str | Path, stage: str, exc: BaseException) -> str:
+def internal_error(path: str | Path, stage: Stage, exc: BaseException) -> str:
     """The one line shown for an unexpected failure (:func:`internal_refusal`)."""
     return internal_refusal(path, stage, exc).message
 
@@ -122,7 +126,7 @@ def read_path(path: str | Path, *, own_outputs: bool = False) -> CheckedSubmissi
             return CheckedSubmission(path, kind=kind, generated=True)
         return refused(path, exc)
     except Exception as exc:  # a reader bug must not stop a batch: the file is listed with one line, the bug logged
-        return refused(path, internal_refusal(path, "读取", exc), INTERNAL_ERROR)
+        return refused(path, internal_refusal(path, "read", exc), INTERNAL_ERROR)
     kind = submission.meta.get("kind", "")
     if not own_outputs and is_generated(kind, submission.saved_at):
         return CheckedSubmission(path, kind=kind, generated=True)
@@ -161,7 +165,7 @@ def check_path(
         earlier = last_year(previous, submission) if previous is not None else None
         report = check_file(submission, earlier, previous_expected=previous is not None)
     except Exception as exc:  # a checker bug: the file keeps its reading, the findings say they are incomplete
-        error = internal_error(path, "校验", exc)
+        error = internal_error(path, "check", exc)
         finding = make("F005", {"error": error}, variant="internal", severity="error", file=display_name(path))
         return CheckedSubmission(read.path, submission, (finding,), kind=read.kind)
     return CheckedSubmission(read.path, submission, tuple(report.findings), report.tally, kind=read.kind)

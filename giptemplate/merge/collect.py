@@ -189,7 +189,7 @@ def process_file(path: str | Path) -> FileResult:
         try:
             lower = read_lower(path)
         except Exception as exc:  # the one policy for internal errors (pipeline.internal_error)
-            error = internal_error(path, "读取下级汇总", exc)
+            error = internal_error(path, "read_lower", exc)
             incomplete = make("F005", {"error": error}, variant="internal", severity="error", file=display_name(path))
             findings = (*findings, incomplete)
     spec = submission.spec

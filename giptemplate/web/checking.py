@@ -185,7 +185,7 @@ class Checker:
                 results = collect(paths, jobs=self.jobs, previous=self._refs, on_progress=progress)
             except Exception as exc:  # the checker must go on: the files are listed as 无法读取 with the reason
                 results = [
-                    refused_result(str(p), 0, 0.0, internal_refusal(p, "校验", exc), INTERNAL_ERROR) for p in paths
+                    refused_result(str(p), 0, 0.0, internal_refusal(p, "check", exc), INTERNAL_ERROR) for p in paths
                 ]
             with self._lock:
                 for (key, stamp), result in zip(batch, results, strict=True):

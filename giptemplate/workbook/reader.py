@@ -34,6 +34,7 @@ from giptemplate.files.intake import (
     too_large,
 )
 from giptemplate.files.paths import display_name
+from giptemplate.format import wording
 from giptemplate.format.layout import (
     CHECK_SHEET,
     IDENTITY_KEYS,
@@ -769,11 +770,11 @@ def _spec_from_labels(book: _Book) -> Spec:
         for tp in plan.tables:
             for group, members in tp.groups:
                 if group.key in keys and not any(m.key in keys for m in members):
-                    collapsed.append(f"单行的“{group.text}”")
+                    collapsed.append(wording.single_row(group.text))
     if collapsed or len(old_labels) >= OLD_FORMAT_TELL_TALES:
         # what was seen, not "旧表头": in a 2019 workbook the other format's labels are the newer ones
-        seen = list(dict.fromkeys(collapsed)) + [f"“{t}”" for k, t in plan.tell_tales.items() if k in old_labels]
-        mixed = {"seen": "、".join(seen[:3]), "format": best.format_version}
+        seen = [*dict.fromkeys(collapsed), *(wording.quoted(t) for k, t in plan.tell_tales.items() if k in old_labels)]
+        mixed = {"seen": wording.listing(seen[:3]), "format": best.format_version}
         if best.tell_tales_of:
             mixed["other_formats"] = best.tell_tales_of
         raise _refuse(
