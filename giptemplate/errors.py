@@ -13,6 +13,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from giptemplate.findings import render
+
 
 class GipError(Exception):
     """Base of every giptemplate exception; ``str(exc)`` is a one-line message for the user."""
@@ -39,9 +43,25 @@ class RosterError(InputError):
 
 
 class IntakeError(GipError):
-    """A file refused before reading; ``code`` is the stable F0xx finding code."""
+    """A file refused before reading: ``code`` is the stable F0xx (P80x) finding code, ``variant`` and ``fields``
+    the catalogue's sentence of the refusal (:mod:`giptemplate.findings`), which the finding renders again.
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+    ``str(exc)`` (``message``) is one line: the file's name, that sentence and, in brackets, an English detail for
+    the developer (``english``: not a finding message)."""
+
+    def __init__(self, code: str, variant: str, fields: Mapping[str, object], *, name: str, english: str = "") -> None:
         self.code = code
-        self.message = message
+        self.variant = variant
+        self.fields = {key: str(value) for key, value in fields.items()}
+        self.sentence = render(code, variant, **self.fields)
+        self.name, self.english = name, english
+        self.message = f"{name}：{self.sentence}" + (f" ({english})" if english else "")
+        super().__init__(self.message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # pickled by keyword (a worker process's refusal): the default would call the class with the message alone
+        return (_intake_error, (self.code, self.variant, self.fields, self.name, self.english))
+
+
+def _intake_error(code: str, variant: str, fields: Mapping[str, str], name: str, english: str) -> IntakeError:
+    return IntakeError(code, variant, fields, name=name, english=english)

@@ -77,9 +77,109 @@ _V206 = "应写入文字部分；数字单元格只填数字，请确认并说�
 _S106 = "{cell}文件中显示为 {shown}，按各项重新计算为 {recomputed}：{how}。汇总时将使用重新计算的值。"
 
 
-# A file refused before it is read (F0xx, P801/P802): the refusal's own sentence, said where the file is refused
-# (giptemplate.files.intake, giptemplate.published) and carried by its exception.
-REFUSAL_TEMPLATE = "{reason}"
+# A file refused before it is read (F0xx, P801/P802), by why. The refusing code (giptemplate.files.intake, the
+# reader, giptemplate.published) raises an IntakeError with the code, the variant and the fields; the exception's
+# one-line message is the file's name, this sentence and an English detail.
+# F001 by the kind of file it is (giptemplate.files.intake.FOREIGN_FORMATS): the sentence of each kind.
+_FOREIGN = {
+    "pdf": "这是 PDF 文件，请报送 Excel 模板",
+    "word": "这是 Word 文档，请报送 Excel 模板",
+    "html": "是网页文件（HTML），不是 Excel 工作簿，请用 Excel 或 WPS 另存为 .xlsx 后重新报送",
+    "xml": "是 XML 文件（如 Excel 2003 XML），不是 .xlsx 工作簿，请另存为 .xlsx 后重新报送",
+    "image": "这是图片文件，请报送 Excel 模板",
+    "xlsb": "是 Excel 二进制工作簿（.xlsb），本程序不读取这种格式，请在 Excel 中另存为 .xlsx 后重新报送",
+    "numbers": "是 Apple Numbers 表格，本程序不读取这种格式，请在 Numbers 中导出、另存为 .xlsx 后重新报送",
+    "et": "是 WPS 表格专用格式（.et），本程序不读取这种格式，请在 WPS 中另存为 .xlsx 后重新报送",
+    "opendocument": "是其他类型的文档，不是电子表格",
+    "archive": "是压缩包，但不是 Excel 工作簿；请解压后报送其中的 Excel 模板",
+    "ole": "是其他 Office 文件，不是 Excel 工作簿，请报送 Excel 模板",
+    "": "不是电子表格文件（无法识别文件类型）",  # an unknown kind of file
+}
+# A document read as a published report that holds none (giptemplate.published.not_a_report): its kind's sentence,
+# then why, as "{kind}+{why}" (a plain text copy is a kind of its own here).
+_NOT_A_REPORT_KINDS = {"html": _FOREIGN["html"], "pdf": _FOREIGN["pdf"], "word": _FOREIGN["word"]}
+_NOT_A_REPORT_KINDS["text"] = "是文本文件，不是 Excel 工作簿"
+_NOT_A_REPORT_WHY = {
+    "unparsable": "；其内容无法解析（{error}）",
+    "no_tables": "；其中也未找到政府信息公开工作年度报告的统计表格",
+}
+_F001 = {
+    **_FOREIGN,
+    **{
+        f"{kind}+{why}": head + tail
+        for kind, head in _NOT_A_REPORT_KINDS.items()
+        for why, tail in _NOT_A_REPORT_WHY.items()
+    },
+    "no_report_table": "文档中未找到年度报告的统计表格",
+}
+_PASSWORD = "请取消密码后重新报送"
+_F002 = {"": f"文件设置了打开密码，{_PASSWORD}", "encrypted_zip": f"文件设置了密码（加密压缩），{_PASSWORD}"}
+_ZIP_BOMB = "疑似压缩炸弹"
+_EXTENT = "的内容延伸到 {corner}（{rows} 行 × {cols} 列），远超报表范围，已拒绝；请删除多余的行列后重新报送"
+_F003 = {
+    "too_many_entries": "压缩包条目过多（{count} 个），拒绝处理",
+    "unsafe_path": "压缩包含不安全的路径 {name}",
+    "ratio": f"压缩比异常（{{part}}），{_ZIP_BOMB}",
+    "inflated_size": f"解压后体积过大，{_ZIP_BOMB}",
+    "file_size": "文件过大（{mib} MiB），拒绝处理",
+    "file_limit": "文件过大（超过 {mib} MiB），拒绝处理",
+    "sheet_extent": "工作表“{sheet}”" + _EXTENT,
+    "book_extent": "工作簿" + _EXTENT,
+}
+_XML_BOMB = "已拒绝（XML 炸弹防护）"
+_F004 = {"": f"文件含有 XML 实体定义，{_XML_BOMB}", "doctype": f"文件含有 XML 实体或 DOCTYPE 定义，{_XML_BOMB}"}
+# The stages of the pipeline an unexpected failure is reported for (giptemplate.pipeline.internal_refusal)
+_STAGES = {"read": "读取", "check": "校验", "read_lower": "读取下级汇总"}
+_F005 = {
+    "": "文件不完整或已损坏",
+    "empty": "文件为空（0 字节）",
+    "zip": "文件不完整或已损坏（压缩包无法打开）",
+    "bad_part": "文件已损坏（{part} 编码错误）",
+    "part_header": "文件已损坏（{part} 无法读取）",
+    "part_inflate": "文件已损坏（{part} 无法解压）",
+    "part_crc": "文件不完整或已损坏（{part} 校验失败）",
+    "xml": "文件内容已损坏（XML 错误）",
+    "unparsable": "文件无法解析，可能已损坏",
+    "unparsable_type": "文件无法解析，可能已损坏（{error}）",
+    "not_regular": "不是普通文件（文件夹、管道、设备或失效的链接），未读取",
+    "not_regular_now": "不是普通文件，未读取",
+    "os_error": "无法读取文件：{error}",
+    # an unexpected failure (a bug, logged), by the stage it happened in: the exception's type, never its text
+    **{f"internal_{stage}": f"{said}时发生内部错误（{{error}}）" for stage, said in _STAGES.items()},
+    "crashed": "读取该文件的进程异常退出（可能文件损坏或过于复杂）",
+    # a check that failed unexpectedly on a readable file: the internal error's line, the findings incomplete
+    "internal": "{error}，结果不完整",
+}
+_USE_TEMPLATE = "请使用下发的模板填报"
+_F006 = {
+    "no_identity": f"不是本模板的工作簿（没有模板标识，也找不到报告格式的表头），{_USE_TEMPLATE}",
+    "ambiguous": (
+        "无法确定报告格式：表头与 {format} 年格式（{share}）和 {other_format} 年格式（{other_share}）同样接近，"
+        + _USE_TEMPLATE
+    ),
+}
+_MIXED = "的表格或表头（如{seen}），不是完整的 {format} 年格式，请使用 {format} 年格式的模板填报"
+# F006 of a lower level's long data (a merge input named explicitly) that this tool did not write as such
+_LONG = "无法作为下级汇总读取"
+_F006_LONG = {
+    "long_unreadable": "不是本工具写出的长表数据（{error}），无法读取",
+    "long_no_metadata": f"缺少本工具写入的格式或报送情况信息，{_LONG}",
+    "long_no_column": f"缺少长表的 {{column}} 列，{_LONG}",
+    "long_unknown_cell": "含有{title}中没有的单元格 {key}，无法读取",
+    "long_bad_number": "其中的数值“{text}”无法识别",
+}
+_F007 = {
+    "template_version": "模板版本“{template_id}”不受支持（本程序支持 {supported}；请使用本年度下发的新模板）",
+    "format_version": "格式版本“{version}”不受支持（本程序支持 {supported}）",
+    "mixed": "混用了{other_formats}" + _MIXED,
+    "mixed_unnamed": "混用了其他格式版本" + _MIXED,  # a spec that does not name the format its tell-tales are from
+    "year": "{year} 年度的报告格式尚不支持",
+}
+_P801 = {
+    "": "文档没有文字层（扫描件或图片），无法读取，请提供可复制文字的 PDF、Word 或网页版本",
+    "image_tables": "文档中的表格是图片或没有文字层，无法读取表格数据",
+}
+_P802 = "PDF 中的表格没有框线，无法按单元格可靠读取，请提供 Word、网页版本或带框线的 PDF"
 
 
 class TemplateFieldsError(ValueError):
@@ -145,14 +245,14 @@ def _code(code: str, severity: Severity, title: str, messages: str | Mapping[str
 CODES: dict[str, ErrorCode] = {
     entry.code: entry
     for entry in (
-        # Intake (F0xx): the refusal's own sentence (REFUSAL_TEMPLATE)
-        _code("F001", "error", "不是电子表格文件", REFUSAL_TEMPLATE),
-        _code("F002", "error", "文件有打开密码", REFUSAL_TEMPLATE),
-        _code("F003", "error", "压缩包不安全", REFUSAL_TEMPLATE),
-        _code("F004", "error", "XML 实体扩展被拒绝", REFUSAL_TEMPLATE),
-        _code("F005", "error", "文件为空、不完整或已损坏", {"": REFUSAL_TEMPLATE, "internal": "{error}，结果不完整"}),
-        _code("F006", "error", "不是本模板", REFUSAL_TEMPLATE),
-        _code("F007", "error", "不支持的格式版本或年度", REFUSAL_TEMPLATE),
+        # Intake (F0xx): a file refused before it is read, by why
+        _code("F001", "error", "不是电子表格文件", _F001),
+        _code("F002", "error", "文件有打开密码", _F002),
+        _code("F003", "error", "压缩包不安全", _F003),
+        _code("F004", "error", "XML 实体扩展被拒绝", _F004),
+        _code("F005", "error", "文件为空、不完整或已损坏", _F005),
+        _code("F006", "error", "不是本模板", {**_F006, **_F006_LONG}),
+        _code("F007", "error", "不支持的格式版本或年度", _F007),
         # Structure (S1xx)
         _code(
             "S101",
@@ -510,8 +610,8 @@ CODES: dict[str, ErrorCode] = {
             },
         ),
         # Published reports (Word, PDF, web page) and their text against their tables (issue 11).
-        _code("P801", "error", "文档为扫描件或表格为图片，无法读取", REFUSAL_TEMPLATE),
-        _code("P802", "error", "PDF 表格没有框线，无法可靠读取", REFUSAL_TEMPLATE),
+        _code("P801", "error", "文档为扫描件或表格为图片，无法读取", _P801),
+        _code("P802", "error", "PDF 表格没有框线，无法可靠读取", _P802),
         _code(
             "P803",
             "warning",

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from giptemplate.checks.checker import FileReport, RelationTally, check_file, unreadable_report
 from giptemplate.checks.previous import PreviousIndex, PreviousRef, previous_for
@@ -49,7 +50,9 @@ class CheckedSubmission:
     findings: tuple[Finding, ...] = ()
     tally: RelationTally | None = None  # None when not checked (or the checks failed)
     error_code: str = ""  # F0xx (intake) or X000 (unexpected) when unreadable
-    error_message: str = ""
+    error_message: str = ""  # the refusal's one line (IntakeError.message)
+    error_variant: str = ""  # the refusal's sentence in the catalogue: its variant and fields (IntakeError)
+    error_fields: tuple[tuple[str, str], ...] = ()
     kind: str = ""  # identity kind ("template", "return", "summary"; "findings" for a check report)
     generated: bool = False  # one of this tool's own outputs as written: listed, never taken as a submission
 
@@ -74,7 +77,7 @@ class CheckedSubmission:
         shown = display if display is not None else display_name(self.path)
         if self.submission is None:
             code = self.error_code if self.error_code in CODES else "F005"
-            return unreadable_report(shown, code, self.error_message)
+            return unreadable_report(shown, code, self.error_message, self.error_variant, dict(self.error_fields))
         return FileReport(
             file=shown,
             findings=self.findings,
@@ -85,11 +88,29 @@ class CheckedSubmission:
         )
 
 
-def internal_error(path: str | Path, stage: str, exc: BaseException) -> str:
-    """The one line shown for an unexpected failure ``exc`` while ``stage`` (读取, 校验 …) ``path``: the stage and
-    the exception's type, never its text (which may quote anything); the traceback is logged for developers."""
+Stage = Literal["read", "check", "read_lower"]
+
+
+def internal_refusal(path: str | Path, stage: Stage, exc: BaseException) -> IntakeError:
+    """The refusal for an unexpected failure ``exc`` while ``stage`` (reading, checking …) ``path`` (F005's
+    variant "internal_{stage}"): the stage and the exception's type, never its text (which may quote anything);
+    the traceback is logged for developers."""
     logger.error("internal error while %s %s", stage, path, exc_info=exc)
-    return display_text(f"{display_name(path)}：{stage}时发生内部错误（{type(exc).__name__}）")
+    fields = {"error": display_text(type(exc).__name__)}
+    return IntakeError("F005", f"internal_{stage}", fields, name=display_name(path))
+
+
+def internal_error(path: str | Path, stage: Stage, exc: BaseException) -> str:
+    """The one line shown for an unexpected failure (:func:`internal_refusal`)."""
+    return internal_refusal(path, stage, exc).message
+
+
+def refused(path: Path, exc: IntakeError, code: str = "") -> CheckedSubmission:
+    """An unreadable file: its refusal's code (or ``code``), one line, and the catalogue's variant and fields."""
+    fields = tuple(exc.fields.items())
+    return CheckedSubmission(
+        path, error_code=code or exc.code, error_message=exc.message, error_variant=exc.variant, error_fields=fields
+    )
 
 
 def read_path(path: str | Path, *, own_outputs: bool = False) -> CheckedSubmission:
@@ -103,9 +124,9 @@ def read_path(path: str | Path, *, own_outputs: bool = False) -> CheckedSubmissi
         kind = "" if own_outputs else generated_file(path)
         if kind:
             return CheckedSubmission(path, kind=kind, generated=True)
-        return CheckedSubmission(path, error_code=exc.code, error_message=exc.message)
+        return refused(path, exc)
     except Exception as exc:  # a reader bug must not stop a batch: the file is listed with one line, the bug logged
-        return CheckedSubmission(path, error_code=INTERNAL_ERROR, error_message=internal_error(path, "读取", exc))
+        return refused(path, internal_refusal(path, "read", exc), INTERNAL_ERROR)
     kind = submission.meta.get("kind", "")
     if not own_outputs and is_generated(kind, submission.saved_at):
         return CheckedSubmission(path, kind=kind, generated=True)
@@ -144,10 +165,19 @@ def check_path(
         earlier = last_year(previous, submission) if previous is not None else None
         report = check_file(submission, earlier, previous_expected=previous is not None)
     except Exception as exc:  # a checker bug: the file keeps its reading, the findings say they are incomplete
-        error = internal_error(path, "校验", exc)
+        error = internal_error(path, "check", exc)
         finding = make("F005", {"error": error}, variant="internal", severity="error", file=display_name(path))
         return CheckedSubmission(read.path, submission, (finding,), kind=read.kind)
     return CheckedSubmission(read.path, submission, tuple(report.findings), report.tally, kind=read.kind)
 
 
-__all__ = ["INTERNAL_ERROR", "CheckedSubmission", "check_path", "internal_error", "last_year", "read_path"]
+__all__ = [
+    "INTERNAL_ERROR",
+    "CheckedSubmission",
+    "check_path",
+    "internal_error",
+    "internal_refusal",
+    "last_year",
+    "read_path",
+    "refused",
+]

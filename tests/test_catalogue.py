@@ -17,12 +17,12 @@ from giptemplate.findings import (
     CODES,
     DECLARED,
     FINDING_ROW,
-    REFUSAL_TEMPLATE,
     RELATION_TEMPLATES,
     ErrorCode,
     FileStatus,
     TemplateFieldsError,
     declare_code,
+    error_code,
     finding_columns,
     finding_row,
     make,
@@ -161,9 +161,6 @@ def test_every_code_has_templates_whose_fields_parse_and_render(entry: ErrorCode
         values = {name: f"<{name}>" for name in parsed}
         text = entry.render(variant, **values)
         assert all(f"<{name}>" in text for name in parsed) and "{" not in text and "}" not in text
-        if template == REFUSAL_TEMPLATE:  # a file refused at intake: the refusal says why, in Chinese
-            assert entry.code[0] in "FP", entry.code
-            continue
         literal = "".join(text for text, _, _, _ in string.Formatter().parse(template))
         assert re.search(r"[\u3000-\u9fff\uff00-\uffef]", literal), (entry.code, variant)  # a Chinese sentence
 
@@ -260,6 +257,66 @@ def test_no_call_site_builds_a_finding_message() -> None:
     assert not offenders, offenders
 
 
+# The calls that refuse a file (F0xx, P801/P802): the intake's, the reader's and the published readers' helpers and
+# the exception itself; each passes the code, the catalogue's variant and the fields, and an English detail.
+REFUSERS = ("_refuse", "not_a_report", "IntakeError")
+
+
+def _refusal_calls(tree: ast.AST) -> list[ast.Call]:
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in REFUSERS
+    ]
+
+
+def test_no_refusal_builds_its_sentence() -> None:
+    """A refused file's sentence is its code's variant in the catalogue: no argument of a refusal call (the
+    variant, a field, the English detail) is Chinese text or a sentence built at the call."""
+    calls = 0
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for call in _refusal_calls(ast.parse(path.read_text(encoding="utf-8"))):
+            calls += 1
+            if any(_is_chinese_text(arg) for arg in (*call.args, *(k.value for k in call.keywords))):
+                offenders.append(f"{path.relative_to(PACKAGE)}:{call.lineno}")
+    assert calls > 45  # the scan sees the refusals of intake, the reader, the published readers and long data
+    assert not offenders, offenders
+
+
+def test_a_refusal_renders_its_variant_and_the_finding_renders_it_again(tmp_path: Path) -> None:
+    from giptemplate.errors import IntakeError
+    from giptemplate.files.intake import admit
+    from giptemplate.pipeline import read_path
+
+    empty = tmp_path / "空.xlsx"
+    empty.write_bytes(b"")
+    with pytest.raises(IntakeError) as caught:
+        admit(empty)
+    refusal = caught.value
+    assert (refusal.code, refusal.variant, refusal.fields) == ("F005", "empty", {})
+    assert refusal.message == "空.xlsx：文件为空（0 字节） (empty file)"
+    assert "{" not in render("F003", "too_many_entries", count=70000)
+    assert render("F003", "too_many_entries", count=70000) == "压缩包条目过多（70000 个），拒绝处理"
+    report = read_path(empty).report()
+    (finding,) = report.findings
+    assert finding.message == "文件为空（0 字节）" and finding.extra == {"fields": {}, "variant": "empty"}
+    assert report.detail() == refusal.message  # the verdict keeps the refusal's one line
+    with pytest.raises(TemplateFieldsError):
+        IntakeError("F003", "too_many_entries", {}, name="a.xlsx")
+
+
+def test_every_kind_of_foreign_file_and_of_document_without_a_report_has_its_sentence() -> None:
+    from giptemplate.files.intake import FOREIGN_FORMATS
+    from giptemplate.published import FOREIGN_KINDS
+
+    for kind, (code, _) in FOREIGN_FORMATS.items():
+        assert not error_code(code).fields("" if kind == "unknown" else kind), kind
+    for kind in (*FOREIGN_KINDS.values(), "text"):
+        assert error_code("F001").fields(f"{kind}+unparsable") == {"error"}
+        assert not error_code("F001").fields(f"{kind}+no_tables")
+
+
 def test_the_scan_catches_a_sentence_at_a_call_site() -> None:
     bad = [
         'make("M401", f"{name} 报送了多份文件")',
@@ -271,3 +328,10 @@ def test_the_scan_catches_a_sentence_at_a_call_site() -> None:
         (call,) = _message_calls(ast.parse(source))
         arg = call.args[1]
         assert isinstance(arg, (ast.JoinedStr, ast.BinOp, ast.Constant)) or _is_chinese_text(arg), source
+    for source in (
+        '_refuse("F005", path, f"文件已损坏（{name} 编码错误）", "bad UTF-16 part")',
+        'raise _refuse("F003", "ratio", path, "zip bomb", part=name + "（疑似）")',
+        'IntakeError("F006", f"{name} 不是本工具写出的长表数据")',
+    ):
+        (call,) = _refusal_calls(ast.parse(source))
+        assert any(_is_chinese_text(arg) for arg in (*call.args, *(k.value for k in call.keywords))), source

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from giptemplate.errors import IntakeError
 from giptemplate.format.arithmetic import Number, Outcome, arithmetic_for
 from giptemplate.format.sample import consistent_values
 from giptemplate.format.spec import Spec
@@ -24,7 +25,7 @@ from giptemplate.merge import (
     build_result,
 )
 from giptemplate.merge.aggregate import UnitValues, aggregate, aggregate_findings, blind_sum_cells, cell_keys
-from giptemplate.merge.collect import FileResult
+from giptemplate.merge.collect import FileResult, refused_result
 from giptemplate.merge.copies import fingerprint
 from giptemplate.roster import RosterEntry
 from giptemplate.workbook.writer import SUMMARY_SCOPE
@@ -184,7 +185,7 @@ def test_every_file_and_roster_unit_once(any_spec: Spec) -> None:
         result(spec, 1, path="/in/u1-old.xlsx", saved_at="2025-01-02T08:00:00Z", mtime=9999.0),
         result(spec, 2, unit_code="", path="/in/by-name.xlsx"),  # matched by name
         result(spec, 3, findings=()),
-        FileResult("/in/broken.xlsx", 10, 1.0, error_code="F005", error_message="broken.xlsx：文件已损坏"),
+        refused_result("/in/broken.xlsx", 10, 1.0, IntakeError("F005", "zip", {}, name="broken.xlsx")),
         result(spec, 42),  # not in the roster
     ]
     merged = build_result(results, roster=roster)
@@ -197,6 +198,9 @@ def test_every_file_and_roster_unit_once(any_spec: Spec) -> None:
     assert status["/in/u1.xlsx"] == PASSED
     assert status["/in/by-name.xlsx"] == PASSED
     assert status["/in/broken.xlsx"] == UNREADABLE
+    (broken,) = [f for f in merged.finding_list if f.file == "broken.xlsx"]
+    assert broken.code == "F005" and broken.message == "文件不完整或已损坏（压缩包无法打开）"
+    assert broken.extra["variant"] == "zip"
     assert status["/in/u42.xlsx"] == OFF_ROSTER
     assert status[code(4)] == MISSING and status[code(5)] == MISSING
     codes = [f.code for f in merged.finding_list]
@@ -227,7 +231,7 @@ def test_scope_mix_and_year_are_never_summed_silently(spec: Spec) -> None:
 
 
 def test_nothing_merged_is_exit_2(spec: Spec) -> None:
-    merged = build_result([FileResult("/in/x.xlsx", 1, 1.0, error_code="F001", error_message="x.xlsx：不是电子表格")])
+    merged = build_result([refused_result("/in/x.xlsx", 1, 1.0, IntakeError("F001", "", {}, name="x.xlsx"))])
     assert merged.exit_code == 2
     assert merged.entries[0].status == UNREADABLE
     assert all(v is None for v in merged.aggregate.values.values())

@@ -48,6 +48,9 @@ def test_an_internal_error_is_one_chinese_line_and_logged(
     assert checked.status is FileStatus.UNREADABLE and checked.error_code == INTERNAL_ERROR
     assert checked.error_message == "a.xlsx：读取时发生内部错误（KeyError）"
     assert "secret" not in checked.error_message
+    (finding,) = checked.report().findings  # X000 is no code: an F005 finding, its stage a variant
+    assert finding.code == "F005" and finding.message == "读取时发生内部错误（KeyError）"
+    assert finding.extra == {"fields": {"error": "KeyError"}, "variant": "internal_read"}
     assert any(r.exc_info and "secret text" in str(r.exc_info[1]) for r in caplog.records)  # for developers
 
 

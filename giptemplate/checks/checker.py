@@ -13,7 +13,7 @@ never a silent pass, and the cause gets its own ``V2xx`` finding.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from giptemplate.checks import cover, crossyear, narrative, relations, structure, textclaims, values
@@ -67,6 +67,7 @@ class FileReport:
     unit_code: str = ""
     submission: Submission | None = field(default=None, compare=False, repr=False)
     skipped: str = ""  # why a file found in a folder was not read (a lock file, a second link to a file)
+    refusal: str = ""  # why the file could not be read: the refusal's one line (name, sentence, English detail)
 
     @property
     def readable(self) -> bool:
@@ -98,7 +99,7 @@ class FileReport:
         if self.skipped:
             return self.skipped
         if self.tally is None:
-            return self.findings[0].message if self.findings else ""
+            return self.refusal or (self.findings[0].message if self.findings else "")
         counts = self.counts()
         parts = [f"{n} 个{SEVERITY_LABELS[s]}" for s, n in counts.items() if n]
         return f"{'，'.join(parts) if parts else '无问题'}；{self.tally.line()}"
@@ -108,9 +109,13 @@ class FileReport:
         return f"{self.status}：{self.detail()}"
 
 
-def unreadable_report(file: str, code: str, message: str) -> FileReport:
-    """The report of a file refused at intake (an F0xx finding and nothing else)."""
-    return FileReport(file=file, findings=(make(code, {"reason": message}, file=file),))
+def unreadable_report(
+    file: str, code: str, message: str, variant: str = "", fields: Mapping[str, str] | None = None
+) -> FileReport:
+    """The report of a file refused at intake: an F0xx finding made from the refusal's ``variant`` and ``fields``
+    (:class:`giptemplate.errors.IntakeError`) and nothing else; ``message``, the refusal's one line, is the
+    verdict's reason."""
+    return FileReport(file=file, findings=(make(code, fields, variant=variant, file=file),), refusal=message)
 
 
 # ---------------------------------------------------------------------------------------------- entry points

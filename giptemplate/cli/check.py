@@ -75,7 +75,7 @@ def _report(result: FileResult, display: str) -> FileReport:
     return copy is written)."""
     if not result.readable:
         code = result.error_code if result.error_code in CODES else "F005"
-        return unreadable_report(display, code, result.error_message)
+        return unreadable_report(display, code, result.error_message, result.error_variant, dict(result.error_fields))
     return FileReport(
         file=display,
         findings=result.findings,

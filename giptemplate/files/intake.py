@@ -2,7 +2,9 @@
 
 Sniffs the bytes (never the extension), bounds zip archives (size, entries, ratio, entry names), tells
 password-protected files apart, and opens the workbook with python-calamine. Each refusal is an
-:class:`IntakeError` with its F0xx code and one line in Chinese with English.
+:class:`IntakeError` with its F0xx code and its sentence as a variant of the code's templates in the catalogue
+(:mod:`giptemplate.findings`) with named fields; its one line is the file's name, that sentence and an English
+detail.
 
 The admitted file keeps its bytes and member table, so the reader inflates the few parts it parses itself
 (:meth:`Intake.part`: bounded, CRC-checked, entity declarations refused) without reopening the archive.
@@ -86,23 +88,23 @@ class Intake:
             try:
                 out = out.decode("utf-16").encode("utf-8")
             except UnicodeDecodeError:
-                raise _refuse("F005", self.path, f"文件已损坏（{name} 编码错误）", "bad UTF-16 part") from None
+                raise _refuse("F005", "bad_part", self.path, "bad UTF-16 part", part=name) from None
         if ENTITY_DECLARATION in out:
-            raise _refuse(
-                "F004", self.path, "文件含有 XML 实体定义，已拒绝（XML 炸弹防护）", "XML entity declaration refused"
-            )
+            raise _refuse("F004", "", self.path, "XML entity declaration refused")
         return out
 
 
-def _refuse(code: str, path: Path, chinese: str, english: str) -> IntakeError:
-    return IntakeError(code, f"{display_name(path)}：{chinese} ({english})")
+def _refuse(code: str, variant: str, path: Path, english: str, **fields: object) -> IntakeError:
+    """The refusal ``code`` of ``path``: the catalogue's sentence ``variant`` with ``fields``, and an English
+    detail."""
+    return IntakeError(code, variant, fields, name=display_name(path), english=english)
 
 
 def _inflate(path: Path, data: bytes, name: str, member: ZipMember) -> bytes:
     """A member's bytes, inflated at most to its declared size and checked against its CRC."""
     start = member.offset
     if data[start : start + 4] != ZIP_MAGIC:
-        raise _refuse("F005", path, f"文件已损坏（{name} 无法读取）", "corrupt zip member header")
+        raise _refuse("F005", "part_header", path, "corrupt zip member header", part=name)
     name_len, extra_len = struct.unpack_from("<HH", data, start + 26)
     start += 30 + name_len + extra_len
     raw = data[start : start + member.compressed]
@@ -118,9 +120,9 @@ def _inflate(path: Path, data: bytes, name: str, member: ZipMember) -> bytes:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 out = archive.read(name)
     except (zlib.error, zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError, KeyError):
-        raise _refuse("F005", path, f"文件已损坏（{name} 无法解压）", "corrupt zip member") from None
+        raise _refuse("F005", "part_inflate", path, "corrupt zip member", part=name) from None
     if len(out) != member.size or zlib.crc32(out) != member.crc:
-        raise _refuse("F005", path, f"文件不完整或已损坏（{name} 校验失败）", "zip member fails its CRC")
+        raise _refuse("F005", "part_crc", path, "zip member fails its CRC", part=name)
     return out
 
 
@@ -175,64 +177,36 @@ def _zipfile_directory(path: Path, data: bytes) -> list[tuple[str, int, ZipMembe
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
-        raise _refuse("F005", path, "文件不完整或已损坏（压缩包无法打开）", "truncated or corrupt zip") from None
+        raise _refuse("F005", "zip", path, "truncated or corrupt zip") from None
     return [
         (i.filename, i.flag_bits, ZipMember(i.header_offset, i.compress_size, i.file_size, i.compress_type, i.CRC))
         for i in infos
     ]
 
 
-# What a file is when it is not a workbook we read: one place for every message about a foreign format, so
-# readers of other formats (published reports) can take some of them over.
-FOREIGN_FORMATS: Final[Mapping[str, tuple[str, str, str]]] = {
-    # kind: (code, Chinese, English)
-    "pdf": ("F001", "这是 PDF 文件，请报送 Excel 模板", "a PDF, not the workbook"),
-    "word": ("F001", "这是 Word 文档，请报送 Excel 模板", "a Word document, not the workbook"),
-    "html": (
-        "F001",
-        "是网页文件（HTML），不是 Excel 工作簿，请用 Excel 或 WPS 另存为 .xlsx 后重新报送",
-        "an HTML page saved with a spreadsheet name",
-    ),
-    "xml": (
-        "F001",
-        "是 XML 文件（如 Excel 2003 XML），不是 .xlsx 工作簿，请另存为 .xlsx 后重新报送",
-        "an XML file, not an xlsx workbook",
-    ),
-    "image": ("F001", "这是图片文件，请报送 Excel 模板", "an image, not the workbook"),
-    "xlsb": (
-        "F001",
-        "是 Excel 二进制工作簿（.xlsb），本程序不读取这种格式，请在 Excel 中另存为 .xlsx 后重新报送",
-        "an .xlsb workbook: please re-save as .xlsx",
-    ),
-    "numbers": (
-        "F001",
-        "是 Apple Numbers 表格，本程序不读取这种格式，请在 Numbers 中导出、另存为 .xlsx 后重新报送",
-        "a Numbers file: please export as .xlsx",
-    ),
-    "et": (
-        "F001",
-        "是 WPS 表格专用格式（.et），本程序不读取这种格式，请在 WPS 中另存为 .xlsx 后重新报送",
-        "a WPS .et file: please re-save as .xlsx",
-    ),
-    "opendocument": ("F001", "是其他类型的文档，不是电子表格", "an OpenDocument file that is not a spreadsheet"),
-    "archive": (
-        "F001",
-        "是压缩包，但不是 Excel 工作簿；请解压后报送其中的 Excel 模板",
-        "a zip archive that is not a workbook",
-    ),
-    "ole": (
-        "F001",
-        "是其他 Office 文件，不是 Excel 工作簿，请报送 Excel 模板",
-        "an Office file that is not a workbook",
-    ),
-    "unknown": ("F001", "不是电子表格文件（无法识别文件类型）", "not a spreadsheet: unknown file type"),
+# What a file is when it is not a workbook we read: its code and an English detail by kind; the Chinese sentence
+# of each kind is the code's variant of that name in the catalogue (giptemplate.findings; "unknown" is F001's
+# default variant), so readers of other formats (published reports) can take some of them over.
+FOREIGN_FORMATS: Final[Mapping[str, tuple[str, str]]] = {
+    "pdf": ("F001", "a PDF, not the workbook"),
+    "word": ("F001", "a Word document, not the workbook"),
+    "html": ("F001", "an HTML page saved with a spreadsheet name"),
+    "xml": ("F001", "an XML file, not an xlsx workbook"),
+    "image": ("F001", "an image, not the workbook"),
+    "xlsb": ("F001", "an .xlsb workbook: please re-save as .xlsx"),
+    "numbers": ("F001", "a Numbers file: please export as .xlsx"),
+    "et": ("F001", "a WPS .et file: please re-save as .xlsx"),
+    "opendocument": ("F001", "an OpenDocument file that is not a spreadsheet"),
+    "archive": ("F001", "a zip archive that is not a workbook"),
+    "ole": ("F001", "an Office file that is not a workbook"),
+    "unknown": ("F001", "not a spreadsheet: unknown file type"),
 }
 
 
 def foreign(path: Path, kind: str) -> IntakeError:
     """The refusal of a file of another format (a key of :data:`FOREIGN_FORMATS`)."""
-    code, chinese, english = FOREIGN_FORMATS[kind]
-    return _refuse(code, path, chinese, english)
+    code, english = FOREIGN_FORMATS[kind]
+    return _refuse(code, "" if kind == "unknown" else kind, path, english)
 
 
 def _sniff_text(path: Path, head: bytes) -> IntakeError:
@@ -261,22 +235,22 @@ def _bounded_members(path: Path, data: bytes) -> dict[str, ZipMember]:
     if entries is None:
         entries = _zipfile_directory(path, data)
     if len(entries) > MAX_ENTRIES:
-        raise _refuse("F003", path, f"压缩包条目过多（{len(entries)} 个），拒绝处理", "too many zip entries")
+        raise _refuse("F003", "too_many_entries", path, "too many zip entries", count=len(entries))
     total = 0
     members: dict[str, ZipMember] = {}
     for name, flags, member in entries:
         if flags & 0x1:
-            raise _refuse("F002", path, "文件设置了密码（加密压缩），请取消密码后重新报送", "encrypted zip entries")
+            raise _refuse("F002", "encrypted_zip", path, "encrypted zip entries")
         if name.startswith(("/", "\\")) or ".." in name.replace("\\", "/").split("/") or ":" in name:
-            raise _refuse("F003", path, f"压缩包含不安全的路径 {name!r}", "unsafe zip entry name")
+            raise _refuse("F003", "unsafe_path", path, "unsafe zip entry name", name=repr(name))
         if member.offset + 30 > len(data):
-            raise _refuse("F005", path, "文件不完整或已损坏", "zip member outside the file")
+            raise _refuse("F005", "", path, "zip member outside the file")
         total += member.size
         if member.size > RATIO_FLOOR and member.size > MAX_RATIO * max(member.compressed, 1):
-            raise _refuse("F003", path, f"压缩比异常（{name}），疑似压缩炸弹", "suspicious compression ratio: zip bomb")
+            raise _refuse("F003", "ratio", path, "suspicious compression ratio: zip bomb", part=name)
         members[name] = member
     if total > MAX_INFLATED_BYTES:
-        raise _refuse("F003", path, "解压后体积过大，疑似压缩炸弹", "uncompressed size too large: zip bomb")
+        raise _refuse("F003", "inflated_size", path, "uncompressed size too large: zip bomb")
     return members
 
 
@@ -287,9 +261,7 @@ def _zip_format(path: Path, data: bytes, members: dict[str, ZipMember], document
             raise foreign(path, "opendocument")
         manifest = members.get("META-INF/manifest.xml")
         if manifest is not None and b"encryption-data" in _inflate(path, data, "META-INF/manifest.xml", manifest):
-            raise _refuse(
-                "F002", path, "文件设置了打开密码，请取消密码后重新报送", "the file is protected by a password"
-            )
+            raise _refuse("F002", "", path, "the file is protected by a password")
         return "ods"
     if "xl/workbook.xml" in members:
         types = members.get("[Content_Types].xml")
@@ -322,8 +294,8 @@ def _refuse_declarations(path: Path, data: bytes, members: Mapping[str, ZipMembe
         if b"<!" in prolog and any(mark in prolog for mark in _DECLARATIONS):
             raise _refuse(
                 "F004",
+                "doctype",
                 path,
-                "文件含有 XML 实体或 DOCTYPE 定义，已拒绝（XML 炸弹防护）",
                 "XML DOCTYPE or entity refused",
             )
 
@@ -401,7 +373,7 @@ def _check_ole(path: Path, data: bytes) -> FileFormat:
         # msoffcrypto cannot parse every legacy file; an unreadable container is caught by the parser below.
         encrypted = False
     if encrypted:
-        raise _refuse("F002", path, "文件设置了打开密码，请取消密码后重新报送", "the file is protected by a password")
+        raise _refuse("F002", "", path, "the file is protected by a password")
     kind = _ole_kind(data)
     if kind in ("word", "ole"):
         raise foreign(path, kind)
@@ -439,23 +411,23 @@ def read_bounded(path: Path) -> bytes:
     try:
         info = path.stat()  # follows links: a link is read when it points to a regular file
         if not stat.S_ISREG(info.st_mode):
-            raise _refuse("F005", path, "不是普通文件（文件夹、管道、设备或失效的链接），未读取", "not a regular file")
+            raise _refuse("F005", "not_regular", path, "not a regular file")
         if info.st_size > MAX_FILE_BYTES:
-            raise _refuse("F003", path, f"文件过大（{info.st_size >> 20} MiB），拒绝处理", "file too large")
+            raise _refuse("F003", "file_size", path, "file too large", mib=info.st_size >> 20)
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
         fd = os.open(path, flags)
         with os.fdopen(fd, "rb") as stream:
             if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):  # swapped since the stat above
-                raise _refuse("F005", path, "不是普通文件，未读取", "not a regular file")
+                raise _refuse("F005", "not_regular_now", path, "not a regular file")
             # Ask for what the file holds (plus one byte to see it grow), not for the limit: a read of the
             # limit allocates 20 MiB for every file, however small.
             data = stream.read(min(info.st_size, MAX_FILE_BYTES) + 1)
             if len(data) > info.st_size:  # it grew since the stat: read on, up to the limit
                 data += stream.read(MAX_FILE_BYTES + 1 - len(data))
     except OSError as exc:
-        raise _refuse("F005", path, f"无法读取文件：{exc.strerror or exc}", "cannot read the file") from None
+        raise _refuse("F005", "os_error", path, "cannot read the file", error=exc.strerror or exc) from None
     if len(data) > MAX_FILE_BYTES:
-        raise _refuse("F003", path, f"文件过大（超过 {MAX_FILE_BYTES >> 20} MiB），拒绝处理", "file too large")
+        raise _refuse("F003", "file_limit", path, "file too large", mib=MAX_FILE_BYTES >> 20)
     return data
 
 
@@ -467,7 +439,7 @@ def admit(path: str | Path, *, documents: bool = False) -> Intake:
     path = Path(path)
     data = read_bounded(path)
     if not data:
-        raise _refuse("F005", path, "文件为空（0 字节）", "empty file")
+        raise _refuse("F005", "empty", path, "empty file")
     head = data[:1024]
     members: dict[str, ZipMember] = {}
     if head.startswith(ZIP_MAGIC):
@@ -475,7 +447,7 @@ def admit(path: str | Path, *, documents: bool = False) -> Intake:
     elif head.startswith(OLE_MAGIC):
         file_format = _check_ole(path, data)
     elif head.startswith(b"PK"):
-        raise _refuse("F005", path, "文件不完整或已损坏", "corrupt zip")
+        raise _refuse("F005", "", path, "corrupt zip")
     else:
         document = _document_format(path, head) if documents else None
         if document is None:
@@ -486,14 +458,11 @@ def admit(path: str | Path, *, documents: bool = False) -> Intake:
 
 def too_large(path: Path, sheet: str, extent: Extent) -> IntakeError:
     """The refusal of a sheet whose cells reach too far for calamine to lay out (see :mod:`.extent`)."""
-    where = f"工作表“{sheet}”" if sheet else "工作簿"
-    return _refuse(
-        "F003",
-        path,
-        f"{where}的内容延伸到 {extent.corner}（{extent.rows} 行 × {extent.cols} 列），远超报表范围，已拒绝；"
-        "请删除多余的行列后重新报送",
-        "a sheet reaches too far to be read",
-    )
+    english = "a sheet reaches too far to be read"
+    reach = {"corner": extent.corner, "rows": extent.rows, "cols": extent.cols}
+    if sheet:
+        return _refuse("F003", "sheet_extent", path, english, sheet=sheet, **reach)
+    return _refuse("F003", "book_extent", path, english, **reach)
 
 
 def _bound_layout(intake: Intake) -> None:
@@ -562,18 +531,16 @@ def open_calamine(intake: Intake) -> python_calamine.CalamineWorkbook:
 def calamine_refusal(path: Path, exc: BaseException) -> IntakeError:
     """The intake refusal for a python-calamine failure (opening the workbook or reading one of its sheets)."""
     if isinstance(exc, python_calamine.PasswordError):
-        return _refuse("F002", path, "文件设置了打开密码，请取消密码后重新报送", "the file is protected by a password")
+        return _refuse("F002", "", path, "the file is protected by a password")
     if isinstance(exc, python_calamine.XmlError):
         if "entity" in str(exc).lower():
-            return _refuse(
-                "F004", path, "文件含有 XML 实体定义，已拒绝（XML 炸弹防护）", "XML entity expansion refused"
-            )
-        return _refuse("F005", path, "文件内容已损坏（XML 错误）", "corrupt workbook XML")
+            return _refuse("F004", "", path, "XML entity expansion refused")
+        return _refuse("F005", "xml", path, "corrupt workbook XML")
     if isinstance(exc, python_calamine.ZipError):
-        return _refuse("F005", path, "文件不完整或已损坏", "truncated or corrupt workbook")
+        return _refuse("F005", "", path, "truncated or corrupt workbook")
     if isinstance(exc, python_calamine.CalamineError):
-        return _refuse("F005", path, "文件无法解析，可能已损坏", "the workbook cannot be parsed")
-    return _refuse("F005", path, f"文件无法解析，可能已损坏（{type(exc).__name__}）", "the workbook cannot be parsed")
+        return _refuse("F005", "unparsable", path, "the workbook cannot be parsed")
+    return _refuse("F005", "unparsable_type", path, "the workbook cannot be parsed", error=type(exc).__name__)
 
 
 def open_workbook(path: str | Path) -> python_calamine.CalamineWorkbook:

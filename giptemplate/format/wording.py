@@ -84,6 +84,11 @@ def quoted(raw: str) -> str:
     return f"“{raw}”"
 
 
+def single_row(label: str) -> str:
+    """F007's ``seen``, one item: a group printed as a single row (2019's （六）其他处理 in a 2021 table)."""
+    return f"单行的“{label}”"
+
+
 def typed_total_how(kind: str, shown: str = "") -> str:
     """S105's ``how``: how a total's formula was replaced, kind "blank", "error" or "number" (``shown``: the
     number)."""

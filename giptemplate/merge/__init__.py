@@ -543,7 +543,7 @@ def build_result(
             continue
         if not r.readable:
             code = r.error_code if r.error_code in CODES else "F005"
-            findings.append(make(code, {"reason": r.error_message}, file=r.name))
+            findings.append(make(code, dict(r.error_fields), variant=r.error_variant, file=r.name))
             entries.append(
                 StatusEntry(UNREADABLE, "", "", reason=r.error_message, file=r.listed, path=shown_path, errors=1)
             )

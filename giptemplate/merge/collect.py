@@ -19,7 +19,7 @@ from pathlib import Path
 
 from giptemplate.checks.checker import RelationTally
 from giptemplate.checks.previous import PreviousIndex, PreviousRef
-from giptemplate.errors import InputError
+from giptemplate.errors import IntakeError
 from giptemplate.files.inputs import LONG_KIND, SUMMARY_KIND
 from giptemplate.files.paths import display_name
 from giptemplate.findings import Finding, make
@@ -48,7 +48,9 @@ class FileResult:
     mtime: float
     sha256: str = ""
     error_code: str = ""  # F0xx when the file could not be read (X000: unexpected failure)
-    error_message: str = ""
+    error_message: str = ""  # the refusal's one line (IntakeError.message)
+    error_variant: str = ""  # the refusal's sentence in the catalogue: its variant and fields (IntakeError)
+    error_fields: tuple[tuple[str, str], ...] = ()
     spec_id: str = ""
     unit_name: str = ""
     unit_code: str = ""
@@ -171,7 +173,15 @@ def process_file(path: str | Path) -> FileResult:
         )
     submission = checked.submission
     if submission is None:
-        return FileResult(str(path), size, mtime, error_code=checked.error_code, error_message=checked.error_message)
+        return FileResult(
+            str(path),
+            size,
+            mtime,
+            error_code=checked.error_code,
+            error_message=checked.error_message,
+            error_variant=checked.error_variant,
+            error_fields=checked.error_fields,
+        )
     findings = checked.findings
     lower = None
     if checked.kind == SUMMARY_KIND:  # a lower level's summary, named to be merged
@@ -179,7 +189,7 @@ def process_file(path: str | Path) -> FileResult:
         try:
             lower = read_lower(path)
         except Exception as exc:  # the one policy for internal errors (pipeline.internal_error)
-            error = internal_error(path, "读取下级汇总", exc)
+            error = internal_error(path, "read_lower", exc)
             incomplete = make("F005", {"error": error}, variant="internal", severity="error", file=display_name(path))
             findings = (*findings, incomplete)
     spec = submission.spec
@@ -222,10 +232,11 @@ def _long_lower(path: Path, size: int, mtime: float) -> FileResult:
     try:
         spec_id, office, year, units, lower = read_long_lower(path)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    except InputError as exc:
-        return FileResult(str(path), size, mtime, error_code="F006", error_message=str(exc))
+    except IntakeError as exc:
+        return refused_result(str(path), size, mtime, exc)
     except OSError as exc:
-        return FileResult(str(path), size, mtime, error_code="F005", error_message=f"{display_name(path)}：{exc}")
+        refusal = IntakeError("F005", "os_error", {"error": exc.strerror or exc}, name=display_name(path))
+        return refused_result(str(path), size, mtime, refusal)
     spec = spec_by_id(spec_id)
     totals = aggregate(spec, units).values
     return FileResult(
@@ -384,8 +395,21 @@ def _run_pool(
 def _crashed(name: str) -> FileResult:
     path = Path(name)
     size, mtime = _stat(path)
-    message = f"{display_name(path)}：读取该文件的进程异常退出（可能文件损坏或过于复杂）"
-    return FileResult(name, size, mtime, error_code=INTERNAL_ERROR, error_message=message)
+    refusal = IntakeError("F005", "crashed", {}, name=display_name(path))
+    return refused_result(name, size, mtime, refusal, INTERNAL_ERROR)
+
+
+def refused_result(path: str, size: int, mtime: float, exc: IntakeError, code: str = "") -> FileResult:
+    """An unreadable file: its refusal's code (or ``code``), one line, and the catalogue's variant and fields."""
+    return FileResult(
+        path,
+        size,
+        mtime,
+        error_code=code or exc.code,
+        error_message=exc.message,
+        error_variant=exc.variant,
+        error_fields=tuple(exc.fields.items()),
+    )
 
 
 def collect_dask(

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from giptemplate.checks.render import neutralise
-from giptemplate.errors import InputError
+from giptemplate.errors import InputError, IntakeError
 from giptemplate.files import atomic
 from giptemplate.files.paths import safe_component
 from giptemplate.findings import CODES, DECLARED, Finding
@@ -178,8 +178,8 @@ def _accounts(result: MergeResult) -> bytes:
 
 def read_long_lower(path: str | Path) -> tuple[str, str, int | None, list[Any], LowerSummary]:
     """A lower level's long Parquet data: its spec id, its office, its year and its units' values (in the spec's
-    cell order), and its 报送情况 and findings. Raises :class:`InputError` (in Chinese) when the file is not long
-    data this tool wrote."""
+    cell order), and its 报送情况 and findings. Raises :class:`IntakeError` (F006) when the file is not long data
+    this tool wrote."""
     import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]  # lazy: pyarrow only to read Parquet
 
     name = Path(path).name
@@ -190,12 +190,12 @@ def read_long_lower(path: str | Path) -> tuple[str, str, int | None, list[Any], 
         wanted = [c for c in ("unit_code", "unit_name", "year", "cell_key", "value") if c in schema.names]
         table = pq.read_table(path, columns=wanted)
     except Exception as exc:  # pyarrow's errors differ by version; the file is simply not ours
-        raise InputError(f"{name} 不是本工具写出的长表数据（{type(exc).__name__}），无法读取") from None
+        raise IntakeError("F006", "long_unreadable", {"error": type(exc).__name__}, name=name) from None
     try:
         spec = spec_by_id(next(metadata[k] for k in _SPEC_KEYS if k in metadata).decode())
         accounts = json.loads(zlib.decompress(base64.b64decode(metadata[ACCOUNTS_KEY])))
     except (KeyError, ValueError, StopIteration, zlib.error):
-        raise InputError(f"{name} 缺少本工具写入的格式或报送情况信息，无法作为下级汇总读取") from None
+        raise IntakeError("F006", "long_no_metadata", {}, name=name) from None
     office = metadata.get(OFFICE_KEY, b"").decode() or Path(path).stem
     columns = table.to_pydict()
     if "year" not in columns:
@@ -204,7 +204,7 @@ def read_long_lower(path: str | Path) -> tuple[str, str, int | None, list[Any], 
         columns["year"] = [year_of_folder] * table.num_rows
     for column in ("unit_code", "unit_name", "cell_key", "value"):
         if column not in columns:
-            raise InputError(f"{name} 缺少长表的 {column} 列，无法作为下级汇总读取")
+            raise IntakeError("F006", "long_no_column", {"column": column}, name=name)
     keys = list(spec.cells)
     index = {k: i for i, k in enumerate(keys)}
     units: dict[tuple[str, str], list[Any]] = {}
@@ -214,7 +214,7 @@ def read_long_lower(path: str | Path) -> tuple[str, str, int | None, list[Any], 
     ):
         at = index.get(key)
         if at is None:
-            raise InputError(f"{name} 含有{spec.title}中没有的单元格 {key}，无法读取")
+            raise IntakeError("F006", "long_unknown_cell", {"title": spec.title, "key": key}, name=name)
         values = units.setdefault((code or "", unit_name or ""), [None] * len(keys))
         values[at] = _number(value, spec.cells[key].type.integral, name)
         years.add(year)
@@ -255,7 +255,7 @@ def _number(text: str | None, integral: bool, name: str) -> Any:
     try:
         return int(text) if integral else Decimal(text)
     except (ValueError, InvalidOperation):
-        raise InputError(f"{name} 中的数值“{text[:20]}”无法识别") from None
+        raise IntakeError("F006", "long_bad_number", {"text": text[:20]}, name=name) from None
 
 
 def _batches(result: MergeResult, schema: Any) -> Iterator[Any]:

@@ -15,11 +15,13 @@ from giptemplate.workbook.submission import Submission
 FOREIGN_KINDS = {"html": "html", "pdf": "pdf", "docx": "word"}  # intake's words for a file that is no workbook
 
 
-def not_a_report(intake: Intake, chinese: str, english: str) -> IntakeError:
-    """F001 for a document that is not a readable report: intake's line for that kind of file, and why."""
+def not_a_report(intake: Intake, why: str, english: str, **fields: object) -> IntakeError:
+    """F001 for a document that is not a readable report: the catalogue's variant "{kind}+{why}" (intake's
+    sentence for that kind of file, a plain text copy's own, and why) with ``fields``."""
     kind = FOREIGN_KINDS.get(intake.file_format)
-    code, base_cn, base_en = FOREIGN_FORMATS[kind] if kind else ("F001", "是文本文件，不是 Excel 工作簿", "a text file")
-    return IntakeError(code, f"{intake.path.name}：{base_cn}；{chinese} ({base_en}; {english})")
+    code, base_en = FOREIGN_FORMATS[kind] if kind else ("F001", "a text file")
+    variant = f"{kind or 'text'}+{why}"
+    return IntakeError(code, variant, fields, name=intake.path.name, english=f"{base_en}; {english}")
 
 
 def load(intake: Intake) -> Document:
@@ -38,7 +40,7 @@ def load(intake: Intake) -> Document:
     try:
         return loaders[kind](intake.data)
     except Exception as exc:
-        raise not_a_report(intake, f"其内容无法解析（{type(exc).__name__}）", "its content cannot be parsed") from None
+        raise not_a_report(intake, "unparsable", "its content cannot be parsed", error=type(exc).__name__) from None
 
 
 def extract(intake: Intake) -> Extraction:
@@ -49,9 +51,7 @@ def extract(intake: Intake) -> Extraction:
     except IntakeError as exc:
         if exc.code != "F001":
             raise
-        raise not_a_report(
-            intake, "其中也未找到政府信息公开工作年度报告的统计表格", "no report tables found in it"
-        ) from None
+        raise not_a_report(intake, "no_tables", "no report tables found in it") from None
 
 
 def read_document(intake: Intake) -> Submission:

@@ -71,8 +71,10 @@ def place_words(spec: Spec, p: Printed) -> str:
     return f"{page}{table}（文中第{p.table}个表格第{p.row}行）「{row}」行「{column_name(spec, p.key)}」列"
 
 
-def _refuse(code: str, path: Path, chinese: str, english: str) -> IntakeError:
-    return IntakeError(code, f"{path.name}：{chinese} ({english})")
+def _refuse(code: str, variant: str, path: Path, english: str, **fields: object) -> IntakeError:
+    """The refusal ``code`` of ``path``: the catalogue's sentence ``variant`` with ``fields``, and an English
+    detail."""
+    return IntakeError(code, variant, fields, name=path.name, english=english)
 
 
 def _choose_spec(document: Document, year: int | None, path: Path) -> tuple[Spec, Matched]:
@@ -80,9 +82,7 @@ def _choose_spec(document: Document, year: int | None, path: Path) -> tuple[Spec
         try:
             spec = spec_for_year(year)
         except Exception:
-            raise _refuse(
-                "F007", path, f"{year} 年度的报告格式尚不支持", "no format spec for this report year"
-            ) from None
+            raise _refuse("F007", "year", path, "no format spec for this report year", year=year) from None
         return spec, match_document(document, spec)
     tried = [(s, match_document(document, s)) for s in all_specs()]
     return max(tried, key=lambda sm: len(sm[1].printed))
@@ -111,12 +111,7 @@ def submission_from_document(document: Document, intake: Intake) -> Extraction:
     paragraphs = list(document.paragraphs)
     unit, year = unit_and_year([document.title, *(p.text for p in paragraphs[:12])])
     if document.kind == "pdf" and not document.tables and not any(p.text for p in paragraphs):
-        raise _refuse(
-            "P801",
-            path,
-            "文档没有文字层（扫描件或图片），无法读取，请提供可复制文字的 PDF、Word 或网页版本",
-            "no text layer: a scanned document or images",
-        )
+        raise _refuse("P801", "", path, "no text layer: a scanned document or images")
     spec, matched = _choose_spec(document, year, path)
     text_rows = (
         read_text_rows([*lines_of(paragraphs), *_row_lines(document)], spec) if document.kind == "text" else None
@@ -136,17 +131,10 @@ def submission_from_document(document: Document, intake: Intake) -> Extraction:
         text_rows = loose
     if not matched.printed:
         if document.kind == "pdf" and not document.tables and _prints_table_labels(paragraphs, spec):
-            raise _refuse(
-                "P802",
-                path,
-                "PDF 中的表格没有框线，无法按单元格可靠读取，请提供 Word、网页版本或带框线的 PDF",
-                "the tables have no rules: cells cannot be told apart reliably",
-            )
+            raise _refuse("P802", "", path, "the tables have no rules: cells cannot be told apart reliably")
         if document.kind == "pdf" and not document.tables:
-            raise _refuse(
-                "P801", path, "文档中的表格是图片或没有文字层，无法读取表格数据", "the tables are images, not text"
-            )
-        raise _refuse("F001", path, "文档中未找到年度报告的统计表格", "no report table found")
+            raise _refuse("P801", "image_tables", path, "the tables are images, not text")
+        raise _refuse("F001", "no_report_table", path, "no report table found")
     texts, headings = narrative_texts(paragraphs, spec, unit)
     layout = layout_for(spec)
     submission = Submission(

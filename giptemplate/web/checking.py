@@ -22,8 +22,8 @@ from giptemplate.checks.previous import PreviousRef
 from giptemplate.errors import GipError
 from giptemplate.files.inputs import Found, discover, find_inputs
 from giptemplate.merge import MergeResult, build_result
-from giptemplate.merge.collect import FileResult, collect
-from giptemplate.pipeline import INTERNAL_ERROR, internal_error
+from giptemplate.merge.collect import FileResult, collect, refused_result
+from giptemplate.pipeline import INTERNAL_ERROR, internal_refusal
 from giptemplate.roster import RosterEntry, read_roster
 from giptemplate.web.workspace import Workspace, file_hash
 
@@ -185,8 +185,7 @@ class Checker:
                 results = collect(paths, jobs=self.jobs, previous=self._refs, on_progress=progress)
             except Exception as exc:  # the checker must go on: the files are listed as 无法读取 with the reason
                 results = [
-                    FileResult(str(p), 0, 0.0, error_code=INTERNAL_ERROR, error_message=internal_error(p, "校验", exc))
-                    for p in paths
+                    refused_result(str(p), 0, 0.0, internal_refusal(p, "check", exc), INTERNAL_ERROR) for p in paths
                 ]
             with self._lock:
                 for (key, stamp), result in zip(batch, results, strict=True):

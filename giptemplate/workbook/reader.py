@@ -34,6 +34,7 @@ from giptemplate.files.intake import (
     too_large,
 )
 from giptemplate.files.paths import display_name
+from giptemplate.format import wording
 from giptemplate.format.layout import (
     CHECK_SHEET,
     IDENTITY_KEYS,
@@ -90,8 +91,10 @@ OLD_FORMAT_TELL_TALES: Final = 2  # distinct labels of another format that make 
 CLOSE_SHARE: Final = 0.05  # two formats whose shares differ by less cannot be told apart
 
 
-def _refuse(code: str, path: Path, chinese: str, english: str) -> IntakeError:
-    return IntakeError(code, f"{display_name(path)}：{chinese} ({english})")
+def _refuse(code: str, variant: str, path: Path, english: str, **fields: object) -> IntakeError:
+    """The refusal ``code`` of ``path``: the catalogue's sentence ``variant`` with ``fields``, and an English
+    detail."""
+    return IntakeError(code, variant, fields, name=display_name(path), english=english)
 
 
 # ---------------------------------------------------------------------------------------------- per-spec plan
@@ -711,19 +714,16 @@ def _spec_from_identity(identity: Mapping[str, str], path: Path) -> Spec | None:
         if template_id.split("/")[0] in families:
             raise _refuse(
                 "F007",
+                "template_version",
                 path,
-                f"模板版本“{template_id}”不受支持（本程序支持 {supported}；请使用本年度下发的新模板）",
                 "unknown template version",
+                template_id=template_id,
+                supported=supported,
             )
         return None  # damaged or foreign identity: let the labels decide
     version = identity.get("format_version", "").strip()
     if version and version != spec.format_version:
-        raise _refuse(
-            "F007",
-            path,
-            f"格式版本“{version}”不受支持（本程序支持 {supported}）",
-            "unknown format version",
-        )
+        raise _refuse("F007", "format_version", path, "unknown format version", version=version, supported=supported)
     return spec
 
 
@@ -747,21 +747,19 @@ def _spec_from_labels(book: _Book) -> Spec:
         scored.append((found / total if total else 0.0, best_table, spec))
     scored.sort(key=lambda s: s[0], reverse=True)
     if not scored or scored[0][1] < IDENTIFY_SHARE:
-        raise _refuse(
-            "F006",
-            book.path,
-            "不是本模板的工作簿（没有模板标识，也找不到报告格式的表头），请使用下发的模板填报",
-            "not a giptemplate workbook",
-        )
+        raise _refuse("F006", "no_identity", book.path, "not a giptemplate workbook")
     share, _, best = scored[0]
     if len(scored) > 1 and share - scored[1][0] < CLOSE_SHARE:
         other = scored[1]
         raise _refuse(
             "F006",
+            "ambiguous",
             book.path,
-            f"无法确定报告格式：表头与 {best.format_version} 年格式（{share:.0%}）和 {other[2].format_version} 年格式"
-            f"（{other[0]:.0%}）同样接近，请使用下发的模板填报",
             "two formats match equally well",
+            format=best.format_version,
+            share=f"{share:.0%}",
+            other_format=other[2].format_version,
+            other_share=f"{other[0]:.0%}",
         )
     plan = _plan(best)
     old_labels: set[str] = set()
@@ -772,16 +770,15 @@ def _spec_from_labels(book: _Book) -> Spec:
         for tp in plan.tables:
             for group, members in tp.groups:
                 if group.key in keys and not any(m.key in keys for m in members):
-                    collapsed.append(f"单行的“{group.text}”")
+                    collapsed.append(wording.single_row(group.text))
     if collapsed or len(old_labels) >= OLD_FORMAT_TELL_TALES:
         # what was seen, not "旧表头": in a 2019 workbook the other format's labels are the newer ones
-        seen = list(dict.fromkeys(collapsed)) + [f"“{t}”" for k, t in plan.tell_tales.items() if k in old_labels]
+        seen = [*dict.fromkeys(collapsed), *(wording.quoted(t) for k, t in plan.tell_tales.items() if k in old_labels)]
+        mixed = {"seen": wording.listing(seen[:3]), "format": best.format_version}
+        if best.tell_tales_of:
+            mixed["other_formats"] = best.tell_tales_of
         raise _refuse(
-            "F007",
-            book.path,
-            f"混用了{best.tell_tales_of or '其他格式版本'}的表格或表头（如{'、'.join(seen[:3])}），"
-            f"不是完整的 {best.format_version} 年格式，请使用 {best.format_version} 年格式的模板填报",
-            "mixes two format versions",
+            "F007", "mixed" if best.tell_tales_of else "mixed_unnamed", book.path, "mixes two format versions", **mixed
         )
     return best
 
