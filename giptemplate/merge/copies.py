@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from giptemplate.checks.checker import COPY_THRESHOLD, SHINGLE_SIZE
-from giptemplate.findings import CODES, Finding
+from giptemplate.findings import CODES, Finding, TemplateFieldsError
 from giptemplate.format.layout import layout_for
 from giptemplate.format.spec import Spec
 
@@ -276,6 +276,10 @@ def _copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
                 units.append(i)
     file_names: list[str] | None = None  # made once some text is shared
     entry = CODES["N605"]
+    # Tens of thousands of messages: the template is checked once for the fields given below, then filled directly.
+    if entry.fields() != {"part", "similarity", "others"}:
+        raise TemplateFieldsError(f"N605's template names {sorted(entry.fields())}, not part, similarity, others")
+    template = entry.template()
     for part_key, part in parts.items():
         distinct, prints = distinct_by_part[part_key], prints_by_part[part_key]
         order = list(prints)
@@ -302,9 +306,9 @@ def _copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
             head = group[: LISTED + 1]
             names = [included[j].unit_name or file_names[j] for j in head]
             count = len(group) - 1
-            named = {
-                i: _listing([name for j, name in zip(head, names, strict=True) if j != i][:LISTED], count) for i in head
-            }
+            # Each unit of the head sees the others of the head (at most LISTED), with the same tail.
+            tail = _listing([], count) if count > len(head) - 1 else ""
+            named = {i: "、".join(names[:k] + names[k + 1 :]) + tail for k, i in enumerate(head)}
             listings[label] = (count, head[-1], _listing(names[:LISTED], count), named)
         best = best_of.tolist()
         place = layout.parts[part_key]
@@ -314,33 +318,49 @@ def _copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
         common |= {"message": "", "extra": None}  # set for each finding below
         title = part.display_title
         leads: dict[float, str] = {}  # similarity as shown, by similarity: estimates take few values (k / NUM_PERM)
+        # What the units a listing does not name share, by group and similarity: their message, fields and extra
+        # are one object each (findings are frozen and nothing writes to their extra), made once.
+        unnamed: dict[tuple[int, float], tuple[str, dict[str, str], dict[str, Any]]] = {}
         for n in shared:
-            listing = listings.get(labels[n])
+            label = labels[n]
+            listing = listings.get(label)
             if listing is None:
                 continue
             count, last_named, others, named = listing
             units = holders[n]
             similarity = 1.0 if len(units) > 1 else best[n]
-            percent = leads.get(similarity)
-            if percent is None:
-                percent = leads[similarity] = f"{similarity:.0%}"
-            shared_fields = {"part": title, "similarity": percent}
-            message = entry.render("", **shared_fields, others=others)  # every unit not named in the listing
             for i in units:
+                if i <= last_named:
+                    percent = leads.get(similarity)
+                    if percent is None:
+                        percent = leads[similarity] = f"{similarity:.0%}"
+                    fields = {"part": title, "similarity": percent, "others": named[i]}
+                    message = template.format_map(fields)
+                    extra = {
+                        "part": part_key,
+                        "similarity": similarity,
+                        "units": count,
+                        "fields": fields,
+                        "variant": "",
+                    }
+                else:
+                    seen = unnamed.get((label, similarity))
+                    if seen is None:
+                        percent = leads.get(similarity)
+                        if percent is None:
+                            percent = leads[similarity] = f"{similarity:.0%}"
+                        fields = {"part": title, "similarity": percent, "others": others}
+                        extra = {"part": part_key, "similarity": similarity, "units": count, "fields": fields}
+                        extra["variant"] = ""
+                        seen = unnamed[label, similarity] = (template.format_map(fields), fields, extra)
+                    message, fields, extra = seen
                 r = included[i]
-                fields = {**shared_fields, "others": named[i] if i <= last_named else others}
                 finding_fields = common.copy()  # assigning existing keys keeps the fields' order
-                finding_fields["message"] = entry.render("", **fields) if i <= last_named else message
+                finding_fields["message"] = message
                 finding_fields["file"] = file_names[i]
                 finding_fields["unit_name"] = r.unit_name
                 finding_fields["unit_code"] = r.unit_code
-                finding_fields["extra"] = {
-                    "part": part_key,
-                    "similarity": similarity,
-                    "units": count,
-                    "fields": fields,
-                    "variant": "",
-                }
+                finding_fields["extra"] = extra
                 finding = _new(Finding)
                 _assign(finding, "__dict__", finding_fields)
                 findings.append(finding)
