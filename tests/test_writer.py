@@ -856,6 +856,36 @@ def test_fallback_without_shortcuts_writes_the_same_workbook(spec: Spec) -> None
     assert stock == fast
 
 
+@pytest.mark.parametrize(
+    "formula",
+    [
+        '=IF(ISNUMBER(B5),"","未填写")',
+        "{=SUM(B5:B9)}",
+        "=FILTER(A1:A9,B1:B9>0)",  # a dynamic-array function: substituted
+        "=XSINGLE(A1)+SINGLE(B1)",  # xlsxwriter's pattern for SINGLE is \SINGLE\( (any non-space before it)
+        "=BETA.DIST(1,2,3,TRUE)+BETAxDIST(1)",  # future functions, "." matching any character
+        "=_xlfn.STDEV.S(A1:A9)",  # already expanded
+        '="XLOOKUP(在文本里)"&LEN(A1)',
+        "=ACOT(1)",
+    ],
+)
+@pytest.mark.parametrize("use_future", [False, True])
+@pytest.mark.parametrize("expand_future", [False, True])
+def test_memoised_formula_preparation_equals_xlsxwriters(formula: str, use_future: bool, expand_future: bool) -> None:
+    """The shortcut's screen (one search for all of xlsxwriter's substitutions) prepares every formula exactly as
+    the stock method does, whether or not a substitution applies."""
+    from xlsxwriter.worksheet import Worksheet
+
+    from giptemplate.workbook import xlsxwriter_speed as speed
+
+    stock_sheet = Worksheet()
+    stock_sheet.use_future_functions = use_future
+    stock = stock_sheet._prepare_formula(formula, expand_future)
+    assert speed._prepared_formula(formula, expand_future, use_future) == stock
+    screen = speed._any_substitution()
+    assert screen is not None and screen.pattern.count("|") >= 150  # all of the stock method's patterns
+
+
 def test_shortcuts_only_under_tested_xlsxwriter_versions() -> None:
     """The private-method shortcuts are used under the tested releases only, and pyproject's xlsxwriter range
     includes them."""

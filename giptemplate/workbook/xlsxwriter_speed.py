@@ -1,7 +1,10 @@
 """Two shortcuts into xlsxwriter's private inner loops, used only with the xlsxwriter versions they are tested on.
 
 xlsxwriter runs ~30 regular expressions over every formula; a template repeats the same ~130 formulas in every
-personalised copy, so memoising the preparation makes writing a roster about five times faster. Saving's innermost
+personalised copy, so memoising the preparation makes writing a roster about five times faster. A formula that
+none of those expressions matches (all of ours: they name no dynamic-array function) is only stripped of its
+``=``, found by one search for all of them together; a sheet of ~1,700 distinct formulas, such as the summary's
+校验 sheet, is then prepared in 0.02 s instead of 0.25 s. Saving's innermost
 loop writes formatted blanks, strings and numbers (~90% of a template's cells) directly, exactly as xlsxwriter
 would. Both replace private methods (``Worksheet._prepare_formula``, ``Worksheet._write_cell``), which a new
 xlsxwriter may change: under any version outside :data:`TESTED` the writer uses the stock :class:`Worksheet`
@@ -10,7 +13,11 @@ xlsxwriter may change: under any version outside :data:`TESTED` the writer uses 
 
 from __future__ import annotations
 
+import ast
 import functools
+import inspect
+import re
+import textwrap
 from typing import Any
 
 import xlsxwriter
@@ -36,8 +43,46 @@ def supported(version: str = xlsxwriter.__version__) -> bool:
     return _release(version) in TESTED
 
 
+@functools.cache
+def _any_substitution() -> re.Pattern[str] | None:
+    """One expression matching wherever any ``re.sub`` of the stock ``_prepare_formula`` would (and possibly
+    elsewhere): the patterns read from its source. None (every formula takes the stock method) unless every
+    substitution's pattern is a literal."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(Worksheet._prepare_formula)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    patterns = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "sub":
+            pattern = node.args[0] if node.args else None
+            if not (isinstance(pattern, ast.Constant) and isinstance(pattern.value, str)):
+                return None
+            patterns.append(pattern.value)
+    # Without a leading \b or \S each pattern matches wherever it did and more (only a wider screen), and the
+    # alternatives then start with letters, which lets the engine skip most positions of a formula at once.
+    cores = sorted({re.sub(r"^\\[bS]", "", p) for p in patterns})
+    return re.compile("|".join(f"(?:{core})" for core in cores)) if cores else None
+
+
+def _stripped(formula: str) -> str:
+    """What the stock method keeps of a formula when no substitution applies: without array braces and ``=``."""
+    if formula.startswith("{"):
+        formula = formula[1:]
+    if formula.startswith("="):
+        formula = formula[1:]
+    if formula.endswith("}"):
+        formula = formula[:-1]
+    return formula
+
+
 @functools.lru_cache(maxsize=4096)
 def _prepared_formula(formula: str, expand_future_functions: bool, use_future_functions: bool) -> str:
+    # Each substitution leaves a formula unchanged unless its pattern matches; when none does, nothing is
+    # substituted and the stock method returns the stripped formula (compared with it in tests/test_writer.py).
+    screen = _any_substitution()
+    if screen is not None and screen.search(formula) is None:
+        return _stripped(formula)
     worksheet = Worksheet()
     worksheet.use_future_functions = use_future_functions
     return str(Worksheet._prepare_formula(worksheet, formula, expand_future_functions))
