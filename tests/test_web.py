@@ -180,6 +180,22 @@ def test_page_and_command_line_share_the_workspace(space: Workspace, spec: Spec,
     assert again == merged and again["通过"] == 2 and again["未报送"] == 1
 
 
+def test_a_units_missing_link_still_opens_once_its_file_arrived(space: Workspace, spec: Spec, tmp_path: Path) -> None:
+    """A clerk who kept the 未报送 list open clicks a unit whose file has arrived since: the page shows that file's
+    row, not an error."""
+    roster = write_roster(tmp_path / "r.csv", [(f"某某县第{i}局", unit_code(i), "") for i in range(1, 3)])
+    space.save_roster("r.csv", roster.read_bytes())
+    for client in connect(space):
+        client.upload(("1.xlsx", workbook(spec, tmp_path, "某某县第1局", 1)))
+        before = client.http.get(f"/unit?code={unit_code(2)}")
+        client.upload(("2.xlsx", workbook(spec, tmp_path, "某某县第2局", 2)))
+        after = client.http.get(f"/unit?code={unit_code(2)}")
+        unknown = client.http.get("/unit?code=91110000000000000X")
+    assert before.status_code == 200 and "未报送" in before.text and "2.xlsx" not in before.text
+    assert after.status_code == 200 and "2.xlsx" in after.text and "某某县第2局" in after.text
+    assert unknown.status_code == 404
+
+
 def test_last_years_files_give_cross_year_checks_and_history(tmp_path: Path, spec: Spec) -> None:
     year = year_for(spec)  # the year of the files workbook() writes: 2024, or 2020 in the 2019 format
     last_year = tmp_path / f"{year - 1}收回"

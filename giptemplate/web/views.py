@@ -196,12 +196,14 @@ def history(spec: Spec, current: FileResult, earlier: Sequence[FileResult] | Non
 
 
 def entry_for(result: MergeResult, *, file: str = "", code: str = "") -> StatusEntry | None:
-    for e in result.entries:
-        if file and e.file == file:
-            return e
-        if not file and code and e.unit_code == code and e.status == MISSING:
-            return e
-    return None
+    """The status row a unit page shows: the file's, or the roster unit's by its code. A unit's 未报送 link stays
+    valid once its file has arrived (a clerk's open tab or bookmark): it then shows the row of that file."""
+    if file:
+        return next((e for e in result.entries if e.file == file), None)
+    if not code:
+        return None
+    of_unit = [e for e in result.entries if e.unit_code == code]
+    return next((e for e in of_unit if e.status == MISSING), of_unit[0] if of_unit else None)
 
 
 def file_result(result: MergeResult, name: str) -> FileResult | None:
