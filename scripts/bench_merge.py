@@ -12,9 +12,9 @@ and prints wall time, ms per file, peak memory and the ratios against their targ
 merge <= 1.5x read+check; 2 jobs >= 1.6x faster than 1; peak memory < 400 MiB.
 
 Peak memory: ``resource.getrusage`` gives each process's own peak (RUSAGE_SELF in the measuring process,
-RUSAGE_CHILDREN here for the measuring process as a child); worker processes are started by multiprocessing's fork
-server, so they are not children of the measuring process and getrusage cannot see them. The measuring process
-therefore also samples /proc every 50 ms and reports the largest sums of RSS and of PSS over itself and all its
+RUSAGE_CHILDREN here for the measuring process as a child); worker processes started by multiprocessing's fork
+server are not children of the measuring process and getrusage cannot see them. A sampler process therefore also
+reads /proc every 50 ms and reports the largest sums of RSS and of PSS over itself and all its
 descendants (PSS splits the pages forked workers share with the fork server; it is what the machine had to hold
 at once, and the figure compared with the target).
 
@@ -29,9 +29,9 @@ import json
 import os
 import random
 import resource
+import select
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -153,75 +153,91 @@ def generate(folder: Path, n: int) -> list[Path]:
 
 class TreeMemory:
     """Samples the memory of this process and all its descendants (Linux /proc): the largest sum of RSS, and the
-    largest sum of PSS (shared pages, such as those of forked workers, counted once across processes)."""
+    largest sum of PSS (shared pages, such as those of forked workers, counted once across processes).
+
+    The sampling runs in a separate process (this script with ``--sample-tree PID``), not in a thread: a second
+    thread would change how the merge starts its workers (giptemplate.merge.collect forks them only from a process
+    running one thread, as the command line's is)."""
 
     def __init__(self, interval: float = 0.05) -> None:
         self.interval = interval
         self.rss = 0
         self.pss = 0
-        self.cpu_ticks: dict[int, int] = {}  # descendants' CPU time as last seen
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.cpu_seconds = 0.0
         self.available = Path("/proc/self/stat").exists()
+        self._sampler: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> TreeMemory:
         if self.available:
-            self._thread.start()
+            command = [sys.executable, __file__, "--sample-tree", str(os.getpid()), "--interval", str(self.interval)]
+            self._sampler = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            assert self._sampler.stdout is not None
+            self._sampler.stdout.readline()  # "ready": sampling has begun
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self.available:
-            self._thread.join()
+        if self._sampler is not None:
+            out, _ = self._sampler.communicate("")  # closing its stdin ends the sampling
+            seen = json.loads(out.strip().splitlines()[-1])
+            self.rss, self.pss, self.cpu_seconds = seen["rss"], seen["pss"], seen["cpu"]
 
     @property
     def descendants_cpu(self) -> float:
         """CPU seconds of the descendants (up to the last sample before each exited)."""
-        return sum(self.cpu_ticks.values()) / os.sysconf("SC_CLK_TCK")
+        return self.cpu_seconds
 
-    @staticmethod
-    def _pss(pid: int) -> int:
-        try:
-            with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
-                for line in fh:
-                    if line.startswith(b"Pss:"):
-                        return int(line.split()[1]) * 1024
-        except OSError:
-            pass
-        return 0
 
-    def _run(self) -> None:
-        page = os.sysconf("SC_PAGE_SIZE")
-        root = os.getpid()
-        while not self._stop.is_set():
-            parents: dict[int, int] = {}
-            rss: dict[int, int] = {}
-            cpu: dict[int, int] = {}
-            for entry in os.scandir("/proc"):
-                if not entry.name.isdigit():
-                    continue
-                try:
-                    with open(f"/proc/{entry.name}/stat", "rb") as fh:
-                        fields = fh.read().rsplit(b")", 1)[1].split()
-                except OSError:
-                    continue
-                pid = int(entry.name)
-                parents[pid] = int(fields[1])
-                rss[pid] = int(fields[21]) * page
-                cpu[pid] = int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
-            tree = []
-            for pid in rss:
-                p = pid
-                while p and p != root and p in parents:
-                    p = parents[p]
-                if p == root:
-                    tree.append(pid)
-            for pid in tree:
-                if pid != root:
-                    self.cpu_ticks[pid] = cpu[pid]
-            self.rss = max(self.rss, sum(rss[p] for p in tree))
-            self.pss = max(self.pss, sum(self._pss(p) for p in tree))
-            time.sleep(self.interval)
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def sample_tree(root: int, interval: float) -> None:
+    """Until stdin closes: sample the process tree under ``root`` (without this sampler); then print the peaks and
+    the descendants' CPU seconds as one JSON line."""
+    page, me = os.sysconf("SC_PAGE_SIZE"), os.getpid()
+    peak_rss = peak_pss = 0
+    cpu_ticks: dict[int, int] = {}  # descendants' CPU time as last seen
+    print("ready", flush=True)
+    while True:
+        parents: dict[int, int] = {}
+        rss: dict[int, int] = {}
+        cpu: dict[int, int] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit() or int(entry.name) == me:
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            pid = int(entry.name)
+            parents[pid] = int(fields[1])
+            rss[pid] = int(fields[21]) * page
+            cpu[pid] = int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+        tree = []
+        for pid in rss:
+            p = pid
+            while p and p != root and p in parents:
+                p = parents[p]
+            if p == root:
+                tree.append(pid)
+        for pid in tree:
+            if pid != root:
+                cpu_ticks[pid] = cpu[pid]
+        peak_rss = max(peak_rss, sum(rss[p] for p in tree))
+        peak_pss = max(peak_pss, sum(_pss(p) for p in tree))
+        if select.select([sys.stdin], [], [], interval)[0]:
+            sys.stdin.read()
+            break
+    cpu_seconds = sum(cpu_ticks.values()) / os.sysconf("SC_CLK_TCK")
+    print(json.dumps({"rss": peak_rss, "pss": peak_pss, "cpu": cpu_seconds}), flush=True)
 
 
 def phase(args: argparse.Namespace) -> None:
@@ -284,7 +300,12 @@ def main() -> None:
     parser.add_argument("--phase", choices=("readcheck", "merge"), help=argparse.SUPPRESS)
     parser.add_argument("--limit", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--sample-tree", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--interval", type=float, default=0.05, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.sample_tree:
+        sample_tree(args.sample_tree, args.interval)
+        return
     if args.phase:
         args.jobs = args.jobs or None
         phase(args)

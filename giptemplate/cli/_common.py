@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
@@ -25,6 +26,27 @@ def progress(description: str) -> Progress:
         console=err_console,
         transient=True,
     )
+
+
+@contextmanager
+def reporting(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress callback (done, total) whose bar appears with the first report. The bar's refresh thread starts
+    only then, after the workers have started: a process with one thread forks them at once
+    (:func:`giptemplate.merge.collect.collect`), where a second thread sends them through a fork server."""
+    bar = progress(description)
+    task: list[Any] = []
+
+    def report(done: int, total: int) -> None:
+        if not task:
+            bar.start()
+            task.append(bar.add_task("", total=total))
+        bar.update(task[0], completed=done, total=total)
+
+    try:
+        yield report
+    finally:
+        if task:
+            bar.stop()
 
 
 def engine_options(command: FC) -> FC:

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from giptemplate.checks.checker import FileReport, unreadable_report
 from giptemplate.checks.previous import PreviousRef
-from giptemplate.cli._common import console, engine_options, err_console, progress
+from giptemplate.cli._common import console, engine_options, err_console, reporting
 from giptemplate.errors import GipError, InputError
 from giptemplate.files import atomic
 from giptemplate.files.inputs import (
@@ -223,13 +223,12 @@ def _check(
 
     refs: list[PreviousRef] | None = None
     if previous:
-        with progress("读取上年度文件") as bar:
-            task = bar.add_task("", total=None)
+        with reporting("读取上年度文件") as advance:
             earlier = collect(
                 find_inputs(previous)[0],
                 check=False,
                 explicit=named_files(previous),
-                on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+                on_progress=advance,
                 jobs=jobs,
                 engine=engine,
                 scheduler=scheduler,
@@ -245,14 +244,13 @@ def _check(
     sources: list[Path] = []  # the file each report is about (its display name may differ)
     generated = 0
     skipped = 0
-    with progress("读取并校验") as bar:
-        task = bar.add_task("", total=len(files))
+    with reporting("读取并校验") as advance:
         results = collect(
             files,
             previous=refs,
             explicit=named_files(inputs),
             fingerprints=False,
-            on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+            on_progress=advance,
             jobs=jobs,
             engine=engine,
             scheduler=scheduler,

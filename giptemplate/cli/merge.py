@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from giptemplate.cli._common import console, engine_options, err_console, progress
+from giptemplate.cli._common import console, engine_options, err_console, reporting
 from giptemplate.errors import InputError
 from giptemplate.files.inputs import SUMMARY_KIND, check_output, find_inputs, named_files
 from giptemplate.findings import SEVERITY_LABELS
@@ -94,12 +94,7 @@ def merge(
     check_output(output, read, named, kind=SUMMARY_KIND)
     if long_output is not None:
         check_output(long_output, read, named, kind=None)
-    with progress("读取并校验") as bar:
-        task = bar.add_task("", total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with reporting("读取并校验") as advance:
         result = run_merge(
             inputs,
             roster=roster,

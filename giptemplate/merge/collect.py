@@ -12,8 +12,10 @@ import hashlib
 import multiprocessing
 import os
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +33,7 @@ from giptemplate.merge.copies import TextPrint, copy_checked_parts, fingerprint
 from giptemplate.merge.engines import dask_client
 from giptemplate.merge.longframe import is_long_data, read_long_lower
 from giptemplate.merge.lower import LowerSummary, kept_for_summary, read_lower
-from giptemplate.pipeline import INTERNAL_ERROR, Previous, check_path, internal_error
+from giptemplate.pipeline import INTERNAL_ERROR, Previous, check_path, internal_error, load_formats
 from giptemplate.workbook.writer import SUMMARY_SCOPE
 
 SMALL_BATCH = 8  # below this many files, starting worker processes costs more than it saves
@@ -275,10 +277,38 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _single_threaded() -> bool:
+    """Whether this process runs one thread, counted by the OS (Python's and native ones alike); False where it
+    cannot tell."""
+    if threading.active_count() != 1:
+        return False
+    # A thread Python has joined (a finished pool's) leaves the OS's list a moment later: allow it 50 ms.
+    deadline = time.monotonic() + 0.05
+    while True:
+        try:
+            if len(os.listdir("/proc/self/task")) == 1:
+                return True
+        except OSError:
+            return False
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.002)
+
+
 def _context() -> multiprocessing.context.BaseContext:
-    # fork would copy the parent's threads (progress bar, pyarrow pools) in an undefined state; forkserver forks
-    # from a clean server that has already imported the reader, so workers start fast.
-    if sys.platform.startswith("linux") and "forkserver" in multiprocessing.get_all_start_methods():
+    """How the workers start.
+
+    Forked from this process when it runs a single thread: they start at once with everything it has imported and
+    loaded (the formats, which the merge needs afterwards anyway), where a fork server first spends about 0.3 s
+    importing the reader, once per process, and each worker loads the formats on its first file. With more threads
+    (a progress bar's, the page's checker, the BLAS pool numpy starts on import) a fork could copy a lock another
+    thread holds in an undefined state, so the workers fork from a clean server that has already imported the
+    reader (forkserver). Spawn where neither exists."""
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods and _single_threaded():
+        load_formats()
+        return multiprocessing.get_context("fork")
+    if sys.platform.startswith("linux") and "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(
             ["giptemplate.merge.collect", "giptemplate.workbook.reader", "giptemplate.checks.checker", "numpy"]
@@ -368,28 +398,29 @@ def _run_pool(
     into: dict[str, FileResult],
     progress: _Counter,
 ) -> list[str]:
-    """Run chunks in a process pool; returns the files of chunks that did not come back."""
-    failed: list[str] = []
+    """Run chunks in a process pool; returns the files of chunks that did not come back, in the chunks' order (with
+    one worker, the first of them is the file that stopped it)."""
+    failed: list[int] = []
     with ProcessPoolExecutor(
         max_workers=min(workers, len(chunks)),
         mp_context=_context(),
         initializer=_init_worker,
         initargs=setup,
     ) as pool:
-        pending: dict[Future[list[FileResult]], list[str]] = {pool.submit(_process_chunk, c): c for c in chunks}
+        pending = {pool.submit(_process_chunk, chunk): i for i, chunk in enumerate(chunks)}
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                chunk = pending.pop(future)
+                index = pending.pop(future)
                 try:
                     results = future.result()
                 except Exception:  # BrokenProcessPool and anything a worker could not send back
-                    failed.extend(chunk)
+                    failed.append(index)
                     continue
                 for result in results:
                     into[result.path] = result
                 progress.advance(len(results))
-    return failed
+    return [name for index in sorted(failed) for name in chunks[index]]
 
 
 def _crashed(name: str) -> FileResult:
