@@ -25,7 +25,10 @@ workbook holds the same XML as the template writer's with the same values, name,
 heights of the narrative rows (checked for the first unit of every chunk), so reading it costs what reading any
 other does; only the figures repeat, every STAMP_BASES units.
 
-The target (issue 13): time per file within 15% across sizes and between the variants, N605 under 0.5 s at 10k.
+The targets (issue 13), for the clustered workbooks: time per file within 15% across the sizes and within 15% of the
+same workbooks with their own texts, N605 under 0.5 s at 10k. On a shared VM, run with --repeat (interleaved
+rounds, the fastest of each kept) and from a cache on tmpfs (a symlink .bench-cache -> /dev/shm/...), so that the
+host's page-cache reclaim does not turn reads into disk waits.
 """
 
 from __future__ import annotations
@@ -440,21 +443,28 @@ def main() -> None:
         )
     print(f"load average before/after: {load_before:.1f}/{os.getloadavg()[0]:.1f} (1 min), {os.cpu_count()} CPUs")
     merged = {(r["files"], r["variant"], r["engine"]): r["wall"] / r["files"] for r in rows}
+    # The targets (issue 13) are about the clustered workbooks: their time per file within 15% across the sizes and
+    # within 15% of the same workbooks with their own texts at each size.
     for engine in engines:
         per_file = {key: v for key, v in merged.items() if key[2] == engine}
-        if len(per_file) > 1:
-            spread = max(per_file.values()) / min(per_file.values())
-            print(f"{engine}: merge ms/file max/min over sizes and variants = {spread:.2f} (target <= 1.15)")
-            cpu = [r["cpu"] / r["files"] for r in rows if r["engine"] == engine]
-            print(f"{engine}: merge CPU ms/file max/min over sizes and variants = {max(cpu) / min(cpu):.2f}")
         for variant in variants:
             over_sizes = [v for key, v in per_file.items() if key[1] == variant]
             if len(over_sizes) > 1:
-                print(f"{engine} {variant}: ms/file max/min over sizes = {max(over_sizes) / min(over_sizes):.2f}")
+                target = " (target <= 1.15)" if variant == "clustered" else ""
+                spread = max(over_sizes) / min(over_sizes)
+                print(f"{engine} {variant}: merge ms/file max/min over sizes = {spread:.2f}{target}")
         for n in sizes:
             clustered, own = per_file.get((n, "clustered", engine)), per_file.get((n, "own", engine))
             if clustered and own:
-                print(f"{engine} {n}: clustered / own texts = {clustered / own:.2f}")
+                print(f"{engine} {n}: clustered / own texts = {clustered / own:.2f} (target <= 1.15)")
+        if len(per_file) > 1:
+            spread = max(per_file.values()) / min(per_file.values())
+            print(f"{engine}: merge ms/file max/min over sizes and variants together = {spread:.2f}")
+            cpu = [r["cpu"] / r["files"] for r in rows if r["engine"] == engine]
+            print(f"{engine}: merge CPU ms/file max/min over sizes and variants together = {max(cpu) / min(cpu):.2f}")
+        for r in rows:
+            if r["engine"] == engine and r["variant"] == "clustered" and r["files"] == 10000:
+                print(f"{engine}: N605 at 10000 clustered {r['n605']:.2f} s (target < 0.5 s)")
     if "local" in engines and "dask" in engines:
         for n in sizes:
             for variant in variants:
