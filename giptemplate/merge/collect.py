@@ -15,7 +15,8 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from giptemplate.pipeline import INTERNAL_ERROR, Previous, check_path, internal_
 from giptemplate.workbook.writer import SUMMARY_SCOPE
 
 SMALL_BATCH = 8  # below this many files, starting worker processes costs more than it saves
+RETRY_SETTLE = 0.05  # seconds a retry allows the threads of the pool that just broke to leave (see _context)
 
 Progress = Callable[[int, int], None]
 
@@ -277,25 +279,25 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _single_threaded() -> bool:
+def _single_threaded(settle: float = 0.0) -> bool:
     """Whether this process runs one thread, counted by the OS (Python's and native ones alike); False where it
-    cannot tell."""
+    cannot tell. ``settle``: seconds to allow a thread Python has already joined (a finished pool's) to leave the
+    OS's list, which it does a moment after the join."""
     if threading.active_count() != 1:
         return False
-    # A thread Python has joined (a finished pool's) leaves the OS's list a moment later: allow it 50 ms.
-    deadline = time.monotonic() + 0.05
+    deadline = time.monotonic() + settle
     while True:
         try:
             if len(os.listdir("/proc/self/task")) == 1:
                 return True
         except OSError:
             return False
-        if time.monotonic() > deadline:
+        if time.monotonic() >= deadline:
             return False
         time.sleep(0.002)
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context(settle: float = 0.0) -> multiprocessing.context.BaseContext:
     """How the workers start.
 
     Forked from this process when it runs a single thread: they start at once with everything it has imported and
@@ -303,9 +305,10 @@ def _context() -> multiprocessing.context.BaseContext:
     importing the reader, once per process, and each worker loads the formats on its first file. With more threads
     (a progress bar's, the page's checker, the BLAS pool numpy starts on import) a fork could copy a lock another
     thread holds in an undefined state, so the workers fork from a clean server that has already imported the
-    reader (forkserver). Spawn where neither exists."""
+    reader (forkserver). Spawn where neither exists. ``settle``: see :func:`_single_threaded` (a pool has just
+    closed)."""
     methods = multiprocessing.get_all_start_methods()
-    if sys.platform.startswith("linux") and "fork" in methods and _single_threaded():
+    if sys.platform.startswith("linux") and "fork" in methods and _single_threaded(settle):
         load_formats()
         return multiprocessing.get_context("fork")
     if sys.platform.startswith("linux") and "forkserver" in methods:
@@ -369,7 +372,7 @@ def collect(
         # A worker died (a crash inside a parser, or out of memory) and took the pool with it: retry the files
         # that did not come back, one per task. When a round saves none, go on with one worker, in order: then a
         # round that saves none was stopped by its first file, which alone is listed as 无法读取.
-        retry = _run_pool([[n] for n in failed], workers, setup, results_by_path, progress)
+        retry = _run_pool([[n] for n in failed], workers, setup, results_by_path, progress, settle=RETRY_SETTLE)
         if len(retry) == len(failed):
             if workers > 1:
                 workers = 1
@@ -397,17 +400,24 @@ def _run_pool(
     setup: Setup,
     into: dict[str, FileResult],
     progress: _Counter,
+    settle: float = 0.0,
 ) -> list[str]:
     """Run chunks in a process pool; returns the files of chunks that did not come back, in the chunks' order (with
     one worker, the first of them is the file that stopped it)."""
     failed: list[int] = []
     with ProcessPoolExecutor(
         max_workers=min(workers, len(chunks)),
-        mp_context=_context(),
+        mp_context=_context(settle),
         initializer=_init_worker,
         initargs=setup,
     ) as pool:
-        pending = {pool.submit(_process_chunk, chunk): i for i, chunk in enumerate(chunks)}
+        pending: dict[Future[list[FileResult]], int] = {}
+        for i, chunk in enumerate(chunks):
+            try:
+                pending[pool.submit(_process_chunk, chunk)] = i
+            except BrokenProcessPool:  # a worker died while the chunks were still being handed out
+                failed.extend(range(i, len(chunks)))
+                break
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
