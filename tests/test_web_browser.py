@@ -82,10 +82,13 @@ def new_page(browser: Any) -> Any:
     return page
 
 
-def upload_all(page: Any, base: str, files: list[Path]) -> None:
+def upload_all(page: Any, base: str, app: Any, files: list[Path]) -> None:
     page.goto(base + "/returned")
     page.set_input_files("#pick-files", [str(p) for p in files])
     expect(page.locator("#upload-log li")).to_have_count(len(files), timeout=60_000)
+    # The server has checked every file (the progress bar's "done" can be the idle bar shown before checking
+    # began: on a loaded machine the page then showed the counts of no file checked yet).
+    assert app.checker.wait(120)
     page.wait_for_selector("#progress[data-done]", timeout=120_000)
     page.wait_for_timeout(300)  # the table refreshes on the "checked" event
 
@@ -129,9 +132,9 @@ def test_roster_to_templates_zip(browser: Any, spec: Spec, season: Season, tmp_p
 def test_thirty_files_counts_equal_merge(browser: Any, season: Season, tmp_path: Path, shots: Path) -> None:
     space = workspace_at(tmp_path / "ws", season.year)
     space.save_roster("单位名单.csv", season.roster.read_bytes())
-    with live_server(space) as (base, _):
+    with live_server(space) as (base, app):
         page = new_page(browser)
-        upload_all(page, base, season.uploads)
+        upload_all(page, base, app, season.uploads)
         log = page.inner_text("#upload-log")
         assert log.count("已上传过") == 1 and "内容相同" in log
         # The counts as the server holds them once checking is done (a reload, as a clerk would press F5): the live
@@ -160,9 +163,9 @@ def test_thirty_files_counts_equal_merge(browser: Any, season: Season, tmp_path:
 def test_unit_highlights_the_cells_check_names(browser: Any, season: Season, tmp_path: Path, shots: Path) -> None:
     space = workspace_at(tmp_path / "ws", season.year)
     target = season.with_errors[0]
-    with live_server(space) as (base, _):
+    with live_server(space) as (base, app):
         page = new_page(browser)
-        upload_all(page, base, [target, season.uploads[0]])
+        upload_all(page, base, app, [target, season.uploads[0]])
         page.click(f".status-table a:text-is('{read_workbook(target).unit_name}')")
         page.wait_for_selector("table.grid")
         marked = {td.get_attribute("data-key") for td in page.query_selector_all("table.grid td.marked")}
@@ -192,9 +195,9 @@ def test_summary_equals_cli_and_narrative_makes_report(
 
     space = workspace_at(tmp_path / "ws", season.year)
     space.save_roster("单位名单.csv", season.roster.read_bytes())
-    with live_server(space) as (base, _):
+    with live_server(space) as (base, app):
         page = new_page(browser)
-        upload_all(page, base, season.uploads[:12])
+        upload_all(page, base, app, season.uploads[:12])
         page.goto(base + "/summary")
         page.click("text=生成汇总工作簿")
         page.wait_for_selector("#outputs a:text('汇总.xlsx')")
@@ -255,11 +258,11 @@ def test_escaping_in_the_browser(browser: Any, spec: Spec, tmp_path: Path) -> No
     roster = write_roster(tmp_path / "r.csv", [(name, unit_code(1), "乡镇")])
     space.save_roster("r.csv", roster.read_bytes())
     hostile = write_filled(tmp_path / "h.xlsx", spec, seed=1, unit_name=name, unit_code=unit_code(1), year=year)
-    with live_server(space) as (base, _):
+    with live_server(space) as (base, app):
         page = new_page(browser)
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        upload_all(page, base, [hostile])
+        upload_all(page, base, app, [hostile])
         # the table as the server holds it once checking is done: the live refresh can lag on a loaded machine, and
         # the roster's 未报送 row for the unit (a link by code) then stands where the checked file's row belongs
         page.reload()
