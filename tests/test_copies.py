@@ -11,7 +11,7 @@ from datasketch import MinHash
 from giptemplate.checks.checker import COPY_THRESHOLD, text_similarity
 from giptemplate.format.spec import Spec
 from giptemplate.merge.collect import FileResult
-from giptemplate.merge.copies import NUM_PERM, _candidate_pairs, components, copy_findings, fingerprint, minhash
+from giptemplate.merge.copies import BANDS, NUM_PERM, _candidate_pairs, components, copy_findings, fingerprint, minhash
 
 PHRASES = (
     "严格落实保密审查制度",
@@ -77,6 +77,25 @@ def test_candidate_pairs_grow_linearly_with_the_cluster() -> None:
     pairs = _candidate_pairs(signatures)
     assert len(pairs) <= 2 * 500  # star and chain, not 500 * 499 / 2
     assert {int(b) for _, b in pairs} == set(range(1, 500))
+
+
+def test_candidate_pairs_join_exactly_the_texts_that_share_a_band() -> None:
+    """Every two texts whose signatures agree on all rows of some band end up in one component of the candidate
+    pairs, and every candidate pair agrees on some band (signatures drawn from few values, so bands collide)."""
+    rng = np.random.default_rng(4)
+    rows = NUM_PERM // BANDS
+    for n in (2, 3, 40, 300):
+        signatures = rng.integers(0, 3, size=(n, NUM_PERM), dtype=np.uint32)
+        signatures[:, rows:] = rng.integers(0, 2**32, size=(n, NUM_PERM - rows), dtype=np.uint32)
+        banded = signatures.reshape(n, BANDS, rows)
+        pairs = _candidate_pairs(signatures)
+        assert all(a < b for a, b in pairs.tolist()) and len({(a, b) for a, b in pairs.tolist()}) == len(pairs)
+        assert all((banded[a] == banded[b]).all(axis=1).any() for a, b in pairs.tolist())
+        labels = components(n, pairs).tolist()
+        for a in range(n):
+            for b in range(a + 1, n):
+                if (banded[a] == banded[b]).all(axis=1).any():
+                    assert labels[a] == labels[b], (n, a, b)
 
 
 def test_signature_is_datasketchs_minhash() -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import gc
 import hashlib
 import re
 import unicodedata
@@ -37,6 +36,7 @@ from giptemplate.checks.checker import COPY_THRESHOLD, SHINGLE_SIZE
 from giptemplate.findings import CODES, Finding, TemplateFieldsError
 from giptemplate.format.layout import layout_for
 from giptemplate.format.spec import Spec
+from giptemplate.merge.heap import collector_paused
 
 if TYPE_CHECKING:
     import numpy as np
@@ -49,6 +49,9 @@ NEAR_MAX = 0.99  # shown for texts whose letters differ, however close the estim
 SENTENCE_FLOOR = 0.6  # below this shingle estimate, texts cannot share 80% of their sentences: not worth a look
 PAIR_CHUNK = 8192  # candidate pairs compared at once: their temporary arrays (4 MiB) stay in the cache
 LISTED = 10
+_BAND_WORDS = NUM_PERM // BANDS // 2  # a band's rows (uint32) as 64-bit words
+if NUM_PERM % (2 * BANDS) or SENTENCE_DIGEST != 8:
+    raise ValueError("a band's rows must fill whole 64-bit words, and a sentence digest be one")
 
 _SENTENCE_END = re.compile(r"[。；！？;!?\n]+")
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
@@ -126,8 +129,8 @@ def fingerprint(part: str, text: str) -> TextPrint | None:
 
 
 def _sentence_jaccard(a: bytes, b: bytes) -> float:
-    sa = {a[i : i + SENTENCE_DIGEST] for i in range(0, len(a), SENTENCE_DIGEST)}
-    sb = {b[i : i + SENTENCE_DIGEST] for i in range(0, len(b), SENTENCE_DIGEST)}
+    # Each digest read as one unsigned 64-bit integer (SENTENCE_DIGEST bytes): far cheaper than slicing bytes.
+    sa, sb = set(memoryview(a).cast("Q")), set(memoryview(b).cast("Q"))
     return len(sa & sb) / len(sa | sb) if sa or sb else 0.0
 
 
@@ -139,41 +142,43 @@ def _candidate_pairs(signatures: np.ndarray[Any, np.dtype[np.uint32]]) -> np.nda
     n = len(signatures)
     if n < 2:
         return np.empty((0, 2), dtype=np.int64)
-    rows = NUM_PERM // BANDS
-    # Every band's bucket key at once (texts x bands).
-    block = signatures.reshape(n, BANDS, rows).astype(np.uint64)
-    key = block[:, :, 0]
-    for r in range(1, rows):
-        key = key * np.uint64(0x100000001B3) ^ block[:, :, r]
+    # Every band's bucket key at once (bands x texts), from its rows read two at a time as 64-bit numbers.
+    block = signatures.view("<u8").reshape(n, BANDS, _BAND_WORDS).transpose(1, 0, 2)
+    key = block[:, :, 0].astype(np.uint64)
+    for r in range(1, _BAND_WORDS):
+        key *= np.uint64(0x100000001B3)
+        key ^= block[:, :, r]
     # Mixed (a bijection) so that the top bits kept below depend on every row of the band.
     key ^= key >> np.uint64(32)
     key *= np.uint64(0xD6E8FEB86659FD93)
     key ^= key >> np.uint64(32)
-    # One number per text and band, sorted as plain integers (far cheaper than an argsort): the band in the top
-    # bits, then as many bits of the key as fit, then the text. Equal keys of a band are then runs, their texts in
-    # increasing order. A collision of the truncated keys only adds a pair that is then compared.
+    # One number per band and text, sorted band by band as plain integers (far cheaper than an argsort): as many
+    # bits of the key as fit, then the text. Equal keys of a band are then runs, their texts in increasing order. A
+    # collision of the truncated keys only adds a pair that is then compared. The sign bit stays clear: numpy sorts
+    # int64 faster than uint64.
     text_bits = max(1, (n - 1).bit_length())
-    band_bits = max(1, (BANDS - 1).bit_length())
-    key_bits = 64 - band_bits - text_bits
-    bands = np.arange(BANDS, dtype=np.uint64) << np.uint64(64 - band_bits)
-    texts = np.arange(n, dtype=np.uint64)[:, None]
-    packed = bands | (key >> np.uint64(64 - key_bits)) << np.uint64(text_bits) | texts
-    packed = np.sort(packed.ravel())
-    bucket = packed >> np.uint64(text_bits)
-    text = (packed & np.uint64((1 << text_bits) - 1)).astype(np.int64)
-    same = bucket[1:] == bucket[:-1]
+    key >>= np.uint64(text_bits + 1)
+    key <<= np.uint64(text_bits)
+    key |= np.arange(n, dtype=np.uint64)
+    packed = key.view(np.int64)
+    packed.sort(axis=1)
+    continues = np.zeros((BANDS, n), dtype=bool)  # whether a position continues the run before it, band by band
+    bucket = packed >> text_bits
+    np.equal(bucket[:, 1:], bucket[:, :-1], out=continues[:, 1:])
+    same = continues.ravel()
     if not same.any():
         return np.empty((0, 2), dtype=np.int64)
-    opens = np.concatenate(([True], ~same))  # where each run starts
+    text = (packed & ((1 << text_bits) - 1)).ravel()
+    opens = ~same  # where each run starts
     firsts = text[np.flatnonzero(opens)[np.cumsum(opens) - 1]]  # each position's run's first text
-    later = text[1:][same]
-    band = (packed[1:][same] >> np.uint64(64 - band_bits)).astype(np.intp)
+    at = np.flatnonzero(same)
+    later, band = text[at], at // n
     # Each text has at most one text before it and one first text in each band: its partners, one row per text,
     # made unique within the row (small sorts, far cheaper than sorting all the pairs). Both partners are smaller
     # than the text, as texts increase within a run.
     partners = np.full((n, 2 * BANDS), -1, dtype=np.int32 if n < 2**31 else np.int64)
-    partners[later, band] = text[:-1][same]
-    partners[later, BANDS + band] = firsts[1:][same]
+    partners[later, band] = text[at - 1]
+    partners[later, BANDS + band] = firsts[at]
     partners.sort(axis=1)
     keep = partners >= 0
     keep[:, 1:] &= partners[:, 1:] != partners[:, :-1]
@@ -190,7 +195,7 @@ def near_pairs(prints: Sequence[TextPrint]) -> tuple[np.ndarray[Any, np.dtype[np
     scores: list[np.ndarray[Any, Any]] = [np.empty(0)]
     if len(prints) < 2:
         return found[0], scores[0]
-    signatures = np.frombuffer(b"".join(p.signature for p in prints), dtype="<u4").reshape(len(prints), NUM_PERM)
+    signatures = np.frombuffer(b"".join([p.signature for p in prints]), dtype="<u4").reshape(len(prints), NUM_PERM)
     pairs = _candidate_pairs(signatures)
     for start in range(0, len(pairs), PAIR_CHUNK):
         chunk = pairs[start : start + PAIR_CHUNK]
@@ -244,55 +249,53 @@ def components(n: int, pairs: np.ndarray[Any, np.dtype[np.int64]]) -> np.ndarray
 
 
 def copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
-    # Up to one finding per unit and part, made amid every unit's values (millions of objects in a large merge): the
-    # cyclic garbage collector would walk that heap again and again while they are made, and they hold no cycles.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    # Up to one finding per unit and part, made amid every unit's values: see heap.
+    with collector_paused():
         return _copy_findings(spec, included)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
     import numpy as np  # lazy: numpy loads only when a merge compares texts, not for a quick check
 
     layout = layout_for(spec)
-    parts = {p.key: p for p in spec.parts if p.key in copy_checked_parts(spec)}
-    findings: list[Finding] = []
-    distinct_by_part: dict[str, dict[bytes, list[int]]] = {k: {} for k in parts}  # digest -> units with the text
-    prints_by_part: dict[str, dict[bytes, TextPrint]] = {k: {} for k in parts}
+    checked = copy_checked_parts(spec)
+    parts = {p.key: p for p in spec.parts if p.key in checked}
+    # Per part: each distinct text's units in input order (by digest, in order of first appearance) and its first
+    # fingerprint, in the same order.
+    texts_by_part: dict[str, tuple[dict[bytes, list[int]], list[TextPrint]]] = {k: ({}, []) for k in parts}
     for i, r in enumerate(included):
         for fp in r.texts:
-            distinct = distinct_by_part.get(fp.part)
-            if distinct is None:
+            texts = texts_by_part.get(fp.part)
+            if texts is None:
                 continue
-            units = distinct.get(fp.digest)
+            units = texts[0].get(fp.digest)
             if units is None:
-                distinct[fp.digest] = [i]
-                prints_by_part[fp.part][fp.digest] = fp
+                texts[0][fp.digest] = [i]
+                texts[1].append(fp)
             else:
                 units.append(i)
-    file_names: list[str] | None = None  # made once some text is shared
     entry = CODES["N605"]
     # Tens of thousands of messages: the template is checked once for the fields given below, then filled directly.
     if entry.fields() != {"part", "similarity", "others"}:
         raise TemplateFieldsError(f"N605's template names {sorted(entry.fields())}, not part, similarity, others")
     template = entry.template()
+    # What every finding of a unit shares, made once some text is shared. The findings are made without the
+    # dataclass's __init__, which would cost most of the time when tens of thousands of units copy texts.
+    bases: list[dict[str, Any]] = []
+    findings: list[Finding] = []
     for part_key, part in parts.items():
-        distinct, prints = distinct_by_part[part_key], prints_by_part[part_key]
-        order = list(prints)
-        labels_of, best_of = copy_groups([prints[d] for d in order])
+        distinct, prints = texts_by_part[part_key]
+        labels_of, best_of = copy_groups(prints)
         # Only texts in a group of copies, or held by several units, are looked at one by one.
         labels = labels_of.tolist()
-        holders = [distinct[d] for d in order]
-        in_group = (np.bincount(labels_of)[labels_of] > 1).tolist() if order else []
+        holders = list(distinct.values())
+        in_group = (np.bincount(labels_of)[labels_of] > 1).tolist() if prints else []
         shared = [n for n, units in enumerate(holders) if in_group[n] or len(units) > 1]
         if not shared:
             continue
-        if file_names is None:
-            file_names = [r.name for r in included]
+        if not bases:
+            common = {**_BLANK, "code": "N605", "severity": entry.severity}
+            bases = [common | {"file": r.name, "unit_name": r.unit_name, "unit_code": r.unit_code} for r in included]
         members: dict[int, list[int]] = {}  # group -> its units, in input order
         for n in shared:
             members.setdefault(labels[n], []).extend(holders[n])
@@ -304,7 +307,7 @@ def _copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
                 continue
             group.sort()
             head = group[: LISTED + 1]
-            names = [included[j].unit_name or file_names[j] for j in head]
+            names = [included[j].unit_name or included[j].name for j in head]
             count = len(group) - 1
             # Each unit of the head sees the others of the head (at most LISTED), with the same tail.
             tail = _listing([], count) if count > len(head) - 1 else ""
@@ -312,15 +315,13 @@ def _copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
             listings[label] = (count, head[-1], _listing(names[:LISTED], count), named)
         best = best_of.tolist()
         place = layout.parts[part_key]
-        # What every finding of the part shares. The findings are made without the dataclass's __init__, which
-        # would cost most of the time when tens of thousands of units copy texts.
-        common = {**_BLANK, "code": "N605", "severity": entry.severity, "sheet": place.sheet, "cell": place.a1}
-        common |= {"message": "", "extra": None}  # set for each finding below
+        sheet, cell = place.sheet, place.a1
         title = part.display_title
-        leads: dict[float, str] = {}  # similarity as shown, by similarity: estimates take few values (k / NUM_PERM)
+        # The message around its listing, by similarity: estimates take few values (k / NUM_PERM).
+        frames: dict[float, tuple[str, list[str]]] = {}
         # What the units a listing does not name share, by group and similarity: their message, fields and extra
         # are one object each (findings are frozen and nothing writes to their extra), made once.
-        unnamed: dict[tuple[int, float], tuple[str, dict[str, str], dict[str, Any]]] = {}
+        unnamed: dict[tuple[int, float], tuple[str, dict[str, Any]]] = {}
         for n in shared:
             label = labels[n]
             listing = listings.get(label)
@@ -331,40 +332,39 @@ def _copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
             similarity = 1.0 if len(units) > 1 else best[n]
             for i in units:
                 if i <= last_named:
-                    percent = leads.get(similarity)
-                    if percent is None:
-                        percent = leads[similarity] = f"{similarity:.0%}"
-                    fields = {"part": title, "similarity": percent, "others": named[i]}
-                    message = template.format_map(fields)
-                    extra = {
-                        "part": part_key,
-                        "similarity": similarity,
-                        "units": count,
-                        "fields": fields,
-                        "variant": "",
-                    }
+                    frame = frames.get(similarity)
+                    if frame is None:
+                        percent = f"{similarity:.0%}"
+                        # The listing is the one field left: the message is the rest joined around it.
+                        frame = frames[similarity] = (percent, _split_at_field(template, title, percent))
+                    listed = named[i]
+                    fields = {"part": title, "similarity": frame[0], "others": listed}
+                    message = listed.join(frame[1])
+                    extra = {"part": part_key, "similarity": similarity, "units": count, "fields": fields}
+                    extra["variant"] = ""
                 else:
                     seen = unnamed.get((label, similarity))
                     if seen is None:
-                        percent = leads.get(similarity)
-                        if percent is None:
-                            percent = leads[similarity] = f"{similarity:.0%}"
-                        fields = {"part": title, "similarity": percent, "others": others}
+                        fields = {"part": title, "similarity": f"{similarity:.0%}", "others": others}
                         extra = {"part": part_key, "similarity": similarity, "units": count, "fields": fields}
                         extra["variant"] = ""
-                        seen = unnamed[label, similarity] = (template.format_map(fields), fields, extra)
-                    message, fields, extra = seen
-                r = included[i]
-                finding_fields = common.copy()  # assigning existing keys keeps the fields' order
+                        seen = unnamed[label, similarity] = (template.format_map(fields), extra)
+                    message, extra = seen
+                finding_fields = bases[i].copy()  # assigning existing keys keeps the fields' order
                 finding_fields["message"] = message
-                finding_fields["file"] = file_names[i]
-                finding_fields["unit_name"] = r.unit_name
-                finding_fields["unit_code"] = r.unit_code
+                finding_fields["sheet"] = sheet
+                finding_fields["cell"] = cell
                 finding_fields["extra"] = extra
                 finding = _new(Finding)
                 _assign(finding, "__dict__", finding_fields)
                 findings.append(finding)
     return findings
+
+
+def _split_at_field(template: str, part: str, similarity: str) -> list[str]:
+    """N605's message for ``part`` and ``similarity`` in the pieces around its listing (``others``)."""
+    marker = "\x00"  # never in a template or a part's title
+    return template.format_map({"part": part, "similarity": similarity, "others": marker}).split(marker)
 
 
 def _listing(names: list[str], count: int) -> str:
@@ -373,7 +373,8 @@ def _listing(names: list[str], count: int) -> str:
 
 _new = object.__new__
 _assign = object.__setattr__
-# Every field of a Finding at its default: the findings made above start from it.
+# Every field of a Finding in order, at its default (None for the fields without one, all set above): the
+# findings made above start from it.
 _BLANK: dict[str, Any] = {
-    f.name: f.default for f in dataclasses.fields(Finding) if f.default is not dataclasses.MISSING
+    f.name: None if f.default is dataclasses.MISSING else f.default for f in dataclasses.fields(Finding)
 }
