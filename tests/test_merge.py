@@ -27,6 +27,7 @@ from workbook_expect import Case, mismatches, read_back
 
 from giptemplate.cli import main
 from giptemplate.demo.county import DemoUnit, fill_template, narrative
+from giptemplate.findings import finding_row
 from giptemplate.format.arithmetic import Number, arithmetic_for
 from giptemplate.format.layout import layout_for
 from giptemplate.format.sample import consistent_values
@@ -41,13 +42,16 @@ from giptemplate.merge import (
     UNREADABLE,
     MergeResult,
     merge,
+    summary,
     write_long,
     write_summary,
 )
 from giptemplate.merge.aggregate import cell_keys
-from giptemplate.merge.summary import DETAIL_SHEET, FINDINGS_SHEET, INDICATOR_SHEET, STATUS_SHEET
+from giptemplate.merge.lower import FINDING_HEADER
+from giptemplate.merge.summary import DETAIL_SHEET, FINDING_WIDTHS, FINDINGS_SHEET, INDICATOR_SHEET, STATUS_SHEET
 from giptemplate.roster import RosterEntry
 from giptemplate.workbook.reader import read_workbook
+from giptemplate.workbook.textwidth import fitted_height, row_lines
 from giptemplate.workbook.writer import SUMMARY_SCOPE, write_template
 
 SPEC = spec_for_year(2024)
@@ -322,6 +326,32 @@ def test_summary_sheets(merged: MergeResult, outputs: dict[str, Path]) -> None:
         assert indicators._charts and indicators.conditional_formatting
     finally:
         wb.close()
+
+
+def test_findings_sheet_rows_are_the_findings_wrapped_in_full(
+    merged: MergeResult, outputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each row of 校验问题 holds its finding's texts, as tall as they need wrapped; the texts made once per
+    sheet (a memo emptied when full) give the same sheet however small the memo is."""
+    wb = openpyxl.load_workbook(outputs["xlsx"])
+    try:
+        sheet = wb[FINDINGS_SHEET]
+        top = int(re.sub(r"\D", "", sheet.auto_filter.ref.split(":")[0]))
+        for row, finding in enumerate(merged.finding_list, start=top + 1):
+            texts = finding_row(finding)
+            texts["title"] = texts["title"] or finding.code
+            expected = [texts[key] for key, _ in FINDING_HEADER]
+            assert [c.value or "" for c in sheet[row][: len(expected)]] == expected
+            wrapped = [(text, width - 1) for text, width in zip(expected, FINDING_WIDTHS, strict=True)]
+            height = None if row_lines(wrapped) == 1 else fitted_height(wrapped)
+            assert sheet.row_dimensions[row].height == height, row
+        assert any(sheet.row_dimensions[row].height for row in range(top + 1, sheet.max_row + 1))
+    finally:
+        wb.close()
+    monkeypatch.setattr(summary, "TEXT_MEMO", 2)
+    write_summary(merged, tmp_path / "small-memo.xlsx")
+    findings_sheet = dict(sheet_xml(outputs["xlsx"]))
+    assert findings_sheet == dict(sheet_xml(tmp_path / "small-memo.xlsx"))
 
 
 def sheet_xml(path: Path) -> Iterator[tuple[str, str]]:

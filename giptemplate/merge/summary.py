@@ -29,15 +29,17 @@ from giptemplate.format.layout import layout_for
 from giptemplate.format.spec import Cell, Indicator, Spec
 from giptemplate.merge import INCLUDED, INCLUDED_TEXT, STATUSES, MergeResult
 from giptemplate.merge.aggregate import AGGREGATE_UNIT, IndicatorValue, aggregate, cell_title, indicator_value
+from giptemplate.merge.heap import collector_paused
 from giptemplate.merge.lower import FINDING_HEADER, STATUS_HEADER
 from giptemplate.merge.times import beijing_time
-from giptemplate.workbook.textwidth import fitted_height, row_lines
+from giptemplate.workbook.textwidth import fitted_height, lines_height, row_lines, wrapped_lines
 from giptemplate.workbook.writer import SUMMARY_SCOPE, Fill, TemplateWriter
 from giptemplate.workbook.writer import _check as writer_check
 
 MAX_CELL_CHARS = 32767  # Excel's limit for the text of one cell
 # What xlsxwriter would escape in a string: XML specials, control characters, and text that looks like its escapes.
 _NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
+TEXT_MEMO = 65536  # texts a sheet of many rows keeps made and measured (a few MiB)
 STATUS_SHEET = "报送情况"
 FINDINGS_SHEET = "校验问题"
 DETAIL_SHEET = "分单位明细"
@@ -97,10 +99,38 @@ class _StreamingWorksheet(Worksheet):  # type: ignore[misc]
         """Write ``cells`` (value, format) from ``first_col`` on, then ``numbers`` with ``number_styles`` (from
         :meth:`style`): text as text (never a formula), numbers, and None as a formatted blank. ``height`` sets
         the row's height in points."""
-        width = len(cells) + len(numbers)
-        if not width:
+        contents = []
+        for value, fmt in cells:
+            style = self.style(fmt)
+            if value is None:
+                contents.append(f"{style}/>")
+            elif isinstance(value, str):
+                contents.append(style + self.text_content(value))
+            else:
+                contents.append(f"{style}><v>{value:.16G}</v></c>")
+        for number, style in zip(numbers, number_styles, strict=True):
+            if number is None:
+                contents.append(f"{style}/>")
+            elif type(number) is int:
+                contents.append(f"{style}><v>{number}</v></c>")
+            else:
+                contents.append(f"{style}><v>{float(number):.16G}</v></c>")
+        self.write_contents(row, first_col, contents, height)
+
+    def text_content(self, value: str) -> str:
+        """A text cell's XML after its reference and style: an inline string, as text (never a formula)."""
+        text = value[:MAX_CELL_CHARS]
+        if _NEEDS_ESCAPE.search(text):
+            text = self._escape_data(self._escape_control_characters(text))
+        space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+        return f' t="inlineStr"><is><t{space}>{text}</t></is></c>'
+
+    def write_contents(self, row: int, first_col: int, contents: Sequence[str], height: float | None) -> None:
+        """Write one row of cells from ``first_col`` on, each given as its XML after ``<c r="A1"`` (its style and
+        content, as :meth:`write_cells` makes them). ``height`` sets the row's height in points."""
+        if not contents:
             return
-        last_col = first_col + width - 1
+        last_col = first_col + len(contents) - 1
         previous: int = self.previous_row  # type: ignore[has-type]
         if (
             row < previous
@@ -116,33 +146,40 @@ class _StreamingWorksheet(Worksheet):  # type: ignore[misc]
             names.append(xl_col_to_name(len(names)))
         ref = str(row + 1)
         parts = [f'<row r="{ref}" ht="{height:g}" customHeight="1">' if height else f'<row r="{ref}">']
-        col = first_col
-        for value, fmt in cells:
-            style = self.style(fmt)
-            if value is None:
-                parts.append(f'<c r="{names[col]}{ref}"{style}/>')
-            elif isinstance(value, str):
-                text = value[:MAX_CELL_CHARS]
-                if _NEEDS_ESCAPE.search(text):
-                    text = self._escape_data(self._escape_control_characters(text))
-                space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-                parts.append(f'<c r="{names[col]}{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
-            else:
-                parts.append(f'<c r="{names[col]}{ref}"{style}><v>{value:.16G}</v></c>')
-            col += 1
-        for number, style in zip(numbers, number_styles, strict=True):
-            if number is None:
-                parts.append(f'<c r="{names[col]}{ref}"{style}/>')
-            elif type(number) is int:
-                parts.append(f'<c r="{names[col]}{ref}"{style}><v>{number}</v></c>')
-            else:
-                parts.append(f'<c r="{names[col]}{ref}"{style}><v>{float(number):.16G}</v></c>')
-            col += 1
+        parts += [
+            f'<c r="{name}{ref}"{content}'
+            for name, content in zip(names[first_col : last_col + 1], contents, strict=True)
+        ]
         parts.append("</row>")
         self.fh.write("".join(parts))
         # The row is written: the next call (ours or xlsxwriter's) must not flush it again.
         self.previous_row = row + 1
         self.table.clear()
+
+
+class _TextRows:
+    """Rows of wrapped texts in fixed columns, for a sheet of tens of thousands of rows whose texts repeat (the
+    findings: units, files, codes, and one message for many units): each distinct text of a column is made into
+    XML and measured once. The memo is emptied when it grows past :data:`TEXT_MEMO`, so it stays small whatever
+    the number of rows."""
+
+    def __init__(self, sheet: _StreamingWorksheet, widths: Sequence[float]) -> None:
+        self.sheet = sheet
+        self.widths = [width - 1 for width in widths]  # the text's room: a column less its padding
+        self.memo: dict[tuple[int, str], tuple[str, int]] = {}  # (column, text) -> content after the style, lines
+
+    def write(self, row: int, texts: Sequence[str], formats: Sequence[Format]) -> None:
+        memo, lines = self.memo, 1
+        contents = []
+        for col, (text, fmt) in enumerate(zip(texts, formats, strict=True)):
+            known = memo.get((col, text))
+            if known is None:
+                if len(memo) >= TEXT_MEMO:
+                    memo.clear()
+                known = memo[col, text] = (self.sheet.text_content(text), wrapped_lines(text, self.widths[col]))
+            contents.append(self.sheet.style(fmt) + known[0])
+            lines = max(lines, known[1])
+        self.sheet.write_contents(row, 0, contents, None if lines == 1 else lines_height(lines))
 
 
 def _height(texts: Sequence[tuple[str, float]]) -> float | None:
@@ -226,6 +263,12 @@ def _write_value(sheet: Worksheet, row: int, col: int, value: Number | None, cel
 
 
 def write_summary(result: MergeResult, path: str | Path) -> bytes:
+    # Tens of thousands of rows written amid every unit's values and findings: see heap.
+    with collector_paused():
+        return _write_summary(result, path)
+
+
+def _write_summary(result: MergeResult, path: str | Path) -> bytes:
     spec = result.spec
     target = Path(path)
     writer = TemplateWriter(target, spec)
@@ -404,16 +447,15 @@ def _findings_sheet(writer: TemplateWriter, result: MergeResult, f: _Formats) ->
     top = 3
     for col, text in enumerate(header):
         _check(sheet.write_string(top, col, text, f.header), text)
+    rows = _TextRows(sheet, FINDING_WIDTHS)
+    formats = {
+        severity: [f.severity[severity] if k == "severity" else f.wrap for k, _ in FINDING_HEADER]
+        for severity in SEVERITY_LABELS
+    }
     for i, finding in enumerate(result.finding_list, start=top + 1):
         row = finding_row(finding)
         row["title"] = row["title"] or finding.code
-        texts = tuple(row[key] for key, _ in FINDING_HEADER)
-        cells = [
-            (text, f.severity[finding.severity] if key == "severity" else f.wrap)
-            for (key, _), text in zip(FINDING_HEADER, texts, strict=True)
-        ]
-        wrapped = [(text, width - 1) for text, width in zip(texts, FINDING_WIDTHS, strict=True)]
-        sheet.write_cells(i, 0, cells, height=_height(wrapped))
+        rows.write(i, [row[key] for key, _ in FINDING_HEADER], formats[finding.severity])
     last = top + len(result.finding_list)
     sheet.repeat_rows(top)
     sheet.autofilter(top, 0, max(last, top), len(header) - 1)

@@ -51,4 +51,9 @@ def row_lines(cells: Sequence[tuple[str, float]]) -> int:
 
 def fitted_height(cells: Sequence[tuple[str, float]], minimum: float = 0.0) -> float:
     """A row height (points) that shows every (text, column width) of the row in full when wrapped."""
-    return min(MAX_ROW_POINTS, max(minimum, POINTS_PER_LINE * row_lines(cells) + 4))
+    return lines_height(row_lines(cells), minimum)
+
+
+def lines_height(lines: int, minimum: float = 0.0) -> float:
+    """A row height (points) that shows ``lines`` lines of text."""
+    return min(MAX_ROW_POINTS, max(minimum, POINTS_PER_LINE * lines + 4))
