@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
 import random
 import zlib
 
@@ -9,6 +11,7 @@ import numpy as np
 from datasketch import MinHash
 
 from giptemplate.checks.checker import COPY_THRESHOLD, text_similarity
+from giptemplate.findings import Finding
 from giptemplate.format.spec import Spec
 from giptemplate.merge.collect import FileResult
 from giptemplate.merge.copies import BANDS, NUM_PERM, _candidate_pairs, components, copy_findings, fingerprint, minhash
@@ -70,6 +73,11 @@ def test_a_cluster_of_edited_copies_is_one_group_and_others_stay_apart(spec: Spe
         twins = copies.count(copies[int(name.removeprefix("单位"))])
         assert (f.extra["similarity"] == 1.0) == (twins > 1) and f.extra["similarity"] >= COPY_THRESHOLD
     assert "等 39 个单位" in flagged["单位0"].message
+    # Made without __init__, they are findings like any other: equal to the same made by it, field for field.
+    for f in findings:
+        made = Finding(**{field.name: getattr(f, field.name) for field in dataclasses.fields(Finding)})
+        assert made == f and repr(made) == repr(f) and dataclasses.asdict(made) == dataclasses.asdict(f)
+        assert pickle.loads(pickle.dumps(f)) == f and f.as_dict() == made.as_dict()
 
 
 def test_candidate_pairs_grow_linearly_with_the_cluster() -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import itertools
 import re
 import unicodedata
 import zlib
@@ -279,85 +280,88 @@ def _copy_findings(spec: Spec, included: Sequence[Printed]) -> list[Finding]:
     if entry.fields() != {"part", "similarity", "others"}:
         raise TemplateFieldsError(f"N605's template names {sorted(entry.fields())}, not part, similarity, others")
     template = entry.template()
-    # What every finding of a unit shares, made once some text is shared. The findings are made without the
-    # dataclass's __init__, which would cost most of the time when tens of thousands of units copy texts.
-    bases: list[dict[str, Any]] = []
+    # Who each unit is, looked up once some text is shared.
+    identities: list[tuple[str, str, str]] = []  # file, unit name, unit code
     findings: list[Finding] = []
     for part_key, part in parts.items():
         distinct, prints = texts_by_part[part_key]
-        labels_of, best_of = copy_groups(prints)
-        # Only texts in a group of copies, or held by several units, are looked at one by one.
-        labels = labels_of.tolist()
-        holders = list(distinct.values())
-        in_group = (np.bincount(labels_of)[labels_of] > 1).tolist() if prints else []
-        shared = [n for n, units in enumerate(holders) if in_group[n] or len(units) > 1]
-        if not shared:
+        if not prints:
             continue
-        if not bases:
-            common = {**_BLANK, "code": "N605", "severity": entry.severity}
-            bases = [common | {"file": r.name, "unit_name": r.unit_name, "unit_code": r.unit_code} for r in included]
-        members: dict[int, list[int]] = {}  # group -> its units, in input order
-        for n in shared:
-            members.setdefault(labels[n], []).extend(holders[n])
+        labels_of, best_of = copy_groups(prints)
+        # Every unit holding a text, in the order of the texts and, within a text, of the units: the order of the
+        # findings. Only the units of a group of copies of two units or more get one.
+        holders = list(distinct.values())
+        held = np.fromiter(map(len, holders), dtype=np.int64, count=len(holders))
+        units_of = np.fromiter(itertools.chain.from_iterable(holders), dtype=np.int64, count=int(held.sum()))
+        text_of = np.repeat(np.arange(len(holders)), held)
+        label_of = labels_of[text_of]
+        sizes = np.bincount(label_of)  # units per group
+        flagged = sizes[label_of] > 1
+        if not flagged.any():
+            continue
+        units_of, text_of, label_of = units_of[flagged], text_of[flagged], label_of[flagged]
+        if not identities:
+            identities = [(r.name, r.unit_name, r.unit_code) for r in included]
         # Each group's message names a few of the others: it stays short however large the batch is. A unit among
         # the first few is not named in its own message; the others all see the same names.
-        listings: dict[int, tuple[int, int, str, dict[int, str]]] = {}  # group -> units, last named, listings
-        for label, group in members.items():
-            if len(group) < 2:
-                continue
-            group.sort()
-            head = group[: LISTED + 1]
+        by_group = np.lexsort((units_of, label_of))
+        grouped_units, grouped_labels = units_of[by_group].tolist(), label_of[by_group]
+        starts = np.flatnonzero(np.concatenate(([True], grouped_labels[1:] != grouped_labels[:-1])))
+        last_named = np.zeros(len(sizes), dtype=np.int64)  # by group: its last unit named in its listings
+        listings: dict[int, tuple[int, str, dict[int, str]]] = {}  # group -> other units, listings
+        for label, start in zip(grouped_labels[starts].tolist(), starts.tolist(), strict=True):
+            count = int(sizes[label]) - 1
+            head = grouped_units[start : start + min(count + 1, LISTED + 1)]
+            last_named[label] = head[-1]
             names = [included[j].unit_name or included[j].name for j in head]
-            count = len(group) - 1
             # Each unit of the head sees the others of the head (at most LISTED), with the same tail.
             tail = _listing([], count) if count > len(head) - 1 else ""
             named = {i: "、".join(names[:k] + names[k + 1 :]) + tail for k, i in enumerate(head)}
-            listings[label] = (count, head[-1], _listing(names[:LISTED], count), named)
-        best = best_of.tolist()
+            listings[label] = (count, _listing(names[:LISTED], count), named)
+        similarities = np.where(held[text_of] > 1, 1.0, best_of[text_of])  # the same text: 100%
+        is_named = units_of <= last_named[label_of]
         place = layout.parts[part_key]
-        sheet, cell = place.sheet, place.a1
+        # What every finding of the part shares. The findings are made without the dataclass's __init__, which
+        # would cost most of the time when tens of thousands of units copy texts: their fields are set in the
+        # dataclass's order, those at their defaults left to the class (where a dataclass keeps its defaults).
+        common = {**_SET_FIELDS, "code": "N605", "severity": entry.severity, "sheet": place.sheet, "cell": place.a1}
         title = part.display_title
         # The message around its listing, by similarity: estimates take few values (k / NUM_PERM).
         frames: dict[float, tuple[str, list[str]]] = {}
         # What the units a listing does not name share, by group and similarity: their message, fields and extra
         # are one object each (findings are frozen and nothing writes to their extra), made once.
         unnamed: dict[tuple[int, float], tuple[str, dict[str, Any]]] = {}
-        for n in shared:
-            label = labels[n]
-            listing = listings.get(label)
-            if listing is None:
-                continue
-            count, last_named, others, named = listing
-            units = holders[n]
-            similarity = 1.0 if len(units) > 1 else best[n]
-            for i in units:
-                if i <= last_named:
-                    frame = frames.get(similarity)
-                    if frame is None:
-                        percent = f"{similarity:.0%}"
-                        # The listing is the one field left: the message is the rest joined around it.
-                        frame = frames[similarity] = (percent, _split_at_field(template, title, percent))
-                    listed = named[i]
-                    fields = {"part": title, "similarity": frame[0], "others": listed}
-                    message = listed.join(frame[1])
+        for i, label, similarity, listed in zip(
+            units_of.tolist(), label_of.tolist(), similarities.tolist(), is_named.tolist(), strict=True
+        ):
+            if listed:
+                frame = frames.get(similarity)
+                if frame is None:
+                    percent = f"{similarity:.0%}"
+                    # The listing is the one field left: the message is the rest joined around it.
+                    frame = frames[similarity] = (percent, _split_at_field(template, title, percent))
+                count, _, named = listings[label]
+                others = named[i]
+                fields = {"part": title, "similarity": frame[0], "others": others}
+                message = others.join(frame[1])
+                extra = {"part": part_key, "similarity": similarity, "units": count, "fields": fields}
+                extra["variant"] = ""
+            else:
+                seen = unnamed.get((label, similarity))
+                if seen is None:
+                    count, others, _ = listings[label]
+                    fields = {"part": title, "similarity": f"{similarity:.0%}", "others": others}
                     extra = {"part": part_key, "similarity": similarity, "units": count, "fields": fields}
                     extra["variant"] = ""
-                else:
-                    seen = unnamed.get((label, similarity))
-                    if seen is None:
-                        fields = {"part": title, "similarity": f"{similarity:.0%}", "others": others}
-                        extra = {"part": part_key, "similarity": similarity, "units": count, "fields": fields}
-                        extra["variant"] = ""
-                        seen = unnamed[label, similarity] = (template.format_map(fields), extra)
-                    message, extra = seen
-                finding_fields = bases[i].copy()  # assigning existing keys keeps the fields' order
-                finding_fields["message"] = message
-                finding_fields["sheet"] = sheet
-                finding_fields["cell"] = cell
-                finding_fields["extra"] = extra
-                finding = _new(Finding)
-                _assign(finding, "__dict__", finding_fields)
-                findings.append(finding)
+                    seen = unnamed[label, similarity] = (template.format_map(fields), extra)
+                message, extra = seen
+            finding_fields = common.copy()  # assigning existing keys keeps the fields' order
+            finding_fields["message"] = message
+            finding_fields["file"], finding_fields["unit_name"], finding_fields["unit_code"] = identities[i]
+            finding_fields["extra"] = extra
+            finding = _new(Finding)
+            _assign(finding, "__dict__", finding_fields)
+            findings.append(finding)
     return findings
 
 
@@ -373,8 +377,9 @@ def _listing(names: list[str], count: int) -> str:
 
 _new = object.__new__
 _assign = object.__setattr__
-# Every field of a Finding in order, at its default (None for the fields without one, all set above): the
-# findings made above start from it.
-_BLANK: dict[str, Any] = {
-    f.name: None if f.default is dataclasses.MISSING else f.default for f in dataclasses.fields(Finding)
-}
+# The fields of a Finding that the findings made above set, in the dataclass's order.
+_SET_FIELDS: dict[str, Any] = dict.fromkeys(
+    f.name
+    for f in dataclasses.fields(Finding)
+    if f.name in ("code", "severity", "message", "file", "sheet", "cell", "unit_name", "unit_code", "extra")
+)
