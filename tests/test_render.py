@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import random
@@ -125,3 +126,16 @@ def test_xlsx_output(reports: list[FileReport]) -> None:
     error_col = [k for k, _ in SUMMARY_COLUMNS].index("error") + 1
     assert summary.cell(3, error_col).value == reports[1].counts()["error"]
     assert to_xlsx(reports) == data  # deterministic
+
+
+def test_xlsx_output_keeps_text_shaped_like_rich_text_xml(reports: list[FileReport]) -> None:
+    """xlsxwriter writes a shared string of the form <r>…</r> raw into sharedStrings.xml; a file name of that form
+    (a finding's message quotes it too) stays the text it is."""
+    name = "<r><t>甲</t></r></si><si><t>乙</t></r>"
+    renamed = [
+        dataclasses.replace(r, file=name, findings=tuple(dataclasses.replace(f, file=name) for f in r.findings))
+        for r in reports
+    ]
+    workbook = openpyxl.load_workbook(io.BytesIO(to_xlsx(renamed)))
+    texts = [c.value for sheet in workbook.worksheets for row in sheet.iter_rows(min_row=2) for c in row]
+    assert texts.count(name) >= len(reports) and "乙" not in texts and "甲" not in texts

@@ -37,6 +37,7 @@ from giptemplate.format.arithmetic import arithmetic_for
 from giptemplate.format.layout import CHECK_SHEET, IDENTITY_KEYS, IDENTITY_SHEET, NARRATIVE_PART_ROWS, layout_for
 from giptemplate.format.sample import consistent_values
 from giptemplate.format.spec import Spec
+from giptemplate.workbook.reader import read_workbook
 from giptemplate.workbook.stamp import TemplateStamp
 from giptemplate.workbook.writer import (
     DEFAULT_PASSWORD,
@@ -733,6 +734,28 @@ def test_formula_text_in_inputs_stays_text(spec: Spec, tmp_path: Path) -> None:
     part = layout.parts["s6"]
     assert workbook[part.sheet].cell(part.row + 1, part.col + 1).value == "=1+1"
     assert workbook[part.sheet].cell(part.row + 1, part.col + 1).data_type == "s"
+
+
+RICH_TEXT_XML = "<r><rPr><b/></rPr><t>粗体</t></r></si><si><t>另一条</t></r>"
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_text_in_the_form_of_rich_text_xml_stays_text(spec: Spec, tmp_path: Path, fast: bool) -> None:
+    """xlsxwriter writes a shared string that starts with <r> and ends with </r> as raw XML (its rich strings);
+    a unit's name or text of that form is written as the text it is."""
+    path = tmp_path / "rich.xlsx"
+    write_template(path, year=2024, unit_name=RICH_TEXT_XML, texts={"s6": RICH_TEXT_XML}, spec=spec, fast=fast)
+    with zipfile.ZipFile(path) as archive:
+        strings = archive.read("xl/sharedStrings.xml").decode()
+    assert "<t>另一条</t>" not in strings and strings.count("<si>") == int(
+        re.findall(r'uniqueCount="(\d+)"', strings)[0]
+    )
+    workbook = openpyxl.load_workbook(path)
+    layout = layout_for(spec)
+    for place in (layout.fields["unit_name"], layout.parts["s6"]):
+        assert workbook[place.sheet].cell(place.row + 1, place.col + 1).value == RICH_TEXT_XML
+    read = read_workbook(path)
+    assert read.meta["unit_name"] == RICH_TEXT_XML and read.texts["s6"] == RICH_TEXT_XML
 
 
 def test_spec_changes_reach_the_workbook(spec: Spec, tmp_path: Path) -> None:

@@ -15,13 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
-import xlsxwriter
-
 from giptemplate import __version__
 from giptemplate.checks.checker import FileReport
 from giptemplate.files import atomic
 from giptemplate.files.inputs import FINDINGS_KIND, FINDINGS_TITLE, FIXED_CREATED
 from giptemplate.findings import SEVERITY_LABELS, FileStatus, Finding, finding_columns, finding_row
+from giptemplate.workbook.textstrings import TextWorkbook
 
 # (key, header) of one row per finding, in output order: the file's status, then columns of findings.FINDING_ROW.
 FINDING_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -188,7 +187,7 @@ def to_xlsx(reports: Sequence[FileReport], target: str | Path | IO[bytes] | None
     """A workbook with a 文件汇总 sheet (one row per file) and a 问题清单 sheet (one row per finding); headers
     frozen, autofilter on, every text written with ``write_string``. Returns the bytes (and writes ``target``)."""
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(
+    workbook = TextWorkbook(
         buffer,
         {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
     )

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from giptemplate import __version__
@@ -38,6 +37,7 @@ from giptemplate.workbook.checksheet import draw_checks
 from giptemplate.workbook.cover import draw_cover, draw_narrative
 from giptemplate.workbook.drawing import Canvas, Formats, check
 from giptemplate.workbook.tables import draw_table
+from giptemplate.workbook.textstrings import TextWorkbook
 
 DEFAULT_PASSWORD = "gip2021"
 DEFAULT_SCOPE = "本机关"
@@ -118,7 +118,7 @@ class TemplateWriter:
         self.password = password
         self._target = target
         self._buffer = io.BytesIO()
-        self.workbook = xlsxwriter.Workbook(
+        self.workbook = TextWorkbook(
             self._buffer,
             {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
         )
