@@ -377,9 +377,13 @@ def _listing(names: list[str], count: int) -> str:
 
 _new = object.__new__
 _assign = object.__setattr__
-# The fields of a Finding that the findings made above set, in the dataclass's order.
+# The fields of a Finding that the findings made above set, in the dataclass's order. Every other field must read
+# its default from the class: a field added without a plain default stops the import here, not a merge later.
 _SET_FIELDS: dict[str, Any] = dict.fromkeys(
     f.name
     for f in dataclasses.fields(Finding)
     if f.name in ("code", "severity", "message", "file", "sheet", "cell", "unit_name", "unit_code", "extra")
 )
+_LEFT_TO_THE_CLASS = [f.name for f in dataclasses.fields(Finding) if f.name not in _SET_FIELDS]
+if any(getattr(Finding, name, dataclasses.MISSING) is dataclasses.MISSING for name in _LEFT_TO_THE_CLASS):
+    raise TypeError(f"N605 leaves {_LEFT_TO_THE_CLASS} to Finding's class defaults, and one of them has none")
