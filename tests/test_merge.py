@@ -352,8 +352,7 @@ def test_findings_sheet_rows_are_the_findings_wrapped_in_full(
         wb.close()
     monkeypatch.setattr(summary, "TEXT_MEMO", 2)
     write_summary(merged, tmp_path / "small-memo.xlsx")
-    findings_sheet = dict(sheet_xml(outputs["xlsx"]))
-    assert findings_sheet == dict(sheet_xml(tmp_path / "small-memo.xlsx"))
+    assert dict(sheet_xml(outputs["xlsx"])) == dict(sheet_xml(tmp_path / "small-memo.xlsx"))
 
 
 def sheet_xml(path: Path) -> Iterator[tuple[str, str]]:
