@@ -5,7 +5,8 @@ string that starts with ``<r>`` and ends with ``</r>`` is written into ``sharedS
 A unit's name, file name or text of that form would become markup of the sender's choosing (text and formatting
 that are not what was sent, or a file Excel must repair). giptemplate writes no rich strings, so its workbooks
 write every shared string as text. The override replaces private methods of xlsxwriter's packager and
-shared-string writer; tests/test_hostile.py writes such a string and reads it back, on the installed xlsxwriter.
+shared-string writer; tests/test_writer.py, tests/test_render.py and tests/test_merge.py write such strings and read
+them back, on the installed xlsxwriter.
 """
 
 from __future__ import annotations
