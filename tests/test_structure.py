@@ -172,3 +172,46 @@ def test_every_module_imports_on_its_own_in_a_fresh_interpreter() -> None:
     )
     result = subprocess.run([sys.executable, "-c", script, *names], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+def test_a_one_file_check_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """`giptemplate check FILE` must start fast (issue 13: within 0.25 s of importing the reader's engine): checking
+    one workbook loads neither the published-document reader, the report, the long data, the summary workbook's
+    writer, rich's progress bar nor the data libraries (all of which it once did, through top-level imports of
+    modules it shares with merge)."""
+    import random
+
+    from giptemplate.format.sample import consistent_values
+    from giptemplate.format.spec import spec_for_year
+    from giptemplate.workbook.writer import write_template
+
+    workbook, seen = tmp_path / "one.xlsx", tmp_path / "modules.txt"
+    values = consistent_values(spec_for_year(2024), random.Random(1))
+    write_template(workbook, year=2024, unit_name="某局", values=values)
+    script = (
+        "import atexit, pathlib, sys\n"
+        "seen = pathlib.Path(sys.argv[2])\n"
+        "atexit.register(lambda: seen.write_text('\\n'.join(sorted(sys.modules))))\n"
+        "sys.argv = ['giptemplate', 'check', sys.argv[1]]\n"
+        "from giptemplate.cli import main\n"
+        "main()\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script, str(workbook), str(seen)], capture_output=True, text=True)
+    assert run.returncode == 1, run.stdout + run.stderr  # checked: its empty narratives are errors
+    assert "N601" in run.stdout
+    loaded = set(seen.read_text().split())
+    assert {"giptemplate.checks.checker", "giptemplate.workbook.reader"} <= loaded  # the check did run
+    unwanted = (
+        "giptemplate.published",
+        "giptemplate.report",
+        "giptemplate.merge.longframe",
+        "giptemplate.merge.summary",
+        "giptemplate.workbook.writer",
+        "rich.progress",
+        "openpyxl",
+        "pandas",
+        "numpy",
+        "pyarrow",
+    )
+    found = sorted(m for m in loaded if any(m == u or m.startswith(u + ".") for u in unwanted))
+    assert not found, "a one-file check imported " + ", ".join(found)

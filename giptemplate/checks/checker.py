@@ -29,7 +29,6 @@ from giptemplate.checks.crossyear import COPY_THRESHOLD, SHINGLE_SIZE, text_simi
 from giptemplate.checks.relations import check_relations
 from giptemplate.findings import SEVERITY_LABELS, SEVERITY_ORDER, FileStatus, Finding, Severity, make, sort_findings
 from giptemplate.format.arithmetic import Number
-from giptemplate.published.locate import located_in_document
 from giptemplate.workbook.submission import Submission
 
 
@@ -37,6 +36,9 @@ def _locate_in_document(ctx: Context) -> None:
     """Not a family: a published document's findings are placed at what it printed, before the cross-year checks
     (which compare with last year's file, not with this document's places)."""
     if ctx.sub.is_document:
+        # lazy: the published-document reader's modules, not for a workbook (a one-file check's start-up)
+        from giptemplate.published.locate import located_in_document
+
         ctx.findings[:] = located_in_document(ctx.findings, ctx.sub)
 
 

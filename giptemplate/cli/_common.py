@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 FC = TypeVar("FC", bound=Callable[..., Any])
 
@@ -18,6 +20,9 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def progress(description: str) -> Progress:
     """A progress bar on stderr, so stdout stays clean for piped output."""
+    # lazy: importing rich's progress module costs a one-file check's start-up about 10 ms, for a bar it never shows
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn(description),
         BarColumn(),
@@ -30,23 +35,27 @@ def progress(description: str) -> Progress:
 
 @contextmanager
 def reporting(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress callback (done, total) whose bar appears with the first report. The bar's refresh thread starts
-    only then, after the workers have started: a process with one thread forks them at once
-    (:func:`giptemplate.merge.collect.collect`), where a second thread sends them through a fork server."""
-    bar = progress(description)
-    task: list[Any] = []
+    """A progress callback (done, total) whose bar appears with the first report of a batch of several files (one
+    file is done before a bar could say anything). The bar's refresh thread starts only then, after the workers
+    have started: a process with one thread forks them at once (:func:`giptemplate.merge.collect.collect`), where a
+    second thread sends them through a fork server."""
+    shown: list[tuple[Progress, Any]] = []  # the bar and its task, once shown
 
     def report(done: int, total: int) -> None:
-        if not task:
+        if not shown:
+            if total <= 1:
+                return
+            bar = progress(description)
             bar.start()
-            task.append(bar.add_task("", total=total))
-        bar.update(task[0], completed=done, total=total)
+            shown.append((bar, bar.add_task("", total=total)))
+        bar, task = shown[0]
+        bar.update(task, completed=done, total=total)
 
     try:
         yield report
     finally:
-        if task:
-            bar.stop()
+        if shown:
+            shown[0][0].stop()
 
 
 def engine_options(command: FC) -> FC:

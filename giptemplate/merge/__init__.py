@@ -45,7 +45,6 @@ from giptemplate.merge.collect import FileResult, _stat, collect
 from giptemplate.merge.copies import copy_findings
 from giptemplate.merge.lower import LowerSummary
 from giptemplate.merge.times import beijing_time
-from giptemplate.report.model import format_value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -254,6 +253,8 @@ class MergeResult:
 def display_value(value: Number | None, cell_type: CellType) -> str:
     """How a total reads: as the report prints it (an amount with at least its type's places, never rounded);
     blank when there is no value."""
+    from giptemplate.report.model import format_value  # lazy: the report's model, not for check (it shares collect)
+
     return "" if value is None else format_value(value, cell_type)
 
 

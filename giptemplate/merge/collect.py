@@ -32,10 +32,8 @@ from giptemplate.format.spec import Spec, spec_by_id
 from giptemplate.merge.aggregate import aggregate
 from giptemplate.merge.copies import TextPrint, copy_checked_parts, fingerprint
 from giptemplate.merge.engines import dask_client
-from giptemplate.merge.longframe import is_long_data, read_long_lower
 from giptemplate.merge.lower import LowerSummary, kept_for_summary, read_lower
 from giptemplate.pipeline import INTERNAL_ERROR, Previous, check_path, internal_error, load_formats
-from giptemplate.workbook.writer import SUMMARY_SCOPE
 
 SMALL_BATCH = 8  # below this many files, starting worker processes costs more than it saves
 RETRY_SETTLE = 0.05  # seconds a retry allows the threads of the pool that just broke to leave (see _context)
@@ -153,6 +151,8 @@ def process_file(path: str | Path) -> FileResult:
     path = Path(path)
     size, mtime = _stat(path)
     if path.suffix.lower() == ".parquet":
+        from giptemplate.merge.longframe import is_long_data  # lazy: pyarrow's reader, only for .parquet files
+
         if str(path) in _explicit:
             return _long_lower(path, size, mtime)
         if is_long_data(path):  # our own long output left in an input folder: never counted twice
@@ -233,6 +233,9 @@ def process_file(path: str | Path) -> FileResult:
 def _long_lower(path: Path, size: int, mtime: float) -> FileResult:
     """A lower level's long Parquet data (named explicitly), taken as its summary workbook would be: its units'
     totals as the values, its 报送情况 and findings carried up."""
+    from giptemplate.merge.longframe import read_long_lower  # lazy: as in process_file
+    from giptemplate.workbook.writer import SUMMARY_SCOPE  # lazy: xlsxwriter, not for check (it shares collect)
+
     try:
         spec_id, office, year, units, lower = read_long_lower(path)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
