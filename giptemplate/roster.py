@@ -14,9 +14,9 @@ from giptemplate.errors import IntakeError, RosterError
 from giptemplate.files.intake import open_workbook
 from giptemplate.files.paths import unit_filename
 from giptemplate.format import uscc
-from giptemplate.format.spec import Spec, spec_for_year
+from giptemplate.format.spec import DEFAULT_SCOPE, Spec, spec_for_year
 from giptemplate.workbook.stamp import TemplateStamp
-from giptemplate.workbook.writer import DEFAULT_PASSWORD, DEFAULT_SCOPE
+from giptemplate.workbook.writer import DEFAULT_PASSWORD
 
 NAME_COLUMN = "单位名称"
 CODE_COLUMN = "单位代码"

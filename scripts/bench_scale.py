@@ -480,6 +480,8 @@ def main() -> None:
                     print(
                         f"{engine} {n}: clustered / own texts in the same round, median {median(ratios):.2f} ({listed})"
                     )
+            # Not a measure of the spread across sizes: the largest of a round's three runs (minutes apart) over the
+            # smallest is above 1 by the host's noise alone. It shows how noisy the rounds were.
             clustered_rounds = [runs.get((n, "clustered", engine), []) for n in sizes]
             if len(sizes) > 1 and all(clustered_rounds):
                 spreads = sorted(
@@ -488,7 +490,8 @@ def main() -> None:
                 )
                 listed = " ".join(f"{x:.2f}" for x in spreads)
                 print(
-                    f"{engine} clustered: max/min over sizes in the same round, median {median(spreads):.2f} ({listed})"
+                    f"{engine} clustered: max/min over sizes in the same round (noise included), "
+                    f"median {median(spreads):.2f} ({listed})"
                 )
     if "local" in engines and "dask" in engines:
         for n in sizes:

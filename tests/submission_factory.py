@@ -11,10 +11,9 @@ from typing import Any
 from giptemplate.format.arithmetic import Number, arithmetic_for
 from giptemplate.format.layout import layout_for
 from giptemplate.format.sample import consistent_values
-from giptemplate.format.spec import Spec
+from giptemplate.format.spec import SUMMARY_SCOPE, Spec
 from giptemplate.format.uscc import check_digit
 from giptemplate.workbook.submission import CellValue, StoredTotal, Submission
-from giptemplate.workbook.writer import SUMMARY_SCOPE
 
 YEAR = 2024
 

@@ -28,9 +28,8 @@ from giptemplate.findings import CODES, Finding
 from giptemplate.format.arithmetic import Number, arithmetic_for
 from giptemplate.format.layout import layout_for
 from giptemplate.format.sample import consistent_values
-from giptemplate.format.spec import Spec
+from giptemplate.format.spec import DEFAULT_SCOPE, Spec
 from giptemplate.workbook.submission import LabelMismatch, StoredTotal, Submission, TableMove
-from giptemplate.workbook.writer import DEFAULT_SCOPE
 
 # ---------------------------------------------------------------------------------------------- helpers
 

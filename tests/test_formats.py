@@ -35,7 +35,7 @@ from giptemplate.findings import code_title
 from giptemplate.format.arithmetic import FAIL_MARK, Number, arithmetic_for
 from giptemplate.format.layout import CHECK_SHEET, IDENTITY_SHEET, layout_for
 from giptemplate.format.sample import consistent_values
-from giptemplate.format.spec import SPECS_ENV, Spec, spec_for_year, templates_dir
+from giptemplate.format.spec import DEFAULT_SCOPE, SPECS_ENV, SUMMARY_SCOPE, Spec, spec_for_year, templates_dir
 from giptemplate.merge import merge
 from giptemplate.merge.longframe import long_frame, write_long
 from giptemplate.workbook.reader import read_workbook
@@ -260,6 +260,13 @@ def test_2019_spec_counts_and_types() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- every format
+
+
+def test_every_format_offers_the_two_scopes_merge_tells_apart(any_spec: Spec) -> None:
+    """Merge counts a 本级政府汇总 report only where no unit's own report does (M405): the constants it compares
+    with are the cover's 统计口径 choices of every format."""
+    [scope] = [f for f in any_spec.cover_fields if f.key == "scope"]
+    assert scope.choices == (DEFAULT_SCOPE, SUMMARY_SCOPE)
 
 
 def test_filled_template_reads_back_and_passes(any_spec: Spec, tmp_path: Path) -> None:

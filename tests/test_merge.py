@@ -31,7 +31,7 @@ from giptemplate.findings import finding_row
 from giptemplate.format.arithmetic import Number, arithmetic_for
 from giptemplate.format.layout import layout_for
 from giptemplate.format.sample import consistent_values
-from giptemplate.format.spec import spec_for_year
+from giptemplate.format.spec import SUMMARY_SCOPE, spec_for_year
 from giptemplate.format.uscc import check_digit
 from giptemplate.merge import (
     DUPLICATE,
@@ -52,7 +52,7 @@ from giptemplate.merge.summary import DETAIL_SHEET, FINDING_WIDTHS, FINDINGS_SHE
 from giptemplate.roster import RosterEntry
 from giptemplate.workbook.reader import read_workbook
 from giptemplate.workbook.textwidth import fitted_height, row_lines
-from giptemplate.workbook.writer import SUMMARY_SCOPE, write_template
+from giptemplate.workbook.writer import write_template
 
 SPEC = spec_for_year(2024)
 YEAR = 2024

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from giptemplate.errors import IntakeError
 from giptemplate.format.arithmetic import Number, Outcome, arithmetic_for
 from giptemplate.format.sample import consistent_values
-from giptemplate.format.spec import Spec
+from giptemplate.format.spec import SUMMARY_SCOPE, Spec
 from giptemplate.format.uscc import check_digit
 from giptemplate.merge import (
     DUPLICATE,
@@ -28,7 +28,6 @@ from giptemplate.merge.aggregate import UnitValues, aggregate, aggregate_finding
 from giptemplate.merge.collect import FileResult, refused_result
 from giptemplate.merge.copies import fingerprint
 from giptemplate.roster import RosterEntry
-from giptemplate.workbook.writer import SUMMARY_SCOPE
 
 YEAR = 2024
 

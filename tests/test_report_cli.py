@@ -15,10 +15,10 @@ from report_samples import sample_inputs, seed_fixture, seed_inputs
 
 from giptemplate.cli import main
 from giptemplate.format.arithmetic import Number, arithmetic_for
-from giptemplate.format.spec import Spec
+from giptemplate.format.spec import SUMMARY_SCOPE, Spec
 from giptemplate.report.model import DRAFT_MARK, format_value
 from giptemplate.workbook.reader import read_workbook
-from giptemplate.workbook.writer import SUMMARY_SCOPE, write_template
+from giptemplate.workbook.writer import write_template
 
 
 def run(*args: str | Path) -> Result:

@@ -9,9 +9,9 @@ import click
 
 from giptemplate.cli._common import console, progress
 from giptemplate.errors import InputError
-from giptemplate.format.spec import spec_for_year
+from giptemplate.format.spec import DEFAULT_SCOPE, SUMMARY_SCOPE, spec_for_year
 from giptemplate.roster import check_unit, read_roster, write_roster_templates
-from giptemplate.workbook.writer import DEFAULT_PASSWORD, DEFAULT_SCOPE, SUMMARY_SCOPE, write_template
+from giptemplate.workbook.writer import DEFAULT_PASSWORD, write_template
 
 
 @click.command()

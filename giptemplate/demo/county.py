@@ -30,7 +30,7 @@ from giptemplate.format import uscc
 from giptemplate.format.arithmetic import Number, arithmetic_for
 from giptemplate.format.layout import layout_for
 from giptemplate.format.sample import consistent_values
-from giptemplate.format.spec import Relation, Spec, spec_for_year
+from giptemplate.format.spec import DEFAULT_SCOPE, Relation, Spec, spec_for_year
 from giptemplate.merge import merge, write_long, write_summary
 from giptemplate.report.model import ReportData
 from giptemplate.report.render import render
@@ -40,7 +40,7 @@ from giptemplate.web import workspace
 from giptemplate.web.workspace import Workspace
 from giptemplate.workbook.reader import read_workbook
 from giptemplate.workbook.review import write_return_copy
-from giptemplate.workbook.writer import DEFAULT_SCOPE, write_template
+from giptemplate.workbook.writer import write_template
 
 YEAR = 2021  # the year of the seed report the demo is built around
 COUNTY = "郑县"

@@ -28,6 +28,10 @@ Severity = Literal["error", "explain", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "explain", "warning", "info")
 Operator = Literal["=", "≥"]
 OPERATORS: dict[str, Operator] = {"=": "=", "≥": "≥", ">=": "≥"}
+# The cover's 统计口径 (scope) choices every format offers (its spec lists them): a unit's own report, and an
+# office's report totalling its area, which merges count only where no unit's own report does (M405).
+DEFAULT_SCOPE = "本机关"
+SUMMARY_SCOPE = "本级政府汇总"
 # The folder of spec files can be replaced (a test's temporary folder, an office's own formats).
 SPECS_ENV = "GIPTEMPLATE_SPECS"
 # A relation's finding code: the A3xx family of the catalogue; A390 is reserved for "not assessable".

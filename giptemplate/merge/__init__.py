@@ -31,7 +31,7 @@ from giptemplate.findings import CODES, SEVERITY_LABELS, SEVERITY_ORDER, FileSta
 from giptemplate.format import uscc
 from giptemplate.format.arithmetic import Number
 from giptemplate.format.layout import layout_for
-from giptemplate.format.spec import CellType, Spec, all_specs, spec_by_id
+from giptemplate.format.spec import SUMMARY_SCOPE, CellType, Spec, all_specs, spec_by_id
 from giptemplate.merge.aggregate import (
     AGGREGATE_UNIT,
     Aggregate,
@@ -421,8 +421,6 @@ def build_result(
 
     ``previous``: last year's files as read (values only), for the aggregate carry-over (M407).
     """
-    from giptemplate.workbook.writer import SUMMARY_SCOPE  # lazy: xlsxwriter, not for check (it shares collect)
-
     book = _Roster(roster) if roster is not None else None
     findings: list[Finding] = []
     readable = [r for r in results if r.readable]

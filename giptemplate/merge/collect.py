@@ -28,7 +28,7 @@ from giptemplate.files.paths import display_name
 from giptemplate.findings import Finding, make
 from giptemplate.format.arithmetic import Number
 from giptemplate.format.layout import layout_for
-from giptemplate.format.spec import Spec, spec_by_id
+from giptemplate.format.spec import SUMMARY_SCOPE, Spec, spec_by_id
 from giptemplate.merge.aggregate import aggregate
 from giptemplate.merge.copies import TextPrint, copy_checked_parts, fingerprint
 from giptemplate.merge.engines import dask_client
@@ -234,7 +234,6 @@ def _long_lower(path: Path, size: int, mtime: float) -> FileResult:
     """A lower level's long Parquet data (named explicitly), taken as its summary workbook would be: its units'
     totals as the values, its 报送情况 and findings carried up."""
     from giptemplate.merge.longframe import read_long_lower  # lazy: as in process_file
-    from giptemplate.workbook.writer import SUMMARY_SCOPE  # lazy: xlsxwriter, not for check (it shares collect)
 
     try:
         spec_id, office, year, units, lower = read_long_lower(path)

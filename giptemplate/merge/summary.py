@@ -26,14 +26,14 @@ from giptemplate.errors import WriterError
 from giptemplate.findings import SEVERITY_LABELS, FileStatus, finding_row
 from giptemplate.format.arithmetic import Number
 from giptemplate.format.layout import layout_for
-from giptemplate.format.spec import Cell, Indicator, Spec
+from giptemplate.format.spec import SUMMARY_SCOPE, Cell, Indicator, Spec
 from giptemplate.merge import INCLUDED, INCLUDED_TEXT, STATUSES, MergeResult
 from giptemplate.merge.aggregate import AGGREGATE_UNIT, IndicatorValue, aggregate, cell_title, indicator_value
 from giptemplate.merge.heap import collector_paused
 from giptemplate.merge.lower import FINDING_HEADER, STATUS_HEADER
 from giptemplate.merge.times import beijing_time
 from giptemplate.workbook.textwidth import fitted_height, lines_height, row_lines, wrapped_lines
-from giptemplate.workbook.writer import SUMMARY_SCOPE, Fill, TemplateWriter
+from giptemplate.workbook.writer import Fill, TemplateWriter
 from giptemplate.workbook.writer import _check as writer_check
 
 MAX_CELL_CHARS = 32767  # Excel's limit for the text of one cell

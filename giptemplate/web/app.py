@@ -34,6 +34,7 @@ from giptemplate.errors import GipError, IntakeError
 from giptemplate.files.atomic import write_bytes, write_with
 from giptemplate.files.paths import safe_component
 from giptemplate.findings import SEVERITY_LABELS
+from giptemplate.format.spec import SUMMARY_SCOPE
 from giptemplate.merge import (
     HAS_ERRORS,
     INCLUDED_TEXT,
@@ -65,7 +66,6 @@ from giptemplate.web.workspace import (
 )
 from giptemplate.workbook.reader import read_workbook
 from giptemplate.workbook.review import write_return_copy
-from giptemplate.workbook.writer import SUMMARY_SCOPE
 
 HERE = Path(__file__).parent
 MAX_FILE_BYTES = 20 * 2**20  # a filled workbook is 30–200 KB; 20 MB is generous and bounds memory

@@ -40,8 +40,6 @@ from giptemplate.workbook.tables import draw_table
 from giptemplate.workbook.textstrings import TextWorkbook
 
 DEFAULT_PASSWORD = "gip2021"
-DEFAULT_SCOPE = "本机关"
-SUMMARY_SCOPE = "本级政府汇总"
 _check = check  # the name other modules of the package used before the writer was split
 
 
